@@ -1,0 +1,13 @@
+// @fdn/core: the capabilities every @fdn layer receives by injection.
+
+export type { Clock, TimerHandle } from './clock/clock.ts';
+export { systemClock } from './clock/clock.ts';
+export type { VirtualClockOptions } from './clock/virtual-clock.ts';
+export { VirtualClock } from './clock/virtual-clock.ts';
+export type { Random } from './random/random.ts';
+export { seededRandom, systemRandom } from './random/random.ts';
+export type { ConsoleLoggerOptions, LogEntry, LogFields, Logger, LogLevel } from './logger/logger.ts';
+export { consoleLogger, memoryLogger, silentLogger } from './logger/logger.ts';
+export type { Measurements, Metadata, Telemetry, TelemetryHandler } from './telemetry/telemetry.ts';
+export { createTelemetry } from './telemetry/telemetry.ts';
+export { FdnError, isFdnError } from './errors.ts';

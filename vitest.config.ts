@@ -1,0 +1,27 @@
+// One vitest run for the whole repository; each package is a project and tests run from source.
+import { defineConfig } from 'vitest/config';
+
+const sourceConditions = ['@fdn/source', 'import', 'node', 'default'];
+
+export default defineConfig({
+  resolve: { conditions: sourceConditions },
+  ssr: { resolve: { conditions: sourceConditions, externalConditions: ['@fdn/source'] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: 'core', include: ['packages/core/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'actors', include: ['packages/actors/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'integration', include: ['test/**/*.test.ts', 'examples/*/test/**/*.test.ts'] },
+      },
+    ],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});
