@@ -1,0 +1,131 @@
+// call, cast, reply and stop: the client side shared by GenServer, Supervisor and StateMachine.
+
+import { CallError, ErrorCode } from '../errors.ts';
+import { DownMessageImpl, formatReason } from '../exit/reason.ts';
+import type { ExitReason } from '../exit/reason.ts';
+import { Pid } from '../pid/pid.ts';
+import type { Process } from '../process/process.ts';
+import { TIMEOUT } from '../process/types.ts';
+import type { Dest, ProcessContext } from '../process/types.ts';
+import { Runtime } from '../runtime/runtime.ts';
+import { CallReply, CallRequest, CastRequest, FromImpl, SystemRequest } from './messages.ts';
+import type { From } from './messages.ts';
+
+/** Who makes a request: a process, or the runtime itself for code outside any process. */
+export type Caller = ProcessContext | Runtime;
+
+/** OTP's default call timeout. */
+export const DEFAULT_CALL_TIMEOUT = 5_000;
+
+/**
+ * Sends `request` to `server` and waits for its reply (default timeout 5,000 ms).
+ * Throws a `CallError` with code `FDN_ERR_CALL_TIMEOUT`, `FDN_ERR_NOPROC` (dead, unknown or
+ * unregistered server), `FDN_ERR_NOCONNECTION` (its node was lost) or `FDN_ERR_CALL_EXIT`
+ * (it exited before replying; `reason` holds why). A reply arriving after the timeout is dropped.
+ */
+export async function call<Reply = unknown>(caller: Caller, server: Dest, request: unknown, timeoutMs: number = DEFAULT_CALL_TIMEOUT): Promise<Reply> {
+  if (caller instanceof Runtime) return caller.run((ctx) => call<Reply>(ctx, server, request, timeoutMs));
+  const ctx = caller as Process;
+  const pid = resolveServer(ctx, server, 'call');
+  if (pid.equals(ctx.self)) {
+    throw new CallError(ErrorCode.CALLING_SELF, `${ctx.self} called itself; a process cannot wait for its own reply (use a cast or handle it inline)`);
+  }
+  // Messages already queued cannot be the reply: scan only what arrives after the request.
+  const mark = ctx.queueLength;
+  const ref = ctx.monitor(pid);
+  ctx.send(pid, new CallRequest(new FromImpl(ctx.self, ref), request));
+  const msg = await ctx.receiveFrom(
+    mark,
+    (m) => (m instanceof CallReply || m instanceof DownMessageImpl) && ref.equals(m.ref),
+    timeoutMs,
+  );
+  if (msg instanceof CallReply) {
+    ctx.demonitor(ref, { flush: true });
+    return msg.value as Reply;
+  }
+  if (msg === TIMEOUT) {
+    ctx.demonitor(ref, { flush: true });
+    throw new CallError(ErrorCode.CALL_TIMEOUT, `call to ${describe(server, pid)} got no reply within ${timeoutMs} ms`, { reason: 'timeout' });
+  }
+  throw downToError((msg as DownMessageImpl).reason, server, pid, 'call');
+}
+
+/** Sends `request` to `server` without waiting. Never throws: a cast to a dead or unknown server is lost. */
+export function cast(caller: Caller, server: Dest, request: unknown): void {
+  try {
+    if (caller instanceof Runtime) caller.send(server, new CastRequest(request));
+    else caller.send(server, new CastRequest(request));
+  } catch {
+    // OTP's gen_server:cast never fails, even to an unregistered name.
+  }
+}
+
+/**
+ * Answers a call later (the server returned `noreply` and kept `from`). Replying twice, or to
+ * a caller that gave up, is harmless.
+ */
+export function reply(from: From, value: unknown): void {
+  const f = from as FromImpl;
+  const rt = f.replier ?? f.pid._proc?.rt;
+  rt?.sendFrom(null, f.pid, new CallReply(f.ref, value));
+}
+
+/**
+ * Stops `server` in order: it runs its `terminate` callback and exits with `reason`; resolves
+ * once it has exited. Throws `FDN_ERR_NOPROC` if it is not alive, `FDN_ERR_CALL_TIMEOUT` after
+ * `timeoutMs`, and `FDN_ERR_CALL_EXIT` if it exited with another reason.
+ */
+export async function stop(caller: Caller, server: Dest, reason: ExitReason = 'normal', timeoutMs: number = Number.POSITIVE_INFINITY): Promise<void> {
+  if (caller instanceof Runtime) return caller.run((ctx) => stop(ctx, server, reason, timeoutMs));
+  const ctx = caller as Process;
+  const pid = resolveServer(ctx, server, 'stop');
+  const mark = ctx.queueLength;
+  const ref = ctx.monitor(pid);
+  ctx.send(pid, new SystemRequest('stop', reason));
+  const msg = await ctx.receiveFrom(mark, (m) => m instanceof DownMessageImpl && ref.equals(m.ref), timeoutMs);
+  if (msg === TIMEOUT) {
+    ctx.demonitor(ref, { flush: true });
+    throw new CallError(ErrorCode.CALL_TIMEOUT, `stop of ${describe(server, pid)} did not finish within ${timeoutMs} ms`, { reason: 'timeout' });
+  }
+  const down = msg as DownMessageImpl;
+  if (down.reason === reason || (typeof reason === 'object' && JSON.stringify(down.reason) === JSON.stringify(reason))) return;
+  throw downToError(down.reason, server, pid, 'stop');
+}
+
+/** The server's state, for debugging (OTP's `sys:get_state`). */
+export function getState<S = unknown>(caller: Caller, server: Dest, timeoutMs: number = DEFAULT_CALL_TIMEOUT): Promise<S> {
+  return call<S>(caller, server, new SystemRequest('getState'), timeoutMs);
+}
+
+function resolveServer(ctx: Process, server: Dest, op: string): Pid {
+  if (server instanceof Pid) return server;
+  if (typeof server === 'string') {
+    const pid = ctx.runtime.whereis(server);
+    if (pid === undefined) throw new CallError(ErrorCode.NOPROC, `${op} to '${server}': no process is registered under that name`, { reason: 'noproc' });
+    return pid;
+  }
+  if (server.node === ctx.node) {
+    const pid = ctx.runtime.whereis(server.name);
+    if (pid === undefined) throw new CallError(ErrorCode.NOPROC, `${op} to '${server.name}': no process is registered under that name`, { reason: 'noproc' });
+    return pid;
+  }
+  const pid = ctx.runtime.resolveRemoteName(server);
+  if (pid === undefined) {
+    throw new CallError(ErrorCode.NOPROC, `${op} to '${server.name}' on ${server.node}: the name is not known here (use a pid or a global name)`, { reason: 'noproc' });
+  }
+  return pid;
+}
+
+function downToError(reason: ExitReason, server: Dest, pid: Pid, op: string): CallError {
+  if (reason === 'noproc') return new CallError(ErrorCode.NOPROC, `${op} to ${describe(server, pid)}: the process is not alive`, { reason });
+  if (reason === 'noconnection') {
+    return new CallError(ErrorCode.NOCONNECTION, `${op} to ${describe(server, pid)}: the connection to node ${pid.node} was lost`, { reason });
+  }
+  return new CallError(ErrorCode.CALL_EXIT, `${op} to ${describe(server, pid)}: it exited before replying (${formatReason(reason)})`, { reason });
+}
+
+function describe(server: Dest, pid: Pid): string {
+  if (server instanceof Pid) return server.toString();
+  if (typeof server === 'string') return `'${server}' (${pid})`;
+  return `'${server.name}'@${server.node} (${pid})`;
+}

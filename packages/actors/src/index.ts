@@ -1,0 +1,27 @@
+// @fdn/actors: OTP-style local processes for Node.js.
+
+export { ActorError, CallError, ErrorCode, InvalidChildSpecError, StartError } from './errors.ts';
+export type { ErrorCodeValue } from './errors.ts';
+export { Pid, Ref, comparePids, isPid, isRef } from './pid/pid.ts';
+export type { DownMessage, ExitMessage, ExitReason, ShutdownReason } from './exit/reason.ts';
+export { formatReason, isDownMessage, isExitMessage, isNormalExit, isShutdownReason } from './exit/reason.ts';
+export { TIMEOUT } from './process/types.ts';
+export type {
+  Dest,
+  GroupName,
+  Matcher,
+  OverflowPolicy,
+  ProcessBody,
+  ProcessContext,
+  RemoteName,
+  SpawnOptions,
+  Timeout,
+  TimerRef,
+} from './process/types.ts';
+export { Runtime, createRuntime } from './runtime/runtime.ts';
+export type { RuntimeOptions } from './runtime/runtime.ts';
+export type { ProcessInfo } from './runtime/introspection.ts';
+export type { RemoteRouter } from './runtime/remote.ts';
+export type { SchedulerOptions } from './scheduler/scheduler.ts';
+export * as GenServer from './gen-server/gen-server.ts';
+export type { CallResult, Caller, From, GenServerBehaviour, InitResult, NoReplyResult, StartOptions } from './gen-server/gen-server.ts';

@@ -1,0 +1,559 @@
+// A process: mailbox, selective receive, links, monitors, exit handling. The same object is the
+// `ctx` a process body receives, so an idle process costs one object plus its body's frame.
+
+import type { TimerHandle } from '@fdn/core';
+import { ActorError, ErrorCode } from '../errors.ts';
+import { DownMessageImpl, ExitMessageImpl } from '../exit/reason.ts';
+import type { ExitReason } from '../exit/reason.ts';
+import type { Pid, Ref } from '../pid/pid.ts';
+import type { Runnable } from '../scheduler/scheduler.ts';
+import { Ring } from '../util/ring.ts';
+import { isThenable } from '../util/thenable.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { Dest, GroupName, OverflowPolicy, ProcessBody, SpawnOptions } from './types.ts';
+import { TIMEOUT } from './types.ts';
+import type { Matcher, ProcessContext, Timeout, TimerRef } from './types.ts';
+
+/** Lifecycle states. */
+const STARTING = 0;
+const ALIVE = 1;
+const DEAD = 2;
+
+/** What a handler-driven (behaviour) process runs for each message. */
+export type MessageHandler = (msg: unknown) => void | PromiseLike<void>;
+
+/** How a behaviour process boots: returns its message handler once initialised. */
+export type LoopInit = (ctx: Process) => MessageHandler | PromiseLike<MessageHandler>;
+
+/** Thrown by `ctx.exit(reason)` to unwind a process body; the runtime catches it. */
+export class ProcessExit {
+  constructor(readonly reason: ExitReason) {}
+}
+
+/** A timer created by sendAfter, tracked by its destination process for auto-cancellation. */
+export class TimerRecord implements TimerRef {
+  handle: TimerHandle | null = null;
+  constructor(
+    readonly dueAt: number,
+    readonly owner: Process | null,
+  ) {}
+}
+
+/** Rarely used state, allocated on first use so an idle process stays small. */
+interface ProcessExtras {
+  name: string | null;
+  groups: Map<GroupName, number> | null;
+  timers: Set<TimerRecord> | null;
+  maxMailbox: number;
+  overflow: OverflowPolicy;
+  dropped: number;
+  label: string | null;
+  /** Internal observers of this process's exit (runtime.run, start acknowledgements). */
+  exitHooks: ((reason: ExitReason) => void)[] | null;
+  /** Called by processInfo for a behaviour's own view (state summary, strategy). */
+  describe: (() => Record<string, unknown>) | null;
+  parent: Pid | null;
+}
+
+const NEVER: Promise<never> = new Promise<never>(() => undefined);
+const NO_MATCH = Symbol('no-match');
+
+
+/** @internal Use `runtime.spawn` or `ctx.spawn`; the public face of this class is {@link ProcessContext}. */
+export class Process implements ProcessContext, Runnable {
+  /** @internal */ queued = false;
+  /** @internal */ status: number = STARTING;
+  /** @internal The body to start (function processes) or the loop init (behaviours). */
+  entry: ProcessBody | LoopInit | null;
+  /** @internal Set for behaviour processes once their init returned. */
+  loop: MessageHandler | null = null;
+  /** @internal True for behaviour processes (entry is a LoopInit). */
+  readonly isLoop: boolean;
+  /** @internal An async handler (or init) is in progress; messages wait in the mailbox. */
+  busy = false;
+  /** @internal */ mailbox: Ring<unknown> | null = null;
+  /** @internal A pending receive: resolve, matcher and timer. */
+  waitResolve: ((msg: unknown) => void) | null = null;
+  waitMatch: Matcher | null = null;
+  waitTimer: TimerHandle | null = null;
+  /** @internal A receive satisfied while the slice was spent, resumed by the scheduler. */
+  resume: ((msg: unknown) => void) | null = null;
+  resumeValue: unknown = undefined;
+  /** @internal */ trapping = false;
+  /** @internal Linked processes (local or remote). */
+  links: Set<Pid> | null = null;
+  /** @internal Monitors on this process: ref → watcher. */
+  monitors: Map<Ref, Pid> | null = null;
+  /** @internal Monitors this process holds: ref → target. */
+  watching: Map<Ref, Pid> | null = null;
+  /** @internal */ extras: ProcessExtras | null = null;
+
+  constructor(
+    readonly self: Pid,
+    /** @internal */ readonly rt: Runtime,
+    entry: ProcessBody | LoopInit,
+    isLoop: boolean,
+  ) {
+    this.entry = entry;
+    this.isLoop = isLoop;
+  }
+
+  // ==== ProcessContext: identity ====
+
+  get node(): string {
+    return this.rt.node;
+  }
+
+  get runtime(): Runtime {
+    return this.rt;
+  }
+
+  // ==== ProcessContext: messaging ====
+
+  send(dest: Dest, msg: unknown): void {
+    if (this.status === DEAD) return;
+    this.rt.sendFrom(this.self, dest, msg);
+  }
+
+  receive(): Promise<unknown>;
+  receive<T>(match: (msg: unknown) => msg is T): Promise<T>;
+  receive<T>(match: (msg: unknown) => msg is T, timeoutMs: number): Promise<T | Timeout>;
+  receive(match: Matcher | null | undefined, timeoutMs?: number): Promise<unknown>;
+  receive(match?: Matcher | null, timeoutMs?: number): Promise<unknown> {
+    return this.receiveFrom(0, match ?? null, timeoutMs);
+  }
+
+  /**
+   * @internal Selective receive that skips the first `mark` messages (they are known not to
+   * match, as after a `call` request: the reply cannot precede it).
+   */
+  receiveFrom(mark: number, match: Matcher | null, timeoutMs?: number): Promise<unknown> {
+    if (this.status === DEAD) return NEVER;
+    if (this.waitResolve !== null || this.resume !== null) {
+      throw new ActorError(ErrorCode.RECEIVE_PENDING, `${this.self} called receive() while another receive() is pending; await each receive before the next`);
+    }
+    const mb = this.mailbox;
+    if (mb !== null && mb.length > mark) {
+      const found = this.#take(mb, mark, match);
+      if (found !== NO_MATCH) {
+        if (this.rt.scheduler.charge()) return Promise.resolve(found);
+        return new Promise((resolve) => {
+          this.resume = resolve;
+          this.resumeValue = found;
+          this.rt.scheduler.enqueue(this);
+        });
+      }
+      if (this.status === DEAD) return NEVER; // the matcher threw
+    }
+    if (timeoutMs !== undefined && timeoutMs <= 0) return Promise.resolve(TIMEOUT);
+    return new Promise((resolve) => {
+      this.waitResolve = resolve;
+      this.waitMatch = match;
+      if (timeoutMs !== undefined && timeoutMs !== Number.POSITIVE_INFINITY) {
+        this.waitTimer = this.rt.clock.setTimer(timeoutMs, this.#onReceiveTimeout);
+      }
+    });
+  }
+
+  readonly #onReceiveTimeout = (): void => {
+    const resolve = this.waitResolve;
+    this.waitTimer = null;
+    if (resolve === null || this.status === DEAD) return;
+    this.waitResolve = null;
+    this.waitMatch = null;
+    resolve(TIMEOUT);
+  };
+
+  /** Finds, removes and returns the first message from `mark` on that matches, or NO_MATCH. */
+  #take(mb: Ring<unknown>, mark: number, match: Matcher | null): unknown {
+    if (match === null) return mark === 0 ? mb.shift() : mb.removeAt(mark);
+    const n = mb.length;
+    for (let i = mark; i < n; i++) {
+      const msg = mb.at(i);
+      let ok: boolean;
+      try {
+        ok = match(msg);
+      } catch (err) {
+        this.rt.crash(this, err);
+        return NO_MATCH;
+      }
+      if (ok) return mb.removeAt(i);
+    }
+    return NO_MATCH;
+  }
+
+  /** @internal Puts `msg` in this process's mailbox or hands it to its pending receive. */
+  deliver(msg: unknown): void {
+    if (this.status === DEAD) return;
+    const resolve = this.waitResolve;
+    if (resolve !== null) {
+      const match = this.waitMatch;
+      let ok = true;
+      if (match !== null) {
+        try {
+          ok = match(msg);
+        } catch (err) {
+          this.rt.crash(this, err);
+          return;
+        }
+      }
+      if (ok) {
+        this.waitResolve = null;
+        this.waitMatch = null;
+        if (this.waitTimer !== null) {
+          this.rt.clock.clearTimer(this.waitTimer);
+          this.waitTimer = null;
+        }
+        if (this.rt.scheduler.charge()) {
+          resolve(msg);
+        } else {
+          this.resume = resolve;
+          this.resumeValue = msg;
+          this.rt.scheduler.enqueue(this);
+        }
+        return;
+      }
+    }
+    this.#enqueueMessage(msg);
+    if (this.loop !== null && !this.busy && this.resume === null) this.rt.scheduler.enqueue(this);
+  }
+
+  #enqueueMessage(msg: unknown): void {
+    let mb = this.mailbox;
+    if (mb === null) mb = this.mailbox = new Ring<unknown>(8);
+    const ext = this.extras;
+    if (ext !== null && ext.maxMailbox > 0 && mb.length >= ext.maxMailbox) {
+      ext.dropped++;
+      switch (ext.overflow) {
+        case 'dropNewest':
+          return;
+        case 'dropOldest':
+          mb.shift();
+          break;
+        case 'exit':
+          this.rt.terminate(
+            this,
+            new ActorError(ErrorCode.MAILBOX_OVERFLOW, `${this.self} exceeded its mailbox bound of ${ext.maxMailbox} messages (overflow policy 'exit')`),
+          );
+          return;
+      }
+    }
+    mb.push(msg);
+  }
+
+  /** @internal Removes every queued message that matches; returns how many. */
+  removeMatching(match: Matcher): number {
+    const mb = this.mailbox;
+    if (mb === null) return 0;
+    let removed = 0;
+    for (let i = 0; i < mb.length; ) {
+      if (match(mb.at(i))) {
+        mb.removeAt(i);
+        removed++;
+      } else {
+        i++;
+      }
+    }
+    return removed;
+  }
+
+  /** @internal Number of messages waiting. */
+  get queueLength(): number {
+    return this.mailbox?.length ?? 0;
+  }
+
+  // ==== ProcessContext: spawning ====
+
+  spawn(body: ProcessBody, options?: SpawnOptions): Pid {
+    return this.rt.spawnFrom(this, body, options, false);
+  }
+
+  spawnLink(body: ProcessBody, options?: SpawnOptions): Pid {
+    return this.rt.spawnFrom(this, body, options, true);
+  }
+
+  spawnMonitor(body: ProcessBody, options?: SpawnOptions): [Pid, Ref] {
+    const pid = this.rt.spawnFrom(this, body, options, false);
+    return [pid, this.monitor(pid)];
+  }
+
+  // ==== ProcessContext: links, monitors, exits ====
+
+  link(pid: Pid): void {
+    if (this.status === DEAD) return;
+    this.rt.link(this, pid);
+  }
+
+  unlink(pid: Pid): void {
+    if (this.status === DEAD) return;
+    this.rt.unlink(this, pid);
+  }
+
+  monitor(target: Pid): Ref {
+    return this.rt.monitor(this, target);
+  }
+
+  demonitor(ref: Ref, options?: { flush?: boolean }): boolean {
+    return this.rt.demonitor(this, ref, options?.flush === true);
+  }
+
+  exit(reason: ExitReason): never;
+  exit(pid: Pid, reason: ExitReason): void;
+  exit(pidOrReason: unknown, reason?: ExitReason): void {
+    if (arguments.length < 2) {
+      this.rt.terminate(this, pidOrReason);
+      throw new ProcessExit(pidOrReason);
+    }
+    if (this.status === DEAD) return;
+    this.rt.exitSignal(this.self, pidOrReason as Pid, reason);
+  }
+
+  trapExit(flag?: boolean): boolean {
+    const old = this.trapping;
+    if (flag !== undefined) this.trapping = flag;
+    return old;
+  }
+
+  isAlive(pid: Pid): boolean {
+    return this.rt.isAlive(pid);
+  }
+
+  makeRef(): Ref {
+    return this.rt.makeRef();
+  }
+
+  // ==== ProcessContext: names, groups, timers ====
+
+  register(name: string): void {
+    this.rt.register(name, this.self);
+  }
+
+  unregister(name: string): void {
+    this.rt.unregister(name);
+  }
+
+  whereis(name: string): Pid | undefined {
+    return this.rt.whereis(name);
+  }
+
+  join(group: GroupName, pid: Pid = this.self): void {
+    this.rt.join(group, pid);
+  }
+
+  leave(group: GroupName, pid: Pid = this.self): void {
+    this.rt.leave(group, pid);
+  }
+
+  members(group: GroupName): Pid[] {
+    return this.rt.members(group);
+  }
+
+  sendAfter(dest: Dest, msg: unknown, delayMs: number): TimerRef {
+    return this.rt.sendAfter(dest, msg, delayMs);
+  }
+
+  cancelTimer(timer: TimerRef): number | false {
+    return this.rt.cancelTimer(timer);
+  }
+
+  // ==== Internal: lifecycle ====
+
+  /** @internal */
+  get alive(): boolean {
+    return this.status !== DEAD;
+  }
+
+  /** @internal */
+  get started(): boolean {
+    return this.status === ALIVE;
+  }
+
+  /** @internal */
+  ext(): ProcessExtras {
+    return (this.extras ??= {
+      name: null,
+      groups: null,
+      timers: null,
+      maxMailbox: 0,
+      overflow: 'dropNewest',
+      dropped: 0,
+      label: null,
+      exitHooks: null,
+      describe: null,
+      parent: null,
+    });
+  }
+
+  /** @internal Registers an internal observer of this process's exit. */
+  onExit(hook: (reason: ExitReason) => void): void {
+    const ext = this.ext();
+    (ext.exitHooks ??= []).push(hook);
+  }
+
+  /** @internal Called by the scheduler. */
+  runTurn(): number {
+    if (this.status === DEAD) return 1;
+    const resume = this.resume;
+    if (resume !== null) {
+      const value = this.resumeValue;
+      this.resume = null;
+      this.resumeValue = undefined;
+      resume(value);
+      return 1;
+    }
+    if (this.entry !== null) {
+      this.#start();
+      return 1;
+    }
+    return this.#handleBatch();
+  }
+
+  #start(): void {
+    const entry = this.entry;
+    this.entry = null;
+    this.status = ALIVE;
+    if (entry === null) return;
+    if (this.isLoop) {
+      this.#startLoop(entry as LoopInit);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = (entry as ProcessBody)(this);
+    } catch (err) {
+      this.#bodyFailed(err);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(
+        (value) => {
+          this.#bodyReturned(value);
+        },
+        (err: unknown) => {
+          this.#bodyFailed(err);
+        },
+      );
+    } else {
+      this.#bodyReturned(result);
+    }
+  }
+
+  #bodyReturned(value: unknown): void {
+    if (this.status === DEAD) return;
+    this.rt.finish(this, value);
+  }
+
+  #bodyFailed(err: unknown): void {
+    if (err instanceof ProcessExit || this.status === DEAD) return;
+    this.rt.crash(this, err);
+  }
+
+  #startLoop(init: LoopInit): void {
+    let result: MessageHandler | PromiseLike<MessageHandler>;
+    try {
+      result = init(this);
+    } catch (err) {
+      this.#bodyFailed(err);
+      return;
+    }
+    if (isThenable(result)) {
+      this.busy = true;
+      result.then(
+        (handler) => {
+          this.busy = false;
+          this.#installLoop(handler);
+        },
+        (err: unknown) => {
+          this.busy = false;
+          this.#bodyFailed(err);
+        },
+      );
+    } else {
+      this.#installLoop(result);
+    }
+  }
+
+  #installLoop(handler: MessageHandler): void {
+    if (this.status === DEAD) return;
+    this.loop = handler;
+    if (this.queueLength > 0) this.rt.scheduler.enqueue(this);
+  }
+
+  #handleBatch(): number {
+    const handler = this.loop;
+    const mb = this.mailbox;
+    if (handler === null || mb === null || this.busy) return 1;
+    const max = this.rt.scheduler.maxBatch;
+    let n = 0;
+    while (n < max && mb.length > 0) {
+      const msg = mb.shift();
+      n++;
+      let result: void | PromiseLike<void>;
+      try {
+        result = handler(msg);
+      } catch (err) {
+        this.#bodyFailed(err);
+        return n;
+      }
+      if (this.status === DEAD) return n;
+      if (result !== undefined && isThenable(result)) {
+        this.busy = true;
+        result.then(this.#asyncHandlerDone, this.#asyncHandlerFailed);
+        return n;
+      }
+      if (this.waitResolve !== null || this.resume !== null) return n;
+    }
+    if (mb.length > 0) this.rt.scheduler.enqueue(this);
+    return n;
+  }
+
+  readonly #asyncHandlerDone = (): void => {
+    this.busy = false;
+    if (this.status !== DEAD && this.queueLength > 0) this.rt.scheduler.enqueue(this);
+  };
+
+  readonly #asyncHandlerFailed = (err: unknown): void => {
+    this.busy = false;
+    this.#bodyFailed(err);
+  };
+
+  /** @internal Marks the process dead and drops its pending receive; the runtime does the rest. */
+  markDead(): void {
+    this.status = DEAD;
+    this.entry = null;
+    this.loop = null;
+    this.waitResolve = null;
+    this.waitMatch = null;
+    this.resume = null;
+    this.resumeValue = undefined;
+    if (this.waitTimer !== null) {
+      this.rt.clock.clearTimer(this.waitTimer);
+      this.waitTimer = null;
+    }
+  }
+
+  /** @internal Handles an exit signal sent to this process. */
+  signal(from: Pid, reason: ExitReason, untrappable: boolean): void {
+    if (this.status === DEAD) return;
+    if (untrappable) {
+      this.rt.terminate(this, 'killed');
+    } else if (this.trapping) {
+      this.deliver(new ExitMessageImpl(from, reason));
+    } else if (reason === 'normal') {
+      if (from === this.self) this.rt.terminate(this, 'normal');
+    } else {
+      this.rt.terminate(this, reason);
+    }
+  }
+
+  /** @internal Delivers a DOWN and forgets the monitor on the watcher's side. */
+  down(ref: Ref, pid: Pid, reason: ExitReason): void {
+    if (this.status === DEAD) return;
+    this.watching?.delete(ref);
+    this.deliver(new DownMessageImpl(ref, pid, reason));
+  }
+
+  toString(): string {
+    return this.self.toString();
+  }
+}

@@ -1,0 +1,166 @@
+// The public face of a process: the context its body receives, and the options it is spawned with.
+
+import type { ExitReason } from '../exit/reason.ts';
+import type { Pid, Ref } from '../pid/pid.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+
+/**
+ * What `receive` resolves with when its timeout passes before a matching message arrives
+ * (Erlang's `after` clause).
+ */
+export const TIMEOUT: unique symbol = Symbol.for('fdn.timeout');
+/** The type of {@link TIMEOUT}. */
+export type Timeout = typeof TIMEOUT;
+
+/**
+ * Selects messages in `receive`: messages for which it returns false stay in the mailbox, in
+ * order. Use a type guard to narrow: `(m): m is Pong => isPong(m)`. A matcher that throws
+ * crashes the receiving process with that error.
+ */
+export type Matcher<T = unknown> = ((msg: unknown) => msg is T) | ((msg: unknown) => boolean);
+
+/** A process body: an async function run in its own process; its return ends the process normally. */
+export type ProcessBody = (ctx: ProcessContext) => unknown;
+
+/** A process group name (local groups; cluster groups come with @fdn/distribution). */
+export type GroupName = string;
+
+/** Where a message goes: a pid, or the name of a locally registered process. */
+export type Dest = Pid | string | RemoteName;
+
+/** A process registered under `name` on node `node` (resolved by the distribution layer). */
+export interface RemoteName {
+  readonly name: string;
+  readonly node: string;
+}
+
+/**
+ * What a bounded mailbox does when full:
+ * - `dropNewest`: the arriving message is dropped (the sender is not told, as with any send);
+ * - `dropOldest`: the oldest queued message is dropped to make room;
+ * - `exit`: the process exits with an `FDN_ERR_MAILBOX_OVERFLOW` error.
+ * Dropped messages are counted in `processInfo(pid).dropped`.
+ */
+export type OverflowPolicy = 'dropNewest' | 'dropOldest' | 'exit';
+
+/** Options for `spawn`. */
+export interface SpawnOptions {
+  /** Register the new process under this name (atomically with the spawn). */
+  name?: string;
+  /** Start with exit trapping on. */
+  trapExit?: boolean;
+  /** Bound the mailbox to this many messages (default: unbounded). */
+  maxMailbox?: number;
+  /** What happens when the bound is reached (default `dropNewest`). */
+  overflow?: OverflowPolicy;
+  /** A label shown by `processInfo` (behaviours set their own, e.g. `GenServer`). */
+  label?: string;
+}
+
+/** A pending `sendAfter` timer; pass it to `cancelTimer`. */
+export interface TimerRef {
+  /** When the message is due, on the runtime clock. */
+  readonly dueAt: number;
+}
+
+/**
+ * What a process body receives: its identity and Erlang's process primitives. Calls on a
+ * context whose process has exited are no-ops, and its `receive` never resolves, so code
+ * still running in a killed process stops at its next `await ctx.receive()`.
+ */
+export interface ProcessContext {
+  /** This process's pid. */
+  readonly self: Pid;
+  /** This node's name. */
+  readonly node: string;
+  /** The runtime (node) this process lives in. */
+  readonly runtime: Runtime;
+
+  /**
+   * Sends `msg` to `dest`. Sending to a dead pid is a silent no-op, as in Erlang; sending to
+   * a local name that nobody holds throws `FDN_ERR_NOT_REGISTERED` (Erlang's `badarg`).
+   * Messages from one process to another arrive in the order they were sent.
+   */
+  send(dest: Dest, msg: unknown): void;
+
+  /**
+   * Erlang's selective receive. Resolves with the oldest message that `match` accepts (any
+   * message when omitted); the messages it skips stay in the mailbox, in order. With
+   * `timeoutMs`, resolves with {@link TIMEOUT} if nothing matches in time (`0` only checks the
+   * mailbox). One receive at a time per process.
+   *
+   * @example
+   * const reply = await ctx.receive((m): m is Pong => m instanceof Pong, 1000);
+   * if (reply === TIMEOUT) ctx.exit('no_pong');
+   */
+  receive(): Promise<unknown>;
+  receive<T>(match: (msg: unknown) => msg is T): Promise<T>;
+  receive<T>(match: (msg: unknown) => msg is T, timeoutMs: number): Promise<T | Timeout>;
+  receive(match: Matcher | null | undefined, timeoutMs?: number): Promise<unknown>;
+
+  /** Starts a new process running `body`; returns its pid at once. */
+  spawn(body: ProcessBody, options?: SpawnOptions): Pid;
+  /** As `spawn`, linked to the caller before the child runs. */
+  spawnLink(body: ProcessBody, options?: SpawnOptions): Pid;
+  /** As `spawn`, monitored by the caller: returns the pid and the monitor reference. */
+  spawnMonitor(body: ProcessBody, options?: SpawnOptions): [Pid, Ref];
+
+  /**
+   * Links the caller and `pid` (bidirectional): when either exits abnormally the other gets
+   * an exit signal. Linking to a dead process sends the caller an exit signal `noproc`.
+   */
+  link(pid: Pid): void;
+  /** Removes a link; harmless when there is none. */
+  unlink(pid: Pid): void;
+  /**
+   * Monitors a process. Exactly one
+   * `DOWN` message with the exit reason arrives when it exits; a dead or unknown target
+   * gives `DOWN` with reason `noproc` at once.
+   */
+  monitor(target: Pid): Ref;
+  /**
+   * Removes a monitor. With `flush`, a `DOWN` for it already in the mailbox is removed too.
+   * Returns true when the monitor was active.
+   */
+  demonitor(ref: Ref, options?: { flush?: boolean }): boolean;
+
+  /** Exits the calling process with `reason` (unwinds the body by throwing; do not catch it). */
+  exit(reason: ExitReason): never;
+  /**
+   * Sends an exit signal to `pid`. `kill` cannot be trapped (the target exits `killed`);
+   * `normal` is ignored by a target that does not trap exits; a trapping target receives an
+   * `EXIT` message instead of exiting.
+   */
+  exit(pid: Pid, reason: ExitReason): void;
+  /** Sets exit trapping when `flag` is given; returns the previous setting. */
+  trapExit(flag?: boolean): boolean;
+  /** True when the local process `pid` is alive. */
+  isAlive(pid: Pid): boolean;
+  /** A new unique reference. */
+  makeRef(): Ref;
+
+  /** Registers this process under `name`. */
+  register(name: string): void;
+  /** Frees `name`. */
+  unregister(name: string): void;
+  /** The pid registered under `name`, if any. */
+  whereis(name: string): Pid | undefined;
+
+  /** Joins a local process group (a process may join several times; it then leaves as often). */
+  join(group: GroupName, pid?: Pid): void;
+  /** Leaves a local process group once. */
+  leave(group: GroupName, pid?: Pid): void;
+  /** The members of a local process group, one entry per join. */
+  members(group: GroupName): Pid[];
+
+  /**
+   * Sends `msg` to `dest` after `delayMs` on the runtime clock. A timer aimed at a pid is
+   * cancelled when that process exits.
+   */
+  sendAfter(dest: Dest, msg: unknown, delayMs: number): TimerRef;
+  /** Cancels a timer; returns the ms that were left, or false if it already fired or was cancelled. */
+  cancelTimer(timer: TimerRef): number | false;
+}
+
+/** Re-exported here for convenience of body signatures. */
+export type { ExitReason };

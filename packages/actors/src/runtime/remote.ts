@@ -1,0 +1,34 @@
+// The seam between the local runtime and the distribution layer: how messages and signals to
+// pids on other nodes leave this node. @fdn/distribution implements it.
+
+import type { ExitReason } from '../exit/reason.ts';
+import type { Pid, Ref } from '../pid/pid.ts';
+import type { RemoteName } from '../process/types.ts';
+
+/**
+ * Carries messages and exit/monitor signals to processes on other nodes. Installed on a
+ * runtime by the distribution layer; every method must return at once (queue, never block)
+ * and must never throw.
+ */
+export interface RemoteRouter {
+  /** A message from `from` (null: outside any process) to a remote pid. */
+  send(from: Pid | null, to: Pid, msg: unknown): void;
+  /** A message to a name registered on another node. */
+  sendNamed(from: Pid | null, to: RemoteName, msg: unknown): void;
+  /** The local process `from` linked itself to the remote `to`. */
+  link(from: Pid, to: Pid): void;
+  /** The local process `from` removed its link to the remote `to`. */
+  unlink(from: Pid, to: Pid): void;
+  /** The local process `from` exited with `reason` while linked to the remote `to`. */
+  linkExit(from: Pid, to: Pid, reason: ExitReason): void;
+  /** `exit(to, reason)` sent by `from` to a remote process. */
+  exit(from: Pid, to: Pid, reason: ExitReason): void;
+  /** The local `watcher` monitors the remote `target` under `ref`. */
+  monitor(watcher: Pid, target: Pid, ref: Ref): void;
+  /** The local `watcher` removed its monitor `ref` of the remote `target`. */
+  demonitor(watcher: Pid, target: Pid, ref: Ref): void;
+  /** The pid a name registered on another node stands for, when this node knows it. */
+  resolveName(name: RemoteName): Pid | undefined;
+  /** The local `target` exited: tell the remote `watcher` with a DOWN for `ref`. */
+  down(watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void;
+}

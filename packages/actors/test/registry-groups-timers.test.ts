@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, TIMEOUT } from '../src/index.ts';
+import { deferred, settle, testRuntime } from './helpers.ts';
+
+describe('registry', () => {
+  it('registers, sends by name, and frees the name when the process dies', async () => {
+    const { rt } = testRuntime();
+    const got = deferred<unknown>();
+    const pid = rt.spawn(async (ctx) => {
+      ctx.register('echo');
+      got.resolve(await ctx.receive());
+    });
+    await settle(rt);
+    expect(rt.whereis('echo')).toBe(pid);
+    rt.send('echo', 'by name');
+    expect(await got.promise).toBe('by name');
+    await settle(rt);
+    expect(rt.whereis('echo')).toBeUndefined();
+    expect(rt.registered()).toEqual([]);
+  });
+
+  it('a name belongs to one live process', async () => {
+    const { rt } = testRuntime();
+    const a = rt.spawn((ctx) => ctx.receive(), { name: 'svc' });
+    expect(() => rt.spawn(() => undefined, { name: 'svc' })).toThrow(expect.objectContaining({ code: ErrorCode.NAME_TAKEN }));
+    const b = rt.spawn((ctx) => ctx.receive());
+    expect(() => {
+      rt.register('svc', b);
+    }).toThrow(expect.objectContaining({ code: ErrorCode.NAME_TAKEN }));
+    expect(() => {
+      rt.register('other', a);
+    }).toThrow(expect.objectContaining({ code: ErrorCode.ALREADY_REGISTERED }));
+    expect(() => {
+      rt.register('', b);
+    }).toThrow(expect.objectContaining({ code: ErrorCode.BAD_ARGUMENT }));
+    await settle(rt);
+    rt.exit(a, 'kill');
+    rt.register('svc', b);
+    expect(rt.whereis('svc')).toBe(b);
+    rt.unregister('svc');
+    expect(rt.whereis('svc')).toBeUndefined();
+    expect(() => {
+      rt.unregister('svc');
+    }).toThrow(expect.objectContaining({ code: ErrorCode.NOT_REGISTERED }));
+  });
+
+  it('registering a dead process is noproc; sending to an unknown name is not_registered', async () => {
+    const { rt } = testRuntime();
+    const dead = rt.spawn(() => undefined);
+    await settle(rt);
+    expect(() => {
+      rt.register('x', dead);
+    }).toThrow(expect.objectContaining({ code: ErrorCode.NOPROC }));
+    expect(() => {
+      rt.send('nobody', 1);
+    }).toThrow(expect.objectContaining({ code: ErrorCode.NOT_REGISTERED }));
+    expect(() => {
+      rt.send({ name: 'nobody', node: 'test' }, 1);
+    }).not.toThrow();
+  });
+});
+
+describe('process groups', () => {
+  it('join, leave, members, and automatic leave on exit', async () => {
+    const { rt } = testRuntime();
+    const a = rt.spawn((ctx) => ctx.receive());
+    const b = rt.spawn((ctx) => ctx.receive());
+    rt.join('workers', a);
+    rt.join('workers', b);
+    rt.join('workers', a);
+    expect(rt.members('workers')).toEqual([a, a, b]);
+    expect(rt.leave('workers', a)).toBe(true);
+    expect(rt.members('workers')).toEqual([a, b]);
+    expect(rt.processInfo(a)?.groups).toEqual(['workers']);
+    await settle(rt);
+    rt.exit(a, 'kill');
+    expect(rt.members('workers')).toEqual([b]);
+    rt.exit(b, 'kill');
+    expect(rt.members('workers')).toEqual([]);
+    expect(rt.whichGroups()).toEqual([]);
+    expect(rt.leave('workers', b)).toBe(false);
+    expect(() => {
+      rt.join('workers', b);
+    }).toThrow(expect.objectContaining({ code: ErrorCode.NOPROC }));
+  });
+});
+
+describe('timers', () => {
+  it('sendAfter delivers on the virtual clock; cancelTimer returns the time left', async () => {
+    const { rt, clock } = testRuntime();
+    const got = deferred<unknown>();
+    const pid = rt.spawn(async (ctx) => {
+      const t1 = ctx.sendAfter(ctx.self, 'late', 100);
+      const t2 = ctx.sendAfter(ctx.self, 'cancelled', 50);
+      await ctx.receive(null, 10);
+      const left = ctx.cancelTimer(t2);
+      const again = ctx.cancelTimer(t2);
+      const msg = await ctx.receive();
+      got.resolve({ left, again, msg, firedAgain: ctx.cancelTimer(t1) });
+    });
+    await clock.advance(100);
+    expect(await got.promise).toEqual({ left: 40, again: false, msg: 'late', firedAgain: false });
+    expect(rt.isAlive(pid)).toBe(false);
+  });
+
+  it('a timer aimed at a process is cancelled when it exits', async () => {
+    const { rt, clock } = testRuntime();
+    const pid = rt.spawn((ctx) => ctx.receive());
+    rt.sendAfter(pid, 'x', 1_000);
+    expect(clock.pendingTimers()).toBe(1);
+    await settle(rt);
+    rt.exit(pid, 'kill');
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('a timer to a name nobody holds is dropped silently', async () => {
+    const { rt, clock } = testRuntime();
+    rt.sendAfter('ghost', 'x', 10);
+    await expect(clock.advance(20)).resolves.toBeUndefined();
+  });
+});
+
+describe('bounded mailboxes', () => {
+  const fill = async (policy: 'dropNewest' | 'dropOldest') => {
+    const { rt } = testRuntime();
+    const gate = deferred<undefined>();
+    const drained = deferred<unknown[]>();
+    const pid = rt.spawn(
+      async (ctx) => {
+        await gate.promise;
+        const out: unknown[] = [];
+        for (;;) {
+          const m = await ctx.receive(null, 0);
+          if (m === TIMEOUT) break;
+          out.push(m);
+        }
+        drained.resolve(out);
+      },
+      { maxMailbox: 3, overflow: policy },
+    );
+    await settle(rt);
+    for (let i = 0; i < 5; i++) rt.send(pid, i);
+    const info = rt.processInfo(pid);
+    gate.resolve(undefined);
+    return { info, kept: await drained.promise };
+  };
+
+  it('dropNewest keeps the first messages and counts the drops', async () => {
+    const { info, kept } = await fill('dropNewest');
+    expect(info?.messageQueueLen).toBe(3);
+    expect(info?.dropped).toBe(2);
+    expect(info?.maxMailbox).toBe(3);
+    expect(kept).toEqual([0, 1, 2]);
+  });
+
+  it('dropOldest keeps the latest messages', async () => {
+    const { info, kept } = await fill('dropOldest');
+    expect(info?.dropped).toBe(2);
+    expect(kept).toEqual([2, 3, 4]);
+  });
+
+  it('exit ends the process with FDN_ERR_MAILBOX_OVERFLOW', async () => {
+    const { rt } = testRuntime();
+    const reason = await rt.run(async (ctx) => {
+      const [pid] = ctx.spawnMonitor((c) => c.receive((m) => m === 'never'), { maxMailbox: 2, overflow: 'exit' });
+      await Promise.resolve();
+      for (let i = 0; i < 3; i++) ctx.send(pid, i);
+      return ((await ctx.receive()) as { reason: { code: string } }).reason.code;
+    });
+    expect(reason).toBe(ErrorCode.MAILBOX_OVERFLOW);
+  });
+
+  it('rejects a bad bound', () => {
+    const { rt } = testRuntime();
+    expect(() => rt.spawn(() => undefined, { maxMailbox: 0 })).toThrow(expect.objectContaining({ code: ErrorCode.BAD_ARGUMENT }));
+  });
+});
