@@ -33,12 +33,14 @@ export async function call<Reply = unknown>(caller: Caller, server: Dest, reques
   // Messages already queued cannot be the reply: scan only what arrives after the request.
   const mark = ctx.queueLength;
   const ref = ctx.monitor(pid);
+  ctx.activeCall = ref;
   ctx.send(pid, new CallRequest(new FromImpl(ctx.self, ref), request));
-  const msg = await ctx.receiveFrom(
-    mark,
-    (m) => (m instanceof CallReply || m instanceof DownMessageImpl) && ref.equals(m.ref),
-    timeoutMs,
-  );
+  let msg: unknown;
+  try {
+    msg = await ctx.receiveFrom(mark, (m) => (m instanceof CallReply || m instanceof DownMessageImpl) && ref.equals(m.ref), timeoutMs);
+  } finally {
+    ctx.activeCall = null;
+  }
   if (msg instanceof CallReply) {
     ctx.demonitor(ref, { flush: true });
     return msg.value as Reply;

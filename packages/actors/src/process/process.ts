@@ -4,6 +4,7 @@
 import type { TimerHandle } from '@fdn/core';
 import { ActorError, ErrorCode } from '../errors.ts';
 import { DownMessageImpl, ExitMessageImpl } from '../exit/reason.ts';
+import { CallReply } from '../gen-server/messages.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import type { Pid, Ref } from '../pid/pid.ts';
 import type { Runnable } from '../scheduler/scheduler.ts';
@@ -80,6 +81,11 @@ export class Process implements ProcessContext, Runnable {
   resume: ((msg: unknown) => void) | null = null;
   resumeValue: unknown = undefined;
   /** @internal */ trapping = false;
+  /**
+   * @internal Tag of the call this process is waiting on. Replies with another tag are late
+   * answers to calls that timed out; they are dropped (OTP 24's alias semantics).
+   */
+  activeCall: Ref | null = null;
   /** @internal Linked processes (local or remote). */
   links: Set<Pid> | null = null;
   /** @internal Monitors on this process: ref → watcher. */
@@ -185,6 +191,7 @@ export class Process implements ProcessContext, Runnable {
   /** @internal Puts `msg` in this process's mailbox or hands it to its pending receive. */
   deliver(msg: unknown): void {
     if (this.status === DEAD) return;
+    if (msg instanceof CallReply && (this.activeCall === null || !this.activeCall.equals(msg.ref))) return;
     const resolve = this.waitResolve;
     if (resolve !== null) {
       const match = this.waitMatch;
