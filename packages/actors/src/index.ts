@@ -25,3 +25,17 @@ export type { RemoteRouter } from './runtime/remote.ts';
 export type { SchedulerOptions } from './scheduler/scheduler.ts';
 export * as GenServer from './gen-server/gen-server.ts';
 export type { CallResult, Caller, From, GenServerBehaviour, InitResult, NoReplyResult, StartOptions } from './gen-server/gen-server.ts';
+export * as Supervisor from './supervisor/supervisor.ts';
+export type {
+  AnyChildSpec,
+  ChildCounts,
+  ChildInfo,
+  ChildSpec,
+  ChildStart,
+  ChildType,
+  RestartType,
+  Shutdown,
+  Strategy,
+  SupervisorInit,
+  SupervisorSpec,
+} from './supervisor/supervisor.ts';
