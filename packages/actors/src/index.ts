@@ -39,3 +39,6 @@ export type {
   SupervisorInit,
   SupervisorSpec,
 } from './supervisor/supervisor.ts';
+export * as StateMachine from './state-machine/state-machine.ts';
+export { REPLY_EVENT, replyWith } from './state-machine/state-machine.ts';
+export type { InfoEvent, MachineState, StateMachineOptions } from './state-machine/state-machine.ts';

@@ -211,7 +211,7 @@ class GenServerLoop<S> {
   #final(reason: ExitReason, beforeExit: (() => void) | undefined): void {
     beforeExit?.();
     if (!isNormalExit(reason)) {
-      this.ctx.rt.logger.error(`GenServer ${this.#name()} terminating`, {
+      this.ctx.rt.logger.error(`${this.ctx.extras?.label ?? 'GenServer'} ${this.#name()} terminating`, {
         pid: this.ctx.self.toString(),
         name: this.ctx.extras?.name ?? undefined,
         lastMessage: summarize(this.last),

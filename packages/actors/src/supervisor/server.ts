@@ -357,7 +357,6 @@ export class SupervisorState {
 
 /** @internal The Supervisor as a GenServer behaviour. */
 export const supervisorBehaviour: GenServerBehaviour<SupervisorState, SupervisorSpec | ((ctx: ProcessContext) => SupervisorSpec), SupervisorRequest, SupervisorReply, never> = {
-  name: 'Supervisor',
   async init(specOrFactory, ctx) {
     ctx.trapExit(true);
     const raw = typeof specOrFactory === 'function' ? specOrFactory(ctx) : specOrFactory;

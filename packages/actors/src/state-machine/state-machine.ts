@@ -1,0 +1,173 @@
+// StateMachine: OTP's gen_statem with an xstate v5 machine as its states and transitions.
+// The process owns an xstate actor: mailbox messages become events, `call` and `cast` work on
+// it, delayed transitions run on the runtime clock, and a failing action crashes the process
+// like a GenServer callback would.
+
+import { createActor, emit } from 'xstate';
+import type { Actor, AnyEventObject, AnyStateMachine, EventObject, MachineContext, SnapshotFrom } from 'xstate';
+import type { Clock } from '@fdn/core';
+import { ActorError, ErrorCode } from '../errors.ts';
+import { call as genCall, cast as genCast } from '../gen-server/call.ts';
+import type { Caller } from '../gen-server/call.ts';
+import type { From } from '../gen-server/messages.ts';
+import { bootGenServer } from '../gen-server/server.ts';
+import { startBehaviour } from '../gen-server/start.ts';
+import type { CallResult, GenServerBehaviour, NoReplyResult, StartOptions } from '../gen-server/types.ts';
+import type { Pid } from '../pid/pid.ts';
+import type { Process } from '../process/process.ts';
+import type { Dest } from '../process/types.ts';
+import { summarize } from '../util/inspect.ts';
+
+/** The emitted event type whose `value` becomes a call's reply (see {@link replyWith}). */
+export const REPLY_EVENT = 'fdn.reply';
+
+/**
+ * An xstate action that makes the current `call` return `value(args)`.
+ *
+ * @example
+ * on: { balance: { actions: replyWith(({ context }) => context.balance) } }
+ */
+export function replyWith<TContext extends MachineContext, TEvent extends EventObject>(
+  value: (args: { context: TContext; event: TEvent }) => unknown,
+): ReturnType<typeof emit<TContext, TEvent, undefined, TEvent, AnyEventObject>> {
+  return emit<TContext, TEvent, undefined, TEvent, AnyEventObject>((args: { context: TContext; event: TEvent }) => ({ type: REPLY_EVENT, value: value(args) }));
+}
+
+/** What a `call` returns when the machine emitted no reply: its state after the event. */
+export interface MachineState {
+  value: unknown;
+  context: unknown;
+  status: string;
+}
+
+/** Options of `StateMachine.start`. */
+export interface StateMachineOptions extends StartOptions {
+  /** The machine's input (xstate `input`). */
+  input?: unknown;
+}
+
+/** Messages that are not events (no string `type`) arrive as `{ type: 'info', message }`. */
+export interface InfoEvent {
+  type: 'info';
+  message: unknown;
+}
+
+class MachineEnded {
+  constructor(readonly error: unknown) {}
+}
+
+interface MachineState$ {
+  actor: Actor<AnyStateMachine>;
+  /** Replies emitted while handling the current call. */
+  replies: unknown[] | null;
+  lastEvent: unknown;
+}
+
+/** Starts a state machine process (not linked); resolves once the machine started. */
+export function start(caller: Caller, machine: AnyStateMachine, options?: StateMachineOptions): Promise<Pid> {
+  return startMachine(caller, machine, options, false);
+}
+
+/** As {@link start}, linked to the caller. */
+export function startLink(caller: Caller, machine: AnyStateMachine, options?: StateMachineOptions): Promise<Pid> {
+  return startMachine(caller, machine, options, true);
+}
+
+/**
+ * Sends `event` and waits until the machine has handled it. Returns the value of a
+ * {@link replyWith} action that ran for it, else the machine's state after it
+ * ({@link MachineState}). Fails like `GenServer.call`.
+ */
+export function call<Reply = MachineState>(caller: Caller, machine: Dest, event: EventObject, timeoutMs?: number): Promise<Reply> {
+  return genCall<Reply>(caller, machine, event, timeoutMs);
+}
+
+/** Sends `event` without waiting. */
+export function cast(caller: Caller, machine: Dest, event: EventObject): void {
+  genCast(caller, machine, event);
+}
+
+function startMachine(caller: Caller, machine: AnyStateMachine, options: StateMachineOptions | undefined, link: boolean): Promise<Pid> {
+  if (typeof machine !== 'object' || machine === null || typeof (machine as { transition?: unknown }).transition !== 'function') {
+    return Promise.reject(new ActorError(ErrorCode.BAD_ARGUMENT, 'StateMachine.start expects an xstate machine (createMachine / setup(...).createMachine)'));
+  }
+  const behaviour = machineBehaviour(machine, options?.input) as unknown as GenServerBehaviour<unknown, unknown, unknown, unknown, unknown>;
+  return startBehaviour(caller, 'StateMachine', (ctx) => bootGenServer(ctx, behaviour, undefined), options, link);
+}
+
+function toEvent(msg: unknown): AnyEventObject {
+  if (typeof msg === 'object' && msg !== null && typeof (msg as { type?: unknown }).type === 'string') return msg as AnyEventObject;
+  return { type: 'info', message: msg } satisfies InfoEvent;
+}
+
+function xstateClock(clock: Clock): { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(id: unknown): void } {
+  return {
+    setTimeout: (fn, ms) => clock.setTimer(ms, fn),
+    clearTimeout: (id) => {
+      clock.clearTimer(id as object);
+    },
+  };
+}
+
+function machineBehaviour(machine: AnyStateMachine, input: unknown): GenServerBehaviour<MachineState$, undefined, AnyEventObject, unknown, AnyEventObject> {
+  const afterEvent = (s: MachineState$): NoReplyResult<MachineState$> => {
+    const snapshot = s.actor.getSnapshot() as SnapshotFrom<AnyStateMachine>;
+    if (snapshot.status === 'error') return { type: 'stop', reason: snapshot.error, state: s };
+    if (snapshot.status === 'done' || snapshot.status === 'stopped') return { type: 'stop', reason: 'normal', state: s };
+    return { type: 'noreply', state: s };
+  };
+  const send = (s: MachineState$, event: AnyEventObject): NoReplyResult<MachineState$> => {
+    s.lastEvent = event;
+    s.actor.send(event);
+    return afterEvent(s);
+  };
+  return {
+    name: machine.id,
+    init(_args, ctx) {
+      const proc = ctx as Process;
+      const actor = createActor(machine, { clock: xstateClock(proc.rt.clock), input, id: proc.self.toString() });
+      const s: MachineState$ = { actor, replies: null, lastEvent: undefined };
+      actor.on(REPLY_EVENT, (e: AnyEventObject) => s.replies?.push((e as { value?: unknown }).value));
+      // Transitions outside a handler (delayed ones) that fail or finish end the process too.
+      actor.subscribe({
+        error: (err) => {
+          ctx.send(ctx.self, new MachineEnded(err));
+        },
+        complete: () => {
+          ctx.send(ctx.self, new MachineEnded(undefined));
+        },
+      });
+      proc.onExit(() => {
+        actor.stop();
+      });
+      actor.start();
+      const status = actor.getSnapshot().status;
+      if (status === 'error') return { type: 'stop', reason: actor.getSnapshot().error };
+      return { type: 'ok', state: s };
+    },
+    handleCall(event, _from: From, s): CallResult<MachineState$, unknown> {
+      s.replies = [];
+      const result = send(s, toEvent(event));
+      const replies = s.replies;
+      s.replies = null;
+      const snapshot = s.actor.getSnapshot() as SnapshotFrom<AnyStateMachine>;
+      const reply = replies.length > 0 ? replies[replies.length - 1] : ({ value: snapshot.value, context: snapshot.context, status: snapshot.status } satisfies MachineState);
+      if (result.type === 'stop') return { type: 'stop', reason: result.reason, state: s, ...(snapshot.status === 'error' ? {} : { reply }) };
+      return { type: 'reply', reply, state: s };
+    },
+    handleCast(event, s) {
+      return send(s, toEvent(event));
+    },
+    handleInfo(msg, s) {
+      if (msg instanceof MachineEnded) return msg.error === undefined ? { type: 'stop', reason: 'normal', state: s } : { type: 'stop', reason: msg.error, state: s };
+      return send(s, toEvent(msg));
+    },
+    terminate(_reason, s) {
+      s.actor.stop();
+    },
+    formatStatus(s) {
+      const snapshot = s.actor.getSnapshot() as SnapshotFrom<AnyStateMachine>;
+      return { state: snapshot.value, context: summarize(snapshot.context, 300), lastEvent: summarize(s.lastEvent, 200) };
+    },
+  };
+}
