@@ -16,12 +16,22 @@ export default defineConfig(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Numbers and pids in template strings are the common case in messages and reports.
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        {
+          allowNumber: true,
+          allowBoolean: true,
+          // Pids and refs print as <node.id.incarnation> and #Ref<…>.
+          allow: [{ from: 'file', name: ['Pid', 'Ref'] }, { from: 'lib', name: ['Error'] }],
+        },
+      ],
       // Process bodies are async functions handed to the runtime on purpose.
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       // Exit reasons and messages are arbitrary terms, as in Erlang.
       '@typescript-eslint/only-throw-error': 'off',
       '@typescript-eslint/prefer-promise-reject-errors': 'off',
+      // `x as T` after a check we know holds is clearer than `x!` (which no-non-null-assertion forbids).
+      '@typescript-eslint/non-nullable-type-assertion-style': 'off',
     },
   },
   {

@@ -199,6 +199,30 @@ describe('GenServer', () => {
     expect(events).toEqual(['continue boot', 'info timeout']);
   });
 
+  it('an async handleContinue requested by init finishes before the first message is handled', async () => {
+    const { rt } = testRuntime();
+    const trace: string[] = [];
+    const pid = await GenServer.start(
+      rt,
+      {
+        init: () => ({ type: 'ok', state: 'booting', continue: 'load' }),
+        handleContinue: async (_arg: unknown, _s: string) => {
+          trace.push('continue started');
+          await new Promise((r) => setImmediate(r));
+          trace.push('continue done');
+          return { type: 'noreply', state: 'ready' };
+        },
+        handleCall: (_r: unknown, _f, s: string) => {
+          trace.push(`call sees ${s}`);
+          return { type: 'reply', reply: s, state: s };
+        },
+      },
+      undefined,
+    );
+    expect(await GenServer.call(rt, pid, 'state?')).toBe('ready');
+    expect(trace).toEqual(['continue started', 'continue done', 'call sees ready']);
+  });
+
   it('async callbacks serialise message handling', async () => {
     const { rt } = testRuntime();
     const trace: string[] = [];
@@ -240,7 +264,7 @@ describe('GenServer', () => {
       rt,
       {
         init: () => ({ type: 'ok', state: null }),
-        handleCall: async (_r: unknown, _f, s: null, ctx) => ({ type: 'reply', reply: await GenServer.call(ctx, ctx.self, 'x').catch((e: { code: string }) => e.code), state: s }),
+        handleCall: async (_r: unknown, _f, s: null, ctx) => ({ type: 'reply', reply: await GenServer.call(ctx, ctx.self, 'x').catch((e: unknown) => (e as { code: string }).code), state: s }),
       },
       undefined,
     );

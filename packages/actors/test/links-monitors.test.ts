@@ -54,7 +54,7 @@ describe('links and exit signals', () => {
     const reason = await rt.run(async (ctx) => {
       ctx.trapExit(true);
       ctx.spawnLink(() => undefined);
-      return ((await ctx.receive(isExitMessage)) as ExitMessage).reason;
+      return (await ctx.receive(isExitMessage)).reason;
     });
     expect(reason).toBe('normal');
   });
@@ -69,7 +69,7 @@ describe('links and exit signals', () => {
       });
       await Promise.resolve();
       ctx.exit(victim, 'kill');
-      return ((await ctx.receive(isExitMessage)) as ExitMessage).reason;
+      return (await ctx.receive(isExitMessage)).reason;
     });
     expect(seen).toBe('killed');
   });
@@ -80,7 +80,7 @@ describe('links and exit signals', () => {
     rt.spawn(async (ctx) => {
       ctx.trapExit(true);
       ctx.spawnLink((c) => c.exit('kill'));
-      result.resolve(((await ctx.receive(isExitMessage)) as ExitMessage).reason);
+      result.resolve((await ctx.receive(isExitMessage)).reason);
     });
     expect(await result.promise).toBe('kill');
   });
@@ -104,7 +104,7 @@ describe('links and exit signals', () => {
     const got = deferred<ExitMessage>();
     const a = rt.spawn(async (ctx) => {
       ctx.trapExit(true);
-      got.resolve((await ctx.receive(isExitMessage)) as ExitMessage);
+      got.resolve(await ctx.receive(isExitMessage));
     });
     await settle(rt);
     rt.exit(a, 'shutdown');
@@ -120,7 +120,7 @@ describe('links and exit signals', () => {
     const reason = await rt.run(async (ctx) => {
       ctx.trapExit(true);
       ctx.link(dead);
-      return ((await ctx.receive(isExitMessage)) as ExitMessage).reason;
+      return (await ctx.receive(isExitMessage)).reason;
     });
     expect(reason).toBe('noproc');
     const victim = rt.spawn((ctx) => {
@@ -177,7 +177,7 @@ describe('monitors', () => {
         c.exit('bye');
       });
       ctx.send(pid, 'go');
-      const d = (await ctx.receive(isDownMessage)) as DownMessage;
+      const d = await ctx.receive(isDownMessage);
       const again = await ctx.receive(isDownMessage, 0);
       return { d, ref, pid, again };
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assign, createMachine, setup } from 'xstate';
 import { ErrorCode, StateMachine, isDownMessage, replyWith } from '../src/index.ts';
-import type { DownMessage, MachineState } from '../src/index.ts';
+
 import { settle, testRuntime } from './helpers.ts';
 
 const door = setup({
@@ -33,7 +33,7 @@ describe('StateMachine', () => {
   it('call sends an event and returns the state after it, or a replyWith value', async () => {
     const { rt } = testRuntime();
     const pid = await StateMachine.start(rt, door, { name: 'door' });
-    const after = await StateMachine.call<MachineState>(rt, pid, { type: 'open' });
+    const after = await StateMachine.call(rt, pid, { type: 'open' });
     expect(after).toMatchObject({ value: 'open', context: { opened: 1 }, status: 'active' });
     await StateMachine.call(rt, 'door', { type: 'close' });
     expect(await StateMachine.call(rt, 'door', { type: 'count' })).toBe(1);
@@ -45,9 +45,9 @@ describe('StateMachine', () => {
     const pid = await StateMachine.start(rt, door);
     StateMachine.cast(rt, pid, { type: 'open' });
     await clock.advance(4_999);
-    expect(((await StateMachine.call(rt, pid, { type: 'noop' } as never)) as MachineState).value).toBe('open');
+    expect((await StateMachine.call(rt, pid, { type: 'noop' })).value).toBe('open');
     await clock.advance(1);
-    expect(((await StateMachine.call(rt, pid, { type: 'noop' } as never)) as MachineState).value).toBe('closed');
+    expect((await StateMachine.call(rt, pid, { type: 'noop' })).value).toBe('closed');
   });
 
   it('plain mailbox messages become info events', async () => {
@@ -55,7 +55,7 @@ describe('StateMachine', () => {
     const pid = await StateMachine.start(rt, door);
     rt.send(pid, 42);
     rt.send(pid, 'hello');
-    const s = (await StateMachine.call(rt, pid, { type: 'noop' } as never)) as MachineState;
+    const s = await StateMachine.call(rt, pid, { type: 'noop' });
     expect(s.context).toMatchObject({ notes: [42, 'hello'] });
   });
 
@@ -76,7 +76,7 @@ describe('StateMachine', () => {
       const pid = await StateMachine.start(ctx, door);
       ctx.monitor(pid);
       StateMachine.cast(ctx, pid, { type: 'lock' });
-      return ((await ctx.receive(isDownMessage)) as DownMessage).reason;
+      return (await ctx.receive(isDownMessage)).reason;
     });
     expect(reason).toBe('normal');
   });

@@ -27,7 +27,7 @@ describe('seededRandom', () => {
     expect(new Set(s).size).toBe(10);
     expect(r.sample(items, 100)).toHaveLength(50);
     expect(r.sample([], 3)).toEqual([]);
-    expect(r.pick([])).toBeUndefined();
+    expect(r.pick<number>([])).toBeUndefined();
     const shuffled = r.shuffle(items.slice());
     expect(shuffled.slice().sort((x, y) => x - y)).toEqual(items);
     expect(shuffled).not.toEqual(items);

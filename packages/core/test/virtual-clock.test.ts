@@ -44,11 +44,11 @@ describe('VirtualClock', () => {
     const log: string[] = [];
     clock.setTimer(10, () => {
       void Promise.resolve().then(() => {
-        log.push('chain@' + clock.now());
-        clock.setTimer(0, () => log.push('zero@' + clock.now()));
+        log.push(`chain@${clock.now()}`);
+        clock.setTimer(0, () => log.push(`zero@${clock.now()}`));
       });
     });
-    clock.setTimer(11, () => log.push('next@' + clock.now()));
+    clock.setTimer(11, () => log.push(`next@${clock.now()}`));
     await clock.advance(20);
     expect(log).toEqual(['chain@10', 'zero@10', 'next@11']);
     expect(clock.now()).toBe(20);

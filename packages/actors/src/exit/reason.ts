@@ -1,6 +1,7 @@
 // Exit reasons and the system messages (EXIT, DOWN) that carry them, with OTP's meanings.
 
 import type { Pid, Ref } from '../pid/pid.ts';
+import { toJson } from '../util/inspect.ts';
 
 /**
  * Why a process exited. Any value is allowed (as in Erlang); these have meanings:
@@ -11,7 +12,8 @@ import type { Pid, Ref } from '../pid/pid.ts';
  * - `'noconnection'`: its node was lost.
  * - an `Error`: the process crashed; the error keeps its stack.
  */
-export type ExitReason = 'normal' | 'shutdown' | 'kill' | 'killed' | 'noproc' | 'noconnection' | ShutdownReason | Error | unknown;
+// Any term is a valid reason, so the type is `unknown`; the list above is what the runtime itself uses.
+export type ExitReason = unknown;
 
 /** `{ shutdown: term }`: an orderly stop that carries detail. */
 export interface ShutdownReason {
@@ -37,8 +39,7 @@ export function formatReason(reason: unknown): string {
   if (reason instanceof Error) return `${reason.name}: ${reason.message}`;
   if (typeof reason === 'string') return reason;
   try {
-    const json = JSON.stringify(reason);
-    return json === undefined ? String(reason) : json;
+    return toJson(reason) ?? String(reason);
   } catch {
     return String(reason);
   }

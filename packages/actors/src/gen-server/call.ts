@@ -4,6 +4,7 @@ import { CallError, ErrorCode } from '../errors.ts';
 import { DownMessageImpl, formatReason } from '../exit/reason.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import { Pid } from '../pid/pid.ts';
+import { toProcess } from '../process/process.ts';
 import type { Process } from '../process/process.ts';
 import { TIMEOUT } from '../process/types.ts';
 import type { Dest, ProcessContext } from '../process/types.ts';
@@ -25,7 +26,7 @@ export const DEFAULT_CALL_TIMEOUT = 5_000;
  */
 export async function call<Reply = unknown>(caller: Caller, server: Dest, request: unknown, timeoutMs: number = DEFAULT_CALL_TIMEOUT): Promise<Reply> {
   if (caller instanceof Runtime) return caller.run((ctx) => call<Reply>(ctx, server, request, timeoutMs));
-  const ctx = caller as Process;
+  const ctx = toProcess(caller);
   const pid = resolveServer(ctx, server, 'call');
   if (pid.equals(ctx.self)) {
     throw new CallError(ErrorCode.CALLING_SELF, `${ctx.self} called itself; a process cannot wait for its own reply (use a cast or handle it inline)`);
@@ -67,9 +68,8 @@ export function cast(caller: Caller, server: Dest, request: unknown): void {
  * a caller that gave up, is harmless.
  */
 export function reply(from: From, value: unknown): void {
-  const f = from as FromImpl;
-  const rt = f.replier ?? f.pid._proc?.rt;
-  rt?.sendFrom(null, f.pid, new CallReply(f.ref, value));
+  const rt = (from instanceof FromImpl ? from.replier : null) ?? from.pid._proc?.rt;
+  rt?.sendFrom(null, from.pid, new CallReply(from.ref, value));
 }
 
 /**
@@ -79,7 +79,7 @@ export function reply(from: From, value: unknown): void {
  */
 export async function stop(caller: Caller, server: Dest, reason: ExitReason = 'normal', timeoutMs: number = Number.POSITIVE_INFINITY): Promise<void> {
   if (caller instanceof Runtime) return caller.run((ctx) => stop(ctx, server, reason, timeoutMs));
-  const ctx = caller as Process;
+  const ctx = toProcess(caller);
   const pid = resolveServer(ctx, server, 'stop');
   const mark = ctx.queueLength;
   const ref = ctx.monitor(pid);

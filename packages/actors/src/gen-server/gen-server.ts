@@ -30,9 +30,10 @@ export function startLink<S, A, C, R, K>(caller: Caller, behaviour: GenServerBeh
 }
 
 function startServer<S, A, C, R, K>(caller: Caller, behaviour: GenServerBehaviour<S, A, C, R, K>, args: A, options: StartOptions | undefined, link: boolean): Promise<Pid> {
-  if (typeof behaviour !== 'object' || behaviour === null || typeof behaviour.init !== 'function') {
+  const candidate: unknown = behaviour;
+  if (typeof candidate !== 'object' || candidate === null || typeof (candidate as { init?: unknown }).init !== 'function') {
     return Promise.reject(new ActorError(ErrorCode.BAD_ARGUMENT, 'GenServer.start expects a behaviour object with an init(args, ctx) function'));
   }
-  const b = behaviour as unknown as GenServerBehaviour<S, unknown, unknown, unknown, unknown>;
+  const b = behaviour as unknown as GenServerBehaviour<S, unknown>;
   return startBehaviour(caller, 'GenServer', (ctx) => bootGenServer(ctx, b, args), options, link);
 }

@@ -15,8 +15,20 @@ import type { FromImpl } from './messages.ts';
 import type { Boot } from './start.ts';
 import type { CallResult, GenServerBehaviour, InitResult, NoReplyResult } from './types.ts';
 
-type AnyBehaviour<S> = GenServerBehaviour<S, unknown, unknown, unknown, unknown>;
-type Result<S> = CallResult<S, unknown> | NoReplyResult<S>;
+type AnyBehaviour<S> = GenServerBehaviour<S, unknown>;
+type NoReplyCallback = 'handleCast' | 'handleInfo' | 'handleContinue';
+type Outcome = void | Promise<void>;
+
+/** What a result may ask for after it is applied (OTP's timeout and `{continue, _}`). */
+interface Then {
+  continue?: unknown;
+  timeout?: number;
+}
+
+/** The `type` tag of a callback result, read defensively: callbacks are user code. */
+function tagOf(result: unknown): unknown {
+  return typeof result === 'object' && result !== null ? (result as { type?: unknown }).type : undefined;
+}
 
 /** Delivered to itself when an idle `timeout` requested by a callback passes. */
 class IdleTimeout {
@@ -46,14 +58,17 @@ class GenServerLoop<S> {
   }
 
   afterInit(result: InitResult<S>): Boot {
-    switch (result.type) {
-      case 'ok':
-        this.state = result.state;
+    switch (tagOf(result)) {
+      case 'ok': {
+        const ok = result as Extract<InitResult<S>, { type: 'ok' }>;
+        this.state = ok.state;
         this.ctx.ext().describe = () => ({ state: this.#status() });
-        this.#after(result);
-        return { type: 'run', handler: this.handle };
+        const pending = ok.continue !== undefined || ok.timeout !== undefined;
+        // A continue requested by init runs before any message, guarded like a handler.
+        return { type: 'run', handler: this.handle, after: pending ? () => this.#then(ok) : undefined };
+      }
       case 'stop':
-        return { type: 'stop', reason: result.reason };
+        return { type: 'stop', reason: (result as Extract<InitResult<S>, { type: 'stop' }>).reason };
       case 'ignore':
         return { type: 'ignore' };
       default:
@@ -68,129 +83,143 @@ class GenServerLoop<S> {
     }
     this.last = msg;
     if (msg instanceof CallRequest) return this.#onCall(msg);
-    if (msg instanceof CastRequest) return this.#invoke(this.b.handleCast, 'handleCast', msg.request);
+    if (msg instanceof CastRequest) return this.#invoke('handleCast', msg.request);
     if (msg instanceof SystemRequest) return this.#exit(msg.reason);
     if (msg instanceof ExitMessageImpl && this.parent !== null && msg.from.equals(this.parent)) return this.#exit(msg.reason);
     if (msg instanceof IdleTimeout) {
       if (msg.generation !== this.idleGeneration) return;
-      return this.#invoke(this.b.handleInfo, 'handleInfo', 'timeout');
+      return this.#invoke('handleInfo', 'timeout');
     }
-    return this.#invoke(this.b.handleInfo, 'handleInfo', msg);
+    return this.#invoke('handleInfo', msg);
   };
 
-  #onCall(msg: CallRequest): void | Promise<void> {
+  // ==== Callbacks ====
+
+  #onCall(msg: CallRequest): Outcome {
     const from = msg.from;
     from.replier = this.ctx.rt;
     if (msg.request instanceof SystemRequest) {
       reply(from, this.state);
       return;
     }
-    const cb = this.b.handleCall;
-    if (cb === undefined) return this.#crash(new ActorError(ErrorCode.BAD_ARGUMENT, `${this.#name()} received a call but its behaviour has no handleCall`));
+    if (typeof this.b.handleCall !== 'function') {
+      return this.#exit(new ActorError(ErrorCode.BAD_ARGUMENT, `${this.#name()} received a call but its behaviour has no handleCall`));
+    }
     let result: CallResult<S, unknown> | Promise<CallResult<S, unknown>>;
     try {
-      result = cb.call(this.b, msg.request, from, this.state as S, this.ctx);
+      result = this.b.handleCall(msg.request, from, this.state as S, this.ctx);
     } catch (err) {
-      return this.#crash(err);
+      return this.#exit(err);
     }
     if (isThenable(result)) {
       return result.then(
         (r) => this.#afterCall(from, r),
-        (err: unknown) => this.#crash(err),
+        (err: unknown) => this.#exit(err),
       );
     }
     return this.#afterCall(from, result);
   }
 
-  #afterCall(from: FromImpl, result: CallResult<S, unknown>): void | Promise<void> {
-    switch (result?.type) {
-      case 'reply':
-        this.state = result.state;
-        reply(from, result.reply);
-        return this.#after(result);
-      case 'noreply':
-        this.state = result.state;
-        return this.#after(result);
-      case 'stop':
-        this.state = result.state;
+  #afterCall(from: FromImpl, result: CallResult<S, unknown>): Outcome {
+    switch (tagOf(result)) {
+      case 'reply': {
+        const r = result as Extract<CallResult<S, unknown>, { type: 'reply' }>;
+        this.state = r.state;
+        reply(from, r.reply);
+        return this.#then(r);
+      }
+      case 'noreply': {
+        const r = result as Extract<CallResult<S, unknown>, { type: 'noreply' }>;
+        this.state = r.state;
+        return this.#then(r);
+      }
+      case 'stop': {
+        const r = result as Extract<CallResult<S, unknown>, { type: 'stop' }>;
+        this.state = r.state;
         // As OTP: terminate runs first, then the caller gets its reply.
-        return this.#exit(result.reason, 'reply' in result ? () => reply(from, result.reply) : undefined);
+        return this.#exit(
+          r.reason,
+          'reply' in r
+            ? () => {
+                reply(from, r.reply);
+              }
+            : undefined,
+        );
+      }
       default:
-        return this.#crash(badReturn('handleCall', result));
+        return this.#exit(badReturn('handleCall', result));
     }
   }
 
-  #invoke(
-    cb: ((arg: unknown, state: S, ctx: Process) => NoReplyResult<S> | Promise<NoReplyResult<S>>) | undefined,
-    name: string,
-    arg: unknown,
-  ): void | Promise<void> {
-    if (cb === undefined) {
+  #invoke(name: NoReplyCallback, arg: unknown): Outcome {
+    if (typeof this.b[name] !== 'function') {
       if (name === 'handleInfo') {
         this.ctx.rt.logger.warn(`${this.#name()} got an unexpected message and has no handleInfo`, { pid: this.ctx.self.toString(), message: summarize(arg) });
         return;
       }
-      return this.#crash(new ActorError(ErrorCode.BAD_ARGUMENT, `${this.#name()} received a ${name === 'handleCast' ? 'cast' : 'continue'} but its behaviour has no ${name}`));
+      return this.#exit(new ActorError(ErrorCode.BAD_ARGUMENT, `${this.#name()} received a ${name === 'handleCast' ? 'cast' : 'continue'} but its behaviour has no ${name}`));
     }
-    let result: NoReplyResult<S> | Promise<NoReplyResult<S>>;
+    let result: NoReplyResult<S> | Promise<NoReplyResult<S>> | undefined;
     try {
-      result = cb.call(this.b, arg, this.state as S, this.ctx);
+      // Called through the behaviour object, so `this` inside the callback is the behaviour.
+      result = this.b[name](arg, this.state as S, this.ctx);
     } catch (err) {
-      return this.#crash(err);
+      return this.#exit(err);
     }
     if (isThenable(result)) {
       return result.then(
         (r) => this.#afterNoReply(name, r),
-        (err: unknown) => this.#crash(err),
+        (err: unknown) => this.#exit(err),
       );
     }
     return this.#afterNoReply(name, result);
   }
 
-  #afterNoReply(name: string, result: NoReplyResult<S>): void | Promise<void> {
-    switch (result?.type) {
-      case 'noreply':
-        this.state = result.state;
-        return this.#after(result);
-      case 'stop':
-        this.state = result.state;
-        return this.#exit(result.reason);
+  #afterNoReply(name: string, result: NoReplyResult<S> | undefined): Outcome {
+    switch (tagOf(result)) {
+      case 'noreply': {
+        const r = result as Extract<NoReplyResult<S>, { type: 'noreply' }>;
+        this.state = r.state;
+        return this.#then(r);
+      }
+      case 'stop': {
+        const r = result as Extract<NoReplyResult<S>, { type: 'stop' }>;
+        this.state = r.state;
+        return this.#exit(r.reason);
+      }
       default:
-        return this.#crash(badReturn(name, result));
+        return this.#exit(badReturn(name, result));
     }
   }
 
-  /** Applies `continue` and `timeout` requests of a result. */
-  #after(result: Result<S> | InitResult<S>): void | Promise<void> {
-    if (!('state' in result)) return;
-    if ('continue' in result && result.continue !== undefined) {
-      return this.#invoke(this.b.handleContinue, 'handleContinue', result.continue);
-    }
-    if ('timeout' in result && result.timeout !== undefined && result.timeout !== Number.POSITIVE_INFINITY) {
+  /** Applies a result's `continue` (run now) or `timeout` (arm the idle timer). */
+  #then(result: Then): Outcome {
+    if (result.continue !== undefined) return this.#invoke('handleContinue', result.continue);
+    const timeout = result.timeout;
+    if (timeout !== undefined && timeout !== Number.POSITIVE_INFINITY) {
       const generation = ++this.idleGeneration;
-      this.idleTimer = this.ctx.rt.clock.setTimer(result.timeout, () => {
+      this.idleTimer = this.ctx.rt.clock.setTimer(timeout, () => {
         this.idleTimer = null;
         this.ctx.deliver(new IdleTimeout(generation));
       });
     }
   }
 
-  /** A callback threw or returned garbage: terminate, report, exit with the error. */
-  #crash(err: unknown): void | Promise<void> {
-    return this.#exit(err);
-  }
+  // ==== Exit ====
 
-  /** Runs `terminate`, reports an abnormal reason, and ends the process. */
-  #exit(reason: ExitReason, beforeExit?: () => void): void | Promise<void> {
+  /**
+   * Runs `terminate`, reports an abnormal reason, and ends the process. Callback crashes come
+   * here too (OTP calls terminate for them); an error in terminate becomes the exit reason.
+   */
+  #exit(reason: ExitReason, beforeExit?: () => void): Outcome {
     if (this.idleTimer !== null) this.ctx.rt.clock.clearTimer(this.idleTimer);
-    const terminate = this.b.terminate;
-    if (terminate === undefined) {
+    if (typeof this.b.terminate !== 'function') {
       this.#final(reason, beforeExit);
       return;
     }
     let result: void | Promise<void>;
     try {
-      result = terminate.call(this.b, reason, this.state as S, this.ctx);
+      result = this.b.terminate(reason, this.state as S, this.ctx);
     } catch (err) {
       this.#final(err, beforeExit);
       return;
@@ -223,10 +252,9 @@ class GenServerLoop<S> {
   }
 
   #status(): string {
-    const format = this.b.formatStatus;
-    if (format === undefined) return summarize(this.state);
+    if (typeof this.b.formatStatus !== 'function') return summarize(this.state);
     try {
-      return summarize(format.call(this.b, this.state as S));
+      return summarize(this.b.formatStatus(this.state as S));
     } catch (err) {
       return `[formatStatus failed: ${String(err)}]`;
     }

@@ -5,16 +5,17 @@ import { ErrorCode, StartError } from '../errors.ts';
 import { formatReason } from '../exit/reason.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import type { Pid } from '../pid/pid.ts';
-import type { MessageHandler, Process } from '../process/process.ts';
+import { toProcess } from '../process/process.ts';
+import type { LoopStart, MessageHandler, Process } from '../process/process.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import type { Caller } from './call.ts';
 import { isThenable } from '../util/thenable.ts';
 import type { StartOptions } from './types.ts';
 
 /** What a behaviour's boot step decides. */
-export type Boot = { type: 'run'; handler: MessageHandler } | { type: 'stop'; reason: ExitReason } | { type: 'ignore' };
+export type Boot = { type: 'run'; handler: MessageHandler; after?: (() => void | PromiseLike<void>) | undefined } | { type: 'stop'; reason: ExitReason } | { type: 'ignore' };
 
-const IGNORE_ALL: MessageHandler = () => undefined;
+const IGNORE_ALL: LoopStart = { handler: () => undefined };
 
 /**
  * Spawns a behaviour process, runs `boot` in it, and resolves with its pid once `boot` returns
@@ -30,7 +31,7 @@ export function startBehaviour(
   link: boolean,
 ): Promise<Pid> {
   const rt = caller instanceof Runtime ? caller : caller.runtime;
-  const parent = caller instanceof Runtime ? null : (caller as Process);
+  const parent = caller instanceof Runtime ? null : toProcess(caller);
   return new Promise<Pid>((resolve, reject) => {
     let settled = false;
     let timer: object | null = null;
@@ -39,9 +40,9 @@ export function startBehaviour(
       settled = true;
       if (timer !== null) rt.clock.clearTimer(timer);
       if (ok) resolve(value as Pid);
-      else reject(value as StartError);
+      else reject(value);
     };
-    const fail = (ctx: Process, reason: ExitReason, crashed: boolean): MessageHandler => {
+    const fail = (ctx: Process, reason: ExitReason, crashed: boolean): LoopStart => {
       if (parent !== null) ctx.unlink(parent.self);
       const what = reason === 'ignore' ? 'ignored its start' : `failed to start: ${formatReason(reason)}`;
       settle(false, new StartError(ErrorCode.START_FAILED, `${label} ${ctx.self} ${what}`, { reason }));
@@ -49,11 +50,11 @@ export function startBehaviour(
       else rt.terminate(ctx, reason === 'ignore' ? 'normal' : reason);
       return IGNORE_ALL;
     };
-    const decide = (ctx: Process, result: Boot): MessageHandler => {
+    const decide = (ctx: Process, result: Boot): LoopStart => {
       if (!ctx.alive) return IGNORE_ALL;
       if (result.type === 'run') {
         settle(true, ctx.self);
-        return result.handler;
+        return { handler: result.handler, after: result.after };
       }
       return fail(ctx, result.type === 'stop' ? result.reason : 'ignore', false);
     };
@@ -81,7 +82,7 @@ export function startBehaviour(
         link,
       );
     } catch (err) {
-      reject(err as Error);
+      reject(err);
       return;
     }
     proc.onExit((reason) => {

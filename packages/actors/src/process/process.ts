@@ -23,8 +23,23 @@ const DEAD = 2;
 /** What a handler-driven (behaviour) process runs for each message. */
 export type MessageHandler = (msg: unknown) => void | PromiseLike<void>;
 
-/** How a behaviour process boots: returns its message handler once initialised. */
-export type LoopInit = (ctx: Process) => MessageHandler | PromiseLike<MessageHandler>;
+/**
+ * What a behaviour's boot produces: its message handler, and optionally a first step that runs
+ * before any message (OTP's `{continue, _}` from init), guarded like a handler.
+ */
+export interface LoopStart {
+  handler: MessageHandler;
+  after?: (() => void | PromiseLike<void>) | undefined;
+}
+
+/** How a behaviour process boots. */
+export type LoopInit = (ctx: Process) => LoopStart | PromiseLike<LoopStart>;
+
+/** @internal The process behind a context; throws `FDN_ERR_BAD_ARGUMENT` for anything else. */
+export function toProcess(ctx: ProcessContext): Process {
+  if (ctx instanceof Process) return ctx;
+  throw new ActorError(ErrorCode.BAD_ARGUMENT, 'expected a process context (the ctx a process body or callback receives) or a runtime');
+}
 
 /** Thrown by `ctx.exit(reason)` to unwind a process body; the runtime catches it. */
 export class ProcessExit {
@@ -121,10 +136,9 @@ export class Process implements ProcessContext, Runnable {
     this.rt.sendFrom(this.self, dest, msg);
   }
 
-  receive(): Promise<unknown>;
   receive<T>(match: (msg: unknown) => msg is T): Promise<T>;
   receive<T>(match: (msg: unknown) => msg is T, timeoutMs: number): Promise<T | Timeout>;
-  receive(match: Matcher | null | undefined, timeoutMs?: number): Promise<unknown>;
+  receive(match?: Matcher | null, timeoutMs?: number): Promise<unknown>;
   receive(match?: Matcher | null, timeoutMs?: number): Promise<unknown> {
     return this.receiveFrom(0, match ?? null, timeoutMs);
   }
@@ -191,7 +205,7 @@ export class Process implements ProcessContext, Runnable {
   /** @internal Puts `msg` in this process's mailbox or hands it to its pending receive. */
   deliver(msg: unknown): void {
     if (this.status === DEAD) return;
-    if (msg instanceof CallReply && (this.activeCall === null || !this.activeCall.equals(msg.ref))) return;
+    if (msg instanceof CallReply && (!this.activeCall?.equals(msg.ref))) return;
     const resolve = this.waitResolve;
     if (resolve !== null) {
       const match = this.waitMatch;
@@ -226,8 +240,7 @@ export class Process implements ProcessContext, Runnable {
   }
 
   #enqueueMessage(msg: unknown): void {
-    let mb = this.mailbox;
-    if (mb === null) mb = this.mailbox = new Ring<unknown>(8);
+    const mb = (this.mailbox ??= new Ring<unknown>(8));
     const ext = this.extras;
     if (ext !== null && ext.maxMailbox > 0 && mb.length >= ext.maxMailbox) {
       ext.dropped++;
@@ -456,7 +469,7 @@ export class Process implements ProcessContext, Runnable {
   }
 
   #startLoop(init: LoopInit): void {
-    let result: MessageHandler | PromiseLike<MessageHandler>;
+    let result: LoopStart | PromiseLike<LoopStart>;
     try {
       result = init(this);
     } catch (err) {
@@ -466,9 +479,9 @@ export class Process implements ProcessContext, Runnable {
     if (isThenable(result)) {
       this.busy = true;
       result.then(
-        (handler) => {
+        (start) => {
           this.busy = false;
-          this.#installLoop(handler);
+          this.#installLoop(start);
         },
         (err: unknown) => {
           this.busy = false;
@@ -480,9 +493,24 @@ export class Process implements ProcessContext, Runnable {
     }
   }
 
-  #installLoop(handler: MessageHandler): void {
+  #installLoop(start: LoopStart): void {
     if (this.status === DEAD) return;
-    this.loop = handler;
+    this.loop = start.handler;
+    if (start.after !== undefined) {
+      let result: void | PromiseLike<void>;
+      try {
+        result = start.after();
+      } catch (err) {
+        this.#bodyFailed(err);
+        return;
+      }
+      if (this.status === DEAD) return;
+      if (result !== undefined && isThenable(result)) {
+        this.busy = true;
+        result.then(this.#asyncHandlerDone, this.#asyncHandlerFailed);
+        return;
+      }
+    }
     if (this.queueLength > 0) this.rt.scheduler.enqueue(this);
   }
 

@@ -93,10 +93,9 @@ export interface ProcessContext {
    * const reply = await ctx.receive((m): m is Pong => m instanceof Pong, 1000);
    * if (reply === TIMEOUT) ctx.exit('no_pong');
    */
-  receive(): Promise<unknown>;
   receive<T>(match: (msg: unknown) => msg is T): Promise<T>;
   receive<T>(match: (msg: unknown) => msg is T, timeoutMs: number): Promise<T | Timeout>;
-  receive(match: Matcher | null | undefined, timeoutMs?: number): Promise<unknown>;
+  receive(match?: Matcher | null, timeoutMs?: number): Promise<unknown>;
 
   /** Starts a new process running `body`; returns its pid at once. */
   spawn(body: ProcessBody, options?: SpawnOptions): Pid;

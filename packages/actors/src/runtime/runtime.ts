@@ -74,7 +74,7 @@ export class Runtime {
   #reaping = false;
 
   constructor(options: RuntimeOptions = {}) {
-    const node = options.node ?? 'local';
+    const node: unknown = options.node ?? 'local';
     if (typeof node !== 'string' || node.length === 0) {
       throw new ActorError(ErrorCode.BAD_ARGUMENT, `node name must be a non-empty string, got ${String(node)}`);
     }
@@ -138,7 +138,7 @@ export class Runtime {
     pid._proc = proc;
     this.#table.set(pid.id, proc);
     if (options !== undefined) this.#applyOptions(proc, options, parent);
-    if (link && parent !== null && parent.alive) {
+    if (link && parent?.alive === true) {
       (parent.links ??= new Set()).add(pid);
       (proc.links = new Set()).add(parent.self);
     }
@@ -189,7 +189,7 @@ export class Runtime {
   /** What a live process is doing, or `undefined` if it is not alive here. */
   processInfo(pid: Pid): ProcessInfo | undefined {
     const p = this.#local(pid);
-    return p === null || !p.alive ? undefined : describeProcess(p);
+    return !p?.alive ? undefined : describeProcess(p);
   }
 
   /** A new unique reference. */
@@ -245,7 +245,7 @@ export class Runtime {
     if (pid.equals(proc.self)) return;
     if (this.#isLocalNode(pid)) {
       const target = this.#local(pid);
-      if (target === null || !target.alive) {
+      if (!target?.alive) {
         proc.signal(pid, 'noproc', false);
         return;
       }
@@ -285,7 +285,7 @@ export class Runtime {
     if (!proc.alive) return ref;
     if (this.#isLocalNode(pid)) {
       const target = this.#local(pid);
-      if (target === null || !target.alive) {
+      if (!target?.alive) {
         proc.deliver(new DownMessageImpl(ref, pid, 'noproc'));
         return ref;
       }
@@ -439,7 +439,7 @@ export class Runtime {
   register(name: string, pid: Pid): void {
     this.#checkRegistrable(name);
     const proc = this.#local(pid);
-    if (proc === null || !proc.alive) {
+    if (!proc?.alive) {
       throw new ActorError(ErrorCode.NOPROC, `cannot register '${name}': ${pid} is not a live process of ${this.node}`);
     }
     const ext = proc.ext();
@@ -451,8 +451,9 @@ export class Runtime {
   }
 
   #checkRegistrable(name: string): void {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new ActorError(ErrorCode.BAD_ARGUMENT, `a registered name must be a non-empty string, got ${String(name)}`);
+    const candidate: unknown = name;
+    if (typeof candidate !== 'string' || candidate.length === 0) {
+      throw new ActorError(ErrorCode.BAD_ARGUMENT, `a registered name must be a non-empty string, got ${String(candidate)}`);
     }
     const holder = this.#names.get(name);
     if (holder !== undefined) {
@@ -485,9 +486,9 @@ export class Runtime {
   /** Adds the live local process `pid` to `group` (once more if already a member). */
   join(group: GroupName, pid: Pid): void {
     const proc = this.#local(pid);
-    if (proc === null || !proc.alive) throw new ActorError(ErrorCode.NOPROC, `cannot join '${group}': ${pid} is not a live process of ${this.node}`);
+    if (!proc?.alive) throw new ActorError(ErrorCode.NOPROC, `cannot join '${group}': ${pid} is not a live process of ${this.node}`);
     let members = this.#groups.get(group);
-    if (members === undefined) this.#groups.set(group, (members = new Map()));
+    if (members === undefined) this.#groups.set(group, (members = new Map<Process, number>()));
     members.set(proc, (members.get(proc) ?? 0) + 1);
     const ext = proc.ext();
     (ext.groups ??= new Map()).set(group, (ext.groups.get(group) ?? 0) + 1);
@@ -541,7 +542,7 @@ export class Runtime {
         // A timer to a name nobody holds is dropped, as erlang:send_after does.
       }
     });
-    if (owner !== null && owner.alive) (owner.ext().timers ??= new Set()).add(timer);
+    if (owner?.alive === true) (owner.ext().timers ??= new Set()).add(timer);
     return timer;
   }
 

@@ -4,7 +4,7 @@
 // like a GenServer callback would.
 
 import { createActor, emit } from 'xstate';
-import type { Actor, AnyEventObject, AnyStateMachine, EventObject, MachineContext, SnapshotFrom } from 'xstate';
+import type { ActionArgs, ActionFunction, Actor, AnyEventObject, AnyStateMachine, EventObject, MachineContext, ParameterizedObject } from 'xstate';
 import type { Clock } from '@fdn/core';
 import { ActorError, ErrorCode } from '../errors.ts';
 import { call as genCall, cast as genCast } from '../gen-server/call.ts';
@@ -14,7 +14,7 @@ import { bootGenServer } from '../gen-server/server.ts';
 import { startBehaviour } from '../gen-server/start.ts';
 import type { CallResult, GenServerBehaviour, NoReplyResult, StartOptions } from '../gen-server/types.ts';
 import type { Pid } from '../pid/pid.ts';
-import type { Process } from '../process/process.ts';
+import { toProcess } from '../process/process.ts';
 import type { Dest } from '../process/types.ts';
 import { summarize } from '../util/inspect.ts';
 
@@ -27,10 +27,11 @@ export const REPLY_EVENT = 'fdn.reply';
  * @example
  * on: { balance: { actions: replyWith(({ context }) => context.balance) } }
  */
-export function replyWith<TContext extends MachineContext, TEvent extends EventObject>(
-  value: (args: { context: TContext; event: TEvent }) => unknown,
-): ReturnType<typeof emit<TContext, TEvent, undefined, TEvent, AnyEventObject>> {
-  return emit<TContext, TEvent, undefined, TEvent, AnyEventObject>((args: { context: TContext; event: TEvent }) => ({ type: REPLY_EVENT, value: value(args) }));
+// Typed like xstate's own `emit`, so the event types are inferred from where it is used.
+export function replyWith<TContext extends MachineContext, TExpressionEvent extends EventObject, TParams extends ParameterizedObject['params'] | undefined, TEvent extends EventObject>(
+  value: (args: ActionArgs<TContext, TExpressionEvent, TEvent>, params: TParams) => unknown,
+): ActionFunction<TContext, TExpressionEvent, TEvent, TParams, never, never, never, never, AnyEventObject> {
+  return emit<TContext, TExpressionEvent, TParams, TEvent, AnyEventObject>((args, params) => ({ type: REPLY_EVENT, value: value(args, params) }));
 }
 
 /** What a `call` returns when the machine emitted no reply: its state after the event. */
@@ -88,10 +89,11 @@ export function cast(caller: Caller, machine: Dest, event: EventObject): void {
 }
 
 function startMachine(caller: Caller, machine: AnyStateMachine, options: StateMachineOptions | undefined, link: boolean): Promise<Pid> {
-  if (typeof machine !== 'object' || machine === null || typeof (machine as { transition?: unknown }).transition !== 'function') {
+  const candidate: unknown = machine;
+  if (typeof candidate !== 'object' || candidate === null || typeof (candidate as { transition?: unknown }).transition !== 'function') {
     return Promise.reject(new ActorError(ErrorCode.BAD_ARGUMENT, 'StateMachine.start expects an xstate machine (createMachine / setup(...).createMachine)'));
   }
-  const behaviour = machineBehaviour(machine, options?.input) as unknown as GenServerBehaviour<unknown, unknown, unknown, unknown, unknown>;
+  const behaviour = machineBehaviour(machine, options?.input) as unknown as GenServerBehaviour<unknown, unknown>;
   return startBehaviour(caller, 'StateMachine', (ctx) => bootGenServer(ctx, behaviour, undefined), options, link);
 }
 
@@ -111,7 +113,7 @@ function xstateClock(clock: Clock): { setTimeout(fn: () => void, ms: number): un
 
 function machineBehaviour(machine: AnyStateMachine, input: unknown): GenServerBehaviour<MachineState$, undefined, AnyEventObject, unknown, AnyEventObject> {
   const afterEvent = (s: MachineState$): NoReplyResult<MachineState$> => {
-    const snapshot = s.actor.getSnapshot() as SnapshotFrom<AnyStateMachine>;
+    const snapshot = s.actor.getSnapshot();
     if (snapshot.status === 'error') return { type: 'stop', reason: snapshot.error, state: s };
     if (snapshot.status === 'done' || snapshot.status === 'stopped') return { type: 'stop', reason: 'normal', state: s };
     return { type: 'noreply', state: s };
@@ -124,7 +126,7 @@ function machineBehaviour(machine: AnyStateMachine, input: unknown): GenServerBe
   return {
     name: machine.id,
     init(_args, ctx) {
-      const proc = ctx as Process;
+      const proc = toProcess(ctx);
       const actor = createActor(machine, { clock: xstateClock(proc.rt.clock), input, id: proc.self.toString() });
       const s: MachineState$ = { actor, replies: null, lastEvent: undefined };
       actor.on(REPLY_EVENT, (e: AnyEventObject) => s.replies?.push((e as { value?: unknown }).value));
@@ -150,7 +152,7 @@ function machineBehaviour(machine: AnyStateMachine, input: unknown): GenServerBe
       const result = send(s, toEvent(event));
       const replies = s.replies;
       s.replies = null;
-      const snapshot = s.actor.getSnapshot() as SnapshotFrom<AnyStateMachine>;
+      const snapshot = s.actor.getSnapshot();
       const reply = replies.length > 0 ? replies[replies.length - 1] : ({ value: snapshot.value, context: snapshot.context, status: snapshot.status } satisfies MachineState);
       if (result.type === 'stop') return { type: 'stop', reason: result.reason, state: s, ...(snapshot.status === 'error' ? {} : { reply }) };
       return { type: 'reply', reply, state: s };
@@ -166,8 +168,9 @@ function machineBehaviour(machine: AnyStateMachine, input: unknown): GenServerBe
       s.actor.stop();
     },
     formatStatus(s) {
-      const snapshot = s.actor.getSnapshot() as SnapshotFrom<AnyStateMachine>;
-      return { state: snapshot.value, context: summarize(snapshot.context, 300), lastEvent: summarize(s.lastEvent, 200) };
+      const snapshot = s.actor.getSnapshot();
+      const value: unknown = snapshot.value;
+      return { state: value, context: summarize(snapshot.context, 300), lastEvent: summarize(s.lastEvent, 200) };
     },
   };
 }

@@ -6,6 +6,7 @@ import { ExitMessageImpl, formatReason, isNormalExit } from '../exit/reason.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import type { CallResult, GenServerBehaviour, InitResult, NoReplyResult } from '../gen-server/types.ts';
 import { Pid } from '../pid/pid.ts';
+import { toProcess } from '../process/process.ts';
 import type { Process } from '../process/process.ts';
 import type { ProcessContext } from '../process/types.ts';
 import { summarize } from '../util/inspect.ts';
@@ -114,7 +115,7 @@ export class SupervisorState {
   // ==== Exits and restarts ====
 
   async onExit(msg: ExitMessageImpl): Promise<NoReplyResult<SupervisorState>> {
-    const child = this.children.find((c) => c.pid !== null && c.pid.equals(msg.from));
+    const child = this.children.find((c) => c.pid?.equals(msg.from) === true);
     if (child === undefined) return { type: 'noreply', state: this };
     child.pid = null;
     const reason = msg.reason;
@@ -241,7 +242,7 @@ export class SupervisorState {
       case 'restartChild':
         return this.#restartById(req.id);
       case 'deleteChild':
-        return this.#deleteById(req.id);
+        { this.#deleteById(req.id); return; }
       case 'whichChildren':
         return this.whichChildren();
       case 'countChildren':
@@ -279,7 +280,7 @@ export class SupervisorState {
   async #terminate(target: string | Pid): Promise<void> {
     if (this.isSimple) {
       if (!(target instanceof Pid)) throw new ActorError(ErrorCode.SIMPLE_ONE_FOR_ONE, 'terminateChild on a simpleOneForOne supervisor takes the child pid');
-      const child = this.children.find((c) => c.pid !== null && c.pid.equals(target));
+      const child = this.children.find((c) => c.pid?.equals(target) === true);
       if (child === undefined) throw new ActorError(ErrorCode.CHILD_NOT_FOUND, `${target} is not a child of this supervisor`);
       await this.#shutdown(child);
       this.#remove(child);
@@ -360,7 +361,7 @@ export const supervisorBehaviour: GenServerBehaviour<SupervisorState, Supervisor
   async init(specOrFactory, ctx) {
     ctx.trapExit(true);
     const raw = typeof specOrFactory === 'function' ? specOrFactory(ctx) : specOrFactory;
-    const state = new SupervisorState(ctx as Process, normalizeSupervisorSpec(raw));
+    const state = new SupervisorState(toProcess(ctx), normalizeSupervisorSpec(raw));
     return state.startInitialChildren();
   },
   async handleCall(req, _from, state): Promise<CallResult<SupervisorState, SupervisorReply>> {

@@ -12,10 +12,10 @@ import type { Shutdown } from './types.ts';
 export async function shutdownChild(ctx: Process, pid: Pid, shutdown: Shutdown): Promise<ExitReason> {
   ctx.unlink(pid);
   // A child that died before the unlink left an EXIT in the mailbox: its reason is the real one.
-  let early: ExitReason | undefined;
+  let early: { reason: ExitReason } | undefined;
   ctx.removeMatching((m) => {
     if (m instanceof ExitMessageImpl && m.from.equals(pid)) {
-      early = m.reason;
+      early = { reason: m.reason };
       return true;
     }
     return false;
@@ -29,5 +29,5 @@ export async function shutdownChild(ctx: Process, pid: Pid, shutdown: Shutdown):
     ctx.exit(pid, 'kill');
     msg = await ctx.receiveFrom(mark, isDown);
   }
-  return early ?? (msg as DownMessageImpl).reason;
+  return early === undefined ? (msg as DownMessageImpl).reason : early.reason;
 }

@@ -45,10 +45,10 @@ function startSupervisor(caller: Caller, spec: SupervisorInit, options: StartOpt
     try {
       normalizeSupervisorSpec(spec);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err);
     }
   }
-  const behaviour = supervisorBehaviour as unknown as GenServerBehaviour<unknown, unknown, unknown, unknown, unknown>;
+  const behaviour = supervisorBehaviour as unknown as GenServerBehaviour<unknown, unknown>;
   return startBehaviour(caller, 'Supervisor', (ctx) => bootGenServer(ctx, behaviour, spec), options, link).catch((err: unknown) => {
     // A spec computed inside the supervisor and found invalid surfaces as itself.
     const reason = (err as { reason?: unknown }).reason;

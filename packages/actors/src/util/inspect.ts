@@ -12,3 +12,8 @@ export function summarize(value: unknown, max = 1_000): string {
   }
   return text.length > max ? text.slice(0, max) + '…' : text;
 }
+
+/** `JSON.stringify`, typed as it behaves: undefined for undefined, functions and symbols. */
+export function toJson(value: unknown): string | undefined {
+  return JSON.stringify(value);
+}

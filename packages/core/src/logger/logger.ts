@@ -110,9 +110,10 @@ function safeJson(value: unknown): string {
       if (typeof v === 'object' && v !== null) {
         if (seen.has(v)) return '[Circular]';
         seen.add(v);
-        if (typeof (v as { toString?: unknown }).toString === 'function' && !Array.isArray(v)) {
-          const proto = Object.getPrototypeOf(v) as unknown;
-          if (proto !== Object.prototype && proto !== null) return String(v as object);
+        // Class instances with their own toString (pids, refs) print as that.
+        const proto = Object.getPrototypeOf(v) as unknown;
+        if (!Array.isArray(v) && proto !== Object.prototype && proto !== null && Object.prototype.hasOwnProperty.call(proto, 'toString')) {
+          return (v as { toString(): string }).toString();
         }
       }
       return v;
