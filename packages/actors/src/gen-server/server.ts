@@ -43,7 +43,7 @@ export function bootGenServer<S>(ctx: Process, behaviour: AnyBehaviour<S>, args:
   return server.afterInit(result);
 }
 
-class GenServerLoop<S> {
+class GenServerLoop<S> implements MessageHandler {
   state: S | undefined = undefined;
   last: unknown = undefined;
   idleTimer: TimerHandle | null = null;
@@ -62,10 +62,9 @@ class GenServerLoop<S> {
       case 'ok': {
         const ok = result as Extract<InitResult<S>, { type: 'ok' }>;
         this.state = ok.state;
-        this.ctx.ext().describe = () => ({ state: this.#status() });
         const pending = ok.continue !== undefined || ok.timeout !== undefined;
         // A continue requested by init runs before any message, guarded like a handler.
-        return { type: 'run', handler: this.handle, after: pending ? () => this.#then(ok) : undefined };
+        return { type: 'run', handler: this, after: pending ? () => this.#then(ok) : undefined };
       }
       case 'stop':
         return { type: 'stop', reason: (result as Extract<InitResult<S>, { type: 'stop' }>).reason };
@@ -76,7 +75,11 @@ class GenServerLoop<S> {
     }
   }
 
-  readonly handle: MessageHandler = (msg) => {
+  describe(): Record<string, unknown> {
+    return { state: this.#status() };
+  }
+
+  handle(msg: unknown): Outcome {
     if (this.idleTimer !== null) {
       this.ctx.rt.clock.clearTimer(this.idleTimer);
       this.idleTimer = null;
@@ -91,7 +94,7 @@ class GenServerLoop<S> {
       return this.#invoke('handleInfo', 'timeout');
     }
     return this.#invoke('handleInfo', msg);
-  };
+  }
 
   // ==== Callbacks ====
 

@@ -15,7 +15,7 @@ import type { StartOptions } from './types.ts';
 /** What a behaviour's boot step decides. */
 export type Boot = { type: 'run'; handler: MessageHandler; after?: (() => void | PromiseLike<void>) | undefined } | { type: 'stop'; reason: ExitReason } | { type: 'ignore' };
 
-const IGNORE_ALL: LoopStart = { handler: () => undefined };
+const IGNORE_ALL: LoopStart = { handler: { handle: () => undefined } };
 
 /**
  * Spawns a behaviour process, runs `boot` in it, and resolves with its pid once `boot` returns
@@ -35,10 +35,13 @@ export function startBehaviour(
   return new Promise<Pid>((resolve, reject) => {
     let settled = false;
     let timer: object | null = null;
+    let removeExitHook: (() => void) | null = null;
     const settle = (ok: boolean, value: Pid | StartError): void => {
       if (settled) return;
       settled = true;
       if (timer !== null) rt.clock.clearTimer(timer);
+      removeExitHook?.();
+      removeExitHook = null;
       if (ok) resolve(value as Pid);
       else reject(value);
     };
@@ -85,7 +88,8 @@ export function startBehaviour(
       reject(err);
       return;
     }
-    proc.onExit((reason) => {
+    // Removed once the start settles: a long-lived server must not keep this closure.
+    removeExitHook = proc.onExit((reason) => {
       settle(false, new StartError(ErrorCode.START_FAILED, `${label} ${proc.self} exited during init: ${formatReason(reason)}`, { reason }));
     });
     const timeout = options?.timeout;

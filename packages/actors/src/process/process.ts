@@ -20,8 +20,15 @@ const STARTING = 0;
 const ALIVE = 1;
 const DEAD = 2;
 
-/** What a handler-driven (behaviour) process runs for each message. */
-export type MessageHandler = (msg: unknown) => void | PromiseLike<void>;
+/**
+ * What a handler-driven (behaviour) process runs for each message. An object with methods rather
+ * than a closure, so an idle behaviour process holds no per-process functions.
+ */
+export interface MessageHandler {
+  handle(msg: unknown): void | PromiseLike<void>;
+  /** What processInfo shows as `details` (for example a GenServer's state summary). */
+  describe?(): Record<string, unknown>;
+}
 
 /**
  * What a behaviour's boot produces: its message handler, and optionally a first step that runs
@@ -66,8 +73,6 @@ interface ProcessExtras {
   label: string | null;
   /** Internal observers of this process's exit (runtime.run, start acknowledgements). */
   exitHooks: ((reason: ExitReason) => void)[] | null;
-  /** Called by processInfo for a behaviour's own view (state summary, strategy). */
-  describe: (() => Record<string, unknown>) | null;
   parent: Pid | null;
 }
 
@@ -170,19 +175,22 @@ export class Process implements ProcessContext, Runnable {
       this.waitResolve = resolve;
       this.waitMatch = match;
       if (timeoutMs !== undefined && timeoutMs !== Number.POSITIVE_INFINITY) {
-        this.waitTimer = this.rt.clock.setTimer(timeoutMs, this.#onReceiveTimeout);
+        this.waitTimer = this.rt.clock.setTimer(timeoutMs, () => {
+          this.#onReceiveTimeout();
+        });
       }
     });
   }
 
-  readonly #onReceiveTimeout = (): void => {
+  // Callbacks are created when needed, not per process: an idle process must stay small.
+  #onReceiveTimeout(): void {
     const resolve = this.waitResolve;
     this.waitTimer = null;
     if (resolve === null || this.status === DEAD) return;
     this.waitResolve = null;
     this.waitMatch = null;
     resolve(TIMEOUT);
-  };
+  }
 
   /** Finds, removes and returns the first message from `mark` on that matches, or NO_MATCH. */
   #take(mb: Ring<unknown>, mark: number, match: Matcher | null): unknown {
@@ -399,15 +407,21 @@ export class Process implements ProcessContext, Runnable {
       dropped: 0,
       label: null,
       exitHooks: null,
-      describe: null,
       parent: null,
     });
   }
 
-  /** @internal Registers an internal observer of this process's exit. */
-  onExit(hook: (reason: ExitReason) => void): void {
+  /** @internal Registers an internal observer of this process's exit; returns its remover. */
+  onExit(hook: (reason: ExitReason) => void): () => void {
     const ext = this.ext();
     (ext.exitHooks ??= []).push(hook);
+    return () => {
+      const hooks = ext.exitHooks;
+      if (hooks === null) return;
+      const i = hooks.indexOf(hook);
+      if (i >= 0) hooks.splice(i, 1);
+      if (hooks.length === 0) ext.exitHooks = null;
+    };
   }
 
   /** @internal Called by the scheduler. */
@@ -441,29 +455,25 @@ export class Process implements ProcessContext, Runnable {
     try {
       result = (entry as ProcessBody)(this);
     } catch (err) {
-      this.#bodyFailed(err);
+      this.bodyFailed(err);
       return;
     }
     if (isThenable(result)) {
-      result.then(
-        (value) => {
-          this.#bodyReturned(value);
-        },
-        (err: unknown) => {
-          this.#bodyFailed(err);
-        },
-      );
+      // Bound methods need no closure context: this pair is most of an idle process's overhead.
+      result.then(this.bodyReturned.bind(this), this.bodyFailed.bind(this));
     } else {
-      this.#bodyReturned(result);
+      this.bodyReturned(result);
     }
   }
 
-  #bodyReturned(value: unknown): void {
+  /** @internal */
+  bodyReturned(value: unknown): void {
     if (this.status === DEAD) return;
     this.rt.finish(this, value);
   }
 
-  #bodyFailed(err: unknown): void {
+  /** @internal */
+  bodyFailed(err: unknown): void {
     if (err instanceof ProcessExit || this.status === DEAD) return;
     this.rt.crash(this, err);
   }
@@ -473,7 +483,7 @@ export class Process implements ProcessContext, Runnable {
     try {
       result = init(this);
     } catch (err) {
-      this.#bodyFailed(err);
+      this.bodyFailed(err);
       return;
     }
     if (isThenable(result)) {
@@ -485,7 +495,7 @@ export class Process implements ProcessContext, Runnable {
         },
         (err: unknown) => {
           this.busy = false;
-          this.#bodyFailed(err);
+          this.bodyFailed(err);
         },
       );
     } else {
@@ -501,13 +511,20 @@ export class Process implements ProcessContext, Runnable {
       try {
         result = start.after();
       } catch (err) {
-        this.#bodyFailed(err);
+        this.bodyFailed(err);
         return;
       }
       if (this.status === DEAD) return;
       if (result !== undefined && isThenable(result)) {
         this.busy = true;
-        result.then(this.#asyncHandlerDone, this.#asyncHandlerFailed);
+        result.then(
+          () => {
+            this.#asyncHandlerDone();
+          },
+          (err: unknown) => {
+            this.#asyncHandlerFailed(err);
+          },
+        );
         return;
       }
     }
@@ -525,15 +542,22 @@ export class Process implements ProcessContext, Runnable {
       n++;
       let result: void | PromiseLike<void>;
       try {
-        result = handler(msg);
+        result = handler.handle(msg);
       } catch (err) {
-        this.#bodyFailed(err);
+        this.bodyFailed(err);
         return n;
       }
       if (this.status === DEAD) return n;
       if (result !== undefined && isThenable(result)) {
         this.busy = true;
-        result.then(this.#asyncHandlerDone, this.#asyncHandlerFailed);
+        result.then(
+          () => {
+            this.#asyncHandlerDone();
+          },
+          (err: unknown) => {
+            this.#asyncHandlerFailed(err);
+          },
+        );
         return n;
       }
       if (this.waitResolve !== null || this.resume !== null) return n;
@@ -542,15 +566,15 @@ export class Process implements ProcessContext, Runnable {
     return n;
   }
 
-  readonly #asyncHandlerDone = (): void => {
+  #asyncHandlerDone(): void {
     this.busy = false;
     if (this.status !== DEAD && this.queueLength > 0) this.rt.scheduler.enqueue(this);
-  };
+  }
 
-  readonly #asyncHandlerFailed = (err: unknown): void => {
+  #asyncHandlerFailed(err: unknown): void {
     this.busy = false;
-    this.#bodyFailed(err);
-  };
+    this.bodyFailed(err);
+  }
 
   /** @internal Marks the process dead and drops its pending receive; the runtime does the rest. */
   markDead(): void {

@@ -57,9 +57,9 @@ export function describeProcess(p: Process): ProcessInfo {
   const monitoredBy = p.monitors === null ? [] : [...p.monitors.values()];
   const queue = p.queueLength;
   let details: Record<string, unknown> | undefined;
-  if (ext?.describe != null) {
+  if (p.loop?.describe !== undefined) {
     try {
-      details = ext.describe();
+      details = p.loop.describe();
     } catch (err) {
       details = { error: String(err) };
     }

@@ -322,8 +322,12 @@ export class Runtime {
     }
     if (target !== undefined && key !== undefined) {
       watching?.delete(key);
+      if (watching?.size === 0) proc.watching = null;
       const local = this.#local(target);
-      if (local !== null) local.monitors?.delete(key);
+      if (local !== null) {
+        // Drop empty maps: a server answering calls would otherwise keep one per past caller pattern.
+        if (local.monitors?.delete(key) === true && local.monitors.size === 0) local.monitors = null;
+      }
       else if (!this.#isLocalNode(target)) this.#router?.demonitor(proc.self, target, key);
     }
     if (flush) proc.removeMatching((m) => m instanceof DownMessageImpl && m.ref.equals(ref));

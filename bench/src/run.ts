@@ -1,0 +1,20 @@
+// `npm run bench -- <suite> [--quick]`: runs one benchmark suite.
+
+import { runLocal } from './suites/local.js';
+import type { SuiteOptions } from './harness.js';
+
+const suites: Record<string, (options: SuiteOptions) => Promise<void>> = {
+  local: runLocal,
+};
+
+const args = process.argv.slice(2);
+const name = args.find((a) => !a.startsWith('-'));
+const quick = args.includes('--quick');
+const suite = name === undefined ? undefined : suites[name];
+if (suite === undefined) {
+  console.error(`usage: npm run bench -- <suite> [--quick]\nsuites: ${Object.keys(suites).join(', ')}`);
+  process.exitCode = 2;
+} else {
+  if ((globalThis as { gc?: unknown }).gc === undefined) console.warn('note: run node with --expose-gc for memory figures (npm run bench does)');
+  await suite({ quick });
+}
