@@ -22,7 +22,11 @@ export default defineConfig(
           allowNumber: true,
           allowBoolean: true,
           // Pids and refs print as <node.id.incarnation> and #Ref<…>.
-          allow: [{ from: 'file', name: ['Pid', 'Ref'] }, { from: 'lib', name: ['Error'] }],
+          allow: [
+            { from: 'file', name: ['Pid', 'Ref'] },
+            { from: 'package', package: '@fdn/actors', name: ['Pid', 'Ref'] },
+            { from: 'lib', name: ['Error'] },
+          ],
         },
       ],
       // Process bodies are async functions handed to the runtime on purpose.

@@ -21,6 +21,9 @@ export default defineConfig({
         test: { name: 'integration', include: ['test/**/*.test.ts', 'examples/*/test/**/*.test.ts'] },
       },
     ],
+    // The JSON report is what .ci/run counts; the default reporter is for people.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

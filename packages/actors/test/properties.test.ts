@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GenServer, Supervisor, TIMEOUT, isDownMessage, isExitMessage } from '../src/index.ts';
-import type { DownMessage, ExitMessage, Pid, ProcessContext, Ref } from '../src/index.ts';
+import type { Pid, ProcessContext, Ref } from '../src/index.ts';
 import { testRuntime } from './helpers.ts';
 
 // ==== Links, monitors and exit signals ====
@@ -112,8 +112,8 @@ class Model {
       work.push([p, r]);
     };
     mark(first, firstReason);
-    for (let i = 0; i < work.length; i++) {
-      const [p, r] = work[i] as [number, string];
+    // A worklist: for-of also visits entries appended while iterating.
+    for (const [p, r] of work) {
       for (const l of this.links[p] ?? []) {
         this.links[l]?.delete(p);
         if (!this.alive[l]) continue;
@@ -160,8 +160,8 @@ describe('property: links, monitors and exit signals follow the model', () => {
         const body = (me: number) => async (ctx: ProcessContext) => {
           for (;;) {
             const m = await ctx.receive();
-            if (isExitMessage(m)) seen[me]?.push(`EXIT ${indexOf((m as ExitMessage).from)} ${normReason((m as ExitMessage).reason)}`);
-            else if (isDownMessage(m)) seen[me]?.push(`DOWN ${String(refIndex.get((m as DownMessage).ref))} ${normReason((m as DownMessage).reason)}`);
+            if (isExitMessage(m)) seen[me]?.push(`EXIT ${indexOf((m).from)} ${normReason((m).reason)}`);
+            else if (isDownMessage(m)) seen[me]?.push(`DOWN ${String(refIndex.get((m).ref))} ${normReason((m).reason)}`);
             else {
               const o = m as Order;
               if (o.op === 'link') ctx.link(o.target);
