@@ -24,10 +24,7 @@ export class Pid {
 
   /** True when `other` names the same process. */
   equals(other: unknown): boolean {
-    return (
-      other === this ||
-      (other instanceof Pid && other.id === this.id && other.node === this.node && other.incarnation === this.incarnation)
-    );
+    return other === this || (other instanceof Pid && sameIdentity(this, other));
   }
 
   toString(): string {
@@ -64,10 +61,7 @@ export class Ref {
   ) {}
 
   equals(other: unknown): boolean {
-    return (
-      other === this ||
-      (other instanceof Ref && other.id === this.id && other.node === this.node && other.incarnation === this.incarnation)
-    );
+    return other === this || (other instanceof Ref && sameIdentity(this, other));
   }
 
   toString(): string {
@@ -82,4 +76,9 @@ export class Ref {
 /** True when `value` is a {@link Ref}. */
 export function isRef(value: unknown): value is Ref {
   return value instanceof Ref;
+}
+
+/** Pids and refs are identified by (node, incarnation, id). */
+function sameIdentity(a: Pid | Ref, b: Pid | Ref): boolean {
+  return a.id === b.id && a.node === b.node && a.incarnation === b.incarnation;
 }

@@ -516,15 +516,7 @@ export class Process implements ProcessContext, Runnable {
       }
       if (this.status === DEAD) return;
       if (result !== undefined && isThenable(result)) {
-        this.busy = true;
-        result.then(
-          () => {
-            this.#asyncHandlerDone();
-          },
-          (err: unknown) => {
-            this.#asyncHandlerFailed(err);
-          },
-        );
+        this.#waitForHandler(result);
         return;
       }
     }
@@ -549,21 +541,26 @@ export class Process implements ProcessContext, Runnable {
       }
       if (this.status === DEAD) return n;
       if (result !== undefined && isThenable(result)) {
-        this.busy = true;
-        result.then(
-          () => {
-            this.#asyncHandlerDone();
-          },
-          (err: unknown) => {
-            this.#asyncHandlerFailed(err);
-          },
-        );
+        this.#waitForHandler(result);
         return n;
       }
       if (this.waitResolve !== null || this.resume !== null) return n;
     }
     if (mb.length > 0) this.rt.scheduler.enqueue(this);
     return n;
+  }
+
+  /** An async handler runs: the process is busy, its messages wait, until it settles. */
+  #waitForHandler(result: PromiseLike<void>): void {
+    this.busy = true;
+    result.then(
+      () => {
+        this.#asyncHandlerDone();
+      },
+      (err: unknown) => {
+        this.#asyncHandlerFailed(err);
+      },
+    );
   }
 
   #asyncHandlerDone(): void {

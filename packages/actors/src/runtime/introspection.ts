@@ -39,8 +39,13 @@ export interface ProcessInfo {
   details: Record<string, unknown> | undefined;
 }
 
-/** Base bytes of an idle process, from the `local` benchmark's heap measurement. */
-export const IDLE_PROCESS_BYTES = 600;
+/**
+ * Base bytes of an idle process, from the `local` benchmark's heap measurements
+ * (`fdn.bytes_per_idle_process`, `fdn.bytes_per_idle_genserver`): an async-function process
+ * carries V8's suspended function and pending promise; a behaviour process does not.
+ */
+export const IDLE_ASYNC_PROCESS_BYTES = 1_050;
+export const IDLE_BEHAVIOUR_PROCESS_BYTES = 470;
 const PER_QUEUED_MESSAGE = 16;
 const PER_LINK_OR_MONITOR = 64;
 
@@ -78,7 +83,7 @@ export function describeProcess(p: Process): ProcessInfo {
     behaviour: ext?.label ?? undefined,
     parent: ext?.parent ?? undefined,
     groups: ext?.groups == null ? [] : [...ext.groups.keys()],
-    memory: IDLE_PROCESS_BYTES + queue * PER_QUEUED_MESSAGE + (links.length + monitors.length + monitoredBy.length) * PER_LINK_OR_MONITOR,
+    memory: (p.isLoop ? IDLE_BEHAVIOUR_PROCESS_BYTES : IDLE_ASYNC_PROCESS_BYTES) + queue * PER_QUEUED_MESSAGE + (links.length + monitors.length + monitoredBy.length) * PER_LINK_OR_MONITOR,
     details,
   };
 }
