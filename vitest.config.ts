@@ -18,6 +18,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'topology', include: ['packages/topology/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: { name: 'integration', include: ['test/**/*.test.ts', 'examples/*/test/**/*.test.ts'] },
       },
     ],

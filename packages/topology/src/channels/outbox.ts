@@ -1,0 +1,316 @@
+// The send side of one channel connection: a bounded queue that batches small messages into
+// frames, replaces superseded messages on monotonic channels, and cuts large payloads into chunks
+// written one per turn. A WriteScheduler serves outboxes by priority, so control frames are
+// written before bulk ones and the event loop turns between bulk chunks.
+
+import type { Clock } from '@fdn/core';
+import type { SendStatus } from '../transport/types.ts';
+import { encodeChunkHeader, encodeData, PER_MESSAGE_OVERHEAD } from '../wire/frames.ts';
+import type { ChannelConfig, Priority } from './config.ts';
+
+/** Where an outbox writes: an open socket. `done` runs once the bytes reached the OS. */
+export interface FrameSink {
+  write(frame: Buffer | Uint8Array, done: () => void): void;
+}
+
+/** A queued message on a monotonic channel, replaceable until it is written. */
+class Slot {
+  constructor(
+    public payload: Uint8Array,
+    readonly key: string | number,
+  ) {}
+}
+
+type Item = Uint8Array | Slot;
+
+/** Frames are at most this big (plus chunks of up to the channel's chunkSize). */
+export const MAX_BATCH_BYTES = 1024 * 1024;
+/** Bytes written to a socket and not yet handed to the OS, per connection, before we wait. */
+const IN_FLIGHT_LIMIT = 4 * 1024 * 1024;
+const LATENCY_WEIGHT = 0.1;
+
+/** @internal What a flush did. */
+export type FlushResult = 'idle' | 'more' | 'blocked';
+
+export class Outbox {
+  #items: Item[] = [];
+  #head = 0;
+  #bytes = 0;
+  #slots: Map<string | number, Slot> | null = null;
+  /** A large payload being written chunk by chunk. */
+  #chunking: { payload: Uint8Array; offset: number } | null = null;
+  #inFlight = 0;
+  #oldestAt = 0;
+  #writable: (() => void)[] = [];
+  /** @internal Set while queued in the scheduler. */
+  scheduled = false;
+  /** Where frames go; null while the connection is not open. */
+  sink: FrameSink | null = null;
+
+  // Metrics
+  messagesOut = 0;
+  bytesOut = 0;
+  dropped = 0;
+  sendLatencyMs = 0;
+
+  constructor(
+    readonly config: ChannelConfig,
+    readonly clock: Clock,
+    readonly scheduler: WriteScheduler,
+    /** Asked when there is data but no open connection. */
+    readonly wantConnection: () => void,
+  ) {}
+
+  get queuedMessages(): number {
+    return this.#items.length - this.#head + (this.#chunking === null ? 0 : 1);
+  }
+
+  get queuedBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Queues `payload`; see {@link SendStatus}. */
+  enqueue(payload: Uint8Array, key: string | number | undefined): SendStatus {
+    const c = this.config;
+    const size = payload.length;
+    if (c.monotonic && key !== undefined) {
+      const slot = this.#slots?.get(key);
+      if (slot !== undefined) {
+        this.#bytes += size - slot.payload.length;
+        slot.payload = payload;
+        return this.#status();
+      }
+    }
+    if (this.#bytes + size > c.maxQueueBytes || this.queuedMessages + 1 > c.maxQueueMessages) {
+      if (c.whenFull === 'dropOldest' && size <= c.maxQueueBytes) {
+        while (this.#bytes + size > c.maxQueueBytes || this.queuedMessages + 1 > c.maxQueueMessages) {
+          if (!this.#dropOldest()) break;
+        }
+      }
+      if (this.#bytes + size > c.maxQueueBytes || this.queuedMessages + 1 > c.maxQueueMessages) {
+        this.dropped++;
+        return c.whenFull === 'backpressure' ? 'full' : 'dropped';
+      }
+    }
+    if (this.queuedMessages === 0) this.#oldestAt = this.clock.now();
+    if (c.monotonic && key !== undefined) {
+      const slot = new Slot(payload, key);
+      (this.#slots ??= new Map()).set(key, slot);
+      this.#items.push(slot);
+    } else {
+      this.#items.push(payload);
+    }
+    this.#bytes += size;
+    if (!this.scheduled) this.scheduler.schedule(this);
+    return this.#status();
+  }
+
+  #status(): SendStatus {
+    const c = this.config;
+    return this.#bytes * 2 > c.maxQueueBytes || this.queuedMessages * 2 > c.maxQueueMessages ? 'backpressure' : 'sent';
+  }
+
+  #dropOldest(): boolean {
+    const item = this.#shift();
+    if (item === undefined) return false;
+    this.#bytes -= payloadOf(item).length;
+    this.dropped++;
+    return true;
+  }
+
+  #shift(): Item | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head] as Item;
+    this.#items[this.#head++] = EMPTY;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    if (item instanceof Slot) this.#slots?.delete(item.key);
+    return item;
+  }
+
+  /** Resolves when the queue is below half its bounds. */
+  whenWritable(): Promise<void> {
+    if (this.#status() === 'sent') return Promise.resolve();
+    return new Promise((resolve) => this.#writable.push(resolve));
+  }
+
+  /**
+   * Writes what it can: batches of small messages while the socket's in-flight bytes allow, or
+   * one chunk of a large payload (then yields: `more`). `blocked`: no socket, or too much in flight.
+   */
+  flush(): FlushResult {
+    const sink = this.sink;
+    if (sink === null) {
+      if (this.queuedMessages > 0) this.wantConnection();
+      return 'blocked';
+    }
+    const chunkSize = this.config.chunkSize;
+    while (this.#inFlight < IN_FLIGHT_LIMIT) {
+      if (this.#chunking !== null) {
+        this.#writeChunk(sink, this.#chunking, chunkSize);
+        if (this.#chunking !== null || this.queuedMessages > 0) return 'more';
+        break;
+      }
+      if (this.#head >= this.#items.length) break;
+      const first = payloadOf(this.#items[this.#head] as Item);
+      if (first.length > chunkSize) {
+        this.#shift();
+        this.#chunking = { payload: first, offset: 0 };
+        continue;
+      }
+      this.#writeBatch(sink, chunkSize);
+    }
+    this.#notifyWritable();
+    if (this.queuedMessages === 0) return 'idle';
+    return this.#inFlight >= IN_FLIGHT_LIMIT ? 'blocked' : 'more';
+  }
+
+  #writeBatch(sink: FrameSink, chunkSize: number): void {
+    const batch: Uint8Array[] = [];
+    let bytes = 0;
+    while (this.#head < this.#items.length) {
+      const p = payloadOf(this.#items[this.#head] as Item);
+      if (p.length > chunkSize) break;
+      if (batch.length > 0 && 1 + (batch.length + 1) * PER_MESSAGE_OVERHEAD + bytes + p.length > MAX_BATCH_BYTES) break;
+      this.#shift();
+      batch.push(p);
+      bytes += p.length;
+    }
+    this.#bytes -= bytes;
+    const frame = encodeData(batch, batch.length, bytes);
+    this.#recordLatency();
+    this.messagesOut += batch.length;
+    this.bytesOut += bytes;
+    this.#send(sink, frame);
+  }
+
+  #writeChunk(sink: FrameSink, chunking: { payload: Uint8Array; offset: number }, chunkSize: number): void {
+    const { payload, offset } = chunking;
+    const end = Math.min(payload.length, offset + chunkSize);
+    if (offset === 0) this.#recordLatency();
+    sink.write(encodeChunkHeader(payload.length, offset), NOOP);
+    // The chunk is a view of the caller's payload: no copy (sockets use zero masks).
+    this.#send(sink, payload.subarray(offset, end));
+    chunking.offset = end;
+    if (end === payload.length) {
+      this.#chunking = null;
+      this.#bytes -= payload.length;
+      this.messagesOut++;
+      this.bytesOut += payload.length;
+      if (this.queuedMessages > 0) this.#oldestAt = this.clock.now();
+    }
+  }
+
+  #send(sink: FrameSink, frame: Uint8Array): void {
+    const size = frame.length;
+    this.#inFlight += size;
+    sink.write(frame, () => {
+      this.#inFlight -= size;
+      if (!this.scheduled && this.queuedMessages > 0) this.scheduler.schedule(this);
+    });
+  }
+
+  #recordLatency(): void {
+    const waited = this.clock.now() - this.#oldestAt;
+    this.sendLatencyMs = this.sendLatencyMs === 0 ? waited : this.sendLatencyMs + LATENCY_WEIGHT * (waited - this.sendLatencyMs);
+    this.#oldestAt = this.clock.now();
+  }
+
+  #notifyWritable(): void {
+    if (this.#writable.length === 0 || this.#status() !== 'sent') return;
+    const waiting = this.#writable;
+    this.#writable = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  /** The socket went away: queued messages stay (for the next connection), in-flight ones are lost. */
+  detach(): void {
+    this.sink = null;
+    this.#inFlight = 0;
+    if (this.#chunking !== null) {
+      // A half-written message cannot resume on another socket: send it again from the start.
+      this.#chunking.offset = 0;
+    }
+  }
+
+  /** The link is gone: drop everything and release waiters. Returns how many messages were dropped. */
+  discard(): number {
+    const n = this.queuedMessages;
+    this.dropped += n;
+    this.#items = [];
+    this.#head = 0;
+    this.#bytes = 0;
+    this.#slots = null;
+    this.#chunking = null;
+    this.sink = null;
+    const waiting = this.#writable;
+    this.#writable = [];
+    for (const resolve of waiting) resolve();
+    return n;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const NOOP = (): void => undefined;
+
+function payloadOf(item: Item): Uint8Array {
+  return item instanceof Slot ? item.payload : item;
+}
+
+const RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
+
+/**
+ * Flushes outboxes in priority order. Normal work runs in a microtask right after the code that
+ * queued it (no added latency); an outbox that still has a large payload to write continues after
+ * a `setImmediate`, so sockets and timers are served between its chunks.
+ */
+export class WriteScheduler {
+  readonly #ready: Outbox[][] = [[], [], []];
+  #microtask = false;
+  #deferred: Outbox[] = [];
+  #immediate = false;
+
+  schedule(outbox: Outbox): void {
+    if (outbox.scheduled) return;
+    outbox.scheduled = true;
+    (this.#ready[RANK[outbox.config.priority]] as Outbox[]).push(outbox);
+    if (!this.#microtask) {
+      this.#microtask = true;
+      queueMicrotask(this.#run);
+    }
+  }
+
+  readonly #run = (): void => {
+    this.#microtask = false;
+    for (let rank = 0; rank < this.#ready.length; rank++) {
+      const list = this.#ready[rank] as Outbox[];
+      if (list.length === 0) continue;
+      this.#ready[rank] = [];
+      for (const outbox of list) {
+        outbox.scheduled = false;
+        if (outbox.flush() === 'more') this.#defer(outbox);
+      }
+    }
+  };
+
+  #defer(outbox: Outbox): void {
+    outbox.scheduled = true;
+    this.#deferred.push(outbox);
+    if (!this.#immediate) {
+      this.#immediate = true;
+      setImmediate(this.#resume);
+    }
+  }
+
+  readonly #resume = (): void => {
+    this.#immediate = false;
+    const list = this.#deferred;
+    this.#deferred = [];
+    for (const outbox of list) {
+      outbox.scheduled = false;
+      this.schedule(outbox);
+    }
+  };
+}

@@ -1,0 +1,369 @@
+// A Transport on a SimNetwork. Connecting, delivering, closing and failing are timers on the
+// network's virtual clock: a link forms when the dial reaches the peer (the peer's side is up at
+// once, the dialler's side one latency later), messages arrive in order after their latency, and
+// a crashed or partitioned peer shows up as a lost link.
+
+import type { ChannelConfig } from '../../channels/config.ts';
+import { resolveChannels } from '../../channels/config.ts';
+import { CloseCode, TopologyError, TopologyErrorCode } from '../../errors.ts';
+import { isValidNodeName } from '../../node/identity.ts';
+import type { Address, NodeIdentity } from '../../node/identity.ts';
+import { Emitter } from '../../util/emitter.ts';
+import type { ChannelMetrics, Link, LinkDownReason, MessageHandler, SendOptions, SendStatus, Transport, TransportEvents } from '../types.ts';
+import { secretDigest } from './sim-network.ts';
+import type { SimNetwork, SimNodeOptions } from './sim-network.ts';
+
+interface Counters {
+  messagesOut: number;
+  bytesOut: number;
+  messagesIn: number;
+  bytesIn: number;
+}
+
+/** One side of a simulated link. */
+export class SimLink implements Link {
+  up = false;
+  /** The other side's object. */
+  remote: SimLink | null = null;
+  /** Per channel: time the last message will arrive (deliveries keep their order). */
+  #lastArrival: Map<string, number> | null = null;
+  #counters: Map<string, Counters> | null = null;
+  #paused: Map<string, Buffer[]> | null = null;
+  downReason: LinkDownReason | null = null;
+
+  constructor(
+    readonly owner: SimTransport,
+    readonly peer: NodeIdentity,
+  ) {}
+
+  get rttMs(): number | undefined {
+    return this.up ? 2 * this.owner.network.delay(this.owner.self.name, this.peer.name) : undefined;
+  }
+
+  send(channel: string, payload: Uint8Array, _options?: SendOptions): SendStatus {
+    this.owner.checkChannel(channel);
+    if (!this.up) return 'dropped';
+    const c = this.#count(channel);
+    c.messagesOut++;
+    c.bytesOut += payload.length;
+    const net = this.owner.network;
+    const from = this.owner.self.name;
+    if (!net.reachable(from, this.peer.name) || net.lose(from, this.peer.name)) {
+      net.stats.lost++;
+      return 'sent';
+    }
+    const now = net.clock.now();
+    const lastArrival = (this.#lastArrival ??= new Map());
+    const at = Math.max(now + net.delay(from, this.peer.name), lastArrival.get(channel) ?? 0);
+    lastArrival.set(channel, at);
+    const remote = this.remote;
+    // The payload belongs to the sender: the receiver gets its own copy, as over a socket.
+    const bytes = Buffer.from(payload);
+    net.clock.setTimer(at - now, () => {
+      if (remote?.up !== true) return;
+      net.stats.delivered++;
+      net.stats.bytes += bytes.length;
+      remote.receive(channel, bytes);
+    });
+    return 'sent';
+  }
+
+  /** @internal */
+  receive(channel: string, payload: Buffer): void {
+    const held = this.#paused?.get(channel);
+    if (held !== undefined) {
+      held.push(payload);
+      return;
+    }
+    const c = this.#count(channel);
+    c.messagesIn++;
+    c.bytesIn += payload.length;
+    this.owner.dispatch(this, channel, payload);
+  }
+
+  whenWritable(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  pause(channel: string): void {
+    this.owner.checkChannel(channel);
+    const paused = (this.#paused ??= new Map());
+    if (!paused.has(channel)) paused.set(channel, []);
+  }
+
+  resume(channel: string): void {
+    const held = this.#paused?.get(channel);
+    if (held === undefined) return;
+    this.#paused?.delete(channel);
+    for (const payload of held) if (this.up) this.receive(channel, payload);
+  }
+
+  metrics(channel: string): ChannelMetrics {
+    this.owner.checkChannel(channel);
+    const c = this.#counters?.get(channel);
+    return {
+      channel,
+      messagesOut: c?.messagesOut ?? 0,
+      bytesOut: c?.bytesOut ?? 0,
+      messagesIn: c?.messagesIn ?? 0,
+      bytesIn: c?.bytesIn ?? 0,
+      queuedMessages: 0,
+      queuedBytes: 0,
+      dropped: 0,
+      sendLatencyMs: 0,
+      connections: this.up ? 1 : 0,
+    };
+  }
+
+  #count(channel: string): Counters {
+    const counters = (this.#counters ??= new Map());
+    let c = counters.get(channel);
+    if (c === undefined) counters.set(channel, (c = { messagesOut: 0, bytesOut: 0, messagesIn: 0, bytesIn: 0 }));
+    return c;
+  }
+
+  close(message = 'closed by this node'): void {
+    if (!this.up) return;
+    this.owner.takeDown(this, { kind: 'closed', closeCode: CloseCode.CLOSED_BY_PEER, message }, { kind: 'peer_closed', closeCode: CloseCode.CLOSED_BY_PEER, message });
+  }
+}
+
+/** A Transport on a {@link SimNetwork}. Create with `network.transport(options)`. */
+export class SimTransport implements Transport {
+  readonly channels: ReadonlyMap<string, ChannelConfig>;
+  readonly #digest: string;
+  readonly #listen: boolean;
+  readonly #handshakeTimeoutMs: number;
+  #self: NodeIdentity;
+  #state: 'new' | 'started' | 'stopped' = 'new';
+  readonly #links = new Map<string, SimLink>();
+  readonly #handlers = new Map<string, MessageHandler>();
+  readonly #pending = new Map<string, Promise<Link>>();
+  readonly #events: Emitter<TransportEvents>;
+
+  constructor(
+    readonly network: SimNetwork,
+    options: SimNodeOptions,
+    incarnation: number,
+  ) {
+    if (!isValidNodeName(options.name)) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `invalid node name ${JSON.stringify(options.name)}`);
+    this.channels = resolveChannels(options.channels);
+    this.#digest = secretDigest(options.secret);
+    this.#listen = options.listen ?? true;
+    this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5_000;
+    this.#self = { name: options.name, incarnation, addresses: [] };
+    this.#events = new Emitter<TransportEvents>((event, err) => {
+      network.logger.error(`a '${event}' listener of ${options.name} threw`, { reason: err });
+    });
+  }
+
+  get self(): NodeIdentity {
+    return this.#self;
+  }
+
+  get alive(): boolean {
+    return this.#state === 'started';
+  }
+
+  start(): Promise<void> {
+    if (this.#state === 'stopped') return Promise.reject(new TopologyError(TopologyErrorCode.STOPPED, `transport ${this.#self.name} was stopped`));
+    if (this.#state === 'new') {
+      this.#state = 'started';
+      if (this.#listen) {
+        this.#self = { ...this.#self, addresses: [`sim://${this.#self.name}`] };
+        this.network.register(this);
+      }
+    }
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    this.#end('peer_closed', CloseCode.SHUTDOWN, 'peer stopping');
+    return Promise.resolve();
+  }
+
+  /** Crashes the node: it stops at once and its peers see their links lost. */
+  crash(): void {
+    this.#end('lost', 1006, 'peer crashed');
+  }
+
+  #end(peerKind: LinkDownReason['kind'], code: number, message: string): void {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    this.#events.clear();
+    this.network.unregister(this);
+    for (const link of [...this.#links.values()]) this.takeDown(link, { kind: 'shutdown', closeCode: code, message }, { kind: peerKind, closeCode: code, message });
+  }
+
+  on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  onMessage(channel: string, handler: MessageHandler): void {
+    this.checkChannel(channel);
+    this.#handlers.set(channel, handler);
+  }
+
+  link(name: string): Link | undefined {
+    const link = this.#links.get(name);
+    return link?.up === true ? link : undefined;
+  }
+
+  links(): Link[] {
+    return [...this.#links.values()].filter((l) => l.up);
+  }
+
+  /** @internal */
+  checkChannel(channel: string): void {
+    if (!this.channels.has(channel)) throw new TopologyError(TopologyErrorCode.UNKNOWN_CHANNEL, `unknown channel '${channel}'`);
+  }
+
+  /** @internal */
+  dispatch(link: SimLink, channel: string, payload: Buffer): void {
+    const handler = this.#handlers.get(channel);
+    if (handler === undefined) return;
+    try {
+      handler(link, payload);
+    } catch (err) {
+      this.network.logger.error(`message handler of channel '${channel}' on ${this.#self.name} threw`, { reason: err });
+    }
+  }
+
+  connect(address: Address, expectedName?: string): Promise<Link> {
+    if (this.#state !== 'started') {
+      return Promise.reject(new TopologyError(this.#state === 'stopped' ? TopologyErrorCode.STOPPED : TopologyErrorCode.NOT_STARTED, `transport ${this.#self.name} is not started`));
+    }
+    const url = typeof address === 'string' ? address : `sim://${address.host}`;
+    const name = url.startsWith('sim://') ? url.slice(6) : '';
+    if (expectedName !== undefined && name !== expectedName) {
+      return Promise.reject(new TopologyError(TopologyErrorCode.LINK_REFUSED, `dialled ${expectedName} at ${url} but ${name} answers there`, { closeCode: CloseCode.WRONG_NODE }));
+    }
+    const existing = this.#links.get(name);
+    if (existing?.up === true) return Promise.resolve(existing);
+    let pending = this.#pending.get(name);
+    if (pending === undefined) {
+      pending = this.#dial(url, name).finally(() => this.#pending.delete(name));
+      this.#pending.set(name, pending);
+    }
+    return pending;
+  }
+
+  #dial(url: string, name: string): Promise<Link> {
+    const net = this.network;
+    const clock = net.clock;
+    const me = this.#self.name;
+    return new Promise<Link>((resolve, reject) => {
+      const fail = (code: string, message: string, closeCode?: number): void => {
+        reject(new TopologyError(code as typeof TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: ${message}`, closeCode === undefined ? undefined : { closeCode }));
+      };
+      const there = net.delay(me, name);
+      clock.setTimer(there, () => {
+        const target = net.lookup(url);
+        if (!net.reachable(me, name)) {
+          clock.setTimer(Math.max(0, this.#handshakeTimeoutMs - there), () => {
+            fail(TopologyErrorCode.CONNECT_FAILED, `handshake timed out after ${this.#handshakeTimeoutMs} ms`, CloseCode.HANDSHAKE_TIMEOUT);
+          });
+          return;
+        }
+        const back = net.delay(name, me);
+        if (target === undefined || !target.alive || this.#state !== 'started') {
+          clock.setTimer(back, () => {
+            fail(TopologyErrorCode.CONNECT_FAILED, 'connection refused (nothing listens there)');
+          });
+          return;
+        }
+        const outcome = target.accept(this);
+        clock.setTimer(back, () => {
+          if (typeof outcome === 'string') {
+            fail(TopologyErrorCode.LINK_REFUSED, outcome, outcome.includes('secret') ? CloseCode.AUTH_FAILED : CloseCode.DUPLICATE_NAME);
+            return;
+          }
+          if (this.#state !== 'started') {
+            fail(TopologyErrorCode.STOPPED, 'this node stopped');
+            return;
+          }
+          // The peer's side is up; ours comes up now that its answer arrived.
+          const mine = outcome.remote as SimLink;
+          if (!mine.up && mine.downReason === null && outcome.up) this.#bringUp(mine);
+          if (mine.up) resolve(mine);
+          else fail(TopologyErrorCode.CONNECT_FAILED, 'the link went down while forming');
+        });
+      });
+    });
+  }
+
+  /**
+   * A dial from `from` arrived: returns this side's link (up now), or why it is refused. The
+   * dialler's side exists (not yet up) and becomes up when the answer reaches it.
+   */
+  accept(from: SimTransport): SimLink | string {
+    if (from.#digest !== this.#digest) {
+      this.network.logger.error(`${this.#self.name} refused ${from.self.name}: it does not prove the cluster secret`);
+      return 'wrong cluster secret';
+    }
+    const existing = this.#links.get(from.self.name);
+    if (existing !== undefined && existing.downReason === null) {
+      // Up, or forming because this node dialled too (crossed dials): one link per pair.
+      if (existing.peer.incarnation === from.self.incarnation) return existing;
+      const old = this.network.lookup(`sim://${from.self.name}`);
+      if (old !== undefined && old !== from && old.alive) return `${from.self.name} is already connected with another incarnation`;
+      this.takeDown(existing, { kind: 'replaced', message: `${from.self.name} restarted` }, null);
+    }
+    const here = new SimLink(this, from.self);
+    const there = new SimLink(from, this.#self);
+    here.remote = there;
+    there.remote = here;
+    this.#links.set(from.self.name, here);
+    from.#links.set(this.#self.name, there);
+    this.#bringUp(here);
+    return here;
+  }
+
+  #bringUp(link: SimLink): void {
+    if (this.#state !== 'started') return;
+    link.up = true;
+    this.#events.emit('linkUp', link);
+  }
+
+  /**
+   * Takes a link down on this side now (`local` reason) and on the other side one latency later
+   * (`remote` reason; null: the other side is gone already).
+   */
+  takeDown(link: SimLink, local: LinkDownReason, remote: LinkDownReason | null): void {
+    const wasUp = link.up;
+    link.up = false;
+    link.downReason = local;
+    if (this.#links.get(link.peer.name) === link) this.#links.delete(link.peer.name);
+    if (wasUp && this.#state === 'started') this.#events.emit('linkDown', link, local);
+    const other = link.remote;
+    if (other === null || remote === null) return;
+    const net = this.network;
+    net.clock.setTimer(net.delay(this.#self.name, link.peer.name), () => {
+      other.owner.#remoteDown(other, remote);
+    });
+  }
+
+  #remoteDown(link: SimLink, reason: LinkDownReason): void {
+    if (link.downReason !== null) return;
+    const wasUp = link.up;
+    link.up = false;
+    link.downReason = reason;
+    if (this.#links.get(link.peer.name) === link) this.#links.delete(link.peer.name);
+    if (wasUp && this.#state === 'started') this.#events.emit('linkDown', link, reason);
+  }
+
+  /** @internal A partition was installed: links across it go down after the detection delay. */
+  checkPartition(): void {
+    const net = this.network;
+    for (const link of this.#links.values()) {
+      if (net.reachable(this.#self.name, link.peer.name)) continue;
+      net.clock.setTimer(net.partitionDetectMs, () => {
+        if (!link.up || net.reachable(this.#self.name, link.peer.name)) return;
+        const reason: LinkDownReason = { kind: 'idle_timeout', closeCode: CloseCode.IDLE_TIMEOUT, message: `nothing heard from ${link.peer.name} (partition)` };
+        this.takeDown(link, reason, null);
+        const other = link.remote;
+        if (other !== null) other.owner.#remoteDown(other, { ...reason, message: `nothing heard from ${this.#self.name} (partition)` });
+      });
+    }
+  }
+}

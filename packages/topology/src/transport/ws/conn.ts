@@ -1,0 +1,169 @@
+// One WebSocket of a link: its handshake state, which channel connection it carries, and the
+// receive path (frame decoding, chunk reassembly, limits). A protocol violation closes only this
+// socket, with a close code; it never throws into the node.
+
+import type { WebSocket } from 'ws';
+import { CloseCode } from '../../errors.ts';
+import type { NodeIdentity } from '../../node/identity.ts';
+import type { FrameSink } from '../../channels/outbox.ts';
+import { decodeChunkHeader, decodeData, decodeDialMe, decodePing, Frame } from '../../wire/frames.ts';
+import type { Hello } from '../../wire/handshake.ts';
+
+/** What a connection reports to its link once open. */
+export interface ConnHandler {
+  onMessage(conn: Conn, payload: Buffer): void;
+  onPing(conn: Conn, id: number, sentAt: number): void;
+  onPong(conn: Conn, id: number, sentAt: number): void;
+  onDialMe(conn: Conn, channel: string, index: number): void;
+  onActivity(conn: Conn): void;
+}
+
+/** @internal */
+export class Conn implements FrameSink {
+  state: 'handshake' | 'open' | 'closed' = 'handshake';
+  /** Set once the hello is known (dialer: sent; acceptor: received). */
+  hello: Hello | null = null;
+  /** The peer, once the handshake authenticated it. */
+  peer: NodeIdentity | null = null;
+  /** Name of the node that dialled this socket. */
+  dialedBy = '';
+  /** Dialler side: the node we expect to reach, when known. */
+  expectedName: string | undefined = undefined;
+  /** Dialler side: aborted because the peer's crossing socket is kept; names that peer. */
+  crossedWith: string | undefined = undefined;
+  handler: ConnHandler | null = null;
+  /** Why we closed it, if we did. */
+  closedWith: { code: number; reason: string } | null = null;
+  /** A large message being reassembled. */
+  #chunk: { buffer: Buffer; filled: number; expectRaw: boolean } | null = null;
+  readonly openedAt: number;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly role: 'dialer' | 'acceptor',
+    readonly maxMessageBytes: number,
+    now: number,
+    /** The address dialled (dialer side), for logs. */
+    readonly address: string,
+  ) {
+    this.openedAt = now;
+  }
+
+  get channel(): string {
+    return this.hello?.channel ?? '';
+  }
+
+  get index(): number {
+    return this.hello?.index ?? 0;
+  }
+
+  get open(): boolean {
+    return this.state === 'open';
+  }
+
+  write(frame: Buffer | Uint8Array, done: () => void): void {
+    if (this.state !== 'open') {
+      done();
+      return;
+    }
+    this.ws.send(frame, BINARY, done);
+  }
+
+  /** Sends a handshake message (text). */
+  sendText(message: object): void {
+    if (this.state === 'closed') return;
+    this.ws.send(JSON.stringify(message));
+  }
+
+  /** Closes with a code and a reason the peer will see (reasons are cut to the 123 bytes a close frame allows). */
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closedWith = { code, reason };
+    try {
+      this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  /** Drops the socket without a close frame (used to simulate a crash, and for dead peers). */
+  terminate(): void {
+    this.state = 'closed';
+    this.ws.terminate();
+  }
+
+  /**
+   * Handles one binary message of an open connection. Returns an error (code and reason) for a
+   * protocol violation; the caller closes the socket with it.
+   */
+  receive(data: Buffer): { code: number; reason: string } | null {
+    const handler = this.handler;
+    if (handler === null) return { code: CloseCode.PROTOCOL_ERROR, reason: 'frame on a connection without a link' };
+    handler.onActivity(this);
+    const chunk = this.#chunk;
+    if (chunk?.expectRaw === true) return this.#rawChunk(chunk, data, handler);
+    if (data.length === 0) return { code: CloseCode.PROTOCOL_ERROR, reason: 'empty frame' };
+    switch (data[0]) {
+      case Frame.DATA: {
+        const error = decodeData(data, (payload) => {
+          handler.onMessage(this, payload);
+        });
+        return error === null ? null : { code: CloseCode.PROTOCOL_ERROR, reason: `malformed DATA frame: ${error}` };
+      }
+      case Frame.CHUNK:
+        return this.#chunkHeader(data);
+      case Frame.PING:
+      case Frame.PONG: {
+        const ping = decodePing(data);
+        if (ping === null) return { code: CloseCode.PROTOCOL_ERROR, reason: 'malformed PING/PONG frame' };
+        if (data[0] === Frame.PING) handler.onPing(this, ping.id, ping.sentAt);
+        else handler.onPong(this, ping.id, ping.sentAt);
+        return null;
+      }
+      case Frame.DIAL_ME: {
+        const dial = decodeDialMe(data);
+        if (dial === null) return { code: CloseCode.PROTOCOL_ERROR, reason: 'malformed DIAL_ME frame' };
+        handler.onDialMe(this, dial.channel, dial.index);
+        return null;
+      }
+      default:
+        return { code: CloseCode.PROTOCOL_ERROR, reason: `unknown frame type ${String(data[0])}` };
+    }
+  }
+
+  #chunkHeader(data: Buffer): { code: number; reason: string } | null {
+    const header = decodeChunkHeader(data);
+    if (header === null) return { code: CloseCode.PROTOCOL_ERROR, reason: 'malformed CHUNK header' };
+    const { total, offset } = header;
+    if (total > this.maxMessageBytes) {
+      return { code: CloseCode.MESSAGE_TOO_LARGE, reason: `message of ${total} bytes exceeds the maximum of ${this.maxMessageBytes}` };
+    }
+    const current = this.#chunk;
+    if (current === null) {
+      if (offset !== 0 || total === 0) return { code: CloseCode.PROTOCOL_ERROR, reason: 'first chunk must start at offset 0 of a non-empty message' };
+      this.#chunk = { buffer: Buffer.allocUnsafe(total), filled: 0, expectRaw: true };
+      return null;
+    }
+    if (current.buffer.length !== total || current.filled !== offset) {
+      return { code: CloseCode.PROTOCOL_ERROR, reason: `chunk at offset ${offset} of ${total} does not continue the message in progress` };
+    }
+    current.expectRaw = true;
+    return null;
+  }
+
+  #rawChunk(chunk: { buffer: Buffer; filled: number; expectRaw: boolean }, data: Buffer, handler: ConnHandler): { code: number; reason: string } | null {
+    const room = chunk.buffer.length - chunk.filled;
+    if (data.length === 0 || data.length > room) return { code: CloseCode.PROTOCOL_ERROR, reason: `chunk of ${data.length} bytes does not fit the ${room} bytes left` };
+    data.copy(chunk.buffer, chunk.filled);
+    chunk.filled += data.length;
+    chunk.expectRaw = false;
+    if (chunk.filled === chunk.buffer.length) {
+      this.#chunk = null;
+      handler.onMessage(this, chunk.buffer);
+    }
+    return null;
+  }
+}
+
+const BINARY = { binary: true, compress: false } as const;

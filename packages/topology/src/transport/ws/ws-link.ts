@@ -1,0 +1,424 @@
+// A link to one peer over WebSockets: one authenticated socket per (channel, connection index),
+// opened on first use; the control socket carries heartbeats and decides the link's life.
+//
+// One socket per slot. Channel sockets are only ever dialled by one side of the pair (the node with
+// the smaller name when both listen, else the one that can dial); the other side asks with
+// DIAL_ME. Control sockets can cross (both nodes connect at once); the transport settles that
+// during the handshake. Should two sockets still end up open for one slot, both nodes keep the one
+// dialled by the smaller name (crossing) or the newer one (the same node dialled again) and close
+// the other with CROSSED or REPLACED: the same rule on both sides, so they agree without talking.
+
+import type { Clock, Logger, TimerHandle } from '@fdn/core';
+import type { ChannelConfig } from '../../channels/config.ts';
+import { CONTROL } from '../../channels/config.ts';
+import { Outbox } from '../../channels/outbox.ts';
+import type { WriteScheduler } from '../../channels/outbox.ts';
+import { CloseCode, closeCodeName, TopologyError, TopologyErrorCode } from '../../errors.ts';
+import type { NodeIdentity } from '../../node/identity.ts';
+import type { ChannelMetrics, Link, LinkDownReason, MessageHandler, SendOptions, SendStatus } from '../types.ts';
+import { encodeDialMe, encodePing, Frame } from '../../wire/frames.ts';
+import type { Conn, ConnHandler } from './conn.ts';
+
+/** What a link needs from its transport. */
+export interface LinkHost {
+  readonly self: NodeIdentity;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly scheduler: WriteScheduler;
+  readonly channels: ReadonlyMap<string, ChannelConfig>;
+  readonly pingIntervalMs: number;
+  readonly idleTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  handlerFor(channel: string): MessageHandler | undefined;
+  /** Opens connection `index` of `channel` to the link's peer. */
+  dial(link: WsLink, channel: string, index: number): void;
+  /** The link went down (called once). */
+  linkDown(link: WsLink, reason: LinkDownReason): void;
+}
+
+/** One connection slot: its send queue and its socket. */
+class Slot {
+  conn: Conn | null = null;
+  dialing = false;
+  askedPeer = false;
+  retryMs = 100;
+  retryTimer: TimerHandle | null = null;
+  messagesIn = 0;
+  bytesIn = 0;
+  constructor(
+    readonly channel: string,
+    readonly index: number,
+    readonly outbox: Outbox,
+  ) {}
+}
+
+const RTT_WEIGHT = 0.2;
+
+/** @internal */
+export class WsLink implements Link, ConnHandler {
+  state: 'up' | 'switching' | 'down' = 'up';
+  readonly #slots = new Map<string, Slot[]>();
+  readonly #paused = new Set<string>();
+  #rtt: number | undefined = undefined;
+  #lastHeard: number;
+  #pingId = 0;
+  #pingTimer: TimerHandle | null = null;
+  #graceTimer: TimerHandle | null = null;
+  #probe: { id: number; resolve: (alive: boolean) => void } | null = null;
+
+  constructor(
+    readonly peer: NodeIdentity,
+    readonly host: LinkHost,
+  ) {
+    this.#lastHeard = host.clock.now();
+    this.#schedulePing();
+  }
+
+  get up(): boolean {
+    return this.state !== 'down';
+  }
+
+  get rttMs(): number | undefined {
+    return this.#rtt;
+  }
+
+  /** The smaller of the two node names: sockets it dialled win crossings. */
+  get #minName(): string {
+    return this.host.self.name < this.peer.name ? this.host.self.name : this.peer.name;
+  }
+
+  // ==== Sending ====
+
+  send(channel: string, payload: Uint8Array, options?: SendOptions): SendStatus {
+    if (this.state === 'down') return 'dropped';
+    const slots = this.#slotsOf(channel);
+    const key = options?.partitionKey ?? 0;
+    const slot = slots.length === 1 ? (slots[0] as Slot) : (slots[Math.abs(key) % slots.length] as Slot);
+    return slot.outbox.enqueue(payload, options?.key);
+  }
+
+  whenWritable(channel: string, partitionKey = 0): Promise<void> {
+    if (this.state === 'down') return Promise.resolve();
+    const slots = this.#slotsOf(channel);
+    return (slots[Math.abs(partitionKey) % slots.length] as Slot).outbox.whenWritable();
+  }
+
+  #slotsOf(channel: string): Slot[] {
+    let slots = this.#slots.get(channel);
+    if (slots === undefined) {
+      const config = this.host.channels.get(channel);
+      if (config === undefined) {
+        throw new TopologyError(TopologyErrorCode.UNKNOWN_CHANNEL, `unknown channel '${channel}'; configured: ${[...this.host.channels.keys()].join(', ')}`);
+      }
+      slots = [];
+      for (let i = 0; i < config.parallelism; i++) {
+        const index = i;
+        const slot: Slot = new Slot(channel, index, new Outbox(config, this.host.clock, this.host.scheduler, () => this.#wantConnection(slot)));
+        slots.push(slot);
+      }
+      this.#slots.set(channel, slots);
+    }
+    return slots;
+  }
+
+  #slot(channel: string, index: number): Slot | undefined {
+    return this.#slotsOf(channel)[index];
+  }
+
+  /** Whether this node dials the channel sockets of this link (see the file comment). */
+  get #dialsChannels(): boolean {
+    const canDial = this.peer.addresses.length > 0;
+    const peerCanDial = this.host.self.addresses.length > 0;
+    return canDial && (!peerCanDial || this.host.self.name < this.peer.name);
+  }
+
+  /** An outbox has data and no socket: dial, or ask the peer to dial. */
+  #wantConnection(slot: Slot): void {
+    if (this.state === 'down' || slot.conn !== null || slot.dialing || slot.retryTimer !== null) return;
+    if (this.#dialsChannels) {
+      slot.dialing = true;
+      this.host.dial(this, slot.channel, slot.index);
+    } else if (!slot.askedPeer) {
+      const control = this.#slot(CONTROL, 0)?.conn;
+      if (control?.open === true) {
+        slot.askedPeer = true;
+        control.write(encodeDialMe(slot.channel, slot.index), NOOP);
+      }
+    }
+  }
+
+  /** The transport's dial for a slot ended without a socket: retry with backoff while there is data. */
+  dialFailed(channel: string, index: number): void {
+    const slot = this.#slot(channel, index);
+    if (slot === undefined) return;
+    slot.dialing = false;
+    if (this.state === 'down' || slot.conn !== null || slot.outbox.queuedMessages === 0) return;
+    const delay = slot.retryMs;
+    slot.retryMs = Math.min(slot.retryMs * 2, 5_000);
+    slot.retryTimer = this.host.clock.setTimer(delay, () => {
+      slot.retryTimer = null;
+      this.#wantConnection(slot);
+    });
+  }
+
+  // ==== Sockets ====
+
+  /**
+   * Binds an authenticated socket to its slot, resolving a second socket for the same slot by the
+   * rule above. Returns whether `conn` was kept (if not, it has been closed).
+   */
+  attach(conn: Conn): boolean {
+    const slot = this.#slot(conn.channel, conn.index);
+    if (slot === undefined || this.state === 'down') {
+      conn.close(CloseCode.NO_LINK, 'no such connection slot');
+      return false;
+    }
+    slot.dialing = false;
+    const current = slot.conn;
+    if (current?.open !== true) {
+      this.#bind(slot, conn);
+      return true;
+    }
+    const crossed = current.dialedBy !== conn.dialedBy;
+    const winner = crossed ? (current.dialedBy === this.#minName ? current : conn) : conn;
+    const loser = winner === conn ? current : conn;
+    loser.close(crossed ? CloseCode.CROSSED : CloseCode.REPLACED, crossed ? `both nodes dialled; keeping the socket ${this.#minName} dialled` : 'replaced by a newer socket from the same node');
+    if (winner === conn) this.#bind(slot, conn);
+    return winner === conn;
+  }
+
+  #bind(slot: Slot, conn: Conn): void {
+    if (slot.conn !== null) slot.outbox.detach();
+    slot.conn = conn;
+    slot.askedPeer = false;
+    slot.retryMs = 100;
+    if (slot.retryTimer !== null) {
+      this.host.clock.clearTimer(slot.retryTimer);
+      slot.retryTimer = null;
+    }
+    conn.handler = this;
+    if (this.#paused.has(slot.channel)) conn.ws.pause();
+    slot.outbox.sink = conn;
+    if (slot.outbox.queuedMessages > 0) this.host.scheduler.schedule(slot.outbox);
+    if (slot.channel === CONTROL) {
+      if (this.state === 'switching') {
+        this.state = 'up';
+        if (this.#graceTimer !== null) this.host.clock.clearTimer(this.#graceTimer);
+        this.#graceTimer = null;
+      }
+      // Requests to dial that could not be sent without a control socket go out now.
+      for (const slots of this.#slots.values()) {
+        for (const s of slots) if (s.conn === null && s.outbox.queuedMessages > 0) this.#wantConnection(s);
+      }
+    }
+  }
+
+  /** A socket of this link closed. */
+  connClosed(conn: Conn, code: number, reason: string): void {
+    if (this.state === 'down') return;
+    const slot = this.#slots.get(conn.channel)?.[conn.index];
+    if (slot?.conn !== conn) return;
+    slot.conn = null;
+    slot.outbox.detach();
+    if (conn.channel !== CONTROL) {
+      if (slot.outbox.queuedMessages > 0) this.#wantConnection(slot);
+      return;
+    }
+    const ours = conn.closedWith;
+    if (ours === null && (code === CloseCode.CROSSED || code === CloseCode.REPLACED)) {
+      // The peer keeps another socket for this link: wait for it rather than dropping the link.
+      this.state = 'switching';
+      this.#graceTimer = this.host.clock.setTimer(this.host.handshakeTimeoutMs, () => {
+        this.#graceTimer = null;
+        if (this.state === 'switching') this.down({ kind: 'lost', closeCode: code, message: 'the replacement control socket never arrived' });
+      });
+      return;
+    }
+    this.down(downReason(ours, code, reason));
+  }
+
+  // ==== ConnHandler: what open sockets deliver ====
+
+  onMessage(conn: Conn, payload: Buffer): void {
+    const slot = this.#slots.get(conn.channel)?.[conn.index];
+    if (slot !== undefined) {
+      slot.messagesIn++;
+      slot.bytesIn += payload.length;
+    }
+    const handler = this.host.handlerFor(conn.channel);
+    if (handler === undefined) return;
+    try {
+      handler(this, payload);
+    } catch (err) {
+      this.host.logger.error(`message handler of channel '${conn.channel}' threw`, { peer: this.peer.name, reason: err });
+    }
+  }
+
+  onPing(conn: Conn, id: number, sentAt: number): void {
+    conn.write(encodePing(Frame.PONG, id, sentAt), NOOP);
+  }
+
+  onPong(_conn: Conn, id: number, sentAt: number): void {
+    const sample = this.host.clock.now() - sentAt;
+    if (sample >= 0) this.#rtt = this.#rtt === undefined ? sample : this.#rtt + RTT_WEIGHT * (sample - this.#rtt);
+    if (this.#probe?.id === id) {
+      this.#probe.resolve(true);
+      this.#probe = null;
+    }
+  }
+
+  onDialMe(_conn: Conn, channel: string, index: number): void {
+    const config = this.host.channels.get(channel);
+    if (config === undefined || index >= config.parallelism || this.peer.addresses.length === 0) return;
+    const slot = this.#slot(channel, index);
+    if (slot === undefined || slot.conn !== null || slot.dialing) return;
+    slot.dialing = true;
+    this.host.dial(this, channel, index);
+  }
+
+  onActivity(): void {
+    this.#lastHeard = this.host.clock.now();
+  }
+
+  // ==== Heartbeats ====
+
+  #schedulePing(): void {
+    this.#pingTimer = this.host.clock.setTimer(this.host.pingIntervalMs, () => {
+      this.#pingTimer = null;
+      if (this.state === 'down') return;
+      const now = this.host.clock.now();
+      if (now - this.#lastHeard > this.host.idleTimeoutMs) {
+        const control = this.#slot(CONTROL, 0)?.conn;
+        control?.close(CloseCode.IDLE_TIMEOUT, `nothing heard for ${Math.round(now - this.#lastHeard)} ms`);
+        this.down({ kind: 'idle_timeout', closeCode: CloseCode.IDLE_TIMEOUT, message: `nothing heard from ${this.peer.name} for ${Math.round(now - this.#lastHeard)} ms` });
+        return;
+      }
+      this.ping();
+      this.#schedulePing();
+    });
+  }
+
+  /** Sends a ping on the control socket; returns its id. */
+  ping(): number {
+    const id = ++this.#pingId;
+    this.#slot(CONTROL, 0)?.conn?.write(encodePing(Frame.PING, id, this.host.clock.now()), NOOP);
+    return id;
+  }
+
+  /** Resolves true if the peer answers a ping within `timeoutMs` (used before accepting a same-named node). */
+  probe(timeoutMs: number): Promise<boolean> {
+    if (this.state === 'down' || this.#slot(CONTROL, 0)?.conn?.open !== true) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = this.host.clock.setTimer(timeoutMs, () => {
+        if (this.#probe?.resolve === done) this.#probe = null;
+        resolve(false);
+      });
+      const done = (alive: boolean): void => {
+        this.host.clock.clearTimer(timer);
+        resolve(alive);
+      };
+      this.#probe = { id: this.ping(), resolve: done };
+    });
+  }
+
+  // ==== Flow control and metrics ====
+
+  pause(channel: string): void {
+    this.#slotsOf(channel);
+    this.#paused.add(channel);
+    for (const slot of this.#slots.get(channel) ?? []) slot.conn?.ws.pause();
+  }
+
+  resume(channel: string): void {
+    this.#paused.delete(channel);
+    for (const slot of this.#slots.get(channel) ?? []) slot.conn?.ws.resume();
+  }
+
+  metrics(channel: string): ChannelMetrics {
+    const m: ChannelMetrics = {
+      channel,
+      messagesOut: 0,
+      bytesOut: 0,
+      messagesIn: 0,
+      bytesIn: 0,
+      queuedMessages: 0,
+      queuedBytes: 0,
+      dropped: 0,
+      sendLatencyMs: 0,
+      connections: 0,
+    };
+    const slots = this.#slotsOf(channel);
+    for (const s of slots) {
+      const o = s.outbox;
+      m.messagesOut += o.messagesOut;
+      m.bytesOut += o.bytesOut;
+      m.messagesIn += s.messagesIn;
+      m.bytesIn += s.bytesIn;
+      m.queuedMessages += o.queuedMessages;
+      m.queuedBytes += o.queuedBytes;
+      m.dropped += o.dropped;
+      m.sendLatencyMs = Math.max(m.sendLatencyMs, o.sendLatencyMs);
+      if (s.conn?.open === true) m.connections++;
+    }
+    return m;
+  }
+
+  /** Channels this link has used. */
+  channelNames(): string[] {
+    return [...this.#slots.keys()];
+  }
+
+  // ==== Closing ====
+
+  close(message = 'closed by this node'): void {
+    if (this.state === 'down') return;
+    this.down({ kind: 'closed', closeCode: CloseCode.CLOSED_BY_PEER, message }, CloseCode.CLOSED_BY_PEER);
+  }
+
+  /** Takes the link down once: closes its sockets, drops its queues, tells the transport. */
+  down(reason: LinkDownReason, closeCode: number = CloseCode.SHUTDOWN, terminate = false): void {
+    if (this.state === 'down') return;
+    this.state = 'down';
+    if (this.#pingTimer !== null) this.host.clock.clearTimer(this.#pingTimer);
+    if (this.#graceTimer !== null) this.host.clock.clearTimer(this.#graceTimer);
+    this.#probe?.resolve(false);
+    this.#probe = null;
+    for (const slots of this.#slots.values()) {
+      for (const slot of slots) {
+        if (slot.retryTimer !== null) this.host.clock.clearTimer(slot.retryTimer);
+        slot.outbox.discard();
+        const conn = slot.conn;
+        slot.conn = null;
+        if (conn !== null) {
+          if (terminate) conn.terminate();
+          else conn.close(closeCode, reason.message);
+        }
+      }
+    }
+    this.host.linkDown(this, reason);
+  }
+}
+
+const NOOP = (): void => undefined;
+
+function downReason(ours: { code: number; reason: string } | null, code: number, reason: string): LinkDownReason {
+  if (ours !== null) {
+    if (ours.code === CloseCode.IDLE_TIMEOUT) return { kind: 'idle_timeout', closeCode: ours.code, message: ours.reason };
+    return { kind: 'closed', closeCode: ours.code, message: ours.reason };
+  }
+  const detail = reason === '' ? closeCodeName(code) : `${closeCodeName(code)}: ${reason}`;
+  switch (code) {
+    case CloseCode.SHUTDOWN:
+    case CloseCode.CLOSED_BY_PEER:
+    case CloseCode.IDLE_TIMEOUT:
+    case CloseCode.NORMAL:
+    case 1001:
+      return { kind: 'peer_closed', closeCode: code, message: detail };
+    case CloseCode.DUPLICATE_NAME:
+    case CloseCode.AUTH_FAILED:
+    case CloseCode.VERSION_MISMATCH:
+      return { kind: 'refused', closeCode: code, message: detail };
+    default:
+      return { kind: 'lost', closeCode: code, message: detail };
+  }
+}

@@ -1,0 +1,690 @@
+// The Transport over real WebSockets (ws, with bufferutil): listens, dials, authenticates every
+// socket, and turns sockets into links. See ws-link.ts for the one-socket-per-slot rule and
+// wire/handshake.ts for the handshake.
+
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { silentLogger, systemClock, systemRandom } from '@fdn/core';
+import type { Clock, Logger, Random } from '@fdn/core';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { ChannelConfig, ChannelOptions } from '../../channels/config.ts';
+import { CONTROL, resolveChannels } from '../../channels/config.ts';
+import { MAX_BATCH_BYTES, WriteScheduler } from '../../channels/outbox.ts';
+import { CloseCode, closeCodeName, TopologyError, TopologyErrorCode } from '../../errors.ts';
+import { addressToUrl, isValidNodeName } from '../../node/identity.ts';
+import type { Address, NodeIdentity } from '../../node/identity.ts';
+import { Emitter } from '../../util/emitter.ts';
+import {
+  acceptorProof,
+  dialerProof,
+  makeNonce,
+  MAX_HANDSHAKE_BYTES,
+  parseHandshake,
+  proofsEqual,
+  PROTOCOL_VERSION,
+  secretBytes,
+} from '../../wire/handshake.ts';
+import type { Challenge, Hello } from '../../wire/handshake.ts';
+import type { Link, LinkDownReason, MessageHandler, Transport, TransportEvents } from '../types.ts';
+import { Conn } from './conn.ts';
+import { WsLink } from './ws-link.ts';
+import type { LinkHost } from './ws-link.ts';
+
+/** TLS settings: a server certificate, and what to trust when dialling. */
+export interface TlsOptions {
+  key: string | Buffer;
+  cert: string | Buffer;
+  /** Certificates to trust (for self-signed clusters). */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Verify the peer's certificate when dialling (default true). */
+  rejectUnauthorized?: boolean;
+}
+
+/** User options of {@link createWsTransport}. */
+export interface WsTransportOptions {
+  /** This node's name: letters, digits and `_ . @ : -`. */
+  name: string;
+  /** This start's incarnation (default: random). */
+  incarnation?: number;
+  /** The shared cluster secret. It never leaves the node. */
+  secret: string | Uint8Array;
+  /** Where to listen (default 127.0.0.1, an ephemeral port); `false` for a node that only dials. */
+  listen?: { host?: string; port?: number } | false;
+  /** Addresses to give peers (default: the bound listen address). */
+  advertise?: string[];
+  /** Channels in addition to (or overriding) control, default and bulk. */
+  channels?: Record<string, ChannelOptions>;
+  /** Listen and dial with TLS (wss). */
+  tls?: TlsOptions;
+  /** Largest message accepted (default 256 MiB); larger ones close the socket with MESSAGE_TOO_LARGE. */
+  maxMessageBytes?: number;
+  /** Default 5,000 ms. */
+  handshakeTimeoutMs?: number;
+  /** Control-channel ping interval (default 1,000 ms). */
+  pingIntervalMs?: number;
+  /** A link with nothing heard for this long goes down (default 10,000 ms). */
+  idleTimeoutMs?: number;
+  /** How long to wait for an old incarnation to answer before a same-named node replaces it (default 1,000 ms). */
+  probeTimeoutMs?: number;
+  /** Sockets allowed to be mid-handshake at once (default 1,024); more are refused. */
+  maxPendingHandshakes?: number;
+}
+
+/** Injected collaborators. */
+export interface WsTransportComponents {
+  clock?: Clock;
+  logger?: Logger;
+  random?: Random;
+}
+
+/** A Transport over WebSockets. */
+export function createWsTransport(options: WsTransportOptions, components: WsTransportComponents = {}): WsTransport {
+  return new WsTransport(options, components);
+}
+
+const ZERO_MASK = (mask: Buffer): void => {
+  // Node-to-node sockets are authenticated and not behind caching proxies: a zero mask lets ws
+  // skip masking (no XOR, no copy of the payload).
+  mask.fill(0);
+};
+
+/** @internal Use {@link createWsTransport}. */
+export class WsTransport implements Transport, LinkHost {
+  readonly channels: ReadonlyMap<string, ChannelConfig>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly scheduler = new WriteScheduler();
+  readonly pingIntervalMs: number;
+  readonly idleTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly #probeTimeoutMs: number;
+  readonly #maxPending: number;
+  readonly #maxMessageBytes: number;
+  readonly #maxPayload: number;
+  readonly #secret: Buffer;
+  readonly #options: WsTransportOptions;
+  #self: NodeIdentity;
+  #state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
+  #starting: Promise<void> | null = null;
+  #server: Server | null = null;
+  #wss: WebSocketServer | null = null;
+  #wssDeflate: WebSocketServer | null = null;
+  readonly #links = new Map<string, WsLink>();
+  readonly #handshaking = new Set<Conn>();
+  readonly #handlers = new Map<string, MessageHandler>();
+  readonly #connecting = new Map<string, Promise<Link>>();
+  readonly #linkWaiters = new Map<string, ((link: WsLink | null) => void)[]>();
+  readonly #events: Emitter<TransportEvents>;
+
+  constructor(options: WsTransportOptions, components: WsTransportComponents) {
+    if (!isValidNodeName(options.name)) {
+      throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `invalid node name ${JSON.stringify(options.name)}: use 1–255 letters, digits, '_', '.', '@', ':' or '-'`);
+    }
+    this.#options = options;
+    this.#secret = secretBytes(options.secret);
+    this.channels = resolveChannels(options.channels);
+    this.clock = components.clock ?? systemClock();
+    this.logger = (components.logger ?? silentLogger()).child({ node: options.name });
+    const random = components.random ?? systemRandom();
+    this.#self = { name: options.name, incarnation: options.incarnation ?? 1 + random.int(0x7ffffffe), addresses: [] };
+    this.pingIntervalMs = options.pingIntervalMs ?? 1_000;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5_000;
+    this.#probeTimeoutMs = options.probeTimeoutMs ?? 1_000;
+    this.#maxPending = options.maxPendingHandshakes ?? 1_024;
+    this.#maxMessageBytes = options.maxMessageBytes ?? 256 * 1024 * 1024;
+    let largestChunk = 0;
+    for (const c of this.channels.values()) largestChunk = Math.max(largestChunk, c.chunkSize);
+    this.#maxPayload = Math.max(MAX_BATCH_BYTES, largestChunk) + 64;
+    this.#events = new Emitter<TransportEvents>((event, err) => {
+      this.logger.error(`a '${event}' listener threw`, { reason: err });
+    });
+  }
+
+  get self(): NodeIdentity {
+    return this.#self;
+  }
+
+  // ==== Lifecycle ====
+
+  start(): Promise<void> {
+    if (this.#state === 'stopped') return Promise.reject(new TopologyError(TopologyErrorCode.STOPPED, `transport ${this.#self.name} was stopped; create a new one`));
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    this.#state = 'starting';
+    const listen = this.#options.listen ?? {};
+    if (listen !== false) {
+      const tls = this.#options.tls;
+      const server = tls === undefined ? createHttpServer() : createHttpsServer({ key: tls.key, cert: tls.cert });
+      const wsOptions = { noServer: true, maxPayload: this.#maxPayload, allowSynchronousEvents: true } as const;
+      this.#wss = new WebSocketServer({ ...wsOptions, perMessageDeflate: false });
+      this.#wssDeflate = new WebSocketServer({ ...wsOptions, perMessageDeflate: true });
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        this.#upgrade(req, socket, head);
+      });
+      server.on('request', (_req, res) => {
+        res.writeHead(426, { 'content-type': 'text/plain' }).end('this is an @fdn node: connect with WebSocket\n');
+      });
+      const host = listen.host ?? '127.0.0.1';
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(listen.port ?? 0, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.#server = server;
+      const bound = server.address() as AddressInfo;
+      const advertised = this.#options.advertise ?? [addressToUrl({ host, port: bound.port, tls: tls !== undefined })];
+      this.#self = { ...this.#self, addresses: advertised };
+    }
+    if (this.#state === 'starting') this.#state = 'started';
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    const wasStarting = this.#starting;
+    this.#state = 'stopped';
+    // No events after stop: listeners are dropped before links are closed.
+    this.#events.clear();
+    if (wasStarting !== null) await wasStarting.catch(() => undefined);
+    for (const link of [...this.#links.values()]) link.down({ kind: 'shutdown', closeCode: CloseCode.SHUTDOWN, message: 'node stopping' }, CloseCode.SHUTDOWN);
+    for (const conn of this.#handshaking) conn.close(CloseCode.SHUTDOWN, 'node stopping');
+    this.#handshaking.clear();
+    for (const waiters of this.#linkWaiters.values()) for (const w of waiters) w(null);
+    this.#linkWaiters.clear();
+    await this.#closeServer();
+  }
+
+  /**
+   * Simulates a crash (for tests): every socket is dropped without a close frame and the
+   * listener closes; peers see their links lost. No events follow.
+   */
+  async abort(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    this.#events.clear();
+    for (const link of [...this.#links.values()]) link.down({ kind: 'shutdown', message: 'aborted' }, CloseCode.SHUTDOWN, true);
+    for (const conn of this.#handshaking) conn.terminate();
+    this.#handshaking.clear();
+    await this.#closeServer();
+  }
+
+  async #closeServer(): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    for (const wss of [this.#wss, this.#wssDeflate]) {
+      if (wss === null) continue;
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+    }
+    if (server !== null) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => {
+        resolve();
+      }));
+    }
+  }
+
+  // ==== Public API ====
+
+  on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  onMessage(channel: string, handler: MessageHandler): void {
+    if (!this.channels.has(channel)) {
+      throw new TopologyError(TopologyErrorCode.UNKNOWN_CHANNEL, `unknown channel '${channel}'; configured: ${[...this.channels.keys()].join(', ')}`);
+    }
+    this.#handlers.set(channel, handler);
+  }
+
+  handlerFor(channel: string): MessageHandler | undefined {
+    return this.#handlers.get(channel);
+  }
+
+  link(name: string): Link | undefined {
+    const link = this.#links.get(name);
+    return link?.up === true ? link : undefined;
+  }
+
+  links(): Link[] {
+    return [...this.#links.values()].filter((l) => l.up);
+  }
+
+  connect(address: Address, expectedName?: string): Promise<Link> {
+    if (this.#state === 'stopped') return Promise.reject(new TopologyError(TopologyErrorCode.STOPPED, `transport ${this.#self.name} is stopped`));
+    if (this.#state !== 'started') return Promise.reject(new TopologyError(TopologyErrorCode.NOT_STARTED, `transport ${this.#self.name}: call start() before connect()`));
+    let url: string;
+    try {
+      url = addressToUrl(address);
+    } catch (err) {
+      return Promise.reject(new TopologyError(TopologyErrorCode.BAD_CONFIG, (err as Error).message));
+    }
+    for (const link of this.#links.values()) {
+      if (link.up && (link.peer.addresses.includes(url) || (expectedName !== undefined && link.peer.name === expectedName))) return Promise.resolve(link);
+    }
+    const key = `${url}|${expectedName ?? ''}`;
+    let pending = this.#connecting.get(key);
+    if (pending === undefined) {
+      pending = this.#dialControl(url, expectedName).finally(() => this.#connecting.delete(key));
+      this.#connecting.set(key, pending);
+    }
+    return pending;
+  }
+
+  // ==== Dialling ====
+
+  async #dialControl(url: string, expectedName: string | undefined): Promise<Link> {
+    const conn = await this.#dialSocket(url, CONTROL, 0, expectedName, null);
+    const name = conn.crossedWith ?? (conn.peer as NodeIdentity).name;
+    if (conn.open) {
+      const link = this.#links.get(name);
+      if (link?.up === true) return link;
+    }
+    // Our socket lost a crossing: the link lives on the socket the peer dialled.
+    const link = await this.#awaitLink(name);
+    if (link === null) throw new TopologyError(TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: the link to ${name} did not come up`);
+    return link;
+  }
+
+  /** Our control dial still in its handshake toward the node `name` (reachable at `addresses`), if any. */
+  #pendingControlDial(name: string, addresses: readonly string[]): Conn | undefined {
+    for (const conn of this.#handshaking) {
+      if (conn.role !== 'dialer' || conn.channel !== CONTROL || conn.state !== 'handshake') continue;
+      if (conn.expectedName === name || conn.peer?.name === name || addresses.includes(conn.address)) return conn;
+    }
+    return undefined;
+  }
+
+  dial(link: WsLink, channel: string, index: number): void {
+    const url = link.peer.addresses[0];
+    if (url === undefined || this.#state !== 'started') {
+      link.dialFailed(channel, index);
+      return;
+    }
+    this.#dialSocket(url, channel, index, link.peer.name, link).then(
+      (conn) => {
+        if (!conn.open) link.dialFailed(channel, index);
+      },
+      (err: unknown) => {
+        this.logger.debug(`dial of ${channel}/${index} to ${link.peer.name} failed`, { reason: err });
+        link.dialFailed(channel, index);
+      },
+    );
+  }
+
+  /**
+   * Opens and authenticates one socket. Resolves with the connection once it is open and bound
+   * (or once it lost a crossing: `conn.open` false, `conn.peer` set); rejects if it failed.
+   */
+  #dialSocket(url: string, channel: string, index: number, expectedName: string | undefined, link: WsLink | null): Promise<Conn> {
+    const config = this.channels.get(channel) as ChannelConfig;
+    const tls = this.#options.tls;
+    const ws = new WebSocket(`${url}/fdn${config.compression === 'deflate' ? '/z' : ''}`, {
+      perMessageDeflate: config.compression === 'deflate',
+      maxPayload: this.#maxPayload,
+      generateMask: ZERO_MASK,
+      allowSynchronousEvents: true,
+      handshakeTimeout: this.handshakeTimeoutMs,
+      ...(tls === undefined ? {} : { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true }),
+    });
+    const conn = new Conn(ws, 'dialer', this.#maxMessageBytes, this.clock.now(), url);
+    conn.dialedBy = this.#self.name;
+    conn.expectedName = expectedName;
+    const hello: Hello = {
+      t: 'hello',
+      v: PROTOCOL_VERSION,
+      name: this.#self.name,
+      incarnation: this.#self.incarnation,
+      addresses: [...this.#self.addresses],
+      channel,
+      index,
+      nonce: makeNonce(),
+    };
+    conn.hello = hello;
+    return new Promise<Conn>((resolve, reject) => {
+      let settled = false;
+      const finish = (error: TopologyError | null): void => {
+        if (settled) return;
+        settled = true;
+        this.clock.clearTimer(timer);
+        this.#handshaking.delete(conn);
+        if (error === null) resolve(conn);
+        else reject(error);
+      };
+      const timer = this.clock.setTimer(this.handshakeTimeoutMs, () => {
+        conn.close(CloseCode.HANDSHAKE_TIMEOUT, 'handshake timed out');
+        finish(new TopologyError(TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: handshake timed out after ${this.handshakeTimeoutMs} ms`, { closeCode: CloseCode.HANDSHAKE_TIMEOUT }));
+      });
+      this.#handshaking.add(conn);
+      let challenge: Challenge | null = null;
+      ws.on('open', () => {
+        conn.sendText(hello);
+      });
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        if (conn.state === 'open') {
+          this.#receive(conn, data, isBinary);
+          return;
+        }
+        if (conn.state === 'closed') return;
+        if (isBinary) {
+          this.#refuse(conn, CloseCode.NOT_AUTHENTICATED, 'binary frame before the handshake completed');
+          return;
+        }
+        const msg = parseHandshake(data.toString('utf8'));
+        if (typeof msg === 'string') {
+          this.#refuse(conn, CloseCode.PROTOCOL_ERROR, msg);
+          return;
+        }
+        if (challenge === null) {
+          if (msg.t !== 'challenge') {
+            this.#refuse(conn, CloseCode.PROTOCOL_ERROR, `expected a challenge, got '${msg.t}'`);
+            return;
+          }
+          if (msg.v !== PROTOCOL_VERSION) {
+            this.#refuse(conn, CloseCode.VERSION_MISMATCH, `the node at ${url} speaks protocol ${msg.v}, this node speaks ${PROTOCOL_VERSION}; run the same @fdn version on both`);
+            return;
+          }
+          if (expectedName !== undefined && msg.name !== expectedName) {
+            this.#refuse(conn, CloseCode.WRONG_NODE, `dialled ${expectedName} at ${url} but ${msg.name} answered`);
+            return;
+          }
+          if (msg.name === this.#self.name) {
+            this.#refuse(conn, CloseCode.DUPLICATE_NAME, `the node at ${url} has this node's own name (${msg.name})`);
+            return;
+          }
+          const expected = acceptorProof(this.#secret, hello, msg.nonce, msg);
+          if (!proofsEqual(msg.proof, expected)) {
+            this.logger.error(`refused the node at ${url}: it does not prove the cluster secret; check that both nodes are configured with the same secret`, { peer: msg.name });
+            this.#refuse(conn, CloseCode.AUTH_FAILED, 'wrong cluster secret');
+            return;
+          }
+          challenge = msg;
+          conn.peer = { name: msg.name, incarnation: msg.incarnation, addresses: msg.addresses };
+          conn.sendText({ t: 'proof', proof: dialerProof(this.#secret, hello, msg.nonce, msg) });
+          return;
+        }
+        if (msg.t !== 'welcome') {
+          this.#refuse(conn, CloseCode.PROTOCOL_ERROR, `expected welcome, got '${msg.t}'`);
+          return;
+        }
+        conn.state = 'open';
+        this.#handshaking.delete(conn);
+        void this.#bindDialled(conn, link).then(() => {
+          finish(null);
+        });
+      });
+      ws.on('close', (code: number, reason: Buffer) => {
+        const text = reason.toString();
+        const wasOpen = conn.state === 'open';
+        conn.state = 'closed';
+        this.#onClosed(conn, code, text);
+        if (!wasOpen || !settled) {
+          const closeCode = conn.closedWith?.code ?? code;
+          if (conn.crossedWith !== undefined || ((closeCode === CloseCode.CROSSED || closeCode === CloseCode.REPLACED) && conn.peer !== null)) {
+            finish(null);
+            return;
+          }
+          const why = conn.closedWith ?? { code, reason: text };
+          finish(new TopologyError(why.code === CloseCode.AUTH_FAILED || why.code === CloseCode.VERSION_MISMATCH || why.code === CloseCode.DUPLICATE_NAME || why.code === CloseCode.WRONG_NODE ? TopologyErrorCode.LINK_REFUSED : TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: ${closeCodeName(why.code)}${why.reason === '' ? '' : ` (${why.reason})`}`, { closeCode: why.code }));
+        }
+      });
+      ws.on('error', (err: Error) => {
+        this.logger.debug(`socket error on ${url}`, { reason: err });
+        if (conn.state !== 'open') finish(new TopologyError(TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: ${err.message}`, { cause: err }));
+      });
+    });
+  }
+
+  async #bindDialled(conn: Conn, link: WsLink | null): Promise<void> {
+    const peer = conn.peer as NodeIdentity;
+    if (conn.channel === CONTROL) {
+      await this.#attachControl(conn);
+      return;
+    }
+    const target = link ?? this.#links.get(peer.name);
+    if (target?.up !== true || target.peer.incarnation !== peer.incarnation) {
+      conn.close(CloseCode.NO_LINK, 'the link this socket belonged to is gone');
+      return;
+    }
+    target.attach(conn);
+  }
+
+  // ==== Accepting ====
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '').split('?')[0];
+    const wss = path === '/fdn' ? this.#wss : path === '/fdn/z' ? this.#wssDeflate : null;
+    if (wss === null || this.#state === 'stopped') {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    if (this.#handshaking.size >= this.#maxPending) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\n\r\n');
+      this.logger.warn('refused a connection: too many handshakes in progress', { limit: this.#maxPending });
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      this.#accept(ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`);
+    });
+  }
+
+  #accept(ws: WebSocket, remote: string): void {
+    const conn = new Conn(ws, 'acceptor', this.#maxMessageBytes, this.clock.now(), remote);
+    this.#handshaking.add(conn);
+    const timer = this.clock.setTimer(this.handshakeTimeoutMs, () => {
+      if (conn.state === 'handshake') this.#refuse(conn, CloseCode.HANDSHAKE_TIMEOUT, `handshake not finished within ${this.handshakeTimeoutMs} ms`);
+    });
+    let nonce: string | null = null;
+    let proven = false;
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (conn.state === 'open') {
+        this.#receive(conn, data, isBinary);
+        return;
+      }
+      if (conn.state === 'closed') return;
+      if (isBinary) {
+        this.#refuse(conn, CloseCode.NOT_AUTHENTICATED, 'binary frame before the handshake completed');
+        return;
+      }
+      if (data.length > MAX_HANDSHAKE_BYTES) {
+        this.#refuse(conn, CloseCode.PROTOCOL_ERROR, 'handshake message too large');
+        return;
+      }
+      const msg = parseHandshake(data.toString('utf8'));
+      if (typeof msg === 'string') {
+        this.#refuse(conn, CloseCode.PROTOCOL_ERROR, msg);
+        return;
+      }
+      if (conn.hello === null) {
+        if (msg.t !== 'hello') {
+          this.#refuse(conn, CloseCode.PROTOCOL_ERROR, `expected hello, got '${msg.t}'`);
+          return;
+        }
+        if (msg.v !== PROTOCOL_VERSION) {
+          this.logger.error(`refused ${msg.name} from ${remote}: it speaks protocol ${msg.v}, this node speaks ${PROTOCOL_VERSION}; run the same @fdn version on both`);
+          this.#refuse(conn, CloseCode.VERSION_MISMATCH, `protocol ${msg.v} not supported; this node speaks ${PROTOCOL_VERSION}`);
+          return;
+        }
+        if (!this.channels.has(msg.channel) || msg.index >= (this.channels.get(msg.channel)?.parallelism ?? 0)) {
+          this.#refuse(conn, CloseCode.UNKNOWN_CHANNEL, `no channel '${msg.channel}' connection ${msg.index} on ${this.#self.name}`);
+          return;
+        }
+        if (msg.name === this.#self.name) {
+          this.logger.error(`refused a node at ${remote} that uses this node's own name (${msg.name}); give every node a unique name`);
+          this.#refuse(conn, CloseCode.DUPLICATE_NAME, `${msg.name} is this node's own name`);
+          return;
+        }
+        // Both nodes dialling each other at once: the socket dialled by the smaller name is kept,
+        // decided now, before either carries a frame (as Erlang's distribution handshake does).
+        if (msg.channel === CONTROL && this.#self.name < msg.name && this.#pendingControlDial(msg.name, msg.addresses) !== undefined) {
+          this.#refuse(conn, CloseCode.CROSSED, `both nodes dialled; keeping the socket ${this.#self.name} dialled`);
+          return;
+        }
+        conn.hello = msg;
+        conn.dialedBy = msg.name;
+        nonce = makeNonce();
+        conn.sendText({
+          t: 'challenge',
+          v: PROTOCOL_VERSION,
+          name: this.#self.name,
+          incarnation: this.#self.incarnation,
+          addresses: [...this.#self.addresses],
+          nonce,
+          proof: acceptorProof(this.#secret, msg, nonce, this.#self),
+        } satisfies Challenge);
+        return;
+      }
+      if (proven || msg.t !== 'proof' || nonce === null) {
+        this.#refuse(conn, CloseCode.PROTOCOL_ERROR, `unexpected '${msg.t}' during the handshake`);
+        return;
+      }
+      const hello = conn.hello;
+      if (!proofsEqual(msg.proof, dialerProof(this.#secret, hello, nonce, this.#self))) {
+        this.logger.error(`refused ${hello.name} from ${remote}: it does not prove the cluster secret; check that both nodes are configured with the same secret`);
+        this.#refuse(conn, CloseCode.AUTH_FAILED, 'wrong cluster secret');
+        return;
+      }
+      proven = true;
+      this.clock.clearTimer(timer);
+      conn.peer = { name: hello.name, incarnation: hello.incarnation, addresses: hello.addresses };
+      void this.#admit(conn);
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      this.clock.clearTimer(timer);
+      conn.state = 'closed';
+      this.#handshaking.delete(conn);
+      this.#onClosed(conn, code, reason.toString());
+    });
+    ws.on('error', (err: Error) => {
+      this.logger.debug(`socket error from ${remote}`, { reason: err });
+    });
+  }
+
+  /** Binds an authenticated inbound socket and welcomes it, or refuses it. */
+  async #admit(conn: Conn): Promise<void> {
+    const peer = conn.peer as NodeIdentity;
+    if (conn.channel === CONTROL) {
+      // The peer (smaller name) dialled us while we dial it: its socket wins; abort ours. Only
+      // now that the peer is authenticated, so a forged hello cannot cancel a real dial.
+      const mine = this.#pendingControlDial(peer.name, peer.addresses);
+      if (mine !== undefined && peer.name < this.#self.name) {
+        mine.crossedWith = peer.name;
+        mine.close(CloseCode.CROSSED, `both nodes dialled; keeping the socket ${peer.name} dialled`);
+      }
+      await this.#attachControl(conn);
+      return;
+    }
+    const link = this.#links.get(peer.name);
+    if (link?.up !== true || link.peer.incarnation !== peer.incarnation) {
+      this.#refuse(conn, CloseCode.NO_LINK, `no link with ${peer.name} (incarnation ${peer.incarnation})`);
+      return;
+    }
+    this.#welcome(conn);
+    link.attach(conn);
+  }
+
+  #welcome(conn: Conn): void {
+    if (conn.state !== 'handshake') return;
+    conn.sendText({ t: 'welcome' });
+    conn.state = 'open';
+    this.#handshaking.delete(conn);
+  }
+
+  /**
+   * Attaches an authenticated control socket: to the existing link (crossing or reconnect), in
+   * place of a dead old incarnation, or as a new link. Refuses a second live node with the same name.
+   */
+  async #attachControl(conn: Conn): Promise<void> {
+    const peer = conn.peer as NodeIdentity;
+    const existing = this.#links.get(peer.name);
+    if (existing?.up === true && existing.peer.incarnation !== peer.incarnation) {
+      const alive = await existing.probe(this.#probeTimeoutMs);
+      if (conn.state === 'closed' || this.#state === 'stopped') return;
+      if (alive) {
+        this.logger.error(`refused a second node named ${peer.name} (incarnation ${peer.incarnation}): ${peer.name} is already connected with incarnation ${existing.peer.incarnation} and still answers; give every node a unique name`);
+        this.#refuse(conn, CloseCode.DUPLICATE_NAME, `${peer.name} is already connected with another incarnation`);
+        return;
+      }
+      existing.down({ kind: 'replaced', message: `${peer.name} restarted (incarnation ${existing.peer.incarnation} → ${peer.incarnation})` });
+    }
+    const current = this.#links.get(peer.name);
+    if (current?.up === true) {
+      if (conn.role === 'acceptor') this.#welcome(conn);
+      current.attach(conn);
+      return;
+    }
+    const link = new WsLink(peer, this);
+    this.#links.set(peer.name, link);
+    if (conn.role === 'acceptor') this.#welcome(conn);
+    link.attach(conn);
+    this.logger.info(`link up with ${peer.name}`, { incarnation: peer.incarnation, via: conn.role === 'dialer' ? 'dialled' : 'accepted' });
+    this.#events.emit('linkUp', link);
+    const waiters = this.#linkWaiters.get(peer.name);
+    if (waiters !== undefined) {
+      this.#linkWaiters.delete(peer.name);
+      for (const w of waiters) w(link);
+    }
+  }
+
+  #awaitLink(name: string): Promise<WsLink | null> {
+    const existing = this.#links.get(name);
+    if (existing?.up === true) return Promise.resolve(existing);
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimer(this.handshakeTimeoutMs, () => {
+        resolve(null);
+      });
+      const list = this.#linkWaiters.get(name) ?? [];
+      list.push((link) => {
+        this.clock.clearTimer(timer);
+        resolve(link);
+      });
+      this.#linkWaiters.set(name, list);
+    });
+  }
+
+  // ==== Traffic and closes ====
+
+  #receive(conn: Conn, data: Buffer, isBinary: boolean): void {
+    if (!isBinary) {
+      this.#protocolError(conn, CloseCode.PROTOCOL_ERROR, 'text frame after the handshake');
+      return;
+    }
+    const error = conn.receive(data);
+    if (error !== null) this.#protocolError(conn, error.code, error.reason);
+  }
+
+  #protocolError(conn: Conn, code: number, reason: string): void {
+    this.logger.warn(`closing a socket from ${conn.peer?.name ?? conn.address}: ${reason}`, { channel: conn.channel, code: closeCodeName(code) });
+    conn.close(code, reason);
+  }
+
+  #refuse(conn: Conn, code: number, reason: string): void {
+    if (code !== CloseCode.HANDSHAKE_TIMEOUT && code !== CloseCode.CROSSED) {
+      this.logger.warn(`refused a socket from ${conn.hello?.name ?? conn.address}: ${reason}`, { code: closeCodeName(code) });
+    }
+    this.#handshaking.delete(conn);
+    conn.close(code, reason);
+  }
+
+  #onClosed(conn: Conn, code: number, reason: string): void {
+    const name = conn.peer?.name;
+    if (name === undefined) return;
+    const link = this.#links.get(name);
+    if (link !== undefined && conn.handler === link) link.connClosed(conn, code, reason);
+  }
+
+  linkDown(link: WsLink, reason: LinkDownReason): void {
+    if (this.#links.get(link.peer.name) === link) this.#links.delete(link.peer.name);
+    if (this.#state === 'stopped') return;
+    this.logger.info(`link down with ${link.peer.name}: ${reason.kind}`, { message: reason.message, closeCode: reason.closeCode });
+    this.#events.emit('linkDown', link, reason);
+  }
+}
