@@ -235,6 +235,19 @@ export class Outbox {
     }
   }
 
+  /**
+   * The peer refused the message being chunked (larger than its limit): drop it rather than send
+   * it again forever. Returns its size, or 0 if no message was being chunked.
+   */
+  dropCurrent(): number {
+    const chunking = this.#chunking;
+    if (chunking === null) return 0;
+    this.#chunking = null;
+    this.#bytes -= chunking.payload.length;
+    this.dropped++;
+    return chunking.payload.length;
+  }
+
   /** The link is gone: drop everything and release waiters. Returns how many messages were dropped. */
   discard(): number {
     const n = this.queuedMessages;

@@ -29,6 +29,7 @@ export interface LinkHost {
   readonly pingIntervalMs: number;
   readonly idleTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
+  readonly maxMessageBytes: number;
   handlerFor(channel: string): MessageHandler | undefined;
   /** Opens connection `index` of `channel` to the link's peer. */
   dial(link: WsLink, channel: string, index: number): void;
@@ -90,6 +91,9 @@ export class WsLink implements Link, ConnHandler {
   // ==== Sending ====
 
   send(channel: string, payload: Uint8Array, options?: SendOptions): SendStatus {
+    if (payload.length > this.host.maxMessageBytes) {
+      throw new TopologyError(TopologyErrorCode.MESSAGE_TOO_LARGE, `a message of ${payload.length} bytes exceeds the maximum of ${this.host.maxMessageBytes} (maxMessageBytes)`);
+    }
     if (this.state === 'down') return 'dropped';
     const slots = this.#slotsOf(channel);
     const key = options?.partitionKey ?? 0;
@@ -221,6 +225,10 @@ export class WsLink implements Link, ConnHandler {
     slot.conn = null;
     slot.outbox.detach();
     if (conn.channel !== CONTROL) {
+      if (code === CloseCode.MESSAGE_TOO_LARGE) {
+        const size = slot.outbox.dropCurrent();
+        this.host.logger.error(`${this.peer.name} refused a message of ${size} bytes on '${conn.channel}' as too large; it was dropped (align maxMessageBytes across the cluster)`);
+      }
       if (slot.outbox.queuedMessages > 0) this.#wantConnection(slot);
       return;
     }

@@ -102,7 +102,7 @@ export class WsTransport implements Transport, LinkHost {
   readonly handshakeTimeoutMs: number;
   readonly #probeTimeoutMs: number;
   readonly #maxPending: number;
-  readonly #maxMessageBytes: number;
+  readonly maxMessageBytes: number;
   readonly #maxPayload: number;
   readonly #secret: Buffer;
   readonly #options: WsTransportOptions;
@@ -135,7 +135,7 @@ export class WsTransport implements Transport, LinkHost {
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5_000;
     this.#probeTimeoutMs = options.probeTimeoutMs ?? 1_000;
     this.#maxPending = options.maxPendingHandshakes ?? 1_024;
-    this.#maxMessageBytes = options.maxMessageBytes ?? 256 * 1024 * 1024;
+    this.maxMessageBytes = options.maxMessageBytes ?? 256 * 1024 * 1024;
     let largestChunk = 0;
     for (const c of this.channels.values()) largestChunk = Math.max(largestChunk, c.chunkSize);
     this.#maxPayload = Math.max(MAX_BATCH_BYTES, largestChunk) + 64;
@@ -335,7 +335,7 @@ export class WsTransport implements Transport, LinkHost {
       handshakeTimeout: this.handshakeTimeoutMs,
       ...(tls === undefined ? {} : { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true }),
     });
-    const conn = new Conn(ws, 'dialer', this.#maxMessageBytes, this.clock.now(), url);
+    const conn = new Conn(ws, 'dialer', this.maxMessageBytes, this.clock.now(), url);
     conn.dialedBy = this.#self.name;
     conn.expectedName = expectedName;
     const hello: Hello = {
@@ -477,7 +477,7 @@ export class WsTransport implements Transport, LinkHost {
   }
 
   #accept(ws: WebSocket, remote: string): void {
-    const conn = new Conn(ws, 'acceptor', this.#maxMessageBytes, this.clock.now(), remote);
+    const conn = new Conn(ws, 'acceptor', this.maxMessageBytes, this.clock.now(), remote);
     this.#handshaking.add(conn);
     const timer = this.clock.setTimer(this.handshakeTimeoutMs, () => {
       if (conn.state === 'handshake') this.#refuse(conn, CloseCode.HANDSHAKE_TIMEOUT, `handshake not finished within ${this.handshakeTimeoutMs} ms`);

@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CloseCode, TopologyErrorCode } from '../src/index.ts';
+import { encodeChunkHeader, encodeData, encodePing, Frame } from '../src/wire/frames.ts';
+import { node, rawHandshake, stopAll, until, urlOf } from './helpers.ts';
+
+afterEach(stopAll);
+
+describe('channels', () => {
+  it('cuts large payloads into chunks and reassembles them byte for byte, in order with small ones', async () => {
+    const a = await node('a', { channels: { bulk: { chunkSize: 64 * 1024 } } });
+    const b = await node('b', { channels: { bulk: { chunkSize: 64 * 1024 } } });
+    const link = await a.t.connect(urlOf(b.t));
+    const big = randomBytes(3 * 1024 * 1024 + 17);
+    link.send('bulk', Buffer.from('before'));
+    link.send('bulk', big);
+    link.send('bulk', Buffer.from('after'));
+    await until(() => b.received.length === 3);
+    expect(b.received.map((m) => m.payload.length)).toEqual([6, big.length, 5]);
+    expect(b.received[1]?.payload.equals(big)).toBe(true);
+    expect(b.received[2]?.payload.toString()).toBe('after');
+    expect(link.metrics('bulk')).toMatchObject({ messagesOut: 3, bytesOut: big.length + 11, queuedMessages: 0 });
+    expect(b.t.link('a')?.metrics('bulk')).toMatchObject({ messagesIn: 3, bytesIn: big.length + 11 });
+  });
+
+  it('a monotonic channel sends only the latest queued message per key', async () => {
+    const channels = { state: { monotonic: true } };
+    const a = await node('a', { channels });
+    const b = await node('b', { channels });
+    const link = await a.t.connect(urlOf(b.t));
+    // Queue while the channel's socket is still being dialled: only the latest per key survives.
+    for (let i = 0; i < 100; i++) link.send('state', Buffer.from(`x=${i}`), { key: 'x' });
+    link.send('state', Buffer.from('y=1'), { key: 'y' });
+    await until(() => b.received.length >= 2);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(b.received.map((m) => m.payload.toString())).toEqual(['x=99', 'y=1']);
+  });
+
+  it('bounds each queue: backpressure, then full; or shed the newest or oldest', async () => {
+    const channels = {
+      bp: { maxQueueMessages: 10 },
+      newest: { maxQueueMessages: 10, whenFull: 'dropNewest' as const },
+      oldest: { maxQueueMessages: 10, whenFull: 'dropOldest' as const },
+    };
+    const a = await node('a', { channels });
+    const b = await node('b', { channels });
+    const link = await a.t.connect(urlOf(b.t));
+    // Nothing can be written until each channel's socket is dialled, so the queues fill up now.
+    const bp = Array.from({ length: 12 }, (_, i) => link.send('bp', Buffer.from(`${i}`)));
+    expect(bp.slice(0, 5)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
+    expect(bp.slice(5, 10)).toEqual(['backpressure', 'backpressure', 'backpressure', 'backpressure', 'backpressure']);
+    expect(bp.slice(10)).toEqual(['full', 'full']);
+    const newest = Array.from({ length: 12 }, (_, i) => link.send('newest', Buffer.from(`${i}`)));
+    expect(newest.slice(10)).toEqual(['dropped', 'dropped']);
+    for (let i = 0; i < 12; i++) link.send('oldest', Buffer.from(`${i}`));
+    expect(link.metrics('oldest')).toMatchObject({ queuedMessages: 10, dropped: 2 });
+    await until(() => b.received.length === 30);
+    const by = (c: string): string[] => b.received.filter((m) => m.channel === c).map((m) => m.payload.toString());
+    expect(by('bp')).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(by('newest')).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(by('oldest')).toEqual(['2', '3', '4', '5', '6', '7', '8', '9', '10', '11']);
+    expect(link.metrics('bp').dropped).toBe(2);
+    await link.whenWritable('bp');
+  });
+
+  it('a node that does not listen asks its peer to dial its channel sockets (DIAL_ME)', async () => {
+    const server = await node('server');
+    const client = await node('client', { listen: false });
+    expect(client.t.self.addresses).toEqual([]);
+    const link = await client.t.connect(urlOf(server.t));
+    link.send('default', Buffer.from('from the client'));
+    await until(() => server.received.length === 1);
+    server.t.link('client')?.send('bulk', Buffer.from('from the server'));
+    await until(() => client.received.length === 1);
+    expect(client.received[0]?.payload.toString()).toBe('from the server');
+    expect(link.metrics('bulk').connections).toBe(1);
+  });
+
+  it('measures round-trip time from control pings and keeps idle links up', async () => {
+    const a = await node('a', { pingIntervalMs: 20, idleTimeoutMs: 500 });
+    const b = await node('b', { pingIntervalMs: 20, idleTimeoutMs: 500 });
+    const link = await a.t.connect(urlOf(b.t));
+    await until(() => link.rttMs !== undefined);
+    expect(link.rttMs).toBeGreaterThan(0);
+    expect(link.rttMs).toBeLessThan(100);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(link.up).toBe(true);
+  });
+
+  it('takes a link down when the peer stops answering (idle timeout)', async () => {
+    const a = await node('a', { pingIntervalMs: 20, idleTimeoutMs: 200 });
+    const downs: string[] = [];
+    a.t.on('linkDown', (_l, reason) => downs.push(reason.kind));
+    const raw = await rawHandshake(urlOf(a.t), { name: 'mute' });
+    expect(raw.welcomed).toBe(true);
+    // The raw peer never answers pings.
+    await until(() => downs.length === 1, 3_000);
+    expect(downs).toEqual(['idle_timeout']);
+    expect((await raw.closed).code).toBe(CloseCode.IDLE_TIMEOUT);
+  });
+
+  it('refuses to send a message above the maximum size', async () => {
+    const a = await node('a', { maxMessageBytes: 1024 * 1024 });
+    const b = await node('b');
+    const link = await a.t.connect(urlOf(b.t));
+    expect(() => link.send('bulk', Buffer.alloc(2 * 1024 * 1024))).toThrow(expect.objectContaining({ code: TopologyErrorCode.MESSAGE_TOO_LARGE }));
+  });
+
+  it('drops (once) a message the peer refuses as too large, and the channel keeps working', async () => {
+    const a = await node('a');
+    const b = await node('b', { maxMessageBytes: 1024 * 1024 });
+    const link = await a.t.connect(urlOf(b.t));
+    link.send('bulk', Buffer.alloc(2 * 1024 * 1024));
+    link.send('bulk', Buffer.from('small one'));
+    await until(() => b.received.length === 1);
+    expect(b.received[0]?.payload.toString()).toBe('small one');
+    expect(link.metrics('bulk').dropped).toBe(1);
+    expect(link.up).toBe(true);
+    expect(b.log.entries.some((e) => e.message.includes('exceeds the maximum'))).toBe(true);
+    expect(a.log.entries.some((e) => e.message.includes('refused a message of 2097152 bytes'))).toBe(true);
+  });
+});
+
+describe('hostile frames after the handshake', () => {
+  const cases: [string, Buffer, number][] = [
+    ['an empty frame', Buffer.alloc(0), CloseCode.PROTOCOL_ERROR],
+    ['an unknown frame type', Buffer.from([0x7f, 1, 2, 3]), CloseCode.PROTOCOL_ERROR],
+    ['a truncated length', Buffer.from([Frame.DATA, 1, 2]), CloseCode.PROTOCOL_ERROR],
+    ['a length overrunning the frame', Buffer.concat([Buffer.from([Frame.DATA]), Buffer.from([0xff, 0xff, 0, 0]), Buffer.from('short')]), CloseCode.PROTOCOL_ERROR],
+    ['a malformed ping', Buffer.from([Frame.PING, 1]), CloseCode.PROTOCOL_ERROR],
+    ['a chunk not starting at 0', encodeChunkHeader(100, 50), CloseCode.PROTOCOL_ERROR],
+    ['a chunked message above the maximum', encodeChunkHeader(0xffffffff, 0), CloseCode.MESSAGE_TOO_LARGE],
+    ['a malformed chunk header', Buffer.from([Frame.CHUNK, 0, 0]), CloseCode.PROTOCOL_ERROR],
+  ];
+  for (const [what, frame, code] of cases) {
+    it(`closes the socket on ${what}, logs it, and keeps serving others`, async () => {
+      const a = await node('a');
+      const raw = await rawHandshake(urlOf(a.t), { name: 'evil' });
+      expect(raw.welcomed).toBe(true);
+      raw.send(frame);
+      expect((await raw.closed).code).toBe(code);
+      expect(a.log.entries.some((e) => e.level === 'warn' && e.message.startsWith('closing a socket from evil'))).toBe(true);
+      const b = await node('b');
+      const link = await b.t.connect(urlOf(a.t));
+      link.send('default', Buffer.from('still here'));
+      await until(() => a.received.some((m) => m.payload.toString() === 'still here'));
+    });
+  }
+
+  it('delivers the well-formed messages before a malformed one, and no more', async () => {
+    const a = await node('a');
+    const raw = await rawHandshake(urlOf(a.t), { name: 'half' });
+    const good = encodeData([Buffer.from('ok1'), Buffer.from('ok2')], 2, 6);
+    raw.send(Buffer.concat([good, Buffer.from([0xff, 0xff, 0xff])]));
+    expect((await raw.closed).code).toBe(CloseCode.PROTOCOL_ERROR);
+    expect(a.received.map((m) => m.payload.toString())).toEqual(['ok1', 'ok2']);
+  });
+
+  it('answers pings and ignores pongs it did not ask for', async () => {
+    const a = await node('a');
+    const raw = await rawHandshake(urlOf(a.t), { name: 'pinger' });
+    const pongs: Buffer[] = [];
+    raw.ws.on('message', (data: Buffer, isBinary) => {
+      if (isBinary && data[0] === Frame.PONG) pongs.push(data);
+    });
+    raw.send(encodePing(Frame.PING, 42, 1.5));
+    raw.send(encodePing(Frame.PONG, 7, 1.5));
+    await until(() => pongs.length === 1);
+    expect(pongs[0]?.readUInt32LE(1)).toBe(42);
+    expect(a.t.link('pinger')?.up).toBe(true);
+  });
+
+  it('unknown channels are a clear error at send time', async () => {
+    const a = await node('a');
+    const b = await node('b');
+    const link = await a.t.connect(urlOf(b.t));
+    expect(() => link.send('nope', Buffer.alloc(1))).toThrow(expect.objectContaining({ code: TopologyErrorCode.UNKNOWN_CHANNEL }));
+  });
+});

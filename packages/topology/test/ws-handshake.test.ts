@@ -1,0 +1,148 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CloseCode, createWsTransport, TopologyErrorCode } from '../src/index.ts';
+import { node, rawHandshake, rawSocket, SECRET, stopAll, until, urlOf } from './helpers.ts';
+
+afterEach(stopAll);
+
+describe('handshake', () => {
+  it('authenticates both ways and never sends the secret', async () => {
+    const a = await node('a');
+    const raw = await rawHandshake(urlOf(a.t), { name: 'raw' });
+    expect(raw.welcomed).toBe(true);
+    const wire = raw.texts.join('');
+    expect(wire).not.toContain(SECRET);
+    expect(JSON.stringify(raw.hello)).not.toContain(SECRET);
+    expect(raw.challenge?.name).toBe('a');
+    await until(() => a.t.link('raw') !== undefined);
+    raw.ws.terminate();
+  });
+
+  it('refuses a wrong secret with AUTH_FAILED, logs why, and keeps serving', async () => {
+    const a = await node('a');
+    const raw = await rawHandshake(urlOf(a.t), { name: 'intruder', secret: 'guess' });
+    expect(raw.welcomed).toBe(false);
+    expect((await raw.closed).code).toBe(CloseCode.AUTH_FAILED);
+    expect(a.log.entries.some((e) => e.level === 'error' && e.message.includes('cluster secret'))).toBe(true);
+    const b = await node('b', { secret: 'also wrong' });
+    await expect(b.t.connect(urlOf(a.t))).rejects.toMatchObject({ code: TopologyErrorCode.LINK_REFUSED, closeCode: CloseCode.AUTH_FAILED });
+    expect(b.log.entries.some((e) => e.message.includes('does not prove the cluster secret'))).toBe(true);
+    const c = await node('c');
+    expect((await c.t.connect(urlOf(a.t))).up).toBe(true);
+  });
+
+  it('refuses another protocol version with VERSION_MISMATCH', async () => {
+    const a = await node('a');
+    const raw = await rawHandshake(urlOf(a.t), { name: 'future', version: 99 });
+    expect((await raw.closed).code).toBe(CloseCode.VERSION_MISMATCH);
+    expect(a.log.entries.some((e) => e.message.includes('protocol 99'))).toBe(true);
+  });
+
+  it('refuses a second live node with the same name and another incarnation', async () => {
+    const a = await node('a', { probeTimeoutMs: 300 });
+    const b1 = await node('b');
+    await b1.t.connect(urlOf(a.t));
+    const b2 = await node('b');
+    await expect(b2.t.connect(urlOf(a.t))).rejects.toMatchObject({ code: TopologyErrorCode.LINK_REFUSED, closeCode: CloseCode.DUPLICATE_NAME });
+    expect(a.t.link('b')?.peer.incarnation).toBe(b1.t.self.incarnation);
+    expect(a.log.entries.some((e) => e.message.includes('second node named b'))).toBe(true);
+  });
+
+  it('accepts a restarted node (new incarnation) once the old one no longer answers', async () => {
+    const a = await node('a', { probeTimeoutMs: 200 });
+    const downs: string[] = [];
+    a.t.on('linkDown', (link, reason) => downs.push(`${link.peer.incarnation}:${reason.kind}`));
+    // A raw peer that authenticates, then goes silent without closing: a half-open old link.
+    const silent = await rawHandshake(urlOf(a.t), { name: 'b', incarnation: 1 });
+    expect(silent.welcomed).toBe(true);
+    silent.ws.pause();
+    const b = await node('b');
+    const link = await b.t.connect(urlOf(a.t));
+    expect(link.up).toBe(true);
+    expect(a.t.link('b')?.peer.incarnation).toBe(b.t.self.incarnation);
+    expect(downs).toEqual(['1:replaced']);
+    silent.ws.terminate();
+  });
+
+  it('refuses a node with this node’s own name', async () => {
+    const a = await node('a');
+    const raw = await rawHandshake(urlOf(a.t), { name: 'a' });
+    expect((await raw.closed).code).toBe(CloseCode.DUPLICATE_NAME);
+  });
+
+  it('fails a dial that reaches another node than expected with WRONG_NODE', async () => {
+    const a = await node('a');
+    const b = await node('b');
+    await expect(a.t.connect(urlOf(b.t), 'c')).rejects.toMatchObject({ code: TopologyErrorCode.LINK_REFUSED, closeCode: CloseCode.WRONG_NODE });
+    expect(a.t.links()).toEqual([]);
+  });
+
+  it('closes a socket that sends binary before the handshake with NOT_AUTHENTICATED', async () => {
+    const a = await node('a');
+    const raw = await rawSocket(urlOf(a.t));
+    raw.send(Buffer.from([1, 0, 0, 0, 0]));
+    expect((await raw.closed).code).toBe(CloseCode.NOT_AUTHENTICATED);
+  });
+
+  it('refuses a replayed proof: the new challenge has a fresh nonce', async () => {
+    const a = await node('a');
+    const first = await rawHandshake(urlOf(a.t), { name: 'r' });
+    expect(first.welcomed).toBe(true);
+    first.ws.close();
+    // Replay the recorded hello and proof on a new socket.
+    const replay = await rawSocket(urlOf(a.t));
+    replay.send(JSON.stringify(first.hello));
+    await until(() => replay.texts.length === 1);
+    replay.send(JSON.stringify({ t: 'proof', proof: first.proof }));
+    expect((await replay.closed).code).toBe(CloseCode.AUTH_FAILED);
+  });
+
+  it('closes on a second hello after authentication, and on text frames after it', async () => {
+    const a = await node('a');
+    const one = await rawHandshake(urlOf(a.t), { name: 'r1' });
+    one.send(JSON.stringify(one.hello));
+    expect((await one.closed).code).toBe(CloseCode.PROTOCOL_ERROR);
+    const two = await rawHandshake(urlOf(a.t), { name: 'r2' });
+    two.send('{"t":"welcome"}');
+    expect((await two.closed).code).toBe(CloseCode.PROTOCOL_ERROR);
+  });
+
+  it('refuses garbage handshakes, unknown channels and missing links', async () => {
+    const a = await node('a');
+    for (const text of ['not json', '[]', '{"t":"hello"}', '{"t":"nope"}', JSON.stringify({ t: 'proof', proof: 'x'.repeat(44) })]) {
+      const raw = await rawSocket(urlOf(a.t));
+      raw.send(text);
+      expect((await raw.closed).code).toBe(CloseCode.PROTOCOL_ERROR);
+    }
+    const unknown = await rawHandshake(urlOf(a.t), { name: 'r', channel: 'no-such-channel' });
+    expect((await unknown.closed).code).toBe(CloseCode.UNKNOWN_CHANNEL);
+    const orphan = await rawHandshake(urlOf(a.t), { name: 'nobody', channel: 'default' });
+    expect((await orphan.closed).code).toBe(CloseCode.NO_LINK);
+  });
+
+  it('times out a socket that never finishes its handshake', async () => {
+    const a = await node('a', { handshakeTimeoutMs: 150 });
+    const raw = await rawSocket(urlOf(a.t));
+    expect((await raw.closed).code).toBe(CloseCode.HANDSHAKE_TIMEOUT);
+  });
+
+  it('refuses an invalid node name and an empty secret at construction', () => {
+    expect(() => createWsTransport({ name: 'bad name', secret: 's' })).toThrow(expect.objectContaining({ code: TopologyErrorCode.BAD_CONFIG }));
+    expect(() => createWsTransport({ name: 'ok', secret: '' })).toThrow(/secret/);
+    expect(() => createWsTransport({ name: 'ok', secret: 's', channels: { x: { parallelism: 0 } } })).toThrow(expect.objectContaining({ code: TopologyErrorCode.BAD_CONFIG }));
+    expect(() => createWsTransport({ name: 'ok', secret: 's', channels: { x: { priority: 'urgent' as never } } })).toThrow(/priority/);
+  });
+
+  it('keeps one link per pair when both sides dial at once, 30 times over', async () => {
+    for (let round = 0; round < 30; round++) {
+      const a = await node(`a${round}`);
+      const b = await node(`b${round}`);
+      const [ab, ba] = await Promise.all([a.t.connect(urlOf(b.t)), b.t.connect(urlOf(a.t))]);
+      ab.send('default', Buffer.from('from a'));
+      ba.send('default', Buffer.from('from b'));
+      await until(() => a.received.length === 1 && b.received.length === 1);
+      expect(a.t.links()).toHaveLength(1);
+      expect(b.t.links()).toHaveLength(1);
+      await stopAll();
+    }
+  });
+});
