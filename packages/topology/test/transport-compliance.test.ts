@@ -1,8 +1,8 @@
 // Runs the Transport compliance suite against the WebSocket transport and the simulator.
 
 import { memoryLogger } from '@fdn/core';
-import { createWsTransport, SimNetwork } from '../src/index.ts';
-import type { Transport, WsTransport } from '../src/index.ts';
+import { createWsTransport, SimNetwork, WsTransport } from '../src/index.ts';
+import type { Transport } from '../src/index.ts';
 import { transportCompliance } from './compliance/transport-compliance.ts';
 import type { World } from './compliance/transport-compliance.ts';
 
@@ -18,7 +18,10 @@ transportCompliance('WebSocket (real sockets on 127.0.0.1)', (): World => {
     },
     pass: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     drive: (promise) => promise,
-    crash: (t) => (t as WsTransport).abort(),
+    crash: (t) => {
+      if (!(t instanceof WsTransport)) throw new Error('not a WsTransport');
+      return t.abort();
+    },
     cleanup: async () => {
       await Promise.all(nodes.map((n) => n.stop()));
     },

@@ -89,7 +89,7 @@ function normalize(name: string, o: ChannelOptions): ChannelConfig {
   if (name === CONTROL && parallelism !== 1) throw bad(`channel '${CONTROL}' has exactly one connection`);
   const priority = o.priority ?? 'normal';
   if (!['high', 'normal', 'low'].includes(priority)) throw bad(`channel '${name}': priority must be 'high', 'normal' or 'low'`);
-  const compression = o.compression ?? false;
+  const compression: unknown = o.compression ?? false;
   if (compression !== false && compression !== 'deflate') throw bad(`channel '${name}': compression must be 'deflate' or false`);
   const maxQueueBytes = o.maxQueueBytes ?? 64 * MiB;
   const maxQueueMessages = o.maxQueueMessages ?? 1_000_000;

@@ -149,8 +149,8 @@ export class Outbox {
     const chunkSize = this.config.chunkSize;
     while (this.#inFlight < IN_FLIGHT_LIMIT) {
       if (this.#chunking !== null) {
-        this.#writeChunk(sink, this.#chunking, chunkSize);
-        if (this.#chunking !== null || this.queuedMessages > 0) return 'more';
+        const finished = this.#writeChunk(sink, this.#chunking, chunkSize);
+        if (!finished || this.queuedMessages > 0) return 'more';
         break;
       }
       if (this.#head >= this.#items.length) break;
@@ -186,7 +186,8 @@ export class Outbox {
     this.#send(sink, frame);
   }
 
-  #writeChunk(sink: FrameSink, chunking: { payload: Uint8Array; offset: number }, chunkSize: number): void {
+  /** Writes the next chunk; returns true when it was the last one. */
+  #writeChunk(sink: FrameSink, chunking: { payload: Uint8Array; offset: number }, chunkSize: number): boolean {
     const { payload, offset } = chunking;
     const end = Math.min(payload.length, offset + chunkSize);
     if (offset === 0) this.#recordLatency();
@@ -200,7 +201,9 @@ export class Outbox {
       this.messagesOut++;
       this.bytesOut += payload.length;
       if (this.queuedMessages > 0) this.#oldestAt = this.clock.now();
+      return true;
     }
+    return false;
   }
 
   #send(sink: FrameSink, frame: Uint8Array): void {

@@ -92,7 +92,7 @@ export function parseHandshake(text: string): HandshakeMessage | string {
     case 'welcome':
       return { t: 'welcome' };
     default:
-      return `unknown handshake message type ${JSON.stringify(m.t) ?? 'undefined'}`;
+      return `unknown handshake message type ${typeof m.t === 'string' ? m.t : typeof m.t}`;
   }
 }
 

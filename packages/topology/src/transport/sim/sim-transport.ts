@@ -53,7 +53,7 @@ export class SimLink implements Link {
       return 'sent';
     }
     const now = net.clock.now();
-    const lastArrival = (this.#lastArrival ??= new Map());
+    const lastArrival = (this.#lastArrival ??= new Map<string, number>());
     const at = Math.max(now + net.delay(from, this.peer.name), lastArrival.get(channel) ?? 0);
     lastArrival.set(channel, at);
     const remote = this.remote;
@@ -87,7 +87,7 @@ export class SimLink implements Link {
 
   pause(channel: string): void {
     this.owner.checkChannel(channel);
-    const paused = (this.#paused ??= new Map());
+    const paused = (this.#paused ??= new Map<string, Buffer[]>());
     if (!paused.has(channel)) paused.set(channel, []);
   }
 
@@ -116,7 +116,7 @@ export class SimLink implements Link {
   }
 
   #count(channel: string): Counters {
-    const counters = (this.#counters ??= new Map());
+    const counters = (this.#counters ??= new Map<string, Counters>());
     let c = counters.get(channel);
     if (c === undefined) counters.set(channel, (c = { messagesOut: 0, bytesOut: 0, messagesIn: 0, bytesIn: 0 }));
     return c;
@@ -302,7 +302,7 @@ export class SimTransport implements Transport {
       return 'wrong cluster secret';
     }
     const existing = this.#links.get(from.self.name);
-    if (existing !== undefined && existing.downReason === null) {
+    if (existing?.downReason === null) {
       // Up, or forming because this node dialled too (crossed dials): one link per pair.
       if (existing.peer.incarnation === from.self.incarnation) return existing;
       const old = this.network.lookup(`sim://${from.self.name}`);

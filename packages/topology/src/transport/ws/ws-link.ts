@@ -117,7 +117,13 @@ export class WsLink implements Link, ConnHandler {
       slots = [];
       for (let i = 0; i < config.parallelism; i++) {
         const index = i;
-        const slot: Slot = new Slot(channel, index, new Outbox(config, this.host.clock, this.host.scheduler, () => this.#wantConnection(slot)));
+        const slot: Slot = new Slot(
+          channel,
+          index,
+          new Outbox(config, this.host.clock, this.host.scheduler, () => {
+            this.#wantConnection(slot);
+          }),
+        );
         slots.push(slot);
       }
       this.#slots.set(channel, slots);
@@ -279,7 +285,7 @@ export class WsLink implements Link, ConnHandler {
     const config = this.host.channels.get(channel);
     if (config === undefined || index >= config.parallelism || this.peer.addresses.length === 0) return;
     const slot = this.#slot(channel, index);
-    if (slot === undefined || slot.conn !== null || slot.dialing) return;
+    if (slot?.conn !== null || slot.dialing) return;
     slot.dialing = true;
     this.host.dial(this, channel, index);
   }

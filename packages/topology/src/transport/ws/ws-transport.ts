@@ -184,7 +184,12 @@ export class WsTransport implements Transport, LinkHost {
       const advertised = this.#options.advertise ?? [addressToUrl({ host, port: bound.port, tls: tls !== undefined })];
       this.#self = { ...this.#self, addresses: advertised };
     }
-    if (this.#state === 'starting') this.#state = 'started';
+    // stop() may have run while we awaited the listener.
+    if (!this.#stopped()) this.#state = 'started';
+  }
+
+  #stopped(): boolean {
+    return this.#state === 'stopped';
   }
 
   async stop(): Promise<void> {
@@ -474,6 +479,14 @@ export class WsTransport implements Transport, LinkHost {
     wss.handleUpgrade(req, socket, head, (ws) => {
       this.#accept(ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`);
     });
+  }
+
+  /**
+   * @internal Runs the accept path (handshake, authentication, frames) on a socket-like object:
+   * lets fuzz tests feed hundreds of thousands of frames without a kernel socket each.
+   */
+  acceptSocket(ws: WebSocket, remote: string): void {
+    this.#accept(ws, remote);
   }
 
   #accept(ws: WebSocket, remote: string): void {
