@@ -32,7 +32,7 @@ export interface ChannelOptions {
    * down before losing anything), or drop the newest / the oldest queued message.
    */
   whenFull?: WhenFull;
-  /** Payloads above this size are cut into chunks written one at a time (default 256 KiB). */
+  /** Payloads above this size are cut into chunks written one per event-loop turn (default 64 KiB: one socket read; measured best for latency beside bulk). */
   chunkSize?: number;
   /** Open this channel's sockets only when first used (default true; `control` is always eager). */
   lazy?: boolean;
@@ -96,7 +96,7 @@ function normalize(name: string, o: ChannelOptions): ChannelConfig {
   if (!(maxQueueBytes > 0) || !(maxQueueMessages > 0)) throw bad(`channel '${name}': queue bounds must be positive`);
   const whenFull = o.whenFull ?? 'backpressure';
   if (!['backpressure', 'dropNewest', 'dropOldest'].includes(whenFull)) throw bad(`channel '${name}': whenFull must be 'backpressure', 'dropNewest' or 'dropOldest'`);
-  const chunkSize = o.chunkSize ?? 256 * 1024;
+  const chunkSize = o.chunkSize ?? 64 * 1024;
   if (!Number.isInteger(chunkSize) || chunkSize < 1024 || chunkSize > 16 * MiB) throw bad(`channel '${name}': chunkSize must be an integer from 1 KiB to 16 MiB`);
   const lazy = name === CONTROL ? false : (o.lazy ?? true);
   return { name, parallelism, priority, compression, monotonic: o.monotonic === true, maxQueueBytes, maxQueueMessages, whenFull, chunkSize, lazy };

@@ -278,9 +278,11 @@ function payloadOf(item: Item): Uint8Array {
 const RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
 
 /**
- * Flushes outboxes in priority order. Normal work runs in a microtask right after the code that
- * queued it (no added latency); an outbox that still has a large payload to write continues after
- * a `setImmediate`, so sockets and timers are served between its chunks.
+ * Flushes outboxes in priority order. High and normal priority work runs in a microtask right after
+ * the code that queued it (no added latency). Low-priority (bulk) outboxes, and any outbox still in
+ * the middle of a large payload, continue only after a `setImmediate`: one chunk per turn of the
+ * event loop, so sockets and timers are served between chunks. (Without this, write callbacks
+ * would chain chunk after chunk in microtasks for as long as the kernel accepts data.)
  */
 export class WriteScheduler {
   readonly #ready: Outbox[][] = [[], [], []];
@@ -290,6 +292,10 @@ export class WriteScheduler {
 
   schedule(outbox: Outbox): void {
     if (outbox.scheduled) return;
+    if (outbox.config.priority === 'low') {
+      this.#defer(outbox);
+      return;
+    }
     outbox.scheduled = true;
     (this.#ready[RANK[outbox.config.priority]] as Outbox[]).push(outbox);
     if (!this.#microtask) {
@@ -326,7 +332,7 @@ export class WriteScheduler {
     this.#deferred = [];
     for (const outbox of list) {
       outbox.scheduled = false;
-      this.schedule(outbox);
+      if (outbox.flush() === 'more') this.#defer(outbox);
     }
   };
 }

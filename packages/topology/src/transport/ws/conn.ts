@@ -37,6 +37,14 @@ export class Conn implements FrameSink {
   /** A large message being reassembled. */
   #chunk: { buffer: Buffer; filled: number; expectRaw: boolean } | null = null;
   readonly openedAt: number;
+  /**
+   * Set for low-priority (bulk) sockets: after each chunk the socket pauses until the next turn of
+   * the event loop, so a flood of bulk data cannot keep the loop from the control socket.
+   */
+  yieldAfterChunk = false;
+  #yielding = false;
+  /** Set by the link while the application paused this channel. */
+  userPaused = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -94,15 +102,18 @@ export class Conn implements FrameSink {
   }
 
   /**
-   * Handles one binary message of an open connection. Returns an error (code and reason) for a
-   * protocol violation; the caller closes the socket with it.
+   * Handles one binary message of an open connection: one buffer, or the socket's fragments of it
+   * (sockets use ws's `fragments` mode so a large chunk is copied once, into its message, and never
+   * concatenated first). Returns an error (code and reason) for a protocol violation; the caller
+   * closes the socket with it.
    */
-  receive(data: Buffer): { code: number; reason: string } | null {
+  receive(message: Buffer | Buffer[]): { code: number; reason: string } | null {
     const handler = this.handler;
     if (handler === null) return { code: CloseCode.PROTOCOL_ERROR, reason: 'frame on a connection without a link' };
     handler.onActivity(this);
     const chunk = this.#chunk;
-    if (chunk?.expectRaw === true) return this.#rawChunk(chunk, data, handler);
+    if (chunk?.expectRaw === true) return this.#rawChunk(chunk, message, handler);
+    const data = Array.isArray(message) ? (message.length === 1 ? (message[0] as Buffer) : Buffer.concat(message)) : message;
     if (data.length === 0) return { code: CloseCode.PROTOCOL_ERROR, reason: 'empty frame' };
     switch (data[0]) {
       case Frame.DATA: {
@@ -152,12 +163,30 @@ export class Conn implements FrameSink {
     return null;
   }
 
-  #rawChunk(chunk: { buffer: Buffer; filled: number; expectRaw: boolean }, data: Buffer, handler: ConnHandler): { code: number; reason: string } | null {
+  #rawChunk(chunk: { buffer: Buffer; filled: number; expectRaw: boolean }, message: Buffer | Buffer[], handler: ConnHandler): { code: number; reason: string } | null {
     const room = chunk.buffer.length - chunk.filled;
-    if (data.length === 0 || data.length > room) return { code: CloseCode.PROTOCOL_ERROR, reason: `chunk of ${data.length} bytes does not fit the ${room} bytes left` };
-    data.copy(chunk.buffer, chunk.filled);
-    chunk.filled += data.length;
+    let size = 0;
+    if (Array.isArray(message)) for (const f of message) size += f.length;
+    else size = message.length;
+    if (size === 0 || size > room) return { code: CloseCode.PROTOCOL_ERROR, reason: `chunk of ${size} bytes does not fit the ${room} bytes left` };
+    if (Array.isArray(message)) {
+      for (const f of message) {
+        f.copy(chunk.buffer, chunk.filled);
+        chunk.filled += f.length;
+      }
+    } else {
+      message.copy(chunk.buffer, chunk.filled);
+      chunk.filled += size;
+    }
     chunk.expectRaw = false;
+    if (this.yieldAfterChunk && !this.#yielding) {
+      this.#yielding = true;
+      this.ws.pause();
+      setImmediate(() => {
+        this.#yielding = false;
+        if (this.state === 'open' && !this.userPaused) this.ws.resume();
+      });
+    }
     if (chunk.filled === chunk.buffer.length) {
       this.#chunk = null;
       handler.onMessage(this, chunk.buffer);

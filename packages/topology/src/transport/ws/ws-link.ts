@@ -207,7 +207,11 @@ export class WsLink implements Link, ConnHandler {
       slot.retryTimer = null;
     }
     conn.handler = this;
-    if (this.#paused.has(slot.channel)) conn.ws.pause();
+    conn.yieldAfterChunk = slot.outbox.config.priority === 'low';
+    if (this.#paused.has(slot.channel)) {
+      conn.userPaused = true;
+      conn.ws.pause();
+    }
     slot.outbox.sink = conn;
     if (slot.outbox.queuedMessages > 0) this.host.scheduler.schedule(slot.outbox);
     if (slot.channel === CONTROL) {
@@ -340,12 +344,20 @@ export class WsLink implements Link, ConnHandler {
   pause(channel: string): void {
     this.#slotsOf(channel);
     this.#paused.add(channel);
-    for (const slot of this.#slots.get(channel) ?? []) slot.conn?.ws.pause();
+    for (const slot of this.#slots.get(channel) ?? []) {
+      if (slot.conn === null) continue;
+      slot.conn.userPaused = true;
+      slot.conn.ws.pause();
+    }
   }
 
   resume(channel: string): void {
     this.#paused.delete(channel);
-    for (const slot of this.#slots.get(channel) ?? []) slot.conn?.ws.resume();
+    for (const slot of this.#slots.get(channel) ?? []) {
+      if (slot.conn === null) continue;
+      slot.conn.userPaused = false;
+      slot.conn.ws.resume();
+    }
   }
 
   metrics(channel: string): ChannelMetrics {

@@ -340,6 +340,7 @@ export class WsTransport implements Transport, LinkHost {
       handshakeTimeout: this.handshakeTimeoutMs,
       ...(tls === undefined ? {} : { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true }),
     });
+    ws.binaryType = 'fragments';
     const conn = new Conn(ws, 'dialer', this.maxMessageBytes, this.clock.now(), url);
     conn.dialedBy = this.#self.name;
     conn.expectedName = expectedName;
@@ -373,9 +374,9 @@ export class WsTransport implements Transport, LinkHost {
       ws.on('open', () => {
         conn.sendText(hello);
       });
-      ws.on('message', (data: Buffer, isBinary: boolean) => {
+      ws.on('message', (message: Buffer | Buffer[], isBinary: boolean) => {
         if (conn.state === 'open') {
-          this.#receive(conn, data, isBinary);
+          this.#receive(conn, message, isBinary);
           return;
         }
         if (conn.state === 'closed') return;
@@ -383,7 +384,8 @@ export class WsTransport implements Transport, LinkHost {
           this.#refuse(conn, CloseCode.NOT_AUTHENTICATED, 'binary frame before the handshake completed');
           return;
         }
-        const msg = parseHandshake(data.toString('utf8'));
+        // Text messages always arrive as one buffer, whatever the binary type.
+        const msg = parseHandshake((message as Buffer).toString('utf8'));
         if (typeof msg === 'string') {
           this.#refuse(conn, CloseCode.PROTOCOL_ERROR, msg);
           return;
@@ -490,6 +492,7 @@ export class WsTransport implements Transport, LinkHost {
   }
 
   #accept(ws: WebSocket, remote: string): void {
+    ws.binaryType = 'fragments';
     const conn = new Conn(ws, 'acceptor', this.maxMessageBytes, this.clock.now(), remote);
     this.#handshaking.add(conn);
     const timer = this.clock.setTimer(this.handshakeTimeoutMs, () => {
@@ -497,9 +500,9 @@ export class WsTransport implements Transport, LinkHost {
     });
     let nonce: string | null = null;
     let proven = false;
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
+    ws.on('message', (message: Buffer | Buffer[], isBinary: boolean) => {
       if (conn.state === 'open') {
-        this.#receive(conn, data, isBinary);
+        this.#receive(conn, message, isBinary);
         return;
       }
       if (conn.state === 'closed') return;
@@ -507,11 +510,13 @@ export class WsTransport implements Transport, LinkHost {
         this.#refuse(conn, CloseCode.NOT_AUTHENTICATED, 'binary frame before the handshake completed');
         return;
       }
-      if (data.length > MAX_HANDSHAKE_BYTES) {
+      // Text messages always arrive as one buffer, whatever the binary type.
+      const text = message as Buffer;
+      if (text.length > MAX_HANDSHAKE_BYTES) {
         this.#refuse(conn, CloseCode.PROTOCOL_ERROR, 'handshake message too large');
         return;
       }
-      const msg = parseHandshake(data.toString('utf8'));
+      const msg = parseHandshake(text.toString('utf8'));
       if (typeof msg === 'string') {
         this.#refuse(conn, CloseCode.PROTOCOL_ERROR, msg);
         return;
@@ -665,12 +670,12 @@ export class WsTransport implements Transport, LinkHost {
 
   // ==== Traffic and closes ====
 
-  #receive(conn: Conn, data: Buffer, isBinary: boolean): void {
+  #receive(conn: Conn, message: Buffer | Buffer[], isBinary: boolean): void {
     if (!isBinary) {
       this.#protocolError(conn, CloseCode.PROTOCOL_ERROR, 'text frame after the handshake');
       return;
     }
-    const error = conn.receive(data);
+    const error = conn.receive(message);
     if (error !== null) this.#protocolError(conn, error.code, error.reason);
   }
 

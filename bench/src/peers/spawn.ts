@@ -1,0 +1,45 @@
+// Starts a benchmark peer in its own OS process and waits for the address it reports.
+
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface Peer {
+  child: ChildProcess;
+  info: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+/** Forks `bench/dist/peers/<script>.js` with `args` (JSON in FDN_PEER) and resolves with its ready message. */
+export function spawnPeer(script: string, args: object, timeoutMs = 15_000): Promise<Peer> {
+  const path = fileURLToPath(new URL(`./${script}.js`, import.meta.url));
+  const child = fork(path, [], { env: { ...process.env, FDN_PEER: JSON.stringify(args) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`peer ${script} did not start within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('message', (info: Record<string, unknown>) => {
+      clearTimeout(timer);
+      resolve({
+        child,
+        info,
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) {
+              done();
+              return;
+            }
+            child.once('exit', () => {
+              done();
+            });
+            child.kill('SIGKILL');
+          }),
+      });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`peer ${script} exited with ${String(code)} before it was ready`));
+    });
+  });
+}
