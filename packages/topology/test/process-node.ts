@@ -75,7 +75,7 @@ export async function spawnNode(options: WsTransportOptions, timeoutMs = 15_000)
           },
           reject: (e) => {
             clearTimeout(timer);
-            reject(e as Error);
+            reject(e);
           },
         });
         child.send({ id, cmd, ...args });
