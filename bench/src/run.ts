@@ -1,12 +1,14 @@
 // `npm run bench -- <suite> [--quick]`: runs one benchmark suite.
 
 import { runHol } from './suites/hol.js';
+import { runLink } from './suites/link.js';
 import { runLocal } from './suites/local.js';
 import type { SuiteOptions } from './harness.js';
 
 const suites: Record<string, (options: SuiteOptions) => Promise<void>> = {
   local: runLocal,
   hol: runHol,
+  link: runLink,
 };
 
 const args = process.argv.slice(2);
