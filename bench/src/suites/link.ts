@@ -69,7 +69,15 @@ export async function runLink(options: SuiteOptions): Promise<void> {
     const wsSamples: number[] = [];
     for (let done = 0; done < rtts; done += 500) {
       fdnSamples.push(...(await roundTrips(500, (p) => link.send('default', p), (f) => (onEcho = f))));
-      wsSamples.push(...(await roundTrips(500, (p) => ws.send(p), (f) => (wsEcho = f))));
+      wsSamples.push(
+        ...(await roundTrips(
+          500,
+          (p) => {
+            ws.send(p);
+          },
+          (f) => (wsEcho = f),
+        )),
+      );
     }
     fdnSamples.sort((x, y) => x - y);
     wsSamples.sort((x, y) => x - y);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { CloseCode, createWsTransport, TopologyErrorCode } from '../src/index.ts';
 import { node, rawHandshake, rawSocket, SECRET, stopAll, until, urlOf } from './helpers.ts';
 
@@ -130,6 +131,46 @@ describe('handshake', () => {
     expect(() => createWsTransport({ name: 'ok', secret: '' })).toThrow(/secret/);
     expect(() => createWsTransport({ name: 'ok', secret: 's', channels: { x: { parallelism: 0 } } })).toThrow(expect.objectContaining({ code: TopologyErrorCode.BAD_CONFIG }));
     expect(() => createWsTransport({ name: 'ok', secret: 's', channels: { x: { priority: 'urgent' as never } } })).toThrow(/priority/);
+  });
+
+  it('regression: a dial refused as crossed before any challenge resolves with the link the peer dials', async () => {
+    // A fake node at `url` refuses every hello as crossed, before sending a challenge.
+    const fake = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => fake.once('listening', resolve));
+    const url = `ws://127.0.0.1:${(fake.address() as { port: number }).port}`;
+    let refusedAt: Promise<void> = Promise.resolve();
+    fake.on('connection', (ws) => {
+      refusedAt = new Promise((resolve) => ws.once('close', () => {
+        resolve();
+      }));
+      ws.once('message', () => {
+        ws.close(CloseCode.CROSSED, 'both nodes dialled');
+      });
+    });
+    try {
+      const p = await node('p');
+      const dial = p.t.connect(url);
+      await until(() => fake.clients.size === 1);
+      await refusedAt;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // Only now does the real node behind that address (it advertises it) dial p.
+      const a = await node('a', { advertise: [url] });
+      await a.t.connect(urlOf(p.t));
+      const link = await dial;
+      expect(link.peer.name).toBe('a');
+      expect(p.t.links()).toHaveLength(1);
+    } finally {
+      fake.close();
+    }
+  });
+
+  it('three nodes all dialling each other end with one link per pair, 15 times over', async () => {
+    for (let round = 0; round < 15; round++) {
+      const nodes = await Promise.all(['x', 'y', 'z'].map((n) => node(`${n}${round}`)));
+      await Promise.all(nodes.flatMap((from) => nodes.filter((to) => to !== from).map((to) => from.t.connect(urlOf(to.t)))));
+      for (const n of nodes) expect(n.t.links()).toHaveLength(2);
+      await stopAll();
+    }
   });
 
   it('keeps one link per pair when both sides dial at once, 30 times over', async () => {

@@ -116,7 +116,7 @@ export class WsTransport implements Transport, LinkHost {
   readonly #handshaking = new Set<Conn>();
   readonly #handlers = new Map<string, MessageHandler>();
   readonly #connecting = new Map<string, Promise<Link>>();
-  readonly #linkWaiters = new Map<string, ((link: WsLink | null) => void)[]>();
+  readonly #linkWaiters = new Set<{ wants: (link: WsLink) => boolean; done: (link: WsLink | null) => void }>();
   readonly #events: Emitter<TransportEvents>;
 
   constructor(options: WsTransportOptions, components: WsTransportComponents) {
@@ -202,7 +202,7 @@ export class WsTransport implements Transport, LinkHost {
     for (const link of [...this.#links.values()]) link.down({ kind: 'shutdown', closeCode: CloseCode.SHUTDOWN, message: 'node stopping' }, CloseCode.SHUTDOWN);
     for (const conn of this.#handshaking) conn.close(CloseCode.SHUTDOWN, 'node stopping');
     this.#handshaking.clear();
-    for (const waiters of this.#linkWaiters.values()) for (const w of waiters) w(null);
+    for (const waiter of this.#linkWaiters) waiter.done(null);
     this.#linkWaiters.clear();
     await this.#closeServer();
   }
@@ -288,14 +288,16 @@ export class WsTransport implements Transport, LinkHost {
 
   async #dialControl(url: string, expectedName: string | undefined): Promise<Link> {
     const conn = await this.#dialSocket(url, CONTROL, 0, expectedName, null);
-    const name = conn.crossedWith ?? (conn.peer as NodeIdentity).name;
-    if (conn.open) {
+    // Known when our socket got as far as the challenge, or when we aborted it ourselves.
+    const name = conn.crossedWith ?? conn.peer?.name ?? expectedName;
+    if (conn.open && name !== undefined) {
       const link = this.#links.get(name);
       if (link?.up === true) return link;
     }
-    // Our socket lost a crossing: the link lives on the socket the peer dialled.
-    const link = await this.#awaitLink(name);
-    if (link === null) throw new TopologyError(TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: the link to ${name} did not come up`);
+    // Our socket lost a crossing (refused before the challenge, the peer's name may be unknown):
+    // the link comes up on the socket the peer dialled, which advertises the address we dialled.
+    const link = await this.#awaitLink((l) => (name !== undefined ? l.peer.name === name : l.peer.addresses.includes(url)));
+    if (link === null) throw new TopologyError(TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: the link to ${name ?? 'the node there'} did not come up`);
     return link;
   }
 
@@ -435,7 +437,8 @@ export class WsTransport implements Transport, LinkHost {
         this.#onClosed(conn, code, text);
         if (!wasOpen || !settled) {
           const closeCode = conn.closedWith?.code ?? code;
-          if (conn.crossedWith !== undefined || ((closeCode === CloseCode.CROSSED || closeCode === CloseCode.REPLACED) && conn.peer !== null)) {
+          if (conn.crossedWith !== undefined || closeCode === CloseCode.CROSSED || (closeCode === CloseCode.REPLACED && conn.peer !== null)) {
+            // Lost a crossing: the link comes up on the socket the peer dialled.
             finish(null);
             return;
           }
@@ -645,26 +648,25 @@ export class WsTransport implements Transport, LinkHost {
     link.attach(conn);
     this.logger.info(`link up with ${peer.name}`, { incarnation: peer.incarnation, via: conn.role === 'dialer' ? 'dialled' : 'accepted' });
     this.#events.emit('linkUp', link);
-    const waiters = this.#linkWaiters.get(peer.name);
-    if (waiters !== undefined) {
-      this.#linkWaiters.delete(peer.name);
-      for (const w of waiters) w(link);
-    }
+    for (const waiter of [...this.#linkWaiters]) if (waiter.wants(link)) waiter.done(link);
   }
 
-  #awaitLink(name: string): Promise<WsLink | null> {
-    const existing = this.#links.get(name);
-    if (existing?.up === true) return Promise.resolve(existing);
+  /** The first live link that `wants` accepts, now or within the handshake timeout (null if none). */
+  #awaitLink(wants: (link: WsLink) => boolean): Promise<WsLink | null> {
+    for (const link of this.#links.values()) if (link.up && wants(link)) return Promise.resolve(link);
     return new Promise((resolve) => {
+      const waiter = {
+        wants,
+        done: (link: WsLink | null) => {
+          this.#linkWaiters.delete(waiter);
+          this.clock.clearTimer(timer);
+          resolve(link);
+        },
+      };
       const timer = this.clock.setTimer(this.handshakeTimeoutMs, () => {
-        resolve(null);
+        waiter.done(null);
       });
-      const list = this.#linkWaiters.get(name) ?? [];
-      list.push((link) => {
-        this.clock.clearTimer(timer);
-        resolve(link);
-      });
-      this.#linkWaiters.set(name, list);
+      this.#linkWaiters.add(waiter);
     });
   }
 
