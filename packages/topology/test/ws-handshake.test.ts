@@ -138,11 +138,12 @@ describe('handshake', () => {
     const fake = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((resolve) => fake.once('listening', resolve));
     const url = `ws://127.0.0.1:${(fake.address() as { port: number }).port}`;
-    let refusedAt: Promise<void> = Promise.resolve();
+    let refused!: () => void;
+    const refusedAt = new Promise<void>((resolve) => (refused = resolve));
     fake.on('connection', (ws) => {
-      refusedAt = new Promise((resolve) => ws.once('close', () => {
-        resolve();
-      }));
+      ws.once('close', () => {
+        refused();
+      });
       ws.once('message', () => {
         ws.close(CloseCode.CROSSED, 'both nodes dialled');
       });
@@ -150,7 +151,6 @@ describe('handshake', () => {
     try {
       const p = await node('p');
       const dial = p.t.connect(url);
-      await until(() => fake.clients.size === 1);
       await refusedAt;
       await new Promise((resolve) => setTimeout(resolve, 20));
       // Only now does the real node behind that address (it advertises it) dial p.
