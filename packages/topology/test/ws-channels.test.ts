@@ -23,6 +23,33 @@ describe('channels', () => {
     expect(b.t.link('a')?.metrics('bulk')).toMatchObject({ messagesIn: 3, bytesIn: big.length + 11 });
   });
 
+  it('compresses a deflate channel on the wire and delivers the same bytes', async () => {
+    const channels = { zipped: { compression: 'deflate' as const } };
+    const a = await node('a', { channels });
+    const b = await node('b', { channels });
+    const link = await a.t.connect(urlOf(b.t));
+    const text = Buffer.from('compressible '.repeat(20_000));
+    link.send('zipped', text);
+    await until(() => b.received.length === 1);
+    expect(b.received[0]?.payload.equals(text)).toBe(true);
+    expect(link.metrics('zipped').connections).toBe(1);
+  });
+
+  it('control messages overtake a bulk transfer in progress', async () => {
+    const a = await node('a');
+    const b = await node('b');
+    const link = await a.t.connect(urlOf(b.t));
+    link.send('bulk', Buffer.alloc(1));
+    await until(() => b.received.length === 1);
+    const order: string[] = [];
+    b.t.onMessage('bulk', () => order.push('bulk'));
+    b.t.onMessage('control', (_l, p) => order.push(p.toString()));
+    link.send('bulk', Buffer.alloc(64 * 1024 * 1024));
+    link.send('control', Buffer.from('urgent'));
+    await until(() => order.length === 2, 10_000);
+    expect(order).toEqual(['urgent', 'bulk']);
+  });
+
   it('a monotonic channel sends only the latest queued message per key', async () => {
     const channels = { state: { monotonic: true } };
     const a = await node('a', { channels });
