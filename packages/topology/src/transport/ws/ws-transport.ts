@@ -27,7 +27,7 @@ import {
   PROTOCOL_VERSION,
   secretBytes,
 } from '../../wire/handshake.ts';
-import type { Challenge, Hello } from '../../wire/handshake.ts';
+import type { Challenge, HandshakeMessage, Hello } from '../../wire/handshake.ts';
 import type { Link, LinkDownReason, MessageHandler, Transport, TransportEvents } from '../types.ts';
 import { Conn } from './conn.ts';
 import { WsLink } from './ws-link.ts';
@@ -376,22 +376,7 @@ export class WsTransport implements Transport, LinkHost {
       ws.on('open', () => {
         conn.sendText(hello);
       });
-      ws.on('message', (message: Buffer | Buffer[], isBinary: boolean) => {
-        if (conn.state === 'open') {
-          this.#receive(conn, message, isBinary);
-          return;
-        }
-        if (conn.state === 'closed') return;
-        if (isBinary) {
-          this.#refuse(conn, CloseCode.NOT_AUTHENTICATED, 'binary frame before the handshake completed');
-          return;
-        }
-        // Text messages always arrive as one buffer, whatever the binary type.
-        const msg = parseHandshake((message as Buffer).toString('utf8'));
-        if (typeof msg === 'string') {
-          this.#refuse(conn, CloseCode.PROTOCOL_ERROR, msg);
-          return;
-        }
+      this.#onMessages(conn, (msg) => {
         if (challenge === null) {
           if (msg.t !== 'challenge') {
             this.#refuse(conn, CloseCode.PROTOCOL_ERROR, `expected a challenge, got '${msg.t}'`);
@@ -503,27 +488,7 @@ export class WsTransport implements Transport, LinkHost {
     });
     let nonce: string | null = null;
     let proven = false;
-    ws.on('message', (message: Buffer | Buffer[], isBinary: boolean) => {
-      if (conn.state === 'open') {
-        this.#receive(conn, message, isBinary);
-        return;
-      }
-      if (conn.state === 'closed') return;
-      if (isBinary) {
-        this.#refuse(conn, CloseCode.NOT_AUTHENTICATED, 'binary frame before the handshake completed');
-        return;
-      }
-      // Text messages always arrive as one buffer, whatever the binary type.
-      const text = message as Buffer;
-      if (text.length > MAX_HANDSHAKE_BYTES) {
-        this.#refuse(conn, CloseCode.PROTOCOL_ERROR, 'handshake message too large');
-        return;
-      }
-      const msg = parseHandshake(text.toString('utf8'));
-      if (typeof msg === 'string') {
-        this.#refuse(conn, CloseCode.PROTOCOL_ERROR, msg);
-        return;
-      }
+    this.#onMessages(conn, (msg) => {
       if (conn.hello === null) {
         if (msg.t !== 'hello') {
           this.#refuse(conn, CloseCode.PROTOCOL_ERROR, `expected hello, got '${msg.t}'`);
@@ -671,6 +636,36 @@ export class WsTransport implements Transport, LinkHost {
   }
 
   // ==== Traffic and closes ====
+
+  /**
+   * Routes a socket's messages: frames once open; before that, handshake messages (text, parsed
+   * and size-checked) to `onHandshake`. A binary frame before the handshake is refused.
+   */
+  #onMessages(conn: Conn, onHandshake: (msg: HandshakeMessage) => void): void {
+    conn.ws.on('message', (message: Buffer | Buffer[], isBinary: boolean) => {
+      if (conn.state === 'open') {
+        this.#receive(conn, message, isBinary);
+        return;
+      }
+      if (conn.state === 'closed') return;
+      if (isBinary) {
+        this.#refuse(conn, CloseCode.NOT_AUTHENTICATED, 'binary frame before the handshake completed');
+        return;
+      }
+      // Text messages always arrive as one buffer, whatever the binary type.
+      const text = message as Buffer;
+      if (text.length > MAX_HANDSHAKE_BYTES) {
+        this.#refuse(conn, CloseCode.PROTOCOL_ERROR, 'handshake message too large');
+        return;
+      }
+      const msg = parseHandshake(text.toString('utf8'));
+      if (typeof msg === 'string') {
+        this.#refuse(conn, CloseCode.PROTOCOL_ERROR, msg);
+        return;
+      }
+      onHandshake(msg);
+    });
+  }
 
   #receive(conn: Conn, message: Buffer | Buffer[], isBinary: boolean): void {
     if (!isBinary) {
