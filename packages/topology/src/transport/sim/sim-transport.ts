@@ -12,6 +12,7 @@ import { Emitter } from '../../util/emitter.ts';
 import type { ChannelMetrics, Link, LinkDownReason, MessageHandler, SendOptions, SendStatus, Transport, TransportEvents } from '../types.ts';
 import { secretDigest } from './sim-network.ts';
 import type { SimNetwork, SimNodeOptions } from './sim-network.ts';
+import type { ProtocolHandler } from '../../messenger/messenger.ts';
 
 interface Counters {
   messagesOut: number;
@@ -27,8 +28,10 @@ export class SimLink implements Link {
   remote: SimLink | null = null;
   /** Per channel: time the last message will arrive (deliveries keep their order). */
   #lastArrival: Map<string, number> | null = null;
+  /** @internal When the last message on any channel arrives: a close must not overtake it. */
+  lastArrivalAny = 0;
   #counters: Map<string, Counters> | null = null;
-  #paused: Map<string, Buffer[]> | null = null;
+  #paused: Map<string, (() => void)[]> | null = null;
   downReason: LinkDownReason | null = null;
 
   constructor(
@@ -41,11 +44,33 @@ export class SimLink implements Link {
   }
 
   send(channel: string, payload: Uint8Array, _options?: SendOptions): SendStatus {
+    // The payload belongs to the sender: the receiver gets its own copy, as over a socket.
+    const bytes = Buffer.from(payload);
+    return this.#transmit(channel, bytes.length, (remote) => {
+      remote.#receive(channel, bytes.length, () => {
+        remote.owner.dispatch(remote, channel, bytes);
+      });
+    });
+  }
+
+  /**
+   * Sends a protocol value by reference, without encoding (see Messenger). Same delivery as
+   * `send`: after the latency, in order with the channel's other messages.
+   */
+  sendValue(channel: string, tag: number, value: unknown): SendStatus {
+    return this.#transmit(channel, 0, (remote) => {
+      remote.#receive(channel, 0, () => {
+        remote.owner.dispatchValue(remote, channel, tag, value);
+      });
+    });
+  }
+
+  #transmit(channel: string, size: number, arrive: (remote: SimLink) => void): SendStatus {
     this.owner.checkChannel(channel);
     if (!this.up) return 'dropped';
     const c = this.#count(channel);
     c.messagesOut++;
-    c.bytesOut += payload.length;
+    c.bytesOut += size;
     const net = this.owner.network;
     const from = this.owner.self.name;
     if (!net.reachable(from, this.peer.name) || net.lose(from, this.peer.name)) {
@@ -56,29 +81,27 @@ export class SimLink implements Link {
     const lastArrival = (this.#lastArrival ??= new Map<string, number>());
     const at = Math.max(now + net.delay(from, this.peer.name), lastArrival.get(channel) ?? 0);
     lastArrival.set(channel, at);
+    if (at > this.lastArrivalAny) this.lastArrivalAny = at;
     const remote = this.remote;
-    // The payload belongs to the sender: the receiver gets its own copy, as over a socket.
-    const bytes = Buffer.from(payload);
     net.clock.setTimer(at - now, () => {
       if (remote?.up !== true) return;
       net.stats.delivered++;
-      net.stats.bytes += bytes.length;
-      remote.receive(channel, bytes);
+      net.stats.bytes += size;
+      arrive(remote);
     });
     return 'sent';
   }
 
-  /** @internal */
-  receive(channel: string, payload: Buffer): void {
+  #receive(channel: string, size: number, deliver: () => void): void {
     const held = this.#paused?.get(channel);
     if (held !== undefined) {
-      held.push(payload);
+      held.push(deliver);
       return;
     }
     const c = this.#count(channel);
     c.messagesIn++;
-    c.bytesIn += payload.length;
-    this.owner.dispatch(this, channel, payload);
+    c.bytesIn += size;
+    deliver();
   }
 
   whenWritable(): Promise<void> {
@@ -87,7 +110,7 @@ export class SimLink implements Link {
 
   pause(channel: string): void {
     this.owner.checkChannel(channel);
-    const paused = (this.#paused ??= new Map<string, Buffer[]>());
+    const paused = (this.#paused ??= new Map<string, (() => void)[]>());
     if (!paused.has(channel)) paused.set(channel, []);
   }
 
@@ -95,7 +118,7 @@ export class SimLink implements Link {
     const held = this.#paused?.get(channel);
     if (held === undefined) return;
     this.#paused?.delete(channel);
-    for (const payload of held) if (this.up) this.receive(channel, payload);
+    for (const deliver of held) if (this.up) deliver();
   }
 
   metrics(channel: string): ChannelMetrics {
@@ -138,6 +161,7 @@ export class SimTransport implements Transport {
   #state: 'new' | 'started' | 'stopped' = 'new';
   readonly #links = new Map<string, SimLink>();
   readonly #handlers = new Map<string, MessageHandler>();
+  readonly #valueHandlers = new Map<string, (ProtocolHandler | undefined)[]>();
   readonly #pending = new Map<string, Promise<Link>>();
   readonly #events: Emitter<TransportEvents>;
 
@@ -216,6 +240,25 @@ export class SimTransport implements Transport {
   /** @internal */
   checkChannel(channel: string): void {
     if (!this.channels.has(channel)) throw new TopologyError(TopologyErrorCode.UNKNOWN_CHANNEL, `unknown channel '${channel}'`);
+  }
+
+  /** Registers the receiver of protocol values sent with `sendValue` on `channel` under `tag`. */
+  onValue(channel: string, tag: number, handler: ProtocolHandler): void {
+    this.checkChannel(channel);
+    let byTag = this.#valueHandlers.get(channel);
+    if (byTag === undefined) this.#valueHandlers.set(channel, (byTag = []));
+    byTag[tag] = handler;
+  }
+
+  /** @internal */
+  dispatchValue(link: SimLink, channel: string, tag: number, value: unknown): void {
+    const handler = this.#valueHandlers.get(channel)?.[tag];
+    if (handler === undefined) return;
+    try {
+      handler(link, value);
+    } catch (err) {
+      this.network.logger.error(`protocol handler ${tag} of channel '${channel}' on ${this.#self.name} threw`, { reason: err });
+    }
   }
 
   /** @internal */
@@ -338,7 +381,9 @@ export class SimTransport implements Transport {
     const other = link.remote;
     if (other === null || remote === null) return;
     const net = this.network;
-    net.clock.setTimer(net.delay(this.#self.name, link.peer.name), () => {
+    // Like a socket's close frame, the news arrives after every message sent before it.
+    const at = Math.max(net.clock.now() + net.delay(this.#self.name, link.peer.name), link.lastArrivalAny);
+    net.clock.setTimer(at - net.clock.now(), () => {
       other.owner.#remoteDown(other, remote);
     });
   }

@@ -1,0 +1,39 @@
+// What an application gives Plumtree for each kind of broadcast (Partisan's
+// partisan_plumtree_broadcast_handler behaviour, in TypeScript).
+
+/** How a delivery reached this node. */
+export interface DeliveryInfo {
+  /** The neighbour that sent it. */
+  from: string;
+  /** The node that broadcast it (the root of its tree). */
+  root: string;
+  /** Hops before this one (0: sent by the root itself). */
+  round: number;
+}
+
+/**
+ * A broadcast handler: names the kind of message, turns a message into an id and a payload, and
+ * keeps the messages it has seen (for deduplication, grafts and anti-entropy). Payloads must be
+ * plain data (they are encoded with msgpack between real nodes).
+ */
+export interface BroadcastHandler<M = unknown, P = unknown> {
+  /** Identifies the handler on every node (Partisan's handler module name). */
+  readonly name: string;
+  /** Channel for this handler's traffic (default `control`). */
+  readonly channel?: string;
+  /** The id and payload of a message this node broadcasts. */
+  broadcastData(message: M): { id: string; payload: P };
+  /** Delivers a received payload; returns false if it was already known (then Plumtree prunes the sender). */
+  merge(id: string, payload: P, info: DeliveryInfo): boolean;
+  /** True if `id` is already known (an IHAVE for it needs no graft). */
+  isStale(id: string): boolean;
+  /** The payload of `id` for a neighbour that asks for it, `stale` if no longer kept. */
+  graft(id: string): { ok: P } | 'stale';
+  /** Ids of recent messages, for the built-in anti-entropy exchange (omit to skip exchanges). */
+  digest?(): string[];
+  /**
+   * A custom anti-entropy exchange with `peer` (Partisan's `exchange/1`); when present it is used
+   * instead of the built-in digest exchange. Resolve when done.
+   */
+  exchange?(peer: string): Promise<void>;
+}

@@ -1,0 +1,105 @@
+// Protocol messages between nodes (overlays, Plumtree, relays), multiplexed on a channel by a tag
+// byte. Over real links a message is the tag followed by msgpack; on the simulator it travels as
+// the value itself (by reference): the protocol code is the same, only the encoding is skipped.
+
+import type { Logger } from '@fdn/core';
+import { Packr } from 'msgpackr';
+import type { Link, SendStatus, Transport } from '../transport/types.ts';
+
+/** Tags of the protocols sharing a channel. */
+export const Tag = {
+  OVERLAY: 1,
+  PLUMTREE: 2,
+  RELAY: 3,
+} as const;
+
+/** Receives a decoded protocol message. `value` is untrusted: validate before use. */
+export type ProtocolHandler = (link: Link, value: unknown) => void;
+
+/** A link that can carry values without encoding (the simulator's). */
+export interface ValueLink extends Link {
+  sendValue(channel: string, tag: number, value: unknown): SendStatus;
+}
+
+/** A transport that can deliver values without decoding (the simulator's). */
+export interface ValueTransport extends Transport {
+  onValue(channel: string, tag: number, handler: ProtocolHandler): void;
+}
+
+function isValueLink(link: Link): link is ValueLink {
+  return typeof (link as Partial<ValueLink>).sendValue === 'function';
+}
+
+function isValueTransport(t: Transport): t is ValueTransport {
+  return typeof (t as Partial<ValueTransport>).onValue === 'function';
+}
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+/** One per (transport, channel): protocols register their tag, send values, receive values. */
+export class Messenger {
+  static #all = new WeakMap<Transport, Map<string, Messenger>>();
+  readonly #handlers = new Map<number, ProtocolHandler>();
+
+  /** The messenger of `transport`'s `channel` (created on first use). */
+  static of(transport: Transport, channel: string, logger: Logger): Messenger {
+    let byChannel = Messenger.#all.get(transport);
+    if (byChannel === undefined) Messenger.#all.set(transport, (byChannel = new Map()));
+    let m = byChannel.get(channel);
+    if (m === undefined) byChannel.set(channel, (m = new Messenger(transport, channel, logger)));
+    return m;
+  }
+
+  private constructor(
+    readonly transport: Transport,
+    readonly channel: string,
+    readonly logger: Logger,
+  ) {
+    transport.onMessage(channel, (link, payload) => {
+      this.#receive(link, payload);
+    });
+  }
+
+  /** Registers the handler of `tag` (one per tag). */
+  on(tag: number, handler: ProtocolHandler): void {
+    this.#handlers.set(tag, handler);
+    const t = this.transport;
+    if (isValueTransport(t)) t.onValue(this.channel, tag, handler);
+  }
+
+  /** Sends `value` to `link` under `tag`. */
+  send(link: Link, tag: number, value: unknown): SendStatus {
+    if (isValueLink(link)) return link.sendValue(this.channel, tag, value);
+    const body = packr.pack(value);
+    const payload = Buffer.allocUnsafe(1 + body.length);
+    payload[0] = tag;
+    body.copy(payload, 1);
+    return link.send(this.channel, payload);
+  }
+
+  #receive(link: Link, payload: Buffer): void {
+    if (payload.length === 0) {
+      this.#malformed(link, 'empty protocol message');
+      return;
+    }
+    const handler = this.#handlers.get(payload[0] as number);
+    if (handler === undefined) {
+      this.#malformed(link, `protocol message with unknown tag ${String(payload[0])}`);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = packr.unpack(payload.subarray(1));
+    } catch (err) {
+      this.#malformed(link, `undecodable protocol message (${(err as Error).message})`);
+      return;
+    }
+    handler(link, value);
+  }
+
+  /** An authenticated peer sent garbage: a bug or an attack. Drop the link, say why. */
+  #malformed(link: Link, why: string): void {
+    this.logger.warn(`closing the link to ${link.peer.name}: ${why}`, { channel: this.channel });
+    link.close(why);
+  }
+}

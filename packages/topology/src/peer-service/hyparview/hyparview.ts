@@ -1,0 +1,473 @@
+// HyParView (Leitão, Pereira, Rodrigues, DSN 2007): a small symmetric active view of linked
+// neighbours and a larger passive view of known nodes, kept fresh by random walks (JOIN,
+// FORWARD_JOIN, SHUFFLE) and repaired from the passive view when a neighbour fails (NEIGHBOR with
+// priority). Defaults are the paper's: active 5, passive 30, ARWL 6, PRWL 3, shuffle 3 + 4.
+//
+// Beyond the paper (and Partisan): every operation works (leave included); a node whose active
+// view empties with nothing left to promote rejoins through its seeds; nodes that could not be
+// reached are remembered and retried now and then, so the two sides of a healed partition find
+// each other again and merge (Partisan issue #75: islands).
+
+import type { TimerHandle } from '@fdn/core';
+import type { Link, LinkDownReason } from '../../transport/types.ts';
+import { BasePeerService, toSpec } from '../base.ts';
+import type { PeerServiceComponents, PeerServiceOptions } from '../base.ts';
+import type { PeerSpec } from '../types.ts';
+import { isPeerSpec, isPeerSpecList, isSmallInt } from '../validate.ts';
+
+export interface HyParViewOptions extends PeerServiceOptions {
+  /** Active view size (default 5). */
+  activeSize?: number;
+  /** Passive view size (default 30). */
+  passiveSize?: number;
+  /** Active random walk length (default 6). */
+  arwl?: number;
+  /** Passive random walk length (default 3). */
+  prwl?: number;
+  /** Active nodes in a shuffle (default 3). */
+  shuffleActive?: number;
+  /** Passive nodes in a shuffle (default 4). */
+  shufflePassive?: number;
+  /** Random walk length of a shuffle (default 6). */
+  shuffleTtl?: number;
+  /** Shuffle period (default 10,000 ms). */
+  shuffleIntervalMs?: number;
+  /** How often a node below its active size promotes from its passive view (default 5,000 ms). */
+  promotionIntervalMs?: number;
+  /** How long to wait for a NEIGHBOR answer (default 2,000 ms). */
+  neighborTimeoutMs?: number;
+  /** How often one unreachable node is retried (default 10,000 ms; 0 turns retries off). */
+  retryUnreachableMs?: number;
+}
+
+/** A source of known members beyond the views (see the Plumtree directory). */
+export interface MemberDirectory {
+  names(): Iterable<string>;
+  spec(name: string): PeerSpec | undefined;
+}
+
+type Message =
+  | { t: 'join'; spec: PeerSpec }
+  | { t: 'forwardJoin'; spec: PeerSpec; ttl: number }
+  | { t: 'activate' }
+  | { t: 'disconnect' }
+  | { t: 'leave' }
+  | { t: 'neighbor'; high: boolean }
+  | { t: 'neighborReply'; accepted: boolean }
+  | { t: 'shuffle'; origin: PeerSpec; list: PeerSpec[]; ttl: number }
+  | { t: 'shuffleReply'; list: PeerSpec[] };
+
+/** A HyParView peer service. */
+export function hyparview(options: HyParViewOptions = {}): (components: PeerServiceComponents) => HyParView {
+  return (components) => new HyParView(options, components);
+}
+
+export class HyParView extends BasePeerService {
+  readonly kind = 'hyparview';
+  readonly activeSize: number;
+  readonly passiveSize: number;
+  readonly #arwl: number;
+  readonly #prwl: number;
+  readonly #ka: number;
+  readonly #kp: number;
+  readonly #shuffleTtl: number;
+  readonly #shuffleMs: number;
+  readonly #promotionMs: number;
+  readonly #neighborTimeoutMs: number;
+  readonly #retryMs: number;
+  /** Active view: name → link. */
+  readonly #active = new Map<string, Link>();
+  /** Passive view: name → spec. */
+  readonly #passive = new Map<string, PeerSpec>();
+  /** Nodes we failed to reach: retried now and then. */
+  readonly #unreachable = new Map<string, { spec: PeerSpec; attempts: number }>();
+  /** NEIGHBOR requests waiting for an answer. */
+  readonly #asking = new Map<string, { resolve: (accepted: boolean) => void; timer: TimerHandle }>();
+  /** Nodes being added to the active view (a dial in progress). */
+  readonly #activating = new Set<string>();
+  /** What the last shuffle sent (evicted first when its reply arrives). */
+  #lastShuffle = new Set<string>();
+  #repairing = false;
+  #left = false;
+  #directory: MemberDirectory | null = null;
+  #joined: (() => void)[] = [];
+
+  constructor(options: HyParViewOptions, components: PeerServiceComponents) {
+    super(options, components);
+    this.activeSize = options.activeSize ?? 5;
+    this.passiveSize = options.passiveSize ?? 30;
+    this.#arwl = options.arwl ?? 6;
+    this.#prwl = options.prwl ?? 3;
+    this.#ka = options.shuffleActive ?? 3;
+    this.#kp = options.shufflePassive ?? 4;
+    this.#shuffleTtl = options.shuffleTtl ?? 6;
+    this.#shuffleMs = options.shuffleIntervalMs ?? 10_000;
+    this.#promotionMs = options.promotionIntervalMs ?? 5_000;
+    this.#neighborTimeoutMs = options.neighborTimeoutMs ?? 2_000;
+    this.#retryMs = options.retryUnreachableMs ?? 10_000;
+  }
+
+  /** Adds the members a directory knows (announced nodes) to `members()`. */
+  attachDirectory(directory: MemberDirectory): void {
+    this.#directory = directory;
+  }
+
+  /** The directory changed: re-evaluate the member set. */
+  directoryChanged(): void {
+    this.membershipChanged({ kind: 'expired', message: 'no longer announced' });
+  }
+
+  protected override onStart(): void {
+    this.every(this.#shuffleMs, () => {
+      this.shuffle();
+    });
+    this.every(this.#promotionMs, () => {
+      if (this.#active.size < this.activeSize) void this.#repair();
+    });
+    if (this.#retryMs > 0) {
+      this.every(this.#retryMs, () => {
+        this.#retryOneUnreachable();
+      });
+    }
+  }
+
+  // ==== Views ====
+
+  protected currentMembers(): Iterable<string> {
+    const out = new Set<string>([this.self.name, ...this.#active.keys()]);
+    if (this.#directory !== null) for (const n of this.#directory.names()) out.add(n);
+    return out;
+  }
+
+  neighbors(): string[] {
+    return [...this.#active.keys()].sort();
+  }
+
+  /** The passive view (for tests and debugging). */
+  passiveView(): string[] {
+    return [...this.#passive.keys()].sort();
+  }
+
+  protected isNeighbor(node: string): boolean {
+    return this.#active.has(node);
+  }
+
+  protected override forwardIndirect(node: string, channel: string, payload: Uint8Array, options?: Parameters<BasePeerService['forward']>[3]) {
+    if (!this.specs.has(node)) {
+      const spec = this.#passive.get(node) ?? this.#directory?.spec(node);
+      if (spec !== undefined) this.specs.set(node, spec);
+    }
+    return super.forwardIndirect(node, channel, payload, options);
+  }
+
+  #addActive(link: Link): void {
+    const name = link.peer.name;
+    if (this.#left || name === this.self.name) return;
+    if (this.#active.has(name)) {
+      this.#active.set(name, link);
+      return;
+    }
+    if (this.#active.size >= this.activeSize) this.#dropRandomActive(name);
+    this.#active.set(name, link);
+    this.#passive.delete(name);
+    this.#unreachable.delete(name);
+    this.adoptLink(name);
+    this.events.emit('neighborUp', name);
+    this.membershipChanged();
+    const waiters = this.#joined;
+    this.#joined = [];
+    for (const w of waiters) w();
+  }
+
+  /** Makes room: a random active member is told DISCONNECT and moves to the passive view. */
+  #dropRandomActive(except: string): void {
+    const candidates = [...this.#active.keys()].filter((n) => n !== except);
+    const victim = this.random.pick(candidates);
+    if (victim === undefined) return;
+    const link = this.#active.get(victim) as Link;
+    this.#active.delete(victim);
+    this.sendOverlay(link, { t: 'disconnect' } satisfies Message);
+    this.#toPassive({ name: victim, addresses: link.peer.addresses });
+    this.events.emit('neighborDown', victim);
+    this.membershipChanged();
+    this.after(0, () => {
+      if (!this.#active.has(victim)) link.close('moved to the passive view');
+    });
+  }
+
+  #toPassive(spec: PeerSpec, prefer?: Set<string>): void {
+    const name = spec.name;
+    if (name === this.self.name || this.#active.has(name) || this.#passive.has(name) || name === '') return;
+    this.specs.set(name, spec);
+    if (this.#passive.size >= this.passiveSize) {
+      const keys = [...this.#passive.keys()];
+      const preferred = prefer === undefined ? [] : keys.filter((k) => prefer.has(k));
+      const evict = this.random.pick(preferred.length > 0 ? preferred : keys);
+      if (evict !== undefined) this.#passive.delete(evict);
+    }
+    this.#passive.set(name, spec);
+  }
+
+  #removeActive(name: string, becausePeer: 'disconnect' | 'failed' | 'left'): void {
+    const link = this.#active.get(name);
+    if (link === undefined) return;
+    this.#active.delete(name);
+    this.events.emit('neighborDown', name);
+    if (becausePeer === 'disconnect') this.#toPassive({ name, addresses: link.peer.addresses });
+    else if (becausePeer === 'failed') this.#markUnreachable({ name, addresses: link.peer.addresses });
+    this.membershipChanged({ kind: becausePeer === 'left' ? 'left' : 'unreachable', message: `${name} is no longer a neighbour (${becausePeer})` });
+    if (this.running && !this.#left) void this.#repair();
+  }
+
+  #markUnreachable(spec: PeerSpec): void {
+    if (this.#retryMs <= 0 || spec.addresses.length === 0) return;
+    this.#passive.delete(spec.name);
+    this.#unreachable.set(spec.name, { spec, attempts: 0 });
+    if (this.#unreachable.size > 64) this.#unreachable.delete(this.#unreachable.keys().next().value as string);
+  }
+
+  // ==== Join and leave ====
+
+  async join(contact: PeerSpec | string): Promise<void> {
+    this.#left = false;
+    const link = await this.connectTo(toSpec(contact));
+    const joined = new Promise<void>((resolve, reject) => {
+      if (this.#active.size > 0) {
+        resolve();
+        return;
+      }
+      const timer = this.after(this.#neighborTimeoutMs * 2, () => {
+        reject(new Error(`join through ${link.peer.name}: no neighbour within ${this.#neighborTimeoutMs * 2} ms`));
+      });
+      this.#joined.push(() => {
+        this.cancel(timer);
+        resolve();
+      });
+    });
+    this.sendOverlay(link, { t: 'join', spec: this.selfSpec } satisfies Message);
+    await joined;
+  }
+
+  async leave(): Promise<void> {
+    this.#left = true;
+    for (const link of this.#active.values()) this.sendOverlay(link, { t: 'leave' } satisfies Message);
+    const links = [...this.#active.values()];
+    for (const name of [...this.#active.keys()]) {
+      this.#active.delete(name);
+      this.events.emit('neighborDown', name);
+    }
+    this.#passive.clear();
+    this.#unreachable.clear();
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const link of links) link.close('left the cluster');
+    this.membershipChanged({ kind: 'left', message: 'this node left' });
+  }
+
+  // ==== Protocol ====
+
+  protected onOverlayMessage(link: Link, value: unknown): void {
+    const m = value as Partial<Message> & Record<string, unknown>;
+    if (this.#left && m.t !== 'neighborReply') return;
+    switch (m.t) {
+      case 'join':
+        if (isPeerSpec(m.spec)) this.#onJoin(link, m.spec);
+        return;
+      case 'forwardJoin':
+        if (isPeerSpec(m.spec) && isSmallInt(m.ttl, 64)) this.#onForwardJoin(link, m.spec, m.ttl);
+        return;
+      case 'activate':
+        this.#addActive(link);
+        return;
+      case 'disconnect':
+        this.#removeActive(link.peer.name, 'disconnect');
+        return;
+      case 'leave':
+        this.#removeActive(link.peer.name, 'left');
+        this.#passive.delete(link.peer.name);
+        this.#unreachable.delete(link.peer.name);
+        return;
+      case 'neighbor':
+        this.#onNeighbor(link, m.high === true);
+        return;
+      case 'neighborReply': {
+        const pending = this.#asking.get(link.peer.name);
+        if (pending !== undefined) pending.resolve(m.accepted === true);
+        return;
+      }
+      case 'shuffle':
+        if (isPeerSpec(m.origin) && isPeerSpecList(m.list, 64) && isSmallInt(m.ttl, 64)) this.#onShuffle(link, m.origin, m.list, m.ttl);
+        return;
+      case 'shuffleReply':
+        if (isPeerSpecList(m.list, 64)) for (const spec of m.list) this.#toPassive(spec, this.#lastShuffle);
+        return;
+      default:
+        this.logger.warn(`ignoring an unknown overlay message from ${link.peer.name}`);
+    }
+  }
+
+  #onJoin(link: Link, spec: PeerSpec): void {
+    this.specs.set(spec.name, spec);
+    this.#addActive(link);
+    this.sendOverlay(link, { t: 'activate' } satisfies Message);
+    for (const [name, other] of this.#active) {
+      if (name !== spec.name) this.sendOverlay(other, { t: 'forwardJoin', spec, ttl: this.#arwl } satisfies Message);
+    }
+  }
+
+  #onForwardJoin(from: Link, spec: PeerSpec, ttl: number): void {
+    if (spec.name === this.self.name) return;
+    this.specs.set(spec.name, spec);
+    if (ttl === 0 || this.#active.size <= 1) {
+      this.#activate(spec);
+      return;
+    }
+    if (ttl === this.#prwl) this.#toPassive(spec);
+    const next = this.random.pick([...this.#active.keys()].filter((n) => n !== from.peer.name && n !== spec.name));
+    if (next === undefined) {
+      this.#activate(spec);
+      return;
+    }
+    this.sendOverlay(this.#active.get(next) as Link, { t: 'forwardJoin', spec, ttl: ttl - 1 } satisfies Message);
+  }
+
+  /** Adds a node to the active view on our initiative: dial, then tell it. */
+  #activate(spec: PeerSpec): void {
+    if (this.#active.has(spec.name) || this.#activating.has(spec.name)) return;
+    this.#activating.add(spec.name);
+    this.connectTo(spec).then(
+      (link) => {
+        this.#activating.delete(spec.name);
+        if (!this.running || this.#left) return;
+        this.#addActive(link);
+        this.sendOverlay(link, { t: 'activate' } satisfies Message);
+      },
+      () => {
+        this.#activating.delete(spec.name);
+        this.#markUnreachable(spec);
+      },
+    );
+  }
+
+  #onNeighbor(link: Link, high: boolean): void {
+    const accept = high || this.#active.size < this.activeSize || this.#active.has(link.peer.name);
+    if (accept) this.#addActive(link);
+    this.sendOverlay(link, { t: 'neighborReply', accepted: accept } satisfies Message);
+  }
+
+  /** Asks `spec` to become a neighbour; resolves whether it accepted. */
+  async #askNeighbor(spec: PeerSpec, high: boolean): Promise<boolean> {
+    const link = await this.connectTo(spec);
+    if (this.#active.has(spec.name)) return true;
+    const accepted = await new Promise<boolean>((resolve) => {
+      const timer = this.after(this.#neighborTimeoutMs, () => {
+        this.#asking.delete(spec.name);
+        resolve(false);
+      });
+      this.#asking.set(spec.name, {
+        resolve: (ok) => {
+          this.cancel(timer);
+          this.#asking.delete(spec.name);
+          resolve(ok);
+        },
+        timer,
+      });
+      this.sendOverlay(link, { t: 'neighbor', high } satisfies Message);
+    });
+    if (accepted) this.#addActive(link);
+    else if (!this.isOnDemand(spec.name) && !this.#active.has(spec.name)) link.close('neighbour request declined');
+    return accepted;
+  }
+
+  /**
+   * Refills the active view from the passive view (NEIGHBOR, high priority when empty). A node
+   * with nothing left to try rejoins through its seeds.
+   */
+  async #repair(): Promise<void> {
+    if (this.#repairing || this.#left || !this.running) return;
+    this.#repairing = true;
+    try {
+      const tried = new Set<string>();
+      while (this.running && !this.#left && this.#active.size < this.activeSize) {
+        const name = this.random.pick([...this.#passive.keys()].filter((n) => !tried.has(n) && !this.#active.has(n)));
+        if (name === undefined) break;
+        tried.add(name);
+        const spec = this.#passive.get(name) as PeerSpec;
+        try {
+          await this.#askNeighbor(spec, this.#active.size === 0);
+        } catch {
+          this.#markUnreachable(spec);
+        }
+      }
+      if (this.running && !this.#left && this.#active.size === 0 && this.seeds.length > 0) void this.joinSeeds();
+    } finally {
+      this.#repairing = false;
+    }
+  }
+
+  /** One node we could not reach gets another chance (a healed partition merges this way). */
+  #retryOneUnreachable(): void {
+    const name = this.random.pick([...this.#unreachable.keys()]);
+    if (name === undefined || this.#left) return;
+    const entry = this.#unreachable.get(name) as { spec: PeerSpec; attempts: number };
+    if (++entry.attempts > 10) {
+      this.#unreachable.delete(name);
+      return;
+    }
+    this.#askNeighbor(entry.spec, true).then(
+      (accepted) => {
+        if (accepted) this.#unreachable.delete(name);
+      },
+      () => undefined,
+    );
+  }
+
+  // ==== Shuffle ====
+
+  /** One shuffle round: a random walk carrying a sample of our views. */
+  shuffle(): void {
+    const target = this.random.pick([...this.#active.keys()]);
+    if (target === undefined) return;
+    const list = [
+      this.selfSpec,
+      ...this.random.sample([...this.#active.keys()].filter((n) => n !== target), this.#ka).map((n) => ({ name: n, addresses: (this.#active.get(n) as Link).peer.addresses })),
+      ...this.random.sample([...this.#passive.values()], this.#kp),
+    ];
+    this.#lastShuffle = new Set(list.map((s) => s.name));
+    this.sendOverlay(this.#active.get(target) as Link, { t: 'shuffle', origin: this.selfSpec, list, ttl: this.#shuffleTtl } satisfies Message);
+  }
+
+  #onShuffle(from: Link, origin: PeerSpec, list: PeerSpec[], ttl: number): void {
+    if (origin.name === this.self.name) return;
+    if (ttl > 1 && this.#active.size > 1) {
+      const next = this.random.pick([...this.#active.keys()].filter((n) => n !== from.peer.name && n !== origin.name));
+      if (next !== undefined) {
+        this.sendOverlay(this.#active.get(next) as Link, { t: 'shuffle', origin, list, ttl: ttl - 1 } satisfies Message);
+        return;
+      }
+    }
+    const reply = this.random.sample([...this.#passive.values()], list.length);
+    this.specs.set(origin.name, origin);
+    const direct = this.#active.get(origin.name) ?? this.transport.link(origin.name);
+    const send = (link: Link): void => {
+      this.sendOverlay(link, { t: 'shuffleReply', list: reply } satisfies Message);
+    };
+    if (direct !== undefined) send(direct);
+    else {
+      // A temporary connection, as in the paper: the on-demand pool closes it when idle.
+      this.connectTo(origin).then(send, () => undefined);
+    }
+    for (const spec of list) this.#toPassive(spec);
+  }
+
+  // ==== Links ====
+
+  protected onLinkUp(link: Link): void {
+    this.specs.set(link.peer.name, { name: link.peer.name, addresses: link.peer.addresses });
+  }
+
+  protected onLinkDown(link: Link, reason: LinkDownReason): void {
+    const name = link.peer.name;
+    if (this.#active.get(name) === link) this.#removeActive(name, reason.kind === 'peer_closed' ? 'disconnect' : 'failed');
+    this.#asking.get(name)?.resolve(false);
+  }
+}

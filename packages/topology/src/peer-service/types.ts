@@ -1,0 +1,65 @@
+// The PeerService interface: who is in the cluster, whom this node keeps links to, and how a
+// message reaches any member. FullMesh, HyParView, ClientServer and Static all implement every
+// operation (Partisan's HyParView answers `not_implemented` to several).
+
+import type { NodeIdentity } from '../node/identity.ts';
+import type { SendOptions, SendStatus } from '../transport/types.ts';
+
+/** How to reach a node: its name and where it listens. */
+export interface PeerSpec {
+  name: string;
+  addresses: readonly string[];
+}
+
+/** Why a member or neighbour went away. */
+export interface DownReason {
+  /** `left` (it said goodbye), `unreachable` (its link failed), `expired` (not heard of for too long), `replaced` (restarted). */
+  kind: 'left' | 'unreachable' | 'expired' | 'replaced';
+  message: string;
+}
+
+/** Events of a peer service. */
+export interface PeerServiceEvents {
+  /** A node joined the membership (or became reachable again, for overlays that keep unreachable members). */
+  up: (node: string) => void;
+  /** A node left the membership (or became unreachable). */
+  down: (node: string, reason: DownReason) => void;
+  /** The member list changed. */
+  membership: (members: readonly string[]) => void;
+  /** An overlay link came up (the broadcast layer builds its trees on these). */
+  neighborUp: (node: string) => void;
+  /** An overlay link went away. */
+  neighborDown: (node: string) => void;
+}
+
+/** What `forward` did. `unknown`: this node has no way to reach that member. */
+export type ForwardStatus = SendStatus | 'unknown';
+
+/** The peer service of a node. */
+export interface PeerService {
+  /** Which overlay this is: `fullMesh`, `hyparview`, `clientServer`, `static`. */
+  readonly kind: string;
+  /** This node. */
+  readonly self: NodeIdentity;
+  /** Starts the transport and the overlay's timers. Starting twice is harmless. */
+  start(): Promise<void>;
+  /** Stops the overlay and the transport. Harmless twice or before start; no events after. */
+  stop(): Promise<void>;
+  /**
+   * Joins the cluster through `contact` (a spec or an address). Resolves once this node has at
+   * least one neighbour; rejects (`FDN_ERR_CONNECT_FAILED`) if the contact cannot be reached.
+   */
+  join(contact: PeerSpec | string): Promise<void>;
+  /** Leaves the cluster: tells the neighbours, closes the links. The node can join again. */
+  leave(): Promise<void>;
+  /** The nodes this node knows to be in the cluster, itself included, sorted. */
+  members(): string[];
+  /** The nodes this node keeps overlay links to, sorted. */
+  neighbors(): string[];
+  /**
+   * Sends `payload` on `channel` to the member `node`: over the link if there is one, else as
+   * the overlay allows (an on-demand link, or a relay through a server).
+   */
+  forward(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus>;
+  on<E extends keyof PeerServiceEvents>(event: E, listener: PeerServiceEvents[E]): () => void;
+}
