@@ -13,3 +13,26 @@ export { PROTOCOL_VERSION } from './wire/handshake.ts';
 export { SimNetwork } from './transport/sim/sim-network.ts';
 export type { SimNetworkOptions, SimNodeOptions, SimStats } from './transport/sim/sim-network.ts';
 export { SimLink, SimTransport } from './transport/sim/sim-transport.ts';
+
+// Peer services (overlays) and broadcast.
+export type { DownReason, ForwardStatus, PeerMessageHandler, PeerService, PeerServiceEvents, PeerSpec } from './peer-service/types.ts';
+export type { PeerServiceComponents, PeerServiceOptions } from './peer-service/base.ts';
+export { FullMesh, fullMesh } from './peer-service/full-mesh/full-mesh.ts';
+export type { FullMeshOptions, MemberSpec } from './peer-service/full-mesh/full-mesh.ts';
+export { HyParView, hyparview } from './peer-service/hyparview/hyparview.ts';
+export type { HyParViewOptions, MemberDirectory } from './peer-service/hyparview/hyparview.ts';
+export { ClientServer, clientServer } from './peer-service/client-server/client-server.ts';
+export type { ClientServerOptions, Role } from './peer-service/client-server/client-server.ts';
+export { StaticPeerService, staticMembers } from './peer-service/static/static.ts';
+export type { StaticOptions } from './peer-service/static/static.ts';
+export { Plumtree, plumtree } from './broadcast/plumtree.ts';
+export type { Exchange, PlumtreeComponents, PlumtreeOptions, PlumtreeStats, TreePeers } from './broadcast/plumtree.ts';
+export type { BroadcastHandler, DeliveryInfo } from './broadcast/handler.ts';
+export { MessageLog } from './broadcast/message-log.ts';
+export type { MessageLogOptions } from './broadcast/message-log.ts';
+
+// Simulation.
+export { Simulation } from './sim/simulation.ts';
+export type { SimulatedNode, SimulationOptions } from './sim/simulation.ts';
+export { graphProperties } from './sim/graph.ts';
+export type { Adjacency, GraphProperties } from './sim/graph.ts';

@@ -2,7 +2,7 @@
 // neighbours. Payloads are pushed eagerly along a spanning tree and announced lazily (IHAVE) on
 // the other links; a duplicate prunes a link into the lazy set; a missing message is grafted back
 // from an announcer after a delay. One tree per root (the broadcasting node), kept for the most
-// recent `maxRoots` roots.
+// recently used `maxRoots` roots.
 //
 // Beyond the paper and Partisan: IHAVEs are batched per lazy tick and not sent to a neighbour that
 // announced or sent the same message to us; grafts wait for `graftTimeoutMs` (Partisan grafts at
@@ -12,6 +12,7 @@
 import { silentLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';
 import { CONTROL } from '../channels/config.ts';
+import { TopologyError, TopologyErrorCode } from '../errors.ts';
 import { Messenger, Tag } from '../messenger/messenger.ts';
 import type { PeerService } from '../peer-service/types.ts';
 import type { Link, Transport } from '../transport/types.ts';
@@ -44,8 +45,10 @@ export interface PlumtreeComponents {
 /** Counters of one node's Plumtree, for measurements. */
 export interface PlumtreeStats {
   broadcasts: number;
+  /** Payload messages received (first copies and duplicates). */
   gossipReceived: number;
   duplicates: number;
+  /** IHAVE messages sent (each carries one or more announcements). */
   ihaveMessages: number;
   ihaveEntries: number;
   grafts: number;
@@ -53,16 +56,11 @@ export interface PlumtreeStats {
   exchanges: number;
 }
 
-type Entry = [handler: string, id: string, root: string, round: number];
-
-type Message =
-  | { t: 'g'; h: string; id: string; r: string; n: number; p: unknown }
-  | { t: 'i'; e: Entry[] }
-  | { t: 'x'; h: string; r: string }
-  | { t: 'f'; h: string; id: string | null; r: string; n: number }
-  | { t: 'd'; h: string; ids: string[] }
-  | { t: 'q'; q: number; r: string }
-  | { t: 'qr'; q: number; eager: string[]; lazy: string[] };
+/** The eager and lazy peers of one node in one tree. */
+export interface TreePeers {
+  eager: string[];
+  lazy: string[];
+}
 
 /** A running anti-entropy exchange. */
 export interface Exchange {
@@ -70,6 +68,48 @@ export interface Exchange {
   peer: string;
   startedAt: number;
 }
+
+type Message =
+  // Payload (GOSSIP): handler, id, root, round, payload.
+  | { t: 'g'; h: string; id: string; r: string; n: number; p: unknown }
+  // IHAVE: handler and flat triples (id, root, round).
+  | { t: 'i'; h: string; e: (string | number)[] }
+  // PRUNE for the tree of root r.
+  | { t: 'x'; r: string }
+  // GRAFT: re-send id (or, id null, just make the link eager again).
+  | { t: 'f'; h: string; id: string | null; r: string; n: number }
+  // Anti-entropy digest.
+  | { t: 'd'; h: string; ids: string[] }
+  // Tree query and its answer.
+  | { t: 'q'; q: number; r: string }
+  | { t: 'qr'; q: number; eager: string[]; lazy: string[] };
+
+/** Announced but not received yet. */
+interface Missing {
+  root: string;
+  announcers: { peer: string; round: number }[];
+  timer: TimerHandle | null;
+}
+
+/** What Plumtree keeps per registered handler. */
+interface HandlerState {
+  handler: BroadcastHandler;
+  channel: string;
+  messenger: Messenger;
+  /** Recently delivered ids: the round and the parent they came from (for the optimisation). */
+  delivered: Map<string, { round: number; parent: string }>;
+  missing: Map<string, Missing>;
+  /** Per neighbour: flat IHAVE triples waiting for the next lazy tick. */
+  outstanding: Map<string, (string | number)[]>;
+  /** Per neighbour: ids it showed it has since the last tick (no IHAVE for those). */
+  shown: Map<string, Set<string>>;
+}
+
+/** The root of messages sent by an anti-entropy exchange (no node has an empty name). */
+const EXCHANGED = '';
+const EMPTY: ReadonlySet<string> = new Set();
+/** Recently delivered ids kept per handler for the tree optimisation. */
+const DELIVERED_KEPT = 256;
 
 /** Creates a Plumtree broadcast service over a peer service's neighbours. */
 export function plumtree(options: PlumtreeOptions, components: PlumtreeComponents): Plumtree {
@@ -83,26 +123,22 @@ export class Plumtree {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #logger: Logger;
+  readonly #control: Messenger;
   readonly #lazyTickMs: number;
   readonly #graftTimeoutMs: number;
   readonly #graftRetryMs: number;
   readonly #exchangeTickMs: number;
   readonly #threshold: number;
   readonly #maxRoots: number;
-  readonly #handlers = new Map<string, BroadcastHandler>();
-  /** Per root: the neighbours pruned into lazy push (eager = neighbours − lazy). */
-  readonly #lazy = new Map<string, Set<string>>();
-  /** IHAVE entries waiting for the next lazy tick, per neighbour. */
-  readonly #outstanding = new Map<string, Entry[]>();
-  /** Messages a neighbour showed it has (sent or announced) since the last tick: no IHAVE for those. */
-  readonly #shownBy = new Map<string, Set<string>>();
+  readonly #handlers = new Map<string, HandlerState>();
+  /** The overlay's neighbours, kept from its events (insertion order: deterministic). */
+  readonly #neighbors = new Set<string>();
+  /** Per root: the neighbours pruned into lazy push (eager = neighbours − lazy), and when the tree was last used. */
+  readonly #trees = new Map<string, { lazy: Set<string>; used: number }>();
+  #uses = 0;
   #tick: TimerHandle | null = null;
-  /** Announced but not received: who announced it, and the graft timer. */
-  readonly #missing = new Map<string, { handler: string; root: string; announcers: [string, number][]; timer: TimerHandle | null }>();
-  /** Recently delivered: round and parent (for the tree optimisation). */
-  readonly #delivered = new Map<string, [number, string]>();
   readonly #exchanges = new Map<string, Exchange>();
-  readonly #queries = new Map<number, (view: { eager: string[]; lazy: string[] } | null) => void>();
+  readonly #queries = new Map<number, { timer: TimerHandle; answer: (view: TreePeers | null) => void }>();
   #nextQuery = 1;
   #exchangeTimer: TimerHandle | null = null;
   #stopped = false;
@@ -120,156 +156,192 @@ export class Plumtree {
     this.#exchangeTickMs = options.exchangeTickMs ?? 10_000;
     this.#threshold = options.optimizationThreshold ?? 3;
     this.#maxRoots = options.maxRoots ?? 1_024;
+    this.#control = this.#messenger(CONTROL);
+    for (const n of this.#peers.neighbors()) this.#neighbors.add(n);
     this.#off.push(
+      this.#peers.on('neighborUp', (node) => {
+        this.#neighbors.add(node);
+      }),
       this.#peers.on('neighborDown', (node) => {
+        this.#neighbors.delete(node);
         this.#neighborDown(node);
       }),
     );
     if (this.#exchangeTickMs > 0) this.#scheduleExchange();
   }
 
-  /** Registers a handler (its channel's messenger is set up on first use). */
+  /** Registers a handler; every node of the cluster must register it under the same name. */
   register(handler: BroadcastHandler): void {
-    this.#handlers.set(handler.name, handler);
-    Messenger.of(this.#transport, handler.channel ?? CONTROL, this.#logger).on(Tag.PLUMTREE, (link, value) => {
-      if (!this.#stopped) this.#receive(link, value);
-    });
+    if (this.#handlers.has(handler.name)) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `a broadcast handler named '${handler.name}' is already registered`);
+    const channel = handler.channel ?? CONTROL;
+    if (!this.#transport.channels.has(channel)) throw new TopologyError(TopologyErrorCode.UNKNOWN_CHANNEL, `broadcast handler '${handler.name}' uses unknown channel '${channel}'`);
+    this.#handlers.set(handler.name, { handler, channel, messenger: this.#messenger(channel), delivered: new Map(), missing: new Map(), outstanding: new Map(), shown: new Map() });
   }
 
-  /** Broadcasts `message` through `handler` (which must be registered on every node). */
+  /** Broadcasts `message` through the handler named `handlerName`; returns the message id. */
   broadcast(handlerName: string, message: unknown): string {
-    const handler = this.#handler(handlerName);
-    const { id, payload } = handler.broadcastData(message);
-    const root = this.#self;
+    const state = this.#handlers.get(handlerName);
+    if (state === undefined) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `no broadcast handler named '${handlerName}' is registered`);
+    const { id, payload } = state.handler.broadcastData(message);
     this.stats.broadcasts++;
-    this.#push(handler, id, root, 0, payload, null);
+    this.#push(state, id, this.#self, this.#lazySet(this.#self), 0, payload, null);
     return id;
   }
 
   /** The neighbours Plumtree broadcasts to (Partisan's `broadcast_members`). */
   members(): string[] {
-    return this.#peers.neighbors();
+    return [...this.#neighbors].sort();
   }
 
   /** This node's eager and lazy peers in the tree rooted at `root` (Partisan's `debug_get_peers`). */
-  peers(root: string): { eager: string[]; lazy: string[] } {
-    const lazy = this.#lazy.get(root) ?? EMPTY;
-    const neighbors = this.#peers.neighbors();
+  peers(root: string): TreePeers {
+    const lazy = this.#trees.get(root)?.lazy ?? EMPTY;
+    const neighbors = this.members();
     return { eager: neighbors.filter((n) => !lazy.has(n)), lazy: neighbors.filter((n) => lazy.has(n)) };
   }
 
-  /** The tree rooted at `root` as seen by `nodes` (asked over the network; `null` for a node that did not answer). */
-  async tree(root: string, nodes: string[], timeoutMs = 2_000): Promise<Record<string, { eager: string[]; lazy: string[] } | null>> {
-    const out: Record<string, { eager: string[]; lazy: string[] } | null> = {};
-    await Promise.all(
-      nodes.map(async (node) => {
-        if (node === this.#self) {
-          out[node] = this.peers(root);
-          return;
-        }
-        const link = this.#transport.link(node);
-        if (link === undefined) {
-          out[node] = null;
-          return;
-        }
-        out[node] = await new Promise((resolve) => {
-          const q = this.#nextQuery++;
-          const timer = this.#clock.setTimer(timeoutMs, () => {
-            this.#queries.delete(q);
-            resolve(null);
-          });
-          this.#queries.set(q, (view) => {
-            this.#clock.clearTimer(timer);
-            this.#queries.delete(q);
-            resolve(view);
-          });
-          this.#send(link, CONTROL, { t: 'q', q, r: root });
-        });
-      }),
-    );
+  /**
+   * The tree rooted at `root` as seen by `nodes` (Partisan's `debug_get_tree`): each node is asked
+   * over its link; `null` for a node without a link or that did not answer within `timeoutMs`.
+   */
+  async tree(root: string, nodes: string[], timeoutMs = 2_000): Promise<Record<string, TreePeers | null>> {
+    const answers = await Promise.all(nodes.map((node) => this.#askPeers(node, root, timeoutMs)));
+    const out: Record<string, TreePeers | null> = {};
+    nodes.forEach((node, i) => {
+      out[node] = answers[i] ?? null;
+    });
     return out;
   }
 
-  /** Running anti-entropy exchanges started by this node. */
+  #askPeers(node: string, root: string, timeoutMs: number): Promise<TreePeers | null> {
+    if (node === this.#self) return Promise.resolve(this.peers(root));
+    const link = this.#transport.link(node);
+    if (link === undefined || this.#stopped) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const q = this.#nextQuery++;
+      const timer = this.#clock.setTimer(timeoutMs, () => {
+        this.#queries.delete(q);
+        resolve(null);
+      });
+      this.#queries.set(q, {
+        timer,
+        answer: (view) => {
+          this.#clock.clearTimer(timer);
+          this.#queries.delete(q);
+          resolve(view);
+        },
+      });
+      this.#control.send(link, Tag.PLUMTREE, { t: 'q', q, r: root } satisfies Message);
+    });
+  }
+
+  /** Running anti-entropy exchanges started by this node (Partisan's `exchanges`). */
   exchanges(): Exchange[] {
     return [...this.#exchanges.values()];
   }
 
-  /** Forgets the running exchanges (a custom exchange's promise is no longer awaited). */
-  cancelExchanges(): void {
-    this.#exchanges.clear();
+  /** Forgets running exchanges, all or those matching (Partisan's `cancel_exchanges`); returns how many. */
+  cancelExchanges(which: { peer?: string; handler?: string } = {}): number {
+    let cancelled = 0;
+    for (const [k, x] of [...this.#exchanges]) {
+      if ((which.peer === undefined || x.peer === which.peer) && (which.handler === undefined || x.handler === which.handler)) {
+        this.#exchanges.delete(k);
+        cancelled++;
+      }
+    }
+    return cancelled;
   }
 
-  /** Starts one anti-entropy exchange now with a random neighbour (normally on the exchange tick). */
-  exchangeNow(): void {
-    const peer = this.#random.pick(this.#peers.neighbors());
-    if (peer === undefined) return;
-    for (const handler of this.#handlers.values()) this.#startExchange(handler, peer);
+  /** Starts an anti-entropy exchange of every handler now, with `peer` or a random neighbour. */
+  exchangeNow(peer?: string): void {
+    const with_ = peer ?? this.#random.pick([...this.#neighbors]);
+    if (with_ === undefined || this.#stopped) return;
+    for (const state of this.#handlers.values()) this.#startExchange(state, with_);
   }
 
-  /** Stops timers; no more messages are handled. */
+  /** Stops timers; no more messages are handled or sent. */
   stop(): void {
+    if (this.#stopped) return;
     this.#stopped = true;
     for (const off of this.#off) off();
     if (this.#tick !== null) this.#clock.clearTimer(this.#tick);
     if (this.#exchangeTimer !== null) this.#clock.clearTimer(this.#exchangeTimer);
-    for (const m of this.#missing.values()) if (m.timer !== null) this.#clock.clearTimer(m.timer);
-    this.#missing.clear();
+    for (const state of this.#handlers.values()) {
+      for (const m of state.missing.values()) if (m.timer !== null) this.#clock.clearTimer(m.timer);
+      state.missing.clear();
+      state.outstanding.clear();
+    }
+    for (const q of [...this.#queries.values()]) q.answer(null);
   }
 
   get #self(): string {
     return this.#peers.self.name;
   }
 
-  #handler(name: string): BroadcastHandler {
-    const handler = this.#handlers.get(name);
-    if (handler === undefined) throw new Error(`no broadcast handler named '${name}' is registered`);
-    return handler;
+  #messenger(channel: string): Messenger {
+    const m = Messenger.of(this.#transport, channel, this.#logger);
+    m.on(Tag.PLUMTREE, (link, value) => {
+      if (!this.#stopped) this.#receive(link, value);
+    });
+    return m;
   }
 
   // ==== Trees ====
 
   #lazySet(root: string): Set<string> {
-    let set = this.#lazy.get(root);
-    if (set === undefined) {
-      set = new Set();
-      this.#lazy.set(root, set);
-      if (this.#lazy.size > this.#maxRoots) this.#lazy.delete(this.#lazy.keys().next().value as string);
-    } else {
-      // Least recently used first: move to the end.
-      this.#lazy.delete(root);
-      this.#lazy.set(root, set);
+    const tree = this.#trees.get(root);
+    if (tree !== undefined) {
+      tree.used = ++this.#uses;
+      return tree.lazy;
     }
-    return set;
+    const lazy = new Set<string>();
+    this.#trees.set(root, { lazy, used: ++this.#uses });
+    if (this.#trees.size > this.#maxRoots) this.#forgetLeastUsedTree();
+    return lazy;
+  }
+
+  /** Too many trees: the least recently used goes (its root's next broadcast floods once, then prunes again). */
+  #forgetLeastUsedTree(): void {
+    let oldest: string | undefined;
+    let used = Number.POSITIVE_INFINITY;
+    for (const [root, tree] of this.#trees) {
+      if (tree.used < used) {
+        used = tree.used;
+        oldest = root;
+      }
+    }
+    if (oldest !== undefined) this.#trees.delete(oldest);
   }
 
   #neighborDown(node: string): void {
-    for (const set of this.#lazy.values()) set.delete(node);
-    this.#outstanding.delete(node);
-    this.#shownBy.delete(node);
-    for (const m of this.#missing.values()) m.announcers = m.announcers.filter(([a]) => a !== node);
-  }
-
-  /** Eager push to the eager peers, and schedule IHAVEs to the lazy ones (the sender excluded). */
-  #push(handler: BroadcastHandler, id: string, root: string, round: number, payload: unknown, from: string | null): void {
-    const lazy = this.#lazySet(root);
-    const channel = handler.channel ?? CONTROL;
-    const gossip: Message = { t: 'g', h: handler.name, id, r: root, n: round, p: payload };
-    for (const name of this.#peers.neighbors()) {
-      if (name === from) continue;
-      if (lazy.has(name)) {
-        this.#announce(name, [handler.name, id, root, round]);
-      } else {
-        const link = this.#transport.link(name);
-        if (link !== undefined) this.#send(link, channel, gossip);
-      }
+    for (const tree of this.#trees.values()) tree.lazy.delete(node);
+    for (const state of this.#handlers.values()) {
+      state.outstanding.delete(node);
+      state.shown.delete(node);
+      for (const m of state.missing.values()) m.announcers = m.announcers.filter((a) => a.peer !== node);
     }
   }
 
-  #announce(peer: string, entry: Entry): void {
-    let list = this.#outstanding.get(peer);
-    if (list === undefined) this.#outstanding.set(peer, (list = []));
-    list.push(entry);
+  /** Eager push to the eager peers, IHAVEs (next tick) to the lazy ones; the sender is skipped. */
+  #push(state: HandlerState, id: string, root: string, lazy: Set<string>, round: number, payload: unknown, from: string | null): void {
+    let gossip: Message | null = null;
+    for (const name of this.#neighbors) {
+      if (name === from) continue;
+      if (lazy.has(name)) {
+        this.#announce(state, name, id, root, round);
+        continue;
+      }
+      const link = this.#transport.link(name);
+      if (link === undefined) continue;
+      gossip ??= { t: 'g', h: state.handler.name, id, r: root, n: round, p: payload };
+      state.messenger.send(link, Tag.PLUMTREE, gossip);
+    }
+  }
+
+  #announce(state: HandlerState, peer: string, id: string, root: string, round: number): void {
+    let list = state.outstanding.get(peer);
+    if (list === undefined) state.outstanding.set(peer, (list = []));
+    list.push(id, root, round);
     this.#tick ??= this.#clock.setTimer(this.#lazyTickMs, () => {
       this.#tick = null;
       this.#flushIhaves();
@@ -277,167 +349,187 @@ export class Plumtree {
   }
 
   #flushIhaves(): void {
-    for (const [peer, entries] of this.#outstanding) {
-      const shown = this.#shownBy.get(peer);
-      const send = shown === undefined ? entries : entries.filter((e) => !shown.has(key(e[0], e[1])));
-      const link = this.#transport.link(peer);
-      if (send.length === 0 || link === undefined) continue;
-      this.stats.ihaveMessages++;
-      this.stats.ihaveEntries += send.length;
-      this.#send(link, CONTROL, { t: 'i', e: send });
+    if (this.#stopped) return;
+    for (const state of this.#handlers.values()) {
+      for (const [peer, triples] of state.outstanding) {
+        const link = this.#transport.link(peer);
+        if (link === undefined) continue;
+        const shown = state.shown.get(peer);
+        let send = triples;
+        if (shown !== undefined) {
+          send = [];
+          for (let i = 0; i < triples.length; i += 3) if (!shown.has(triples[i] as string)) send.push(triples[i] as string, triples[i + 1] as string, triples[i + 2] as number);
+        }
+        if (send.length === 0) continue;
+        this.stats.ihaveMessages++;
+        this.stats.ihaveEntries += send.length / 3;
+        this.#control.send(link, Tag.PLUMTREE, { t: 'i', h: state.handler.name, e: send } satisfies Message);
+      }
+      state.outstanding.clear();
+      state.shown.clear();
     }
-    this.#outstanding.clear();
-    this.#shownBy.clear();
   }
 
-  #shown(peer: string, k: string): void {
-    let set = this.#shownBy.get(peer);
-    if (set === undefined) this.#shownBy.set(peer, (set = new Set()));
-    set.add(k);
+  #shown(state: HandlerState, peer: string, id: string): void {
+    let set = state.shown.get(peer);
+    if (set === undefined) state.shown.set(peer, (set = new Set()));
+    set.add(id);
   }
 
   // ==== Receiving ====
 
   #receive(link: Link, value: unknown): void {
-    const m = value as Partial<Message> & Record<string, unknown>;
+    const m = value as Partial<Record<string, unknown>>;
     const from = link.peer.name;
     switch (m.t) {
-      case 'g':
-        if (typeof m.h === 'string' && typeof m.id === 'string' && typeof m.r === 'string' && Number.isInteger(m.n)) this.#onGossip(from, m.h, m.id, m.r, m.n as number, m.p);
+      case 'g': {
+        const state = typeof m.h === 'string' ? this.#handlers.get(m.h) : undefined;
+        if (state !== undefined && typeof m.id === 'string' && typeof m.r === 'string' && Number.isInteger(m.n)) this.#onGossip(state, from, m.id, m.r, m.n as number, m.p);
         return;
-      case 'i':
-        if (Array.isArray(m.e)) this.#onIhave(from, m.e);
+      }
+      case 'i': {
+        const state = typeof m.h === 'string' ? this.#handlers.get(m.h) : undefined;
+        if (state !== undefined && Array.isArray(m.e)) this.#onIhave(state, from, m.e);
         return;
+      }
       case 'x':
-        if (typeof m.r === 'string') {
+        if (typeof m.r === 'string' && m.r !== EXCHANGED) {
           this.#lazySet(m.r).add(from);
           this.stats.prunes++;
         }
         return;
-      case 'f':
-        if (typeof m.h === 'string' && typeof m.r === 'string' && Number.isInteger(m.n)) this.#onGraft(link, m.h, typeof m.id === 'string' ? m.id : null, m.r, m.n as number);
+      case 'f': {
+        const state = typeof m.h === 'string' ? this.#handlers.get(m.h) : undefined;
+        if (state !== undefined && typeof m.r === 'string' && Number.isInteger(m.n)) this.#onGraft(state, link, typeof m.id === 'string' ? m.id : null, m.r, m.n as number);
         return;
-      case 'd':
-        if (typeof m.h === 'string' && Array.isArray(m.ids)) this.#onDigest(link, m.h, m.ids.filter((x): x is string => typeof x === 'string'));
+      }
+      case 'd': {
+        const state = typeof m.h === 'string' ? this.#handlers.get(m.h) : undefined;
+        if (state !== undefined && Array.isArray(m.ids)) this.#onDigest(state, link, m.ids.filter((x): x is string => typeof x === 'string'));
         return;
+      }
       case 'q':
-        if (Number.isInteger(m.q) && typeof m.r === 'string') this.#send(link, CONTROL, { t: 'qr', q: m.q as number, ...this.peers(m.r) });
+        if (Number.isInteger(m.q) && typeof m.r === 'string') this.#control.send(link, Tag.PLUMTREE, { t: 'qr', q: m.q as number, ...this.peers(m.r) } satisfies Message);
         return;
       case 'qr':
-        if (Number.isInteger(m.q) && Array.isArray(m.eager) && Array.isArray(m.lazy)) this.#queries.get(m.q as number)?.({ eager: m.eager as string[], lazy: m.lazy as string[] });
+        if (Number.isInteger(m.q) && isStringArray(m.eager) && isStringArray(m.lazy)) this.#queries.get(m.q as number)?.answer({ eager: m.eager, lazy: m.lazy });
         return;
       default:
         this.#logger.warn(`ignoring a malformed broadcast message from ${from}`);
     }
   }
 
-  #onGossip(from: string, handlerName: string, id: string, root: string, round: number, payload: unknown): void {
-    const handler = this.#handlers.get(handlerName);
-    if (handler === undefined) return;
+  #onGossip(state: HandlerState, from: string, id: string, root: string, round: number, payload: unknown): void {
     this.stats.gossipReceived++;
-    const k = key(handlerName, id);
-    this.#shown(from, k);
     let fresh: boolean;
     try {
-      fresh = handler.merge(id, payload, { from, root, round });
+      fresh = state.handler.merge(id, payload, { from, root, round });
     } catch (err) {
-      this.#logger.error(`broadcast handler '${handlerName}' threw in merge`, { reason: err });
+      this.#logger.error(`broadcast handler '${state.handler.name}' threw in merge`, { reason: err });
+      return;
+    }
+    if (root === EXCHANGED) {
+      // Repaired by anti-entropy: delivered, but not part of any tree (the peers exchange too).
+      if (fresh) this.#forgetMissing(state, id);
       return;
     }
     if (!fresh) {
-      // A duplicate: the link is redundant in this root's tree.
+      // A duplicate: the link is redundant in this root's tree; and an IHAVE to the sender is useless.
+      this.#shown(state, from, id);
       this.stats.duplicates++;
       this.#lazySet(root).add(from);
       const link = this.#transport.link(from);
-      if (link !== undefined) this.#send(link, CONTROL, { t: 'x', h: handlerName, r: root });
+      if (link !== undefined) this.#control.send(link, Tag.PLUMTREE, { t: 'x', r: root } satisfies Message);
       return;
     }
-    this.#lazySet(root).delete(from);
-    const missing = this.#missing.get(k);
-    if (missing !== undefined) {
-      if (missing.timer !== null) this.#clock.clearTimer(missing.timer);
-      this.#missing.delete(k);
+    const lazy = this.#lazySet(root);
+    lazy.delete(from);
+    this.#forgetMissing(state, id);
+    // The optimisation needs the round of delivery, and cannot apply below its threshold.
+    if (round >= this.#threshold) {
+      state.delivered.set(id, { round, parent: from });
+      if (state.delivered.size > DELIVERED_KEPT) state.delivered.delete(state.delivered.keys().next().value as string);
     }
-    this.#delivered.set(k, [round, from]);
-    if (this.#delivered.size > 256) this.#delivered.delete(this.#delivered.keys().next().value as string);
-    this.#push(handler, id, root, round + 1, payload, from);
+    this.#push(state, id, root, lazy, round + 1, payload, from);
   }
 
-  #onIhave(from: string, entries: unknown[]): void {
-    for (const raw of entries) {
-      if (!Array.isArray(raw) || raw.length !== 4) continue;
-      const [h, id, root, round] = raw as unknown[];
-      if (typeof h !== 'string' || typeof id !== 'string' || typeof root !== 'string' || !Number.isInteger(round)) continue;
-      const handler = this.#handlers.get(h);
-      if (handler === undefined) continue;
-      const k = key(h, id);
-      this.#shown(from, k);
-      if (handler.isStale(id)) {
-        this.#optimize(h, k, root, round as number, from);
+  #forgetMissing(state: HandlerState, id: string): void {
+    const missing = state.missing.get(id);
+    if (missing === undefined) return;
+    if (missing.timer !== null) this.#clock.clearTimer(missing.timer);
+    state.missing.delete(id);
+  }
+
+  #onIhave(state: HandlerState, from: string, triples: unknown[]): void {
+    for (let i = 0; i + 2 < triples.length; i += 3) {
+      const id = triples[i];
+      const root = triples[i + 1];
+      const round = triples[i + 2];
+      if (typeof id !== 'string' || typeof root !== 'string' || root === EXCHANGED || !Number.isInteger(round)) continue;
+      this.#shown(state, from, id);
+      if (state.handler.isStale(id)) {
+        this.#optimize(state, id, root, round as number, from);
         continue;
       }
-      let missing = this.#missing.get(k);
+      let missing = state.missing.get(id);
       if (missing === undefined) {
-        missing = { handler: h, root, announcers: [], timer: null };
-        this.#missing.set(k, missing);
-        missing.timer = this.#clock.setTimer(this.#graftTimeoutMs, () => {
-          this.#graftNext(k);
+        const entry: Missing = { root, announcers: [], timer: null };
+        entry.timer = this.#clock.setTimer(this.#graftTimeoutMs, () => {
+          this.#graftNext(state, id);
         });
+        state.missing.set(id, entry);
+        missing = entry;
       }
-      missing.announcers.push([from, round as number]);
+      missing.announcers.push({ peer: from, round: round as number });
     }
   }
 
   /** The paper's optimisation: an announcement much earlier than our copy means a shorter path. */
-  #optimize(handlerName: string, k: string, root: string, round: number, announcer: string): void {
-    const delivered = this.#delivered.get(k);
-    if (delivered === undefined || delivered[0] - round < this.#threshold) return;
-    const [, parent] = delivered;
-    this.#lazySet(root).delete(announcer);
-    this.#lazySet(root).add(parent);
+  #optimize(state: HandlerState, id: string, root: string, round: number, announcer: string): void {
+    const delivered = state.delivered.get(id);
+    if (delivered === undefined || delivered.round - round < this.#threshold) return;
+    const lazy = this.#lazySet(root);
+    lazy.delete(announcer);
+    lazy.add(delivered.parent);
     const a = this.#transport.link(announcer);
-    const p = this.#transport.link(parent);
-    if (a !== undefined) this.#send(a, CONTROL, { t: 'f', h: handlerName, id: null, r: root, n: round });
-    if (p !== undefined) this.#send(p, CONTROL, { t: 'x', h: handlerName, r: root });
-    this.#delivered.delete(k);
+    const p = this.#transport.link(delivered.parent);
+    if (a !== undefined) this.#control.send(a, Tag.PLUMTREE, { t: 'f', h: state.handler.name, id: null, r: root, n: round } satisfies Message);
+    if (p !== undefined) this.#control.send(p, Tag.PLUMTREE, { t: 'x', r: root } satisfies Message);
+    state.delivered.delete(id);
   }
 
-  /** The payload did not come: ask the first announcer (GRAFT), then the next after a while. */
-  #graftNext(k: string): void {
-    const missing = this.#missing.get(k);
-    if (missing === undefined) return;
-    const handler = this.#handlers.get(missing.handler);
+  /** The payload did not come: GRAFT it from the first announcer, then from the next after a while. */
+  #graftNext(state: HandlerState, id: string): void {
+    const missing = state.missing.get(id);
+    if (missing === undefined || this.#stopped) return;
+    missing.timer = null;
     const next = missing.announcers.shift();
-    if (next === undefined || handler === undefined || handler.isStale(k.slice(k.indexOf('\u0000') + 1))) {
-      this.#missing.delete(k);
+    if (next === undefined || state.handler.isStale(id)) {
+      state.missing.delete(id);
       return;
     }
-    const [peer, round] = next;
-    this.#lazySet(missing.root).delete(peer);
-    const link = this.#transport.link(peer);
+    this.#lazySet(missing.root).delete(next.peer);
+    const link = this.#transport.link(next.peer);
     if (link !== undefined) {
       this.stats.grafts++;
-      this.#send(link, CONTROL, { t: 'f', h: missing.handler, id: k.slice(k.indexOf('\u0000') + 1), r: missing.root, n: round });
+      this.#control.send(link, Tag.PLUMTREE, { t: 'f', h: state.handler.name, id, r: missing.root, n: next.round } satisfies Message);
     }
-    missing.timer = this.#clock.setTimer(this.#graftRetryMs, () => {
-      this.#graftNext(k);
+    missing.timer = this.#clock.setTimer(link === undefined ? 0 : this.#graftRetryMs, () => {
+      this.#graftNext(state, id);
     });
   }
 
-  #onGraft(link: Link, handlerName: string, id: string | null, root: string, round: number): void {
-    const from = link.peer.name;
-    this.#lazySet(root).delete(from);
+  #onGraft(state: HandlerState, link: Link, id: string | null, root: string, round: number): void {
+    if (root !== EXCHANGED) this.#lazySet(root).delete(link.peer.name);
     if (id === null) return;
-    const handler = this.#handlers.get(handlerName);
-    if (handler === undefined) return;
     let result: { ok: unknown } | 'stale';
     try {
-      result = handler.graft(id);
+      result = state.handler.graft(id);
     } catch (err) {
-      this.#logger.error(`broadcast handler '${handlerName}' threw in graft`, { reason: err });
+      this.#logger.error(`broadcast handler '${state.handler.name}' threw in graft`, { reason: err });
       return;
     }
-    if (result !== 'stale') this.#send(link, handler.channel ?? CONTROL, { t: 'g', h: handlerName, id, r: root, n: round, p: result.ok });
+    if (result !== 'stale') state.messenger.send(link, Tag.PLUMTREE, { t: 'g', h: state.handler.name, id, r: root, n: round, p: result.ok } satisfies Message);
   }
 
   // ==== Anti-entropy ====
@@ -451,16 +543,17 @@ export class Plumtree {
     });
   }
 
-  #startExchange(handler: BroadcastHandler, peer: string): void {
-    const id = key(handler.name, peer);
-    if (this.#exchanges.has(id)) return;
+  #startExchange(state: HandlerState, peer: string): void {
+    const { handler } = state;
+    const k = `${handler.name}\u0000${peer}`;
+    if (this.#exchanges.has(k)) return;
     if (handler.exchange !== undefined) {
-      this.#exchanges.set(id, { handler: handler.name, peer, startedAt: this.#clock.now() });
+      this.#exchanges.set(k, { handler: handler.name, peer, startedAt: this.#clock.now() });
       this.stats.exchanges++;
       handler.exchange(peer).then(
-        () => this.#exchanges.delete(id),
+        () => this.#exchanges.delete(k),
         (err: unknown) => {
-          this.#exchanges.delete(id);
+          this.#exchanges.delete(k);
           this.#logger.warn(`exchange of '${handler.name}' with ${peer} failed`, { reason: err });
         },
       );
@@ -470,31 +563,25 @@ export class Plumtree {
     const link = this.#transport.link(peer);
     if (link === undefined) return;
     this.stats.exchanges++;
-    this.#send(link, CONTROL, { t: 'd', h: handler.name, ids: handler.digest() });
+    this.#control.send(link, Tag.PLUMTREE, { t: 'd', h: handler.name, ids: handler.digest() } satisfies Message);
   }
 
   /** A peer's digest: graft what it has and we lack, push what we have and it lacks. */
-  #onDigest(link: Link, handlerName: string, ids: string[]): void {
-    const handler = this.#handlers.get(handlerName);
-    if (handler?.digest === undefined) return;
+  #onDigest(state: HandlerState, link: Link, ids: string[]): void {
+    const { handler } = state;
+    if (handler.digest === undefined) return;
     const theirs = new Set(ids);
     for (const id of ids) {
-      if (!handler.isStale(id)) this.#send(link, CONTROL, { t: 'f', h: handlerName, id, r: '', n: 0 });
+      if (!handler.isStale(id)) this.#control.send(link, Tag.PLUMTREE, { t: 'f', h: handler.name, id, r: EXCHANGED, n: 0 } satisfies Message);
     }
     for (const id of handler.digest()) {
       if (theirs.has(id)) continue;
       const result = handler.graft(id);
-      if (result !== 'stale') this.#send(link, handler.channel ?? CONTROL, { t: 'g', h: handlerName, id, r: '', n: 0, p: result.ok });
+      if (result !== 'stale') state.messenger.send(link, Tag.PLUMTREE, { t: 'g', h: handler.name, id, r: EXCHANGED, n: 0, p: result.ok } satisfies Message);
     }
-  }
-
-  #send(link: Link, channel: string, message: Message): void {
-    Messenger.of(this.#transport, channel, this.#logger).send(link, Tag.PLUMTREE, message);
   }
 }
 
-const EMPTY: ReadonlySet<string> = new Set();
-
-function key(handler: string, id: string): string {
-  return `${handler}\u0000${id}`;
+function isStringArray(x: unknown): x is string[] {
+  return Array.isArray(x) && x.every((s) => typeof s === 'string');
 }

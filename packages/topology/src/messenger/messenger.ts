@@ -44,7 +44,7 @@ export class Messenger {
   /** The messenger of `transport`'s `channel` (created on first use). */
   static of(transport: Transport, channel: string, logger: Logger): Messenger {
     let byChannel = Messenger.#all.get(transport);
-    if (byChannel === undefined) Messenger.#all.set(transport, (byChannel = new Map()));
+    if (byChannel === undefined) Messenger.#all.set(transport, (byChannel = new Map<string, Messenger>()));
     let m = byChannel.get(channel);
     if (m === undefined) byChannel.set(channel, (m = new Messenger(transport, channel, logger)));
     return m;

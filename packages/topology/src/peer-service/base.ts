@@ -1,6 +1,6 @@
 // What every overlay shares: lifecycle, events, timers that die with the service, the addresses of
-// known nodes, membership diffs, and `forward` (over a link, else an on-demand link from a bounded
-// pool, else as the overlay decides).
+// known nodes, membership diffs and up/down, receiving forwarded messages, and `forward` (over a
+// link, else an on-demand link from a bounded pool, else as the overlay decides, e.g. a relay).
 
 import { silentLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';
@@ -10,7 +10,17 @@ import { Messenger, Tag } from '../messenger/messenger.ts';
 import type { NodeIdentity } from '../node/identity.ts';
 import type { Link, LinkDownReason, SendOptions, Transport } from '../transport/types.ts';
 import { Emitter } from '../util/emitter.ts';
-import type { DownReason, ForwardStatus, PeerService, PeerServiceEvents, PeerSpec } from './types.ts';
+import type { DownReason, ForwardStatus, PeerMessageHandler, PeerService, PeerServiceEvents, PeerSpec } from './types.ts';
+import { isName } from './validate.ts';
+
+/** A message relayed by an intermediate node: origin, target, channel, payload, hops left. */
+interface Relay {
+  f: string;
+  t: string;
+  c: string;
+  p: Uint8Array;
+  h: number;
+}
 
 /** Options every peer service takes. */
 export interface PeerServiceOptions {
@@ -50,10 +60,14 @@ export abstract class BasePeerService implements PeerService {
   #state: 'new' | 'started' | 'stopped' = 'new';
   #starting: Promise<void> | null = null;
   readonly #timers = new Set<TimerHandle>();
-  readonly #onDemand = new Map<string, { link: Link; lastUsed: number }>();
+  /** Links that are not overlay links: `traffic` is their message count when last looked at. */
+  readonly #onDemand = new Map<string, { link: Link; lastUsed: number; traffic: number }>();
   readonly #maxOnDemand: number;
   readonly #onDemandIdleMs: number;
   #members: readonly string[] = [];
+  /** Members reported `up` (and not `down` since). */
+  readonly #up = new Set<string>();
+  readonly #receivers = new Map<string, PeerMessageHandler>();
   readonly #unsubscribe: (() => void)[] = [];
 
   constructor(options: PeerServiceOptions, components: PeerServiceComponents) {
@@ -99,15 +113,24 @@ export abstract class BasePeerService implements PeerService {
     this.#unsubscribe.push(
       this.transport.on('linkUp', (link) => {
         this.specs.set(link.peer.name, { name: link.peer.name, addresses: link.peer.addresses });
-        if (this.running) this.onLinkUp(link);
+        if (!this.running) return;
+        this.onLinkUp(link);
+        // Whatever the overlay did not adopt is on-demand: closed when idle or when the pool is full.
+        if (!this.isNeighbor(link.peer.name)) this.#keepOnDemand(link);
+        this.refreshReachability();
       }),
       this.transport.on('linkDown', (link, reason) => {
         this.#onDemand.delete(link.peer.name);
-        if (this.running) this.onLinkDown(link, reason);
+        if (!this.running) return;
+        this.onLinkDown(link, reason);
+        this.refreshReachability({ kind: reason.kind === 'peer_closed' ? 'left' : 'unreachable', message: reason.message });
       }),
     );
     this.messenger.on(Tag.OVERLAY, (link, value) => {
       if (this.running) this.onOverlayMessage(link, value);
+    });
+    this.messenger.on(Tag.RELAY, (link, value) => {
+      if (this.running) this.#onRelay(link, value);
     });
     this.every(Math.max(1_000, this.#onDemandIdleMs / 2), () => {
       this.#closeIdleOnDemand();
@@ -150,6 +173,18 @@ export abstract class BasePeerService implements PeerService {
     return [...this.currentMembers()].sort();
   }
 
+  isUp(node: string): boolean {
+    return this.#up.has(node);
+  }
+
+  /**
+   * Whether a member can be reached now. By default every member can (HyParView: through the
+   * overlay); overlays that keep unreachable members answer by their links.
+   */
+  protected reachable(_node: string): boolean {
+    return true;
+  }
+
   on<E extends keyof PeerServiceEvents>(event: E, listener: PeerServiceEvents[E]): () => void {
     return this.events.on(event, listener);
   }
@@ -161,13 +196,28 @@ export abstract class BasePeerService implements PeerService {
   protected membershipChanged(downReason: DownReason = { kind: 'unreachable', message: 'no longer a member' }): void {
     if (!this.running) return;
     const next = this.members();
-    const before = new Set(this.#members);
-    const after = new Set(next);
-    if (before.size === after.size && next.every((m) => before.has(m))) return;
-    this.#members = next;
-    for (const m of next) if (!before.has(m) && m !== this.self.name) this.events.emit('up', m);
-    for (const m of before) if (!after.has(m)) this.events.emit('down', m, downReason);
-    this.events.emit('membership', next);
+    const before = this.#members;
+    if (before.length !== next.length || next.some((m, i) => m !== before[i])) {
+      this.#members = next;
+      this.events.emit('membership', next);
+    }
+    this.refreshReachability(downReason);
+  }
+
+  /** Emits `up` for members that became reachable and `down` for nodes that no longer are. */
+  protected refreshReachability(downReason: DownReason = { kind: 'unreachable', message: 'no longer reachable' }): void {
+    if (!this.running) return;
+    const members = new Set(this.#members);
+    for (const node of [...this.#up]) {
+      if (members.has(node) && this.reachable(node)) continue;
+      this.#up.delete(node);
+      this.events.emit('down', node, downReason);
+    }
+    for (const node of this.#members) {
+      if (node === this.self.name || this.#up.has(node) || !this.reachable(node)) continue;
+      this.#up.add(node);
+      this.events.emit('up', node);
+    }
   }
 
   // ==== Joining and timers ====
@@ -194,7 +244,7 @@ export abstract class BasePeerService implements PeerService {
   protected async connectTo(contact: PeerSpec): Promise<Link> {
     const existing = contact.name === '' ? undefined : this.transport.link(contact.name);
     if (existing !== undefined) return existing;
-    let last: unknown = new TopologyError(TopologyErrorCode.CONNECT_FAILED, `no address for ${contact.name}`);
+    let last: unknown;
     for (const address of contact.addresses) {
       try {
         return await this.transport.connect(address, contact.name === '' ? undefined : contact.name);
@@ -202,7 +252,7 @@ export abstract class BasePeerService implements PeerService {
         last = err;
       }
     }
-    throw last;
+    throw last ?? new TopologyError(TopologyErrorCode.CONNECT_FAILED, `no address for ${contact.name}`);
   }
 
   /** A timer cleared on stop. */
@@ -237,10 +287,56 @@ export abstract class BasePeerService implements PeerService {
     this.messenger.send(link, Tag.OVERLAY, message);
   }
 
-  // ==== Forwarding ====
+  // ==== Receiving and forwarding ====
+
+  onMessage(channel: string, handler: PeerMessageHandler): void {
+    if (channel === CONTROL) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `the '${CONTROL}' channel carries the overlay protocols; forward on another channel`);
+    if (!this.transport.channels.has(channel)) throw new TopologyError(TopologyErrorCode.UNKNOWN_CHANNEL, `unknown channel '${channel}'`);
+    const first = !this.#receivers.has(channel);
+    this.#receivers.set(channel, handler);
+    if (first) {
+      this.transport.onMessage(channel, (link, payload) => {
+        this.#receivers.get(channel)?.(link.peer.name, payload);
+      });
+    }
+  }
+
+  /**
+   * Sends `payload` to `target` through `via` (a node with a link to it). Relays travel on the
+   * control channel of both hops: their order is kept, their channel's priority is not.
+   */
+  protected relay(via: Link, target: string, channel: string, payload: Uint8Array): ForwardStatus {
+    return this.messenger.send(via, Tag.RELAY, { f: this.self.name, t: target, c: channel, p: payload, h: 2 } satisfies Relay);
+  }
+
+  /** The link to relay a message for `target` through, if this node relays for others. */
+  protected relayLink(_target: string): Link | undefined {
+    return undefined;
+  }
+
+  #onRelay(link: Link, value: unknown): void {
+    const r = value as Partial<Relay>;
+    if (!isName(r.f) || !isName(r.t) || typeof r.c !== 'string' || !(r.p instanceof Uint8Array) || !Number.isInteger(r.h)) {
+      this.logger.warn(`ignoring a malformed relay from ${link.peer.name}`);
+      return;
+    }
+    if (r.t === this.self.name) {
+      const handler = this.#receivers.get(r.c);
+      // Over the simulator the bytes come by reference: the receiver gets its own copy, as over a socket.
+      if (handler !== undefined) handler(r.f, Buffer.isBuffer(r.p) ? r.p : Buffer.from(r.p));
+      return;
+    }
+    const next = (r.h as number) > 1 ? (this.transport.link(r.t) ?? this.relayLink(r.t)) : undefined;
+    if (next === undefined) {
+      this.logger.debug(`dropping a relay from ${r.f} to ${r.t}: no route`);
+      return;
+    }
+    this.messenger.send(next, Tag.RELAY, { f: r.f, t: r.t, c: r.c, p: r.p, h: (r.h as number) - 1 } satisfies Relay);
+  }
 
   async forward(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus> {
     if (!this.running || node === this.self.name) return 'unknown';
+    if (channel === CONTROL) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `the '${CONTROL}' channel carries the overlay protocols; forward on another channel`);
     const link = this.transport.link(node);
     if (link !== undefined) {
       const pooled = this.#onDemand.get(node);
@@ -265,13 +361,15 @@ export abstract class BasePeerService implements PeerService {
     return link.send(channel, payload, options);
   }
 
+  /** Opens a link that the overlay does not keep (a shuffle reply, a join through a full contact): pooled, closed when idle. */
+  protected async openOnDemand(contact: PeerSpec): Promise<Link> {
+    const link = await this.connectTo(contact);
+    if (!this.isNeighbor(link.peer.name)) this.#keepOnDemand(link);
+    return link;
+  }
+
   /** Whether `node` is an overlay neighbour (its link belongs to the overlay, not to the on-demand pool). */
   protected abstract isNeighbor(node: string): boolean;
-
-  /** True when the link to `node` exists only for `forward`. */
-  protected isOnDemand(node: string): boolean {
-    return this.#onDemand.has(node);
-  }
 
   /** The overlay now uses the link to `node`: it no longer counts against the on-demand pool. */
   protected adoptLink(node: string): void {
@@ -279,20 +377,47 @@ export abstract class BasePeerService implements PeerService {
   }
 
   #keepOnDemand(link: Link): void {
-    this.#onDemand.set(link.peer.name, { link, lastUsed: this.clock.now() });
+    const existing = this.#onDemand.get(link.peer.name);
+    if (existing?.link === link) {
+      existing.lastUsed = this.clock.now();
+      return;
+    }
+    this.#onDemand.set(link.peer.name, { link, lastUsed: this.clock.now(), traffic: this.#traffic(link) });
     if (this.#onDemand.size <= this.#maxOnDemand) return;
     let oldest: [string, { link: Link; lastUsed: number }] | undefined;
-    for (const entry of this.#onDemand) if (oldest === undefined || entry[1].lastUsed < oldest[1].lastUsed) oldest = entry;
-    if (oldest !== undefined) {
+    for (const entry of this.#onDemand) {
+      if (this.isNeighbor(entry[0])) this.#onDemand.delete(entry[0]);
+      else if (oldest === undefined || entry[1].lastUsed < oldest[1].lastUsed) oldest = entry;
+    }
+    if (oldest !== undefined && this.#onDemand.size > this.#maxOnDemand) {
       this.#onDemand.delete(oldest[0]);
       oldest[1].link.close('on-demand link pool is full');
     }
   }
 
+  /** Messages in and out of a link so far, over every channel. */
+  #traffic(link: Link): number {
+    let total = 0;
+    for (const channel of this.transport.channels.keys()) {
+      const m = link.metrics(channel);
+      total += m.messagesIn + m.messagesOut;
+    }
+    return total;
+  }
+
+  /** Closes the on-demand links that carried nothing (either way) for `onDemandIdleMs`. */
   #closeIdleOnDemand(): void {
-    const horizon = this.clock.now() - this.#onDemandIdleMs;
+    const now = this.clock.now();
     for (const [name, entry] of [...this.#onDemand]) {
-      if (entry.lastUsed < horizon && !this.isNeighbor(name)) {
+      if (this.isNeighbor(name)) {
+        this.#onDemand.delete(name);
+        continue;
+      }
+      const traffic = this.#traffic(entry.link);
+      if (traffic !== entry.traffic) {
+        entry.traffic = traffic;
+        entry.lastUsed = now;
+      } else if (entry.lastUsed < now - this.#onDemandIdleMs) {
         this.#onDemand.delete(name);
         entry.link.close('on-demand link idle');
       }

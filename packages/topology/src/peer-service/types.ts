@@ -18,11 +18,14 @@ export interface DownReason {
   message: string;
 }
 
-/** Events of a peer service. */
+/**
+ * Events of a peer service. `up` and `down` alternate per node: `up` when a member becomes
+ * reachable from this node, `down` when it stops being (it left, failed, or its link broke).
+ * FullMesh, Static and ClientServer keep a member whose link broke (they redial it), so it can go
+ * down and up again; HyParView reports members as reachable through the overlay.
+ */
 export interface PeerServiceEvents {
-  /** A node joined the membership (or became reachable again, for overlays that keep unreachable members). */
   up: (node: string) => void;
-  /** A node left the membership (or became unreachable). */
   down: (node: string, reason: DownReason) => void;
   /** The member list changed. */
   membership: (members: readonly string[]) => void;
@@ -34,6 +37,9 @@ export interface PeerServiceEvents {
 
 /** What `forward` did. `unknown`: this node has no way to reach that member. */
 export type ForwardStatus = SendStatus | 'unknown';
+
+/** Receives a message forwarded to this node: `from` is the node that sent it (not a relay). */
+export type PeerMessageHandler = (from: string, payload: Buffer) => void;
 
 /** The peer service of a node. */
 export interface PeerService {
@@ -61,5 +67,12 @@ export interface PeerService {
    * the overlay allows (an on-demand link, or a relay through a server).
    */
   forward(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus>;
+  /**
+   * Receives what other nodes `forward` on `channel` (any channel but `control`, which the
+   * overlays use). One handler per channel; a later call replaces the earlier.
+   */
+  onMessage(channel: string, handler: PeerMessageHandler): void;
+  /** True when `node` is a member this node can reach now (it was reported `up` and not yet `down`). */
+  isUp(node: string): boolean;
   on<E extends keyof PeerServiceEvents>(event: E, listener: PeerServiceEvents[E]): () => void;
 }

@@ -2,18 +2,24 @@
 // all neighbours periodically and (debounced) whenever it changes. A member whose link fails stays
 // a member and is redialled with backoff, as in Partisan; only `leave` (or a restart, which
 // replaces the old incarnation) removes it. `up`/`down` report reachability of members.
+//
+// ClientServer is this protocol with a dialling policy (see client-server.ts), so the policy
+// points are protected: which members to dial, which linked nodes count as neighbours.
 
 import type { Link, LinkDownReason } from '../../transport/types.ts';
 import { BasePeerService, toSpec } from '../base.ts';
 import type { PeerServiceComponents, PeerServiceOptions } from '../base.ts';
+import { Redialer } from '../redial.ts';
 import type { PeerSpec } from '../types.ts';
+import { isPeerSpec } from '../validate.ts';
 import { isOrSetState, OrSet } from './or-set.ts';
 import type { OrSetState } from './or-set.ts';
-import { isPeerSpec } from '../validate.ts';
 
 /** A member as the membership set stores it. */
 export interface MemberSpec extends PeerSpec {
   incarnation: number;
+  /** Set by ClientServer: what the node is. */
+  role?: 'server' | 'client';
 }
 
 export interface FullMeshOptions extends PeerServiceOptions {
@@ -30,11 +36,13 @@ export interface FullMeshOptions extends PeerServiceOptions {
 type Message = { t: 'state'; state: OrSetState<MemberSpec> } | { t: 'join'; state: OrSetState<MemberSpec> };
 
 function isMemberSpec(x: unknown): x is MemberSpec {
-  return isPeerSpec(x) && Number.isInteger((x as { incarnation?: unknown }).incarnation);
+  if (!isPeerSpec(x)) return false;
+  const { incarnation, role } = x as { incarnation?: unknown; role?: unknown };
+  return Number.isInteger(incarnation) && (role === undefined || role === 'server' || role === 'client');
 }
 
 function keyOf(name: string, incarnation: number): string {
-  return `${name}@${incarnation}`;
+  return `${name}@${String(incarnation)}`;
 }
 
 /** A full-mesh peer service. */
@@ -43,26 +51,52 @@ export function fullMesh(options: FullMeshOptions = {}): (components: PeerServic
 }
 
 export class FullMesh extends BasePeerService {
-  readonly kind = 'fullMesh';
+  readonly kind: string = 'fullMesh';
   readonly #set = new OrSet<MemberSpec>();
+  /** Member name → its newest spec (an index of the set, rebuilt when the set changes). */
+  #byName = new Map<string, MemberSpec>();
   readonly #gossipIntervalMs: number;
   readonly #debounceMs: number;
-  readonly #redialMs: number;
-  readonly #maxRedialMs: number;
+  readonly #redialer: Redialer;
   #gossipPending = false;
-  readonly #redial = new Map<string, { delay: number; timer: object | null }>();
   #left = false;
+  /** Nodes reported by `neighborUp` (linked members this node counts as neighbours). */
+  readonly #neighbors = new Set<string>();
 
   constructor(options: FullMeshOptions, components: PeerServiceComponents) {
     super(options, components);
     this.#gossipIntervalMs = options.gossipIntervalMs ?? 10_000;
     this.#debounceMs = options.gossipDebounceMs ?? 100;
-    this.#redialMs = options.redialMs ?? 500;
-    this.#maxRedialMs = options.maxRedialMs ?? 30_000;
+    this.#redialer = new Redialer({
+      firstMs: options.redialMs ?? 500,
+      maxMs: options.maxRedialMs ?? 30_000,
+      dial: (spec) => this.connectTo(spec),
+      wanted: (name) => !this.#left && this.running && this.#byName.has(name) && this.shouldDial(this.#byName.get(name) as MemberSpec),
+      after: (ms, fn) => this.after(ms, fn),
+      cancel: (timer) => {
+        this.cancel(timer);
+      },
+      random: this.random,
+    });
   }
 
   get #replica(): string {
     return keyOf(this.self.name, this.self.incarnation);
+  }
+
+  /** This node as the membership stores it. */
+  protected selfMember(): MemberSpec {
+    return { name: this.self.name, incarnation: this.self.incarnation, addresses: [...this.self.addresses] };
+  }
+
+  /** Whether this node dials `member` (FullMesh: every member). */
+  protected shouldDial(_member: MemberSpec): boolean {
+    return true;
+  }
+
+  /** The member `name`, if known. */
+  protected member(name: string): MemberSpec | undefined {
+    return this.#byName.get(name);
   }
 
   protected override onStart(): void {
@@ -73,28 +107,58 @@ export class FullMesh extends BasePeerService {
     });
   }
 
+  protected override onStop(): void {
+    this.#redialer.clear();
+  }
+
   #addSelf(): void {
     this.#left = false;
-    this.#set.add(this.#replica, this.#replica, { name: this.self.name, incarnation: this.self.incarnation, addresses: [...this.self.addresses] });
-    this.membershipChanged();
+    this.#set.add(this.#replica, this.#replica, this.selfMember());
+    this.#setChanged();
+  }
+
+  #setChanged(): void {
+    const byName = new Map<string, MemberSpec>();
+    for (const [, spec] of this.#set.entries()) {
+      const known = byName.get(spec.name);
+      if (known === undefined || known.incarnation < spec.incarnation) byName.set(spec.name, spec);
+    }
+    this.#byName = byName;
+    this.#refreshNeighbors();
+  }
+
+  /** Emits `neighborUp`/`neighborDown` for linked members that became or stopped being neighbours. */
+  #refreshNeighbors(): void {
+    for (const name of [...this.#neighbors]) {
+      if (this.transport.link(name) !== undefined && this.isNeighbor(name)) continue;
+      this.#neighbors.delete(name);
+      this.events.emit('neighborDown', name);
+    }
+    for (const link of this.transport.links()) {
+      const name = link.peer.name;
+      if (this.#neighbors.has(name) || !this.isNeighbor(name)) continue;
+      this.#neighbors.add(name);
+      this.adoptLink(name);
+      this.events.emit('neighborUp', name);
+    }
   }
 
   // ==== Membership ====
 
   protected currentMembers(): Iterable<string> {
-    return new Set(this.#set.entries().map(([, spec]) => spec.name));
+    return this.#byName.keys();
   }
 
   neighbors(): string[] {
-    return this.transport
-      .links()
-      .map((l) => l.peer.name)
-      .filter((n) => this.isNeighbor(n))
-      .sort();
+    return [...this.#neighbors].sort();
   }
 
   protected isNeighbor(node: string): boolean {
-    return this.#set.entries().some(([, spec]) => spec.name === node);
+    return node !== this.self.name && this.#byName.has(node);
+  }
+
+  protected override reachable(node: string): boolean {
+    return this.transport.link(node) !== undefined;
   }
 
   async join(contact: PeerSpec | string): Promise<void> {
@@ -108,12 +172,12 @@ export class FullMesh extends BasePeerService {
     this.#set.remove(this.#replica);
     const state = this.#set.toState();
     for (const link of this.transport.links()) this.sendOverlay(link, { t: 'state', state } satisfies Message);
-    for (const r of this.#redial.values()) this.cancel(r.timer);
-    this.#redial.clear();
+    this.#redialer.clear();
     // Let the goodbye reach the sockets before they close.
     await new Promise((resolve) => setImmediate(resolve));
     for (const link of this.transport.links()) link.close('left the cluster');
-    for (const [key] of this.#set.entries()) if (key !== this.#replica) this.#set.remove(key);
+    for (const key of this.#set.keys()) if (key !== this.#replica) this.#set.remove(key);
+    this.#setChanged();
     this.membershipChanged({ kind: 'left', message: 'this node left' });
   }
 
@@ -129,11 +193,12 @@ export class FullMesh extends BasePeerService {
     const changed = this.#set.merge(m.state);
     if (!this.#set.has(this.#replica)) {
       // Someone removed us (a stale view): add ourselves back; add-wins makes it stick.
-      this.#addSelf();
+      this.#set.add(this.#replica, this.#replica, this.selfMember());
     }
     if (m.t === 'join') this.sendOverlay(link, { t: 'state', state: this.#set.toState() } satisfies Message);
     if (changed) {
       this.#pruneStale();
+      this.#setChanged();
       // A member can only disappear from a merged set by leaving (a restart keeps its name).
       this.membershipChanged({ kind: 'left', message: 'left the cluster' });
       this.#gossipSoon();
@@ -169,63 +234,34 @@ export class FullMesh extends BasePeerService {
 
   // ==== Links ====
 
-  /** Dials every member without a link (backoff per member). */
+  /** Dials every member this node should link to and has no link to. */
   #reconcile(): void {
     if (this.#left) return;
-    for (const [, spec] of this.#set.entries()) {
-      if (spec.name === this.self.name || this.transport.link(spec.name) !== undefined || this.#redial.has(spec.name)) continue;
-      this.#dial(spec, this.#redialMs);
+    for (const spec of this.#byName.values()) {
+      if (spec.name === this.self.name || !this.shouldDial(spec) || this.transport.link(spec.name) !== undefined) continue;
+      this.#redialer.dial(spec);
     }
-  }
-
-  #dial(spec: MemberSpec, delay: number): void {
-    const entry = { delay, timer: null as object | null };
-    this.#redial.set(spec.name, entry);
-    this.connectTo(spec).then(
-      () => {
-        this.#redial.delete(spec.name);
-      },
-      () => {
-        if (!this.running || this.#left || !this.#set.has(keyOf(spec.name, spec.incarnation))) {
-          this.#redial.delete(spec.name);
-          return;
-        }
-        entry.timer = this.after(delay * (0.5 + this.random.next()), () => {
-          this.#redial.delete(spec.name);
-          if (this.#set.has(keyOf(spec.name, spec.incarnation))) this.#dial(spec, Math.min(delay * 2, this.#maxRedialMs));
-        });
-      },
-    );
   }
 
   protected onLinkUp(link: Link): void {
     const { name, incarnation } = link.peer;
     if (this.#left) return;
-    this.adoptLink(name);
+    this.#redialer.linked(name);
     if (!this.#set.has(keyOf(name, incarnation))) {
       // Linked to a node we did not know as a member: it will introduce itself by gossip.
       this.sendOverlay(link, { t: 'state', state: this.#set.toState() } satisfies Message);
-    } else {
-      this.#pruneStale();
-      this.events.emit('up', name);
-      this.events.emit('neighborUp', name);
+      return;
     }
-    const r = this.#redial.get(name);
-    if (r !== undefined) {
-      this.cancel(r.timer);
-      this.#redial.delete(name);
-    }
+    this.#pruneStale();
+    this.#setChanged();
   }
 
-  protected onLinkDown(link: Link, reason: LinkDownReason): void {
+  protected onLinkDown(link: Link, _reason: LinkDownReason): void {
     const name = link.peer.name;
+    this.#refreshNeighbors();
     if (!this.isNeighbor(name)) return;
-    this.events.emit('neighborDown', name);
-    this.events.emit('down', name, { kind: reason.kind === 'peer_closed' ? 'left' : 'unreachable', message: reason.message });
-    if (!this.#left && !this.#redial.has(name)) {
-      const spec = this.#set.entries().find(([, s]) => s.name === name)?.[1];
-      if (spec !== undefined) this.#dial(spec, this.#redialMs);
-    }
+    const spec = this.#byName.get(name);
+    if (!this.#left && spec !== undefined && this.shouldDial(spec)) this.#redialer.dial(spec);
   }
 
   /** The membership set's state (for tests and debugging). */

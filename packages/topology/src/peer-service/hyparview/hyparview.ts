@@ -305,13 +305,24 @@ export class HyParView extends BasePeerService {
     }
   }
 
+  /**
+   * A node joins through us. The paper adds it to our active view (dropping a random neighbour
+   * when full) and walks FORWARD_JOIN from every other neighbour. When many nodes join through
+   * one contact at once, that churns the contact's view and the walks end at the other fresh
+   * joiners (their views hold one node, so they accept at once): the joiners cluster and paths
+   * grow long (Partisan issue #75). So a full contact keeps its view and only starts the walks,
+   * one per neighbour; the joiner's neighbours are where they end.
+   */
   #onJoin(link: Link, spec: PeerSpec): void {
     this.specs.set(spec.name, spec);
-    this.#addActive(link);
-    this.sendOverlay(link, { t: 'activate' } satisfies Message);
-    for (const [name, other] of this.#active) {
-      if (name !== spec.name) this.sendOverlay(other, { t: 'forwardJoin', spec, ttl: this.#arwl } satisfies Message);
+    const walkers = [...this.#active.entries()].filter(([name]) => name !== spec.name);
+    if (this.#active.size < this.activeSize || walkers.length === 0) {
+      this.#addActive(link);
+      this.sendOverlay(link, { t: 'activate' } satisfies Message);
+    } else {
+      this.#toPassive(spec);
     }
+    for (const [, other] of walkers) this.sendOverlay(other, { t: 'forwardJoin', spec, ttl: this.#arwl } satisfies Message);
   }
 
   #onForwardJoin(from: Link, spec: PeerSpec, ttl: number): void {
@@ -356,6 +367,7 @@ export class HyParView extends BasePeerService {
 
   /** Asks `spec` to become a neighbour; resolves whether it accepted. */
   async #askNeighbor(spec: PeerSpec, high: boolean): Promise<boolean> {
+    const existed = this.transport.link(spec.name) !== undefined;
     const link = await this.connectTo(spec);
     if (this.#active.has(spec.name)) return true;
     const accepted = await new Promise<boolean>((resolve) => {
@@ -374,7 +386,7 @@ export class HyParView extends BasePeerService {
       this.sendOverlay(link, { t: 'neighbor', high } satisfies Message);
     });
     if (accepted) this.#addActive(link);
-    else if (!this.isOnDemand(spec.name) && !this.#active.has(spec.name)) link.close('neighbour request declined');
+    else if (!existed && !this.#active.has(spec.name)) link.close('neighbour request declined');
     return accepted;
   }
 
@@ -383,11 +395,12 @@ export class HyParView extends BasePeerService {
    * with nothing left to try rejoins through its seeds.
    */
   async #repair(): Promise<void> {
-    if (this.#repairing || this.#left || !this.running) return;
+    if (this.#repairing || !this.#mayRepair()) return;
     this.#repairing = true;
     try {
       const tried = new Set<string>();
-      while (this.running && !this.#left && this.#active.size < this.activeSize) {
+      // Checked again after every await: the node may have stopped or left meanwhile.
+      while (this.#mayRepair() && this.#active.size < this.activeSize) {
         const name = this.random.pick([...this.#passive.keys()].filter((n) => !tried.has(n) && !this.#active.has(n)));
         if (name === undefined) break;
         tried.add(name);
@@ -398,10 +411,14 @@ export class HyParView extends BasePeerService {
           this.#markUnreachable(spec);
         }
       }
-      if (this.running && !this.#left && this.#active.size === 0 && this.seeds.length > 0) void this.joinSeeds();
+      if (this.#mayRepair() && this.#active.size === 0 && this.seeds.length > 0) void this.joinSeeds();
     } finally {
       this.#repairing = false;
     }
+  }
+
+  #mayRepair(): boolean {
+    return this.running && !this.#left;
   }
 
   /** One node we could not reach gets another chance (a healed partition merges this way). */
@@ -454,7 +471,7 @@ export class HyParView extends BasePeerService {
     if (direct !== undefined) send(direct);
     else {
       // A temporary connection, as in the paper: the on-demand pool closes it when idle.
-      this.connectTo(origin).then(send, () => undefined);
+      this.openOnDemand(origin).then(send, () => undefined);
     }
     for (const spec of list) this.#toPassive(spec);
   }

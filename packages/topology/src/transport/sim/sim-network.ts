@@ -7,6 +7,7 @@ import { seededRandom, silentLogger, VirtualClock } from '@fdn/core';
 import type { Logger, Random } from '@fdn/core';
 import type { ChannelOptions } from '../../channels/config.ts';
 import { SimTransport } from './sim-transport.ts';
+import type { SimLink } from './sim-transport.ts';
 
 /** Options of a simulated network. */
 export interface SimNetworkOptions {
@@ -44,6 +45,15 @@ export interface SimStats {
   bytes: number;
 }
 
+/** A message in flight. */
+export interface Delivery {
+  to: SimLink;
+  channel: string;
+  size: number;
+  tag: number;
+  body: unknown;
+}
+
 /** A simulated network of SimTransports. */
 export class SimNetwork {
   readonly clock: VirtualClock;
@@ -59,6 +69,8 @@ export class SimNetwork {
   /** Node name → partition group (nodes in different groups cannot talk). Empty when healed. */
   #groups = new Map<string, number>();
   #nextIncarnation = 1;
+  /** Messages in flight by arrival time: one clock timer per instant, not per message. */
+  readonly #inFlight = new Map<number, Delivery[]>();
 
   constructor(options: SimNetworkOptions) {
     this.clock = options.clock ?? new VirtualClock();
@@ -117,15 +129,35 @@ export class SimNetwork {
 
   /** One-way delay of the next message from `from` to `to`. */
   delay(from: string, to: string): number {
-    const o = this.#overrides.get(pairKey(from, to));
+    const o = this.#overrides.size === 0 ? undefined : this.#overrides.get(pairKey(from, to));
     const base = o?.latencyMs ?? this.#latencyMs;
     return this.#jitterMs > 0 ? base + this.random.next() * this.#jitterMs : base;
   }
 
   /** Whether the next message from `from` to `to` is lost. */
   lose(from: string, to: string): boolean {
-    const rate = this.#overrides.get(pairKey(from, to))?.lossRate ?? this.#lossRate;
+    const rate = (this.#overrides.size === 0 ? undefined : this.#overrides.get(pairKey(from, to))?.lossRate) ?? this.#lossRate;
     return rate > 0 && this.random.next() < rate;
+  }
+
+  /** @internal Delivers `delivery` at time `at` (after the messages already due then). */
+  deliverAt(at: number, delivery: Delivery): void {
+    const batch = this.#inFlight.get(at);
+    if (batch !== undefined) {
+      batch.push(delivery);
+      return;
+    }
+    const fresh = [delivery];
+    this.#inFlight.set(at, fresh);
+    this.clock.setTimer(at - this.clock.now(), () => {
+      this.#inFlight.delete(at);
+      for (const d of fresh) {
+        if (!d.to.up) continue;
+        this.stats.delivered++;
+        this.stats.bytes += d.size;
+        d.to.receive(d.channel, d.size, d.tag, d.body);
+      }
+    });
   }
 
   /** @internal */

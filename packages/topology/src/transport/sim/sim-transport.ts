@@ -14,7 +14,19 @@ import { secretDigest } from './sim-network.ts';
 import type { SimNetwork, SimNodeOptions } from './sim-network.ts';
 import type { ProtocolHandler } from '../../messenger/messenger.ts';
 
+/** The tag of a message sent as bytes (protocol values have tags ≥ 0). */
+const BYTES = -1;
+
+/** A message held while its channel is paused. */
+interface Held {
+  size: number;
+  tag: number;
+  body: unknown;
+}
+
+/** Per channel: counters, and when the last message sent will arrive (deliveries keep their order). */
 interface Counters {
+  lastArrival: number;
   messagesOut: number;
   bytesOut: number;
   messagesIn: number;
@@ -26,12 +38,12 @@ export class SimLink implements Link {
   up = false;
   /** The other side's object. */
   remote: SimLink | null = null;
-  /** Per channel: time the last message will arrive (deliveries keep their order). */
-  #lastArrival: Map<string, number> | null = null;
   /** @internal When the last message on any channel arrives: a close must not overtake it. */
   lastArrivalAny = 0;
   #counters: Map<string, Counters> | null = null;
-  #paused: Map<string, (() => void)[]> | null = null;
+  #lastChannel = '';
+  #lastCounters: Counters | null = null;
+  #paused: Map<string, Held[]> | null = null;
   downReason: LinkDownReason | null = null;
 
   constructor(
@@ -46,11 +58,7 @@ export class SimLink implements Link {
   send(channel: string, payload: Uint8Array, _options?: SendOptions): SendStatus {
     // The payload belongs to the sender: the receiver gets its own copy, as over a socket.
     const bytes = Buffer.from(payload);
-    return this.#transmit(channel, bytes.length, (remote) => {
-      remote.#receive(channel, bytes.length, () => {
-        remote.owner.dispatch(remote, channel, bytes);
-      });
-    });
+    return this.#transmit(channel, bytes.length, BYTES, bytes);
   }
 
   /**
@@ -58,14 +66,11 @@ export class SimLink implements Link {
    * `send`: after the latency, in order with the channel's other messages.
    */
   sendValue(channel: string, tag: number, value: unknown): SendStatus {
-    return this.#transmit(channel, 0, (remote) => {
-      remote.#receive(channel, 0, () => {
-        remote.owner.dispatchValue(remote, channel, tag, value);
-      });
-    });
+    return this.#transmit(channel, 0, tag, value);
   }
 
-  #transmit(channel: string, size: number, arrive: (remote: SimLink) => void): SendStatus {
+  /** `tag` is BYTES for a payload sent with `send`, else the protocol tag of a value. */
+  #transmit(channel: string, size: number, tag: number, body: unknown): SendStatus {
     this.owner.checkChannel(channel);
     if (!this.up) return 'dropped';
     const c = this.#count(channel);
@@ -78,30 +83,25 @@ export class SimLink implements Link {
       return 'sent';
     }
     const now = net.clock.now();
-    const lastArrival = (this.#lastArrival ??= new Map<string, number>());
-    const at = Math.max(now + net.delay(from, this.peer.name), lastArrival.get(channel) ?? 0);
-    lastArrival.set(channel, at);
+    const at = Math.max(now + net.delay(from, this.peer.name), c.lastArrival);
+    c.lastArrival = at;
     if (at > this.lastArrivalAny) this.lastArrivalAny = at;
-    const remote = this.remote;
-    net.clock.setTimer(at - now, () => {
-      if (remote?.up !== true) return;
-      net.stats.delivered++;
-      net.stats.bytes += size;
-      arrive(remote);
-    });
+    if (this.remote !== null) net.deliverAt(at, { to: this.remote, channel, size, tag, body });
     return 'sent';
   }
 
-  #receive(channel: string, size: number, deliver: () => void): void {
+  /** @internal A message arrives (the network checked the link is up). */
+  receive(channel: string, size: number, tag: number, body: unknown): void {
     const held = this.#paused?.get(channel);
     if (held !== undefined) {
-      held.push(deliver);
+      held.push({ size, tag, body });
       return;
     }
     const c = this.#count(channel);
     c.messagesIn++;
     c.bytesIn += size;
-    deliver();
+    if (tag === BYTES) this.owner.dispatch(this, channel, body as Buffer);
+    else this.owner.dispatchValue(this, channel, tag, body);
   }
 
   whenWritable(): Promise<void> {
@@ -110,7 +110,7 @@ export class SimLink implements Link {
 
   pause(channel: string): void {
     this.owner.checkChannel(channel);
-    const paused = (this.#paused ??= new Map<string, (() => void)[]>());
+    const paused = (this.#paused ??= new Map<string, Held[]>());
     if (!paused.has(channel)) paused.set(channel, []);
   }
 
@@ -118,7 +118,7 @@ export class SimLink implements Link {
     const held = this.#paused?.get(channel);
     if (held === undefined) return;
     this.#paused?.delete(channel);
-    for (const deliver of held) if (this.up) deliver();
+    for (const m of held) if (this.up) this.receive(channel, m.size, m.tag, m.body);
   }
 
   metrics(channel: string): ChannelMetrics {
@@ -139,9 +139,13 @@ export class SimLink implements Link {
   }
 
   #count(channel: string): Counters {
+    // Most traffic is on one channel: remember the last one looked up.
+    if (channel === this.#lastChannel && this.#lastCounters !== null) return this.#lastCounters;
     const counters = (this.#counters ??= new Map<string, Counters>());
     let c = counters.get(channel);
-    if (c === undefined) counters.set(channel, (c = { messagesOut: 0, bytesOut: 0, messagesIn: 0, bytesIn: 0 }));
+    if (c === undefined) counters.set(channel, (c = { lastArrival: 0, messagesOut: 0, bytesOut: 0, messagesIn: 0, bytesIn: 0 }));
+    this.#lastChannel = channel;
+    this.#lastCounters = c;
     return c;
   }
 

@@ -1,0 +1,140 @@
+// Static: the members are a list given in configuration (plus any added with `join`); this node
+// links to each and redials with backoff, forever, when a link breaks. Nothing is gossiped: every
+// node is configured with the cluster. Partisan's static manager never reconnects; this one does.
+
+import type { Link, LinkDownReason } from '../../transport/types.ts';
+import { BasePeerService, toSpec } from '../base.ts';
+import type { PeerServiceComponents, PeerServiceOptions } from '../base.ts';
+import { Redialer } from '../redial.ts';
+import type { PeerSpec } from '../types.ts';
+import { TopologyError, TopologyErrorCode } from '../../errors.ts';
+import { isPeerSpec } from '../validate.ts';
+
+export interface StaticOptions extends PeerServiceOptions {
+  /** The other members, with their addresses (this node may be listed too; it is skipped). */
+  members: PeerSpec[];
+  /** First redial delay (default 500 ms, doubling up to `maxRedialMs`). */
+  redialMs?: number;
+  /** Default 30,000 ms. */
+  maxRedialMs?: number;
+}
+
+/** A static peer service. */
+export function staticMembers(options: StaticOptions): (components: PeerServiceComponents) => StaticPeerService {
+  return (components) => new StaticPeerService(options, components);
+}
+
+export class StaticPeerService extends BasePeerService {
+  readonly kind = 'static';
+  readonly #list = new Map<string, PeerSpec>();
+  readonly #redialer: Redialer;
+  #left = false;
+  /** Nodes reported by `neighborUp` and not yet by `neighborDown`. */
+  readonly #neighbors = new Set<string>();
+
+  constructor(options: StaticOptions, components: PeerServiceComponents) {
+    super({ ...options, seeds: [] }, components);
+    for (const spec of options.members) {
+      if (!isPeerSpec(spec) || spec.addresses.length === 0) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `static: a member needs a valid name and at least one address: ${JSON.stringify(spec)}`);
+      if (spec.name !== this.self.name) this.#list.set(spec.name, spec);
+    }
+    this.#redialer = new Redialer({
+      firstMs: options.redialMs ?? 500,
+      maxMs: options.maxRedialMs ?? 30_000,
+      dial: (spec) => this.connectTo(spec),
+      wanted: (name) => this.running && !this.#left && this.#list.has(name),
+      after: (ms, fn) => this.after(ms, fn),
+      cancel: (timer) => {
+        this.cancel(timer);
+      },
+      random: this.random,
+    });
+  }
+
+  protected override onStart(): void {
+    this.membershipChanged();
+    this.#connectAll();
+  }
+
+  protected override onStop(): void {
+    this.#redialer.clear();
+  }
+
+  #connectAll(): void {
+    for (const spec of this.#list.values()) if (this.transport.link(spec.name) === undefined) this.#redialer.dial(spec);
+  }
+
+  protected currentMembers(): Iterable<string> {
+    return this.#left ? [this.self.name] : [this.self.name, ...this.#list.keys()];
+  }
+
+  neighbors(): string[] {
+    return [...this.#neighbors].sort();
+  }
+
+  protected isNeighbor(node: string): boolean {
+    return !this.#left && this.#list.has(node);
+  }
+
+  protected override reachable(node: string): boolean {
+    return this.transport.link(node) !== undefined;
+  }
+
+  /**
+   * Adds a member (to this node's list only: static membership is configuration) and links to
+   * it. Resolves once linked; rejects if it cannot be reached now (it stays listed and redialled).
+   */
+  async join(contact: PeerSpec | string): Promise<void> {
+    this.#left = false;
+    const spec = toSpec(contact);
+    const link = await this.connectTo(spec).catch((err: unknown) => {
+      if (spec.name !== '') {
+        this.#list.set(spec.name, spec);
+        this.membershipChanged();
+        this.#redialer.dial(spec);
+      }
+      throw err;
+    });
+    if (link.peer.name === this.self.name) return;
+    this.#list.set(link.peer.name, { name: link.peer.name, addresses: spec.addresses.length > 0 ? spec.addresses : link.peer.addresses });
+    this.membershipChanged();
+    this.#adopt(link);
+  }
+
+  /** Closes every link and stops redialling; `join` (or a restart) brings the node back. */
+  async leave(): Promise<void> {
+    this.#left = true;
+    this.#redialer.clear();
+    for (const link of this.transport.links()) if (this.#list.has(link.peer.name)) link.close('left the cluster');
+    this.membershipChanged({ kind: 'left', message: 'this node left' });
+    await Promise.resolve();
+  }
+
+  protected onOverlayMessage(link: Link, _value: unknown): void {
+    // Static nodes exchange no overlay messages.
+    this.logger.warn(`ignoring an overlay message from ${link.peer.name}: static membership is not gossiped`);
+  }
+
+  /** A link to a listed member: it is an overlay link now. */
+  #adopt(link: Link): void {
+    const name = link.peer.name;
+    this.adoptLink(name);
+    this.#redialer.linked(name);
+    if (this.#neighbors.has(name) || !link.up) return;
+    this.#neighbors.add(name);
+    this.events.emit('neighborUp', name);
+  }
+
+  protected onLinkUp(link: Link): void {
+    if (this.isNeighbor(link.peer.name)) this.#adopt(link);
+  }
+
+  protected onLinkDown(link: Link, _reason: LinkDownReason): void {
+    const name = link.peer.name;
+    if (this.transport.link(name) !== undefined) return;
+    if (this.#neighbors.delete(name)) this.events.emit('neighborDown', name);
+    if (!this.isNeighbor(name)) return;
+    const spec = this.#list.get(name);
+    if (spec !== undefined && this.running && !this.#left) this.#redialer.dial(spec);
+  }
+}
