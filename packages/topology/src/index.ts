@@ -20,7 +20,9 @@ export type { PeerServiceComponents, PeerServiceOptions } from './peer-service/b
 export { FullMesh, fullMesh } from './peer-service/full-mesh/full-mesh.ts';
 export type { FullMeshOptions, MemberSpec } from './peer-service/full-mesh/full-mesh.ts';
 export { HyParView, hyparview } from './peer-service/hyparview/hyparview.ts';
-export type { HyParViewOptions, MemberDirectory } from './peer-service/hyparview/hyparview.ts';
+export type { HyParViewOptions } from './peer-service/hyparview/hyparview.ts';
+export { MembershipDirectory } from './peer-service/hyparview/directory.ts';
+export type { DirectoryOptions } from './peer-service/hyparview/directory.ts';
 export { ClientServer, clientServer } from './peer-service/client-server/client-server.ts';
 export type { ClientServerOptions, Role } from './peer-service/client-server/client-server.ts';
 export { StaticPeerService, staticMembers } from './peer-service/static/static.ts';
@@ -32,7 +34,7 @@ export { MessageLog } from './broadcast/message-log.ts';
 export type { MessageLogOptions } from './broadcast/message-log.ts';
 
 // Simulation.
-export { Simulation } from './sim/simulation.ts';
+export { runInSteps, Simulation } from './sim/simulation.ts';
 export type { SimulatedNode, SimulationOptions } from './sim/simulation.ts';
 export { graphProperties } from './sim/graph.ts';
 export type { Adjacency, GraphProperties } from './sim/graph.ts';

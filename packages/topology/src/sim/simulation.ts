@@ -136,21 +136,8 @@ export class Simulation {
   }
 
   /** Runs the simulation for `ms` of virtual time (or until `until` holds, checked every step). */
-  async run(ms: number, until?: () => boolean): Promise<void> {
-    const clock = this.clock;
-    const end = clock.now() + ms;
-    const step = this.#stepMs;
-    await yieldTurn();
-    for (;;) {
-      if (until?.() === true) return;
-      const next = clock.nextTimerAt();
-      if (next === undefined || next > end) break;
-      const to = Math.min(end, (Math.floor(next / step) + 1) * step);
-      clock.advanceSync(to - clock.now());
-      await yieldTurn();
-    }
-    clock.advanceSync(end - clock.now());
-    await yieldTurn();
+  run(ms: number, until?: () => boolean): Promise<void> {
+    return runInSteps(this.clock, ms, this.#stepMs, until);
   }
 
   /** The overlay among live nodes (neighbours of each), and its properties. */
@@ -159,6 +146,27 @@ export class Simulation {
     for (const node of this.live()) adjacency.set(node.name, node.overlay.neighbors());
     return graphProperties(adjacency, this.random.fork(), pathSources);
   }
+}
+
+/**
+ * Advances `clock` by `ms` in steps of `stepMs`: the timers due within a step fire back to back,
+ * then one event-loop turn lets the promise continuations they started run. Stops early when
+ * `until` holds (checked between steps). Much faster than `VirtualClock.advance`, which settles
+ * after every timer; the price is that continuations run at the end of their step.
+ */
+export async function runInSteps(clock: VirtualClock, ms: number, stepMs = 1, until?: () => boolean): Promise<void> {
+  const end = clock.now() + ms;
+  await yieldTurn();
+  for (;;) {
+    if (until?.() === true) return;
+    const next = clock.nextTimerAt();
+    if (next === undefined || next > end) break;
+    const to = Math.min(end, (Math.floor(next / stepMs) + 1) * stepMs);
+    clock.advanceSync(to - clock.now());
+    await yieldTurn();
+  }
+  clock.advanceSync(end - clock.now());
+  await yieldTurn();
 }
 
 function yieldTurn(): Promise<void> {

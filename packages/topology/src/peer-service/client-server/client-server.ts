@@ -2,9 +2,11 @@
 // server and to no client. Membership is FullMesh's OR-set (every node knows every member, role
 // included), gossiped over those links. A client forwards to another client through a server
 // (a relay): the servers are the hubs, as in Partisan's client-server manager, and a client
-// never holds more links than there are servers.
+// never holds more links than there are servers. Each server tells its clients which clients it
+// is linked to, so a client knows which others it can reach, and through which server.
 
-import type { Link } from '../../transport/types.ts';
+import type { Link, LinkDownReason } from '../../transport/types.ts';
+import { isName } from '../validate.ts';
 import type { PeerServiceComponents } from '../base.ts';
 import { FullMesh } from '../full-mesh/full-mesh.ts';
 import type { FullMeshOptions, MemberSpec } from '../full-mesh/full-mesh.ts';
@@ -24,9 +26,16 @@ export function clientServer(options: ClientServerOptions): (components: PeerSer
   return (components) => new ClientServer(options, components);
 }
 
+/** What a server tells its clients: the clients it is linked to (all of them, or one change). */
+type Reach = { t: 'cs.linked'; nodes: string[] } | { t: 'cs.link'; node: string; up: boolean };
+
 export class ClientServer extends FullMesh {
   override readonly kind = 'clientServer';
   readonly role: Role;
+  /** On a client: per linked server, the clients it says it is linked to. */
+  readonly #reach = new Map<string, Set<string>>();
+  /** On a server: the linked clients already announced to the others. */
+  readonly #told = new Set<string>();
 
   constructor(options: ClientServerOptions, components: PeerServiceComponents) {
     if ((options.role as unknown) !== 'server' && (options.role as unknown) !== 'client') {
@@ -65,19 +74,74 @@ export class ClientServer extends FullMesh {
     return this.role === 'server' || this.#roleOf(node) === 'server';
   }
 
-  /** Clients reach each other through any server they are linked to. */
+  /** Clients reach each other through a server linked to both. */
   protected override reachable(node: string): boolean {
     if (this.transport.link(node) !== undefined) return true;
-    return this.role === 'client' && this.#roleOf(node) === 'client' && this.#serverLink() !== undefined;
+    return this.role === 'client' && this.#serverLink(node) !== undefined;
   }
 
   protected override onLinkUp(link: Link): void {
+    const name = link.peer.name;
     // A client refuses links from other clients: the topology says they go through a server.
-    if (this.role === 'client' && this.#roleOf(link.peer.name) === 'client') {
+    if (this.role === 'client' && this.#roleOf(name) === 'client') {
       link.close('clients do not link to clients');
       return;
     }
     super.onLinkUp(link);
+    if (this.role === 'server') this.#tellClients();
+  }
+
+  protected override onLinkDown(link: Link, reason: LinkDownReason): void {
+    super.onLinkDown(link, reason);
+    const name = link.peer.name;
+    if (this.role === 'client') {
+      this.#reach.delete(name);
+    } else if (this.#told.delete(name) && this.member(name) !== undefined) {
+      // (A client that left is gone from the membership: the gossip says so, as 'left'.)
+      for (const client of this.#linkedClients()) if (this.#told.has(client.peer.name)) this.sendOverlay(client, { t: 'cs.link', node: name, up: false } satisfies Reach);
+    }
+  }
+
+  /**
+   * A server, for each linked client not announced yet (its role becomes known once its
+   * membership gossip arrives): tell it which clients we link, and the others about it.
+   */
+  #tellClients(): void {
+    const clients = this.#linkedClients();
+    for (const link of clients) {
+      const name = link.peer.name;
+      if (this.#told.has(name)) continue;
+      this.#told.add(name);
+      this.sendOverlay(link, { t: 'cs.linked', nodes: clients.map((l) => l.peer.name) } satisfies Reach);
+      for (const other of clients) if (other !== link && this.#told.has(other.peer.name)) this.sendOverlay(other, { t: 'cs.link', node: name, up: true } satisfies Reach);
+    }
+  }
+
+  #linkedClients(): Link[] {
+    return this.transport.links().filter((l) => this.#roleOf(l.peer.name) === 'client');
+  }
+
+  protected override onOverlayMessage(link: Link, value: unknown): void {
+    const m = value as Partial<Reach> & Record<string, unknown>;
+    if (m.t !== 'cs.linked' && m.t !== 'cs.link') {
+      super.onOverlayMessage(link, value);
+      if (this.role === 'server') this.#tellClients();
+      return;
+    }
+    const server = link.peer.name;
+    if (this.role !== 'client' || this.#roleOf(server) !== 'server') return;
+    if (m.t === 'cs.linked' && Array.isArray(m.nodes) && m.nodes.every(isName)) {
+      this.#reach.set(server, new Set(m.nodes));
+    } else if (m.t === 'cs.link' && isName(m.node) && typeof m.up === 'boolean') {
+      let set = this.#reach.get(server);
+      if (set === undefined) this.#reach.set(server, (set = new Set()));
+      if (m.up) set.add(m.node);
+      else set.delete(m.node);
+    } else {
+      this.logger.warn(`ignoring a malformed reachability message from ${server}`);
+      return;
+    }
+    this.refreshReachability();
   }
 
   protected override async forwardIndirect(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus> {
@@ -86,7 +150,7 @@ export class ClientServer extends FullMesh {
     // To a server: dial it (it should be linked already). To a client: clients dial in, so a
     // server without a link to it cannot reach it; a client relays through its server.
     if (target === 'server') return super.forwardIndirect(node, channel, payload, options);
-    const via = this.role === 'client' ? this.#serverLink() : undefined;
+    const via = this.role === 'client' ? this.#serverLink(node) : undefined;
     if (via === undefined) return 'dropped';
     return this.relay(via, node, channel, payload);
   }
@@ -96,11 +160,14 @@ export class ClientServer extends FullMesh {
     return this.role === 'server' ? this.transport.link(target) : undefined;
   }
 
-  /** A link to a server, the same one while it lasts (relayed messages then keep their order). */
-  #serverLink(): Link | undefined {
-    const servers = this.servers().filter((s) => s !== this.self.name);
-    for (const s of servers) {
-      const link = this.transport.link(s);
+  /**
+   * A link to a server linked to the client `target`: the first in name order, so the same one
+   * while it lasts (relayed messages then keep their order).
+   */
+  #serverLink(target: string): Link | undefined {
+    for (const server of [...this.#reach.keys()].sort()) {
+      if (this.#reach.get(server)?.has(target) !== true) continue;
+      const link = this.transport.link(server);
       if (link !== undefined) return link;
     }
     return undefined;

@@ -146,7 +146,9 @@ export class FullMesh extends BasePeerService {
   // ==== Membership ====
 
   protected currentMembers(): Iterable<string> {
-    return this.#byName.keys();
+    // After leaving, the set keeps the others (so a rejoin does not remove them everywhere by
+    // observed-remove) but this node counts only itself.
+    return this.#left ? [this.self.name] : this.#byName.keys();
   }
 
   neighbors(): string[] {
@@ -154,7 +156,7 @@ export class FullMesh extends BasePeerService {
   }
 
   protected isNeighbor(node: string): boolean {
-    return node !== this.self.name && this.#byName.has(node);
+    return !this.#left && node !== this.self.name && this.#byName.has(node);
   }
 
   protected override reachable(node: string): boolean {
@@ -176,7 +178,6 @@ export class FullMesh extends BasePeerService {
     // Let the goodbye reach the sockets before they close.
     await new Promise((resolve) => setImmediate(resolve));
     for (const link of this.transport.links()) link.close('left the cluster');
-    for (const key of this.#set.keys()) if (key !== this.#replica) this.#set.remove(key);
     this.#setChanged();
     this.membershipChanged({ kind: 'left', message: 'this node left' });
   }
@@ -197,11 +198,14 @@ export class FullMesh extends BasePeerService {
     }
     if (m.t === 'join') this.sendOverlay(link, { t: 'state', state: this.#set.toState() } satisfies Message);
     if (changed) {
+      const before = this.#byName.size;
       this.#pruneStale();
       this.#setChanged();
       // A member can only disappear from a merged set by leaving (a restart keeps its name).
       this.membershipChanged({ kind: 'left', message: 'left the cluster' });
-      this.#gossipSoon();
+      // A departure travels at once (the leaver's links are closing); additions are debounced.
+      if (this.#byName.size < before) this.#gossipNow();
+      else this.#gossipSoon();
       this.#reconcile();
     }
   }

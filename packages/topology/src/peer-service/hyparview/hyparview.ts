@@ -9,11 +9,15 @@
 // each other again and merge (Partisan issue #75: islands).
 
 import type { TimerHandle } from '@fdn/core';
+import type { Plumtree } from '../../broadcast/plumtree.ts';
+import { TopologyError, TopologyErrorCode } from '../../errors.ts';
 import type { Link, LinkDownReason } from '../../transport/types.ts';
 import { BasePeerService, toSpec } from '../base.ts';
 import type { PeerServiceComponents, PeerServiceOptions } from '../base.ts';
 import type { PeerSpec } from '../types.ts';
 import { isPeerSpec, isPeerSpecList, isSmallInt } from '../validate.ts';
+import { MembershipDirectory } from './directory.ts';
+import type { DirectoryHost, DirectoryOptions } from './directory.ts';
 
 export interface HyParViewOptions extends PeerServiceOptions {
   /** Active view size (default 5). */
@@ -40,12 +44,6 @@ export interface HyParViewOptions extends PeerServiceOptions {
   retryUnreachableMs?: number;
 }
 
-/** A source of known members beyond the views (see the Plumtree directory). */
-export interface MemberDirectory {
-  names(): Iterable<string>;
-  spec(name: string): PeerSpec | undefined;
-}
-
 type Message =
   | { t: 'join'; spec: PeerSpec }
   | { t: 'forwardJoin'; spec: PeerSpec; ttl: number }
@@ -62,7 +60,7 @@ export function hyparview(options: HyParViewOptions = {}): (components: PeerServ
   return (components) => new HyParView(options, components);
 }
 
-export class HyParView extends BasePeerService {
+export class HyParView extends BasePeerService implements DirectoryHost {
   readonly kind = 'hyparview';
   readonly activeSize: number;
   readonly passiveSize: number;
@@ -89,7 +87,7 @@ export class HyParView extends BasePeerService {
   #lastShuffle = new Set<string>();
   #repairing = false;
   #left = false;
-  #directory: MemberDirectory | null = null;
+  #directory: MembershipDirectory | null = null;
   #joined: (() => void)[] = [];
 
   constructor(options: HyParViewOptions, components: PeerServiceComponents) {
@@ -107,17 +105,31 @@ export class HyParView extends BasePeerService {
     this.#retryMs = options.retryUnreachableMs ?? 10_000;
   }
 
-  /** Adds the members a directory knows (announced nodes) to `members()`. */
-  attachDirectory(directory: MemberDirectory): void {
+  /**
+   * Makes `members()` the whole cluster: every node announces itself over `plumtree` (which must
+   * run on this overlay, on every node) and the announced nodes are members until they leave, are
+   * reported down by a neighbour, or go unheard for the directory's `expireMs`. Without it,
+   * `members()` is this node and its active view (as in Partisan).
+   */
+  useDirectory(plumtree: Plumtree, options: DirectoryOptions = {}): MembershipDirectory {
+    if (this.#directory !== null) return this.#directory;
+    const directory = new MembershipDirectory(this, plumtree, this.clock, this.random.fork(), options);
     this.#directory = directory;
+    if (this.running && !this.#left) directory.start();
+    return directory;
   }
 
-  /** The directory changed: re-evaluate the member set. */
-  directoryChanged(): void {
-    this.membershipChanged({ kind: 'expired', message: 'no longer announced' });
+  /** @internal The directory's member set changed. */
+  directoryChanged(kind: 'left' | 'unreachable' | 'expired'): void {
+    this.membershipChanged({ kind, message: kind === 'expired' ? 'no longer announced' : kind === 'left' ? 'left the cluster' : 'reported unreachable' });
+  }
+
+  protected override onStop(): void {
+    this.#directory?.stop();
   }
 
   protected override onStart(): void {
+    this.#directory?.start();
     this.every(this.#shuffleMs, () => {
       this.shuffle();
     });
@@ -172,6 +184,7 @@ export class HyParView extends BasePeerService {
     this.#passive.delete(name);
     this.#unreachable.delete(name);
     this.adoptLink(name);
+    this.#directory?.sawAlive({ name, addresses: link.peer.addresses }, link.peer.incarnation);
     this.events.emit('neighborUp', name);
     this.membershipChanged();
     const waiters = this.#joined;
@@ -186,6 +199,7 @@ export class HyParView extends BasePeerService {
     if (victim === undefined) return;
     const link = this.#active.get(victim) as Link;
     this.#active.delete(victim);
+    this.#directory?.sawAlive({ name: victim, addresses: link.peer.addresses }, link.peer.incarnation);
     this.sendOverlay(link, { t: 'disconnect' } satisfies Message);
     this.#toPassive({ name: victim, addresses: link.peer.addresses });
     this.events.emit('neighborDown', victim);
@@ -213,8 +227,14 @@ export class HyParView extends BasePeerService {
     if (link === undefined) return;
     this.#active.delete(name);
     this.events.emit('neighborDown', name);
-    if (becausePeer === 'disconnect') this.#toPassive({ name, addresses: link.peer.addresses });
-    else if (becausePeer === 'failed') this.#markUnreachable({ name, addresses: link.peer.addresses });
+    if (becausePeer === 'disconnect') {
+      this.#toPassive({ name, addresses: link.peer.addresses });
+      this.#directory?.sawAlive({ name, addresses: link.peer.addresses }, link.peer.incarnation);
+    }
+    else if (becausePeer === 'failed') {
+      this.#markUnreachable({ name, addresses: link.peer.addresses });
+      this.#directory?.reportDown(name);
+    }
     this.membershipChanged({ kind: becausePeer === 'left' ? 'left' : 'unreachable', message: `${name} is no longer a neighbour (${becausePeer})` });
     if (this.running && !this.#left) void this.#repair();
   }
@@ -229,7 +249,10 @@ export class HyParView extends BasePeerService {
   // ==== Join and leave ====
 
   async join(contact: PeerSpec | string): Promise<void> {
-    this.#left = false;
+    if (this.#left) {
+      this.#left = false;
+      this.#directory?.start();
+    }
     const link = await this.connectTo(toSpec(contact));
     const joined = new Promise<void>((resolve, reject) => {
       if (this.#active.size > 0) {
@@ -237,7 +260,7 @@ export class HyParView extends BasePeerService {
         return;
       }
       const timer = this.after(this.#neighborTimeoutMs * 2, () => {
-        reject(new Error(`join through ${link.peer.name}: no neighbour within ${this.#neighborTimeoutMs * 2} ms`));
+        reject(new TopologyError(TopologyErrorCode.JOIN_TIMEOUT, `join through ${link.peer.name}: no neighbour within ${this.#neighborTimeoutMs * 2} ms`));
       });
       this.#joined.push(() => {
         this.cancel(timer);
@@ -249,6 +272,8 @@ export class HyParView extends BasePeerService {
   }
 
   async leave(): Promise<void> {
+    this.#directory?.announceLeave();
+    this.#directory?.stop();
     this.#left = true;
     for (const link of this.#active.values()) this.sendOverlay(link, { t: 'leave' } satisfies Message);
     const links = [...this.#active.values()];
@@ -401,10 +426,9 @@ export class HyParView extends BasePeerService {
       const tried = new Set<string>();
       // Checked again after every await: the node may have stopped or left meanwhile.
       while (this.#mayRepair() && this.#active.size < this.activeSize) {
-        const name = this.random.pick([...this.#passive.keys()].filter((n) => !tried.has(n) && !this.#active.has(n)));
-        if (name === undefined) break;
-        tried.add(name);
-        const spec = this.#passive.get(name) as PeerSpec;
+        const spec = this.#repairCandidate(tried);
+        if (spec === undefined) break;
+        tried.add(spec.name);
         try {
           await this.#askNeighbor(spec, this.#active.size === 0);
         } catch {
@@ -415,6 +439,16 @@ export class HyParView extends BasePeerService {
     } finally {
       this.#repairing = false;
     }
+  }
+
+  /** A random passive node not tried yet; when none is left, a random member of the directory. */
+  #repairCandidate(tried: Set<string>): PeerSpec | undefined {
+    const passive = this.random.pick([...this.#passive.keys()].filter((n) => !tried.has(n) && !this.#active.has(n)));
+    if (passive !== undefined) return this.#passive.get(passive);
+    const directory = this.#directory;
+    if (directory === null || tried.size >= this.passiveSize + 2 * this.activeSize) return undefined;
+    const name = this.random.pick([...directory.names()].filter((n) => !tried.has(n) && !this.#active.has(n) && n !== this.self.name));
+    return name === undefined ? undefined : directory.spec(name);
   }
 
   #mayRepair(): boolean {

@@ -1,6 +1,8 @@
-// Static: the members are a list given in configuration (plus any added with `join`); this node
-// links to each and redials with backoff, forever, when a link breaks. Nothing is gossiped: every
-// node is configured with the cluster. Partisan's static manager never reconnects; this one does.
+// Static: the members are a list given in configuration; this node links to each and redials
+// with backoff, forever, when a link breaks. Nothing is gossiped: every node is configured with
+// the cluster. At run time, `join` adds a node on both sides (the contact lists the joiner too)
+// and `leave` tells the listed nodes to drop this one. Partisan's static manager never
+// reconnects; this one does.
 
 import type { Link, LinkDownReason } from '../../transport/types.ts';
 import { BasePeerService, toSpec } from '../base.ts';
@@ -9,6 +11,8 @@ import { Redialer } from '../redial.ts';
 import type { PeerSpec } from '../types.ts';
 import { TopologyError, TopologyErrorCode } from '../../errors.ts';
 import { isPeerSpec } from '../validate.ts';
+
+type Message = { t: 'join'; spec: PeerSpec } | { t: 'leave' };
 
 export interface StaticOptions extends PeerServiceOptions {
   /** The other members, with their addresses (this node may be listed too; it is skipped). */
@@ -81,8 +85,8 @@ export class StaticPeerService extends BasePeerService {
   }
 
   /**
-   * Adds a member (to this node's list only: static membership is configuration) and links to
-   * it. Resolves once linked; rejects if it cannot be reached now (it stays listed and redialled).
+   * Adds a member and links to it; the contact adds this node to its list in turn. Resolves once
+   * linked; rejects if it cannot be reached now (it stays listed and redialled when named).
    */
   async join(contact: PeerSpec | string): Promise<void> {
     this.#left = false;
@@ -99,20 +103,37 @@ export class StaticPeerService extends BasePeerService {
     this.#list.set(link.peer.name, { name: link.peer.name, addresses: spec.addresses.length > 0 ? spec.addresses : link.peer.addresses });
     this.membershipChanged();
     this.#adopt(link);
+    this.sendOverlay(link, { t: 'join', spec: this.selfSpec } satisfies Message);
   }
 
   /** Closes every link and stops redialling; `join` (or a restart) brings the node back. */
   async leave(): Promise<void> {
-    this.#left = true;
     this.#redialer.clear();
-    for (const link of this.transport.links()) if (this.#list.has(link.peer.name)) link.close('left the cluster');
+    const links = this.transport.links().filter((l) => this.#list.has(l.peer.name));
+    for (const link of links) this.sendOverlay(link, { t: 'leave' } satisfies Message);
+    this.#left = true;
+    // Let the goodbyes reach the sockets before they close.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const link of links) link.close('left the cluster');
     this.membershipChanged({ kind: 'left', message: 'this node left' });
-    await Promise.resolve();
   }
 
-  protected onOverlayMessage(link: Link, _value: unknown): void {
-    // Static nodes exchange no overlay messages.
-    this.logger.warn(`ignoring an overlay message from ${link.peer.name}: static membership is not gossiped`);
+  protected onOverlayMessage(link: Link, value: unknown): void {
+    const m = value as Partial<Message> & Record<string, unknown>;
+    if (m.t === 'join' && isPeerSpec(m.spec) && m.spec.name === link.peer.name) {
+      if (this.#left) return;
+      this.#list.set(m.spec.name, m.spec);
+      this.membershipChanged();
+      this.#adopt(link);
+    } else if (m.t === 'leave') {
+      const name = link.peer.name;
+      if (!this.#list.delete(name)) return;
+      this.#redialer.linked(name);
+      if (this.#neighbors.delete(name)) this.events.emit('neighborDown', name);
+      this.membershipChanged({ kind: 'left', message: `${name} left the cluster` });
+    } else {
+      this.logger.warn(`ignoring a malformed static membership message from ${link.peer.name}`);
+    }
   }
 
   /** A link to a listed member: it is an overlay link now. */

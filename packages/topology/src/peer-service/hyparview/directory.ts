@@ -1,0 +1,207 @@
+// The member directory of a HyParView cluster. HyParView alone knows only its active and passive
+// views; a user asking `members()` wants the cluster. So every node announces itself over
+// Plumtree now and then; everyone keeps the announced nodes and forgets one that is not heard of
+// for `expireMs`. A node that sees a neighbour's link fail announces it down at once (it is
+// dropped everywhere within a broadcast); if that was wrong, the node's own next announcement,
+// sent as soon as it hears of the notice, brings it back (a newer sequence number wins).
+
+import type { Clock, Random, TimerHandle } from '@fdn/core';
+import { MessageLog } from '../../broadcast/message-log.ts';
+import type { Plumtree } from '../../broadcast/plumtree.ts';
+import type { PeerSpec } from '../types.ts';
+import { isPeerSpec } from '../validate.ts';
+
+export interface DirectoryOptions {
+  /** How often a node announces itself (default 10,000 ms). */
+  announceMs?: number;
+  /** A node not heard of for this long is forgotten (default 3.5 × `announceMs`). */
+  expireMs?: number;
+}
+
+type Notice =
+  | { k: 'alive'; spec: PeerSpec; inc: number; seq: number }
+  | { k: 'down'; name: string; inc: number; seq: number }
+  | { k: 'left'; name: string; inc: number };
+
+interface Entry {
+  spec: PeerSpec;
+  inc: number;
+  seq: number;
+  expiresAt: number;
+}
+
+/** What the directory tells its overlay. */
+export interface DirectoryHost {
+  readonly self: { name: string; incarnation: number; addresses: readonly string[] };
+  on(event: 'neighborUp', listener: (node: string) => void): () => void;
+  /** The member set changed; `kind` says why nodes went away, if any did. */
+  directoryChanged(kind: 'left' | 'unreachable' | 'expired'): void;
+}
+
+export class MembershipDirectory {
+  static readonly HANDLER = 'fdn.directory';
+  readonly #entries = new Map<string, Entry>();
+  readonly #log: MessageLog<Notice>;
+  readonly #announceMs: number;
+  readonly #expireMs: number;
+  #seq = 0;
+  #timer: TimerHandle | null = null;
+  #running = false;
+  /** False while the last announcement went out with no neighbour to carry it. */
+  #heard = false;
+
+  constructor(
+    readonly host: DirectoryHost,
+    readonly plumtree: Plumtree,
+    readonly clock: Clock,
+    readonly random: Random,
+    options: DirectoryOptions = {},
+  ) {
+    this.#announceMs = options.announceMs ?? 10_000;
+    this.#expireMs = options.expireMs ?? 3.5 * this.#announceMs;
+    host.on('neighborUp', () => {
+      // The first announcement of a node that had no neighbour yet went nowhere: repeat it.
+      if (this.#running && !this.#heard) this.announce();
+    });
+    this.#log = new MessageLog<Notice>({
+      name: MembershipDirectory.HANDLER,
+      node: host.self.name,
+      keep: 4_096,
+      deliver: (notice) => {
+        this.#apply(notice);
+      },
+    });
+    plumtree.register(this.#log);
+  }
+
+  /** Announces this node now and every `announceMs`. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.announce();
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== null) this.clock.clearTimer(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Announces this node (now, with a new sequence number). */
+  announce(): void {
+    if (!this.#running) return;
+    const self = this.host.self;
+    this.#heard = this.plumtree.members().length > 0;
+    this.plumtree.broadcast(MembershipDirectory.HANDLER, { k: 'alive', spec: { name: self.name, addresses: [...self.addresses] }, inc: self.incarnation, seq: ++this.#seq } satisfies Notice);
+  }
+
+  /** Tells the cluster this node leaves (before its links close). */
+  announceLeave(): void {
+    const self = this.host.self;
+    this.plumtree.broadcast(MembershipDirectory.HANDLER, { k: 'left', name: self.name, inc: self.incarnation } satisfies Notice);
+    this.#entries.clear();
+  }
+
+  /** A neighbour's link failed: tell the cluster, which drops it until it announces itself again. */
+  reportDown(name: string): void {
+    const entry = this.#entries.get(name);
+    if (entry === undefined || !this.#running) return;
+    this.plumtree.broadcast(MembershipDirectory.HANDLER, { k: 'down', name, inc: entry.inc, seq: entry.seq } satisfies Notice);
+  }
+
+  /**
+   * The overlay saw `spec` alive (it is or just was a neighbour): a member until it expires, even
+   * before its own announcement arrives (HyParView moves nodes between its views all the time).
+   */
+  sawAlive(spec: PeerSpec, incarnation: number): void {
+    if (!this.#running || spec.name === this.host.self.name) return;
+    const entry = this.#entries.get(spec.name);
+    if (entry !== undefined && entry.inc >= incarnation) {
+      if (entry.inc === incarnation) entry.expiresAt = Math.max(entry.expiresAt, this.clock.now() + this.#expireMs);
+      return;
+    }
+    this.#entries.set(spec.name, { spec, inc: incarnation, seq: 0, expiresAt: this.clock.now() + this.#expireMs });
+    if (entry === undefined) this.host.directoryChanged('expired');
+  }
+
+  names(): IterableIterator<string> {
+    return this.#entries.keys();
+  }
+
+  spec(name: string): PeerSpec | undefined {
+    return this.#entries.get(name)?.spec;
+  }
+
+  has(name: string): boolean {
+    return this.#entries.has(name);
+  }
+
+  #schedule(): void {
+    this.#timer = this.clock.setTimer(this.#announceMs * (0.9 + 0.2 * this.random.next()), () => {
+      this.#timer = null;
+      if (!this.#running) return;
+      this.announce();
+      this.#expire();
+      this.#schedule();
+    });
+  }
+
+  #expire(): void {
+    const now = this.clock.now();
+    let changed = false;
+    for (const [name, entry] of this.#entries) {
+      if (entry.expiresAt < now) {
+        this.#entries.delete(name);
+        changed = true;
+      }
+    }
+    if (changed) this.host.directoryChanged('expired');
+  }
+
+  #apply(notice: Notice): void {
+    if (!this.#running || !isNotice(notice)) return;
+    const self = this.host.self;
+    const name = notice.k === 'alive' ? notice.spec.name : notice.name;
+    if (name === self.name) {
+      // Someone thinks we are down (or gone): say otherwise, with a newer sequence number.
+      if (notice.k !== 'alive' && notice.inc === self.incarnation) this.announce();
+      return;
+    }
+    const entry = this.#entries.get(name);
+    switch (notice.k) {
+      case 'alive': {
+        if (entry !== undefined && (entry.inc > notice.inc || (entry.inc === notice.inc && entry.seq >= notice.seq))) return;
+        this.#entries.set(name, { spec: notice.spec, inc: notice.inc, seq: notice.seq, expiresAt: this.clock.now() + this.#expireMs });
+        if (entry === undefined) this.host.directoryChanged('expired');
+        return;
+      }
+      case 'down':
+        if (entry === undefined || entry.inc !== notice.inc || entry.seq > notice.seq) return;
+        this.#entries.delete(name);
+        this.host.directoryChanged('unreachable');
+        return;
+      case 'left':
+        if (entry === undefined || entry.inc > notice.inc) return;
+        this.#entries.delete(name);
+        this.host.directoryChanged('left');
+        return;
+    }
+  }
+}
+
+function isNotice(x: unknown): x is Notice {
+  if (typeof x !== 'object' || x === null) return false;
+  const n = x as Record<string, unknown>;
+  if (!Number.isInteger(n.inc)) return false;
+  switch (n.k) {
+    case 'alive':
+      return isPeerSpec(n.spec) && Number.isInteger(n.seq);
+    case 'down':
+      return typeof n.name === 'string' && Number.isInteger(n.seq);
+    case 'left':
+      return typeof n.name === 'string';
+    default:
+      return false;
+  }
+}
