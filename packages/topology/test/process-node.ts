@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { WsTransportOptions } from '../src/index.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/node-process.ts', import.meta.url));
+const OVERLAY_FIXTURE = fileURLToPath(new URL('./fixtures/overlay-process.ts', import.meta.url));
 const children = new Set<ChildProcess>();
 
 export interface ProcessNode {
@@ -19,9 +20,26 @@ export interface ProcessNode {
   child: ChildProcess;
 }
 
-export async function spawnNode(options: WsTransportOptions, timeoutMs = 15_000): Promise<ProcessNode> {
-  const child = fork(FIXTURE, [], {
-    env: { ...process.env, FDN_NODE: JSON.stringify(options) },
+export function spawnNode(options: WsTransportOptions, timeoutMs = 15_000): Promise<ProcessNode> {
+  return spawnFixture(FIXTURE, options, timeoutMs);
+}
+
+/** What an overlay node process runs (see fixtures/overlay-process.ts). */
+export interface OverlayNodeConfig {
+  overlay: 'fullMesh' | 'hyparview' | 'clientServer' | 'static';
+  role?: 'server' | 'client';
+  transport: WsTransportOptions;
+}
+
+/** Starts a node running a transport, an overlay and Plumtree in its own OS process. */
+export function spawnOverlayNode(config: OverlayNodeConfig, timeoutMs = 15_000): Promise<ProcessNode> {
+  return spawnFixture(OVERLAY_FIXTURE, config, timeoutMs, config.transport.name);
+}
+
+async function spawnFixture(fixture: string, config: object, timeoutMs: number, name = (config as { name: string }).name): Promise<ProcessNode> {
+  const options = { name };
+  const child = fork(fixture, [], {
+    env: { ...process.env, FDN_NODE: JSON.stringify(config) },
     execArgv: ['--conditions=@fdn/source', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
