@@ -110,6 +110,8 @@ const EXCHANGED = '';
 const EMPTY: ReadonlySet<string> = new Set();
 /** Recently delivered ids kept per handler for the tree optimisation. */
 const DELIVERED_KEPT = 256;
+/** Broadcasts kept while a node has no neighbour. */
+const MAX_WAITING = 1_024;
 
 /** Creates a Plumtree broadcast service over a peer service's neighbours. */
 export function plumtree(options: PlumtreeOptions, components: PlumtreeComponents): Plumtree {
@@ -141,6 +143,8 @@ export class Plumtree {
   readonly #queries = new Map<number, { timer: TimerHandle; answer: (view: TreePeers | null) => void }>();
   #nextQuery = 1;
   #exchangeTimer: TimerHandle | null = null;
+  /** Broadcasts made while this node had no neighbour: sent when the first one comes up. */
+  #waiting: { state: HandlerState; id: string; payload: unknown }[] = [];
   #stopped = false;
   readonly #off: (() => void)[] = [];
 
@@ -161,6 +165,9 @@ export class Plumtree {
     this.#off.push(
       this.#peers.on('neighborUp', (node) => {
         this.#neighbors.add(node);
+        this.#sendWaiting();
+        // A new link may join two parts of the overlay that missed each other's messages.
+        if (this.#exchangeTickMs > 0) this.exchangeNow(node);
       }),
       this.#peers.on('neighborDown', (node) => {
         this.#neighbors.delete(node);
@@ -184,8 +191,21 @@ export class Plumtree {
     if (state === undefined) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `no broadcast handler named '${handlerName}' is registered`);
     const { id, payload } = state.handler.broadcastData(message);
     this.stats.broadcasts++;
-    this.#push(state, id, this.#self, this.#lazySet(this.#self), 0, payload, null);
+    if (this.#neighbors.size === 0) {
+      // Alone for now (joining, or cut off): keep it for the first neighbour (bounded).
+      this.#waiting.push({ state, id, payload });
+      if (this.#waiting.length > MAX_WAITING) this.#waiting.shift();
+    } else {
+      this.#push(state, id, this.#self, this.#lazySet(this.#self), 0, payload, null);
+    }
     return id;
+  }
+
+  #sendWaiting(): void {
+    if (this.#waiting.length === 0 || this.#stopped) return;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const { state, id, payload } of waiting) this.#push(state, id, this.#self, this.#lazySet(this.#self), 0, payload, null);
   }
 
   /** The neighbours Plumtree broadcasts to (Partisan's `broadcast_members`). */
@@ -338,6 +358,15 @@ export class Plumtree {
     }
   }
 
+  #flood(state: HandlerState, id: string, round: number, payload: unknown, from: string): void {
+    const gossip: Message = { t: 'g', h: state.handler.name, id, r: EXCHANGED, n: round, p: payload };
+    for (const name of this.#neighbors) {
+      if (name === from) continue;
+      const link = this.#transport.link(name);
+      if (link !== undefined) state.messenger.send(link, Tag.PLUMTREE, gossip);
+    }
+  }
+
   #announce(state: HandlerState, peer: string, id: string, root: string, round: number): void {
     let list = state.outstanding.get(peer);
     if (list === undefined) state.outstanding.set(peer, (list = []));
@@ -429,8 +458,11 @@ export class Plumtree {
       return;
     }
     if (root === EXCHANGED) {
-      // Repaired by anti-entropy: delivered, but not part of any tree (the peers exchange too).
-      if (fresh) this.#forgetMissing(state, id);
+      // Repaired by anti-entropy: its tree is unknown here, and the neighbours may lack it too
+      // (a part of the overlay that was cut off): flood it once, to every other neighbour.
+      if (!fresh) return;
+      this.#forgetMissing(state, id);
+      this.#flood(state, id, round + 1, payload, from);
       return;
     }
     if (!fresh) {

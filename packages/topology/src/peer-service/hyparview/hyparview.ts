@@ -6,7 +6,10 @@
 // Beyond the paper (and Partisan): every operation works (leave included); a node whose active
 // view empties with nothing left to promote rejoins through its seeds; nodes that could not be
 // reached are remembered and retried now and then, so the two sides of a healed partition find
-// each other again and merge (Partisan issue #75: islands).
+// each other again and merge. Islands (Partisan issue #75): the seeds keep links to their
+// neighbours on a ring of seeds (never dropped to make room), so every join lands in one
+// overlay; a node well short of neighbours insists (high priority); with the member directory, a
+// node that sees no seed among its members rejoins through them.
 
 import type { TimerHandle } from '@fdn/core';
 import type { Plumtree } from '../../broadcast/plumtree.ts';
@@ -42,6 +45,8 @@ export interface HyParViewOptions extends PeerServiceOptions {
   neighborTimeoutMs?: number;
   /** How often one unreachable node is retried (default 10,000 ms; 0 turns retries off). */
   retryUnreachableMs?: number;
+  /** With the member directory: how often a node checks that a seed is among its members (default 30,000 ms). */
+  islandCheckMs?: number;
 }
 
 type Message =
@@ -86,9 +91,18 @@ export class HyParView extends BasePeerService implements DirectoryHost {
   /** What the last shuffle sent (evicted first when its reply arrives). */
   #lastShuffle = new Set<string>();
   #repairing = false;
+  /** Repair rounds in a row that found no neighbour while the active view was short. */
+  #starved = 0;
   #left = false;
   #directory: MembershipDirectory | null = null;
   #joined: (() => void)[] = [];
+  readonly #islandCheckMs: number;
+  /** If this node is a seed: the seeds before and after it on the ring of seeds (by address). */
+  #ring: PeerSpec[] = [];
+  /** Ring neighbours by name, once linked: kept in the active view. */
+  readonly #reserved = new Set<string>();
+  /** Names of the seeds, as learned from their links. */
+  readonly #seedNames = new Set<string>();
 
   constructor(options: HyParViewOptions, components: PeerServiceComponents) {
     super(options, components);
@@ -103,6 +117,8 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     this.#promotionMs = options.promotionIntervalMs ?? 5_000;
     this.#neighborTimeoutMs = options.neighborTimeoutMs ?? 2_000;
     this.#retryMs = options.retryUnreachableMs ?? 10_000;
+    this.#islandCheckMs = options.islandCheckMs ?? 30_000;
+    for (const seed of this.seeds) if (seed.name !== '') this.#seedNames.add(seed.name);
   }
 
   /**
@@ -130,10 +146,18 @@ export class HyParView extends BasePeerService implements DirectoryHost {
 
   protected override onStart(): void {
     this.#directory?.start();
+    this.#ring = this.#ringNeighbours();
+    this.#keepRing();
+    if (this.#directory !== null && this.seeds.length > 0) {
+      this.every(this.#islandCheckMs, () => {
+        this.#checkIsland();
+      });
+    }
     this.every(this.#shuffleMs, () => {
       this.shuffle();
     });
     this.every(this.#promotionMs, () => {
+      this.#keepRing();
       if (this.#active.size < this.activeSize) void this.#repair();
     });
     if (this.#retryMs > 0) {
@@ -174,7 +198,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
 
   #addActive(link: Link): void {
     const name = link.peer.name;
-    if (this.#left || name === this.self.name) return;
+    if (this.#left || name === this.self.name || !link.up) return;
     if (this.#active.has(name)) {
       this.#active.set(name, link);
       return;
@@ -185,6 +209,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     this.#unreachable.delete(name);
     this.adoptLink(name);
     this.#directory?.sawAlive({ name, addresses: link.peer.addresses }, link.peer.incarnation);
+    if (this.#ring.some((r) => sharesAddress(r, link.peer.addresses))) this.#reserved.add(name);
     this.events.emit('neighborUp', name);
     this.membershipChanged();
     const waiters = this.#joined;
@@ -192,9 +217,9 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     for (const w of waiters) w();
   }
 
-  /** Makes room: a random active member is told DISCONNECT and moves to the passive view. */
+  /** Makes room: a random active member (not a ring neighbour) is told DISCONNECT and moves to the passive view. */
   #dropRandomActive(except: string): void {
-    const candidates = [...this.#active.keys()].filter((n) => n !== except);
+    const candidates = [...this.#active.keys()].filter((n) => n !== except && !this.#reserved.has(n));
     const victim = this.random.pick(candidates);
     if (victim === undefined) return;
     const link = this.#active.get(victim) as Link;
@@ -315,8 +340,15 @@ export class HyParView extends BasePeerService implements DirectoryHost {
         this.#onNeighbor(link, m.high === true);
         return;
       case 'neighborReply': {
+        // Acted on here, in message order: a DISCONNECT right behind the reply must find it applied.
         const pending = this.#asking.get(link.peer.name);
-        if (pending !== undefined) pending.resolve(m.accepted === true);
+        const accepted = m.accepted === true;
+        if (accepted && !this.#left) {
+          if (pending !== undefined || this.#active.size < this.activeSize) this.#addActive(link);
+          // A late yes to a request we gave up on, with no room left: take it back.
+          else if (!this.#active.has(link.peer.name)) this.sendOverlay(link, { t: 'disconnect' } satisfies Message);
+        }
+        pending?.resolve(accepted);
         return;
       }
       case 'shuffle':
@@ -410,9 +442,8 @@ export class HyParView extends BasePeerService implements DirectoryHost {
       });
       this.sendOverlay(link, { t: 'neighbor', high } satisfies Message);
     });
-    if (accepted) this.#addActive(link);
-    else if (!existed && !this.#active.has(spec.name)) link.close('neighbour request declined');
-    return accepted;
+    if (!accepted && !existed && !this.#active.has(spec.name)) link.close('neighbour request declined');
+    return accepted && this.#active.has(spec.name);
   }
 
   /**
@@ -424,17 +455,19 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     this.#repairing = true;
     try {
       const tried = new Set<string>();
+      const sizeBefore = this.#active.size;
       // Checked again after every await: the node may have stopped or left meanwhile.
       while (this.#mayRepair() && this.#active.size < this.activeSize) {
         const spec = this.#repairCandidate(tried);
         if (spec === undefined) break;
         tried.add(spec.name);
         try {
-          await this.#askNeighbor(spec, this.#active.size === 0);
+          await this.#askNeighbor(spec, this.#active.size === 0 || this.#mustInsist());
         } catch {
           this.#markUnreachable(spec);
         }
       }
+      this.#starved = this.#active.size > sizeBefore || this.#active.size >= this.activeSize ? 0 : this.#starved + 1;
       if (this.#mayRepair() && this.#active.size === 0 && this.seeds.length > 0) void this.joinSeeds();
     } finally {
       this.#repairing = false;
@@ -449,6 +482,51 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     if (directory === null || tried.size >= this.passiveSize + 2 * this.activeSize) return undefined;
     const name = this.random.pick([...directory.names()].filter((n) => !tried.has(n) && !this.#active.has(n) && n !== this.self.name));
     return name === undefined ? undefined : directory.spec(name);
+  }
+
+  /**
+   * Low-priority requests go only to nodes with room, and in a settled overlay few have any: a
+   * small island (two or three nodes holding only each other) would stay cut off. So a node well
+   * short of neighbours for three repair rounds asks with high priority (the peer makes room).
+   * Nodes one short do not: they would push the hole around the overlay forever.
+   */
+  #mustInsist(): boolean {
+    return this.#starved >= 3 && this.#active.size < this.activeSize - 1;
+  }
+
+  /** A seed's neighbours on the ring of seeds (sorted by address), empty for other nodes. */
+  #ringNeighbours(): PeerSpec[] {
+    const mine = this.self.addresses;
+    const byAddress = new Map<string, PeerSpec>();
+    for (const seed of this.seeds) {
+      const address = seed.addresses[0];
+      if (address !== undefined) byAddress.set(address, seed);
+    }
+    const me = mine.find((a) => byAddress.has(a));
+    if (me === undefined) return [];
+    const ring = [...byAddress.keys()].sort();
+    const i = ring.indexOf(me);
+    const around = new Set([ring[(i + 1) % ring.length] as string, ring[(i - 1 + ring.length) % ring.length] as string]);
+    around.delete(me);
+    return [...around].map((a) => byAddress.get(a) as PeerSpec);
+  }
+
+  /** A seed (re)links to its ring neighbours, with high priority. */
+  #keepRing(): void {
+    if (this.#left) return;
+    for (const spec of this.#ring) {
+      if ([...this.#active.values()].some((l) => sharesAddress(spec, l.peer.addresses))) continue;
+      this.#askNeighbor(spec, true).catch(() => undefined);
+    }
+  }
+
+  /** With the directory: no seed among the members while seeds are known means an island: rejoin. */
+  #checkIsland(): void {
+    if (this.#left || this.#ring.length > 0 || this.#seedNames.size === 0) return;
+    const members = new Set(this.members());
+    if ([...this.#seedNames].some((s) => members.has(s))) return;
+    this.logger.info('no seed among the members: this looks like an island; rejoining through the seeds');
+    void this.joinSeeds();
   }
 
   #mayRepair(): boolean {
@@ -514,11 +592,19 @@ export class HyParView extends BasePeerService implements DirectoryHost {
 
   protected onLinkUp(link: Link): void {
     this.specs.set(link.peer.name, { name: link.peer.name, addresses: link.peer.addresses });
+    if (this.seeds.some((s) => sharesAddress(s, link.peer.addresses))) this.#seedNames.add(link.peer.name);
   }
 
   protected onLinkDown(link: Link, reason: LinkDownReason): void {
     const name = link.peer.name;
-    if (this.#active.get(name) === link) this.#removeActive(name, reason.kind === 'peer_closed' ? 'disconnect' : 'failed');
+    if (this.#active.get(name) === link) {
+      this.#reserved.delete(name);
+      this.#removeActive(name, reason.kind === 'peer_closed' ? 'disconnect' : 'failed');
+    }
     this.#asking.get(name)?.resolve(false);
   }
+}
+
+function sharesAddress(spec: PeerSpec, addresses: readonly string[]): boolean {
+  return spec.addresses.some((a) => addresses.includes(a));
 }
