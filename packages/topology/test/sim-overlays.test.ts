@@ -51,7 +51,8 @@ function build(seed: number, options: HyParViewOptions = {}, seedCount = 3): Bui
 }
 
 function overlay(n: SimulatedNode): HyParView {
-  return n.overlay as HyParView;
+  if (!(n.overlay instanceof HyParView)) throw new Error(`${n.name} does not run HyParView`);
+  return n.overlay;
 }
 
 describe('HyParView and Plumtree simulations', () => {

@@ -177,7 +177,7 @@ export class MembershipDirectory {
         return;
       }
       case 'down':
-        if (entry === undefined || entry.inc !== notice.inc || entry.seq > notice.seq) return;
+        if (entry?.inc !== notice.inc || entry.seq > notice.seq) return;
         this.#entries.delete(name);
         this.host.directoryChanged('unreachable');
         return;
