@@ -3,12 +3,14 @@
 import { runHol } from './suites/hol.js';
 import { runLink } from './suites/link.js';
 import { runLocal } from './suites/local.js';
+import { runSim } from './suites/sim.js';
 import type { SuiteOptions } from './harness.js';
 
 const suites: Record<string, (options: SuiteOptions) => Promise<void>> = {
   local: runLocal,
   hol: runHol,
   link: runLink,
+  sim: runSim,
 };
 
 const args = process.argv.slice(2);

@@ -23,7 +23,10 @@ export interface BroadcastHandler<M = unknown, P = unknown> {
   readonly channel?: string;
   /** The id and payload of a message this node broadcasts. */
   broadcastData(message: M): { id: string; payload: P };
-  /** Delivers a received payload; returns false if it was already known (then Plumtree prunes the sender). */
+  /**
+   * Delivers a received payload; returns false if it was already known (then Plumtree prunes the
+   * sender). `info` is reused from call to call: copy what you keep.
+   */
   merge(id: string, payload: P, info: DeliveryInfo): boolean;
   /** True if `id` is already known (an IHAVE for it needs no graft). */
   isStale(id: string): boolean;

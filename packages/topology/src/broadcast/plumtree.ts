@@ -16,7 +16,7 @@ import { TopologyError, TopologyErrorCode } from '../errors.ts';
 import { Messenger, Tag } from '../messenger/messenger.ts';
 import type { PeerService } from '../peer-service/types.ts';
 import type { Link, Transport } from '../transport/types.ts';
-import type { BroadcastHandler } from './handler.ts';
+import type { BroadcastHandler, DeliveryInfo } from './handler.ts';
 
 export interface PlumtreeOptions {
   /** IHAVE announcements are flushed this often (Partisan `lazy_tick_period`; default 250 ms). */
@@ -84,6 +84,11 @@ type Message =
   | { t: 'q'; q: number; r: string }
   | { t: 'qr'; q: number; eager: string[]; lazy: string[] };
 
+interface Delivered {
+  round: number;
+  parent: string;
+}
+
 /** Announced but not received yet. */
 interface Missing {
   root: string;
@@ -96,8 +101,12 @@ interface HandlerState {
   handler: BroadcastHandler;
   channel: string;
   messenger: Messenger;
-  /** Recently delivered ids: the round and the parent they came from (for the optimisation). */
-  delivered: Map<string, { round: number; parent: string }>;
+  /**
+   * Recently delivered ids: the round and the parent they came from (for the optimisation), in
+   * two generations: when the newer fills up it becomes the older (cheaper than evicting one by one).
+   */
+  delivered: Map<string, Delivered>;
+  deliveredBefore: Map<string, Delivered>;
   missing: Map<string, Missing>;
   /** Per neighbour: flat IHAVE triples waiting for the next lazy tick. */
   outstanding: Map<string, (string | number)[]>;
@@ -133,6 +142,8 @@ export class Plumtree {
   readonly #threshold: number;
   readonly #maxRoots: number;
   readonly #handlers = new Map<string, HandlerState>();
+  /** Passed to `merge`, reused: valid only during the call (see DeliveryInfo). */
+  readonly #info: DeliveryInfo = { from: '', root: '', round: 0 };
   /** The overlay's neighbours, kept from its events (insertion order: deterministic). */
   readonly #neighbors = new Set<string>();
   /** Per root: the neighbours pruned into lazy push (eager = neighbours − lazy), and when the tree was last used. */
@@ -182,7 +193,7 @@ export class Plumtree {
     if (this.#handlers.has(handler.name)) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `a broadcast handler named '${handler.name}' is already registered`);
     const channel = handler.channel ?? CONTROL;
     if (!this.#transport.channels.has(channel)) throw new TopologyError(TopologyErrorCode.UNKNOWN_CHANNEL, `broadcast handler '${handler.name}' uses unknown channel '${channel}'`);
-    this.#handlers.set(handler.name, { handler, channel, messenger: this.#messenger(channel), delivered: new Map(), missing: new Map(), outstanding: new Map(), shown: new Map() });
+    this.#handlers.set(handler.name, { handler, channel, messenger: this.#messenger(channel), delivered: new Map(), deliveredBefore: new Map(), missing: new Map(), outstanding: new Map(), shown: new Map() });
   }
 
   /** Broadcasts `message` through the handler named `handlerName`; returns the message id. */
@@ -300,11 +311,13 @@ export class Plumtree {
 
   #messenger(channel: string): Messenger {
     const m = Messenger.of(this.#transport, channel, this.#logger);
-    m.on(Tag.PLUMTREE, (link, value) => {
-      if (!this.#stopped) this.#receive(link, value);
-    });
+    m.on(Tag.PLUMTREE, this.#onMessage);
     return m;
   }
+
+  readonly #onMessage = (link: Link, value: unknown): void => {
+    if (!this.#stopped) this.#receive(link, value);
+  };
 
   // ==== Trees ====
 
@@ -451,8 +464,12 @@ export class Plumtree {
   #onGossip(state: HandlerState, from: string, id: string, root: string, round: number, payload: unknown): void {
     this.stats.gossipReceived++;
     let fresh: boolean;
+    const info = this.#info;
+    info.from = from;
+    info.root = root;
+    info.round = round;
     try {
-      fresh = state.handler.merge(id, payload, { from, root, round });
+      fresh = state.handler.merge(id, payload, info);
     } catch (err) {
       this.#logger.error(`broadcast handler '${state.handler.name}' threw in merge`, { reason: err });
       return;
@@ -479,8 +496,11 @@ export class Plumtree {
     this.#forgetMissing(state, id);
     // The optimisation needs the round of delivery, and cannot apply below its threshold.
     if (round >= this.#threshold) {
+      if (state.delivered.size >= DELIVERED_KEPT) {
+        state.deliveredBefore = state.delivered;
+        state.delivered = new Map();
+      }
       state.delivered.set(id, { round, parent: from });
-      if (state.delivered.size > DELIVERED_KEPT) state.delivered.delete(state.delivered.keys().next().value as string);
     }
     this.#push(state, id, root, lazy, round + 1, payload, from);
   }
@@ -518,7 +538,7 @@ export class Plumtree {
 
   /** The paper's optimisation: an announcement much earlier than our copy means a shorter path. */
   #optimize(state: HandlerState, id: string, root: string, round: number, announcer: string): void {
-    const delivered = state.delivered.get(id);
+    const delivered = state.delivered.get(id) ?? state.deliveredBefore.get(id);
     if (delivered === undefined || delivered.round - round < this.#threshold) return;
     const lazy = this.#lazySet(root);
     lazy.delete(announcer);
@@ -528,6 +548,7 @@ export class Plumtree {
     if (a !== undefined) this.#control.send(a, Tag.PLUMTREE, { t: 'f', h: state.handler.name, id: null, r: root, n: round } satisfies Message);
     if (p !== undefined) this.#control.send(p, Tag.PLUMTREE, { t: 'x', r: root } satisfies Message);
     state.delivered.delete(id);
+    state.deliveredBefore.delete(id);
   }
 
   /** The payload did not come: GRAFT it from the first announcer, then from the next after a while. */

@@ -117,13 +117,13 @@ export abstract class BasePeerService implements PeerService {
         this.onLinkUp(link);
         // Whatever the overlay did not adopt is on-demand: closed when idle or when the pool is full.
         if (!this.isNeighbor(link.peer.name)) this.#keepOnDemand(link);
-        this.refreshReachability();
+        if (this.reachabilityFollowsLinks) this.refreshReachability();
       }),
       this.transport.on('linkDown', (link, reason) => {
         this.#onDemand.delete(link.peer.name);
         if (!this.running) return;
         this.onLinkDown(link, reason);
-        this.refreshReachability({ kind: reason.kind === 'peer_closed' ? 'left' : 'unreachable', message: reason.message });
+        if (this.reachabilityFollowsLinks) this.refreshReachability({ kind: reason.kind === 'peer_closed' ? 'left' : 'unreachable', message: reason.message });
       }),
     );
     this.messenger.on(Tag.OVERLAY, (link, value) => {
@@ -179,11 +179,14 @@ export abstract class BasePeerService implements PeerService {
 
   /**
    * Whether a member can be reached now. By default every member can (HyParView: through the
-   * overlay); overlays that keep unreachable members answer by their links.
+   * overlay); overlays that keep unreachable members answer by their links, and set
+   * `reachabilityFollowsLinks` so link events re-check it.
    */
   protected reachable(_node: string): boolean {
     return true;
   }
+
+  protected readonly reachabilityFollowsLinks: boolean = false;
 
   on<E extends keyof PeerServiceEvents>(event: E, listener: PeerServiceEvents[E]): () => void {
     return this.events.on(event, listener);
@@ -366,6 +369,21 @@ export abstract class BasePeerService implements PeerService {
     const link = await this.connectTo(contact);
     if (!this.isNeighbor(link.peer.name)) this.#keepOnDemand(link);
     return link;
+  }
+
+  /**
+   * A pooled link opened for one exchange (the paper's temporary connection): closed after `ms`
+   * unless it carried other traffic meanwhile or the overlay adopted it.
+   */
+  protected releaseSoon(link: Link, ms = 1_000): void {
+    const entry = this.#onDemand.get(link.peer.name);
+    if (entry?.link !== link) return;
+    const traffic = this.#traffic(link);
+    this.after(ms, () => {
+      if (this.#onDemand.get(link.peer.name) !== entry || this.isNeighbor(link.peer.name) || this.#traffic(link) !== traffic) return;
+      this.#onDemand.delete(link.peer.name);
+      link.close('temporary link no longer needed');
+    });
   }
 
   /** Whether `node` is an overlay neighbour (its link belongs to the overlay, not to the on-demand pool). */

@@ -159,6 +159,8 @@ export class FullMesh extends BasePeerService {
     return !this.#left && node !== this.self.name && this.#byName.has(node);
   }
 
+  protected override readonly reachabilityFollowsLinks = true;
+
   protected override reachable(node: string): boolean {
     return this.transport.link(node) !== undefined;
   }

@@ -47,6 +47,8 @@ export interface HyParViewOptions extends PeerServiceOptions {
   retryUnreachableMs?: number;
   /** With the member directory: how often a node checks that a seed is among its members (default 30,000 ms). */
   islandCheckMs?: number;
+  /** Nodes remembered beyond the passive view (evicted from it), tried when it is exhausted (default 100). */
+  reserveSize?: number;
 }
 
 type Message =
@@ -82,6 +84,12 @@ export class HyParView extends BasePeerService implements DirectoryHost {
   readonly #active = new Map<string, Link>();
   /** Passive view: name → spec. */
   readonly #passive = new Map<string, PeerSpec>();
+  /**
+   * Beyond the paper: nodes evicted from the passive view, oldest first. After a massive failure a
+   * node may find its whole passive view dead; these are its last resort before the seeds.
+   */
+  readonly #reserve = new Map<string, PeerSpec>();
+  readonly #reserveSize: number;
   /** Nodes we failed to reach: retried now and then. */
   readonly #unreachable = new Map<string, { spec: PeerSpec; attempts: number }>();
   /** NEIGHBOR requests waiting for an answer. */
@@ -118,6 +126,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     this.#neighborTimeoutMs = options.neighborTimeoutMs ?? 2_000;
     this.#retryMs = options.retryUnreachableMs ?? 10_000;
     this.#islandCheckMs = options.islandCheckMs ?? 30_000;
+    this.#reserveSize = options.reserveSize ?? 100;
     for (const seed of this.seeds) if (seed.name !== '') this.#seedNames.add(seed.name);
   }
 
@@ -184,13 +193,18 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     return [...this.#passive.keys()].sort();
   }
 
+  /** The reserve beyond the passive view (for tests and debugging). */
+  reserveView(): string[] {
+    return [...this.#reserve.keys()].sort();
+  }
+
   protected isNeighbor(node: string): boolean {
     return this.#active.has(node);
   }
 
   protected override forwardIndirect(node: string, channel: string, payload: Uint8Array, options?: Parameters<BasePeerService['forward']>[3]) {
     if (!this.specs.has(node)) {
-      const spec = this.#passive.get(node) ?? this.#directory?.spec(node);
+      const spec = this.#passive.get(node) ?? this.#reserve.get(node) ?? this.#directory?.spec(node);
       if (spec !== undefined) this.specs.set(node, spec);
     }
     return super.forwardIndirect(node, channel, payload, options);
@@ -206,6 +220,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     if (this.#active.size >= this.activeSize) this.#dropRandomActive(name);
     this.#active.set(name, link);
     this.#passive.delete(name);
+    this.#reserve.delete(name);
     this.#unreachable.delete(name);
     this.adoptLink(name);
     this.#directory?.sawAlive({ name, addresses: link.peer.addresses }, link.peer.incarnation);
@@ -239,12 +254,27 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     if (name === this.self.name || this.#active.has(name) || this.#passive.has(name) || name === '') return;
     this.specs.set(name, spec);
     if (this.#passive.size >= this.passiveSize) {
-      const keys = [...this.#passive.keys()];
-      const preferred = prefer === undefined ? [] : keys.filter((k) => prefer.has(k));
-      const evict = this.random.pick(preferred.length > 0 ? preferred : keys);
-      if (evict !== undefined) this.#passive.delete(evict);
+      const preferred = prefer === undefined ? [] : [...this.#passive.keys()].filter((k) => prefer.has(k));
+      const evict = preferred.length > 0 ? this.random.pick(preferred) : nth(this.#passive.keys(), this.random.int(this.#passive.size));
+      if (evict !== undefined) {
+        this.#toReserve(this.#passive.get(evict) as PeerSpec);
+        this.#passive.delete(evict);
+      }
     }
+    this.#reserve.delete(name);
     this.#passive.set(name, spec);
+  }
+
+  /** A node mentioned in a walk: kept in the reserve unless already known better. */
+  #heardOf(spec: PeerSpec): void {
+    if (spec.name === this.self.name || this.#active.has(spec.name) || this.#passive.has(spec.name)) return;
+    this.#toReserve(spec);
+  }
+
+  #toReserve(spec: PeerSpec): void {
+    if (this.#reserveSize <= 0 || this.#reserve.has(spec.name)) return;
+    this.#reserve.set(spec.name, spec);
+    if (this.#reserve.size > this.#reserveSize) this.#reserve.delete(this.#reserve.keys().next().value as string);
   }
 
   #removeActive(name: string, becausePeer: 'disconnect' | 'failed' | 'left'): void {
@@ -265,8 +295,9 @@ export class HyParView extends BasePeerService implements DirectoryHost {
   }
 
   #markUnreachable(spec: PeerSpec): void {
-    if (this.#retryMs <= 0 || spec.addresses.length === 0) return;
+    this.#reserve.delete(spec.name);
     this.#passive.delete(spec.name);
+    if (this.#retryMs <= 0 || spec.addresses.length === 0) return;
     this.#unreachable.set(spec.name, { spec, attempts: 0 });
     if (this.#unreachable.size > 64) this.#unreachable.delete(this.#unreachable.keys().next().value as string);
   }
@@ -384,7 +415,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
 
   #onForwardJoin(from: Link, spec: PeerSpec, ttl: number): void {
     if (spec.name === this.self.name) return;
-    this.specs.set(spec.name, spec);
+    this.#heardOf(spec);
     if (ttl === 0 || this.#active.size <= 1) {
       this.#activate(spec);
       return;
@@ -476,10 +507,13 @@ export class HyParView extends BasePeerService implements DirectoryHost {
 
   /** A random passive node not tried yet; when none is left, a random member of the directory. */
   #repairCandidate(tried: Set<string>): PeerSpec | undefined {
-    const passive = this.random.pick([...this.#passive.keys()].filter((n) => !tried.has(n) && !this.#active.has(n)));
+    const untried = (n: string): boolean => !tried.has(n) && !this.#active.has(n);
+    const passive = this.random.pick([...this.#passive.keys()].filter(untried));
     if (passive !== undefined) return this.#passive.get(passive);
+    const reserve = this.random.pick([...this.#reserve.keys()].filter(untried));
+    if (reserve !== undefined) return this.#reserve.get(reserve);
     const directory = this.#directory;
-    if (directory === null || tried.size >= this.passiveSize + 2 * this.activeSize) return undefined;
+    if (directory === null || tried.size >= this.passiveSize + this.#reserveSize + 2 * this.activeSize) return undefined;
     const name = this.random.pick([...directory.names()].filter((n) => !tried.has(n) && !this.#active.has(n) && n !== this.self.name));
     return name === undefined ? undefined : directory.spec(name);
   }
@@ -567,6 +601,8 @@ export class HyParView extends BasePeerService implements DirectoryHost {
 
   #onShuffle(from: Link, origin: PeerSpec, list: PeerSpec[], ttl: number): void {
     if (origin.name === this.self.name) return;
+    // Passing through or not, the walk tells of other nodes: worth remembering in the reserve.
+    for (const spec of list) this.#heardOf(spec);
     if (ttl > 1 && this.#active.size > 1) {
       const next = this.random.pick([...this.#active.keys()].filter((n) => n !== from.peer.name && n !== origin.name));
       if (next !== undefined) {
@@ -582,8 +618,14 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     };
     if (direct !== undefined) send(direct);
     else {
-      // A temporary connection, as in the paper: the on-demand pool closes it when idle.
-      this.openOnDemand(origin).then(send, () => undefined);
+      // A temporary connection, as in the paper.
+      this.openOnDemand(origin).then(
+        (link) => {
+          send(link);
+          this.releaseSoon(link);
+        },
+        () => undefined,
+      );
     }
     for (const spec of list) this.#toPassive(spec);
   }
@@ -607,4 +649,11 @@ export class HyParView extends BasePeerService implements DirectoryHost {
 
 function sharesAddress(spec: PeerSpec, addresses: readonly string[]): boolean {
   return spec.addresses.some((a) => addresses.includes(a));
+}
+
+/** The `i`-th value of an iterator (no array copy). */
+function nth<T>(values: IterableIterator<T>, i: number): T | undefined {
+  let k = 0;
+  for (const v of values) if (k++ === i) return v;
+  return undefined;
 }

@@ -80,6 +80,8 @@ export class StaticPeerService extends BasePeerService {
     return !this.#left && this.#list.has(node);
   }
 
+  protected override readonly reachabilityFollowsLinks = true;
+
   protected override reachable(node: string): boolean {
     return this.transport.link(node) !== undefined;
   }

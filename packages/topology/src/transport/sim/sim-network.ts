@@ -45,13 +45,13 @@ export interface SimStats {
   bytes: number;
 }
 
-/** A message in flight. */
-export interface Delivery {
-  to: SimLink;
-  channel: string;
-  size: number;
-  tag: number;
-  body: unknown;
+/** The messages in flight that arrive at one instant, as parallel arrays (no object per message). */
+class Batch {
+  readonly to: SimLink[] = [];
+  readonly channel: string[] = [];
+  readonly size: number[] = [];
+  readonly tag: number[] = [];
+  readonly body: unknown[] = [];
 }
 
 /** A simulated network of SimTransports. */
@@ -70,7 +70,7 @@ export class SimNetwork {
   #groups = new Map<string, number>();
   #nextIncarnation = 1;
   /** Messages in flight by arrival time: one clock timer per instant, not per message. */
-  readonly #inFlight = new Map<number, Delivery[]>();
+  readonly #inFlight = new Map<number, Batch>();
 
   constructor(options: SimNetworkOptions) {
     this.clock = options.clock ?? new VirtualClock();
@@ -140,24 +140,33 @@ export class SimNetwork {
     return rate > 0 && this.random.next() < rate;
   }
 
-  /** @internal Delivers `delivery` at time `at` (after the messages already due then). */
-  deliverAt(at: number, delivery: Delivery): void {
-    const batch = this.#inFlight.get(at);
-    if (batch !== undefined) {
-      batch.push(delivery);
-      return;
+  /** @internal Delivers a message to `to` at time `at` (after the messages already due then). */
+  deliverAt(at: number, to: SimLink, channel: string, size: number, tag: number, body: unknown): void {
+    let batch = this.#inFlight.get(at);
+    if (batch === undefined) {
+      const fresh = (batch = new Batch());
+      this.#inFlight.set(at, fresh);
+      this.clock.setTimer(at - this.clock.now(), () => {
+        this.#inFlight.delete(at);
+        this.#arrive(fresh);
+      });
     }
-    const fresh = [delivery];
-    this.#inFlight.set(at, fresh);
-    this.clock.setTimer(at - this.clock.now(), () => {
-      this.#inFlight.delete(at);
-      for (const d of fresh) {
-        if (!d.to.up) continue;
-        this.stats.delivered++;
-        this.stats.bytes += d.size;
-        d.to.receive(d.channel, d.size, d.tag, d.body);
-      }
-    });
+    batch.to.push(to);
+    batch.channel.push(channel);
+    batch.size.push(size);
+    batch.tag.push(tag);
+    batch.body.push(body);
+  }
+
+  #arrive(batch: Batch): void {
+    const { to, channel, size, tag, body } = batch;
+    for (let i = 0; i < to.length; i++) {
+      const link = to[i] as SimLink;
+      if (!link.up) continue;
+      this.stats.delivered++;
+      this.stats.bytes += size[i] as number;
+      link.receive(channel[i] as string, size[i] as number, tag[i] as number, body[i]);
+    }
   }
 
   /** @internal */
