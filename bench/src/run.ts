@@ -3,6 +3,7 @@
 import { runHol } from './suites/hol.js';
 import { runLink } from './suites/link.js';
 import { runLocal } from './suites/local.js';
+import { runScale } from './suites/scale.js';
 import { runSim } from './suites/sim.js';
 import type { SuiteOptions } from './harness.js';
 
@@ -11,6 +12,7 @@ const suites: Record<string, (options: SuiteOptions) => Promise<void>> = {
   hol: runHol,
   link: runLink,
   sim: runSim,
+  scale: runScale,
 };
 
 const args = process.argv.slice(2);

@@ -5,7 +5,7 @@
 export interface DeliveryInfo {
   /** The neighbour that sent it. */
   from: string;
-  /** The node that broadcast it (the root of its tree). */
+  /** The root of its tree: the node that broadcast it, or `*<handler>` for a shared tree. */
   root: string;
   /** Hops before this one (0: sent by the root itself). */
   round: number;
@@ -21,6 +21,13 @@ export interface BroadcastHandler<M = unknown, P = unknown> {
   readonly name: string;
   /** Channel for this handler's traffic (default `control`). */
   readonly channel?: string;
+  /**
+   * `perRoot` (default): a tree per broadcasting node, the shortest paths; the first broadcast of
+   * each node floods the overlay once. `shared`: one tree for all this handler's messages, from
+   * whichever node: no flood per sender, longer paths. For many senders of small messages that can
+   * wait a few more hops (membership, announcements).
+   */
+  readonly tree?: 'perRoot' | 'shared';
   /** The id and payload of a message this node broadcasts. */
   broadcastData(message: M): { id: string; payload: P };
   /**

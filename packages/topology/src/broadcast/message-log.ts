@@ -12,6 +12,8 @@ export interface MessageLogOptions<P> {
   node: string;
   /** Channel for the payloads (default `control`). */
   channel?: string;
+  /** Plumtree tree per sender (default) or one shared tree (see BroadcastHandler.tree). */
+  tree?: 'perRoot' | 'shared';
   /** Messages remembered (default 10,000; the oldest is forgotten first). */
   keep?: number;
   /** Messages offered in an anti-entropy digest (the most recent; default 256). */
@@ -24,6 +26,7 @@ export interface MessageLogOptions<P> {
 export class MessageLog<P = unknown> implements BroadcastHandler<P, P> {
   readonly name: string;
   readonly channel?: string;
+  readonly tree?: 'perRoot' | 'shared';
   readonly #node: string;
   readonly #keep: number;
   readonly #digestSize: number;
@@ -40,6 +43,7 @@ export class MessageLog<P = unknown> implements BroadcastHandler<P, P> {
   constructor(options: MessageLogOptions<P>) {
     this.name = options.name;
     if (options.channel !== undefined) this.channel = options.channel;
+    if (options.tree !== undefined) this.tree = options.tree;
     this.#node = options.node;
     this.#keep = options.keep ?? 10_000;
     this.#digestSize = options.digestSize ?? 256;

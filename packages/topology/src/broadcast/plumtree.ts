@@ -29,6 +29,8 @@ export interface PlumtreeOptions {
   exchangeTickMs?: number;
   /** Rewire the tree when an announcement arrives this many rounds earlier than the payload did (default 3). */
   optimizationThreshold?: number;
+  /** The same for shared trees, whose rounds count from different senders (default 7, the paper's m-s value). */
+  sharedOptimizationThreshold?: number;
   /** Roots whose trees are kept (least recently used forgotten first; default 1,024). */
   maxRoots?: number;
 }
@@ -100,6 +102,8 @@ interface Missing {
 interface HandlerState {
   handler: BroadcastHandler;
   channel: string;
+  /** The tree key of this node's broadcasts: its name, or `*<handler>` for a shared tree. */
+  root: string | null;
   messenger: Messenger;
   /**
    * Recently delivered ids: the round and the parent they came from (for the optimisation), in
@@ -140,6 +144,7 @@ export class Plumtree {
   readonly #graftRetryMs: number;
   readonly #exchangeTickMs: number;
   readonly #threshold: number;
+  readonly #sharedThreshold: number;
   readonly #maxRoots: number;
   readonly #handlers = new Map<string, HandlerState>();
   /** Passed to `merge`, reused: valid only during the call (see DeliveryInfo). */
@@ -170,6 +175,7 @@ export class Plumtree {
     this.#graftRetryMs = options.graftRetryMs ?? 250;
     this.#exchangeTickMs = options.exchangeTickMs ?? 10_000;
     this.#threshold = options.optimizationThreshold ?? 3;
+    this.#sharedThreshold = options.sharedOptimizationThreshold ?? 7;
     this.#maxRoots = options.maxRoots ?? 1_024;
     this.#control = this.#messenger(CONTROL);
     for (const n of this.#peers.neighbors()) this.#neighbors.add(n);
@@ -193,7 +199,7 @@ export class Plumtree {
     if (this.#handlers.has(handler.name)) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `a broadcast handler named '${handler.name}' is already registered`);
     const channel = handler.channel ?? CONTROL;
     if (!this.#transport.channels.has(channel)) throw new TopologyError(TopologyErrorCode.UNKNOWN_CHANNEL, `broadcast handler '${handler.name}' uses unknown channel '${channel}'`);
-    this.#handlers.set(handler.name, { handler, channel, messenger: this.#messenger(channel), delivered: new Map(), deliveredBefore: new Map(), missing: new Map(), outstanding: new Map(), shown: new Map() });
+    this.#handlers.set(handler.name, { handler, channel, root: handler.tree === 'shared' ? `*${handler.name}` : null, messenger: this.#messenger(channel), delivered: new Map(), deliveredBefore: new Map(), missing: new Map(), outstanding: new Map(), shown: new Map() });
   }
 
   /** Broadcasts `message` through the handler named `handlerName`; returns the message id. */
@@ -207,7 +213,8 @@ export class Plumtree {
       this.#waiting.push({ state, id, payload });
       if (this.#waiting.length > MAX_WAITING) this.#waiting.shift();
     } else {
-      this.#push(state, id, this.#self, this.#lazySet(this.#self), 0, payload, null);
+      const root = state.root ?? this.#self;
+      this.#push(state, id, root, this.#lazySet(root), 0, payload, null);
     }
     return id;
   }
@@ -216,7 +223,10 @@ export class Plumtree {
     if (this.#waiting.length === 0 || this.#stopped) return;
     const waiting = this.#waiting;
     this.#waiting = [];
-    for (const { state, id, payload } of waiting) this.#push(state, id, this.#self, this.#lazySet(this.#self), 0, payload, null);
+    for (const { state, id, payload } of waiting) {
+      const root = state.root ?? this.#self;
+      this.#push(state, id, root, this.#lazySet(root), 0, payload, null);
+    }
   }
 
   /** The neighbours Plumtree broadcasts to (Partisan's `broadcast_members`). */
@@ -495,7 +505,7 @@ export class Plumtree {
     lazy.delete(from);
     this.#forgetMissing(state, id);
     // The optimisation needs the round of delivery, and cannot apply below its threshold.
-    if (round >= this.#threshold) {
+    if (round >= (state.root === null ? this.#threshold : this.#sharedThreshold)) {
       if (state.delivered.size >= DELIVERED_KEPT) {
         state.deliveredBefore = state.delivered;
         state.delivered = new Map();
@@ -539,7 +549,7 @@ export class Plumtree {
   /** The paper's optimisation: an announcement much earlier than our copy means a shorter path. */
   #optimize(state: HandlerState, id: string, root: string, round: number, announcer: string): void {
     const delivered = state.delivered.get(id) ?? state.deliveredBefore.get(id);
-    if (delivered === undefined || delivered.round - round < this.#threshold) return;
+    if (delivered === undefined || delivered.round - round < (state.root === null ? this.#threshold : this.#sharedThreshold)) return;
     const lazy = this.#lazySet(root);
     lazy.delete(announcer);
     lazy.add(delivered.parent);

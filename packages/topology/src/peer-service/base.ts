@@ -64,7 +64,10 @@ export abstract class BasePeerService implements PeerService {
   readonly #onDemand = new Map<string, { link: Link; lastUsed: number; traffic: number }>();
   readonly #maxOnDemand: number;
   readonly #onDemandIdleMs: number;
-  #members: readonly string[] = [];
+  /** The members as last evaluated by `membershipChanged`, and their sorted list (built on demand). */
+  readonly #members = new Set<string>();
+  #sorted: string[] | null = null;
+  #membershipEventQueued = false;
   /** Members reported `up` (and not `down` since). */
   readonly #up = new Set<string>();
   readonly #receivers = new Map<string, PeerMessageHandler>();
@@ -117,13 +120,13 @@ export abstract class BasePeerService implements PeerService {
         this.onLinkUp(link);
         // Whatever the overlay did not adopt is on-demand: closed when idle or when the pool is full.
         if (!this.isNeighbor(link.peer.name)) this.#keepOnDemand(link);
-        if (this.reachabilityFollowsLinks) this.refreshReachability();
+        if (this.reachabilityFollowsLinks) this.refreshReachability(undefined, [link.peer.name]);
       }),
       this.transport.on('linkDown', (link, reason) => {
         this.#onDemand.delete(link.peer.name);
         if (!this.running) return;
         this.onLinkDown(link, reason);
-        if (this.reachabilityFollowsLinks) this.refreshReachability({ kind: reason.kind === 'peer_closed' ? 'left' : 'unreachable', message: reason.message });
+        if (this.reachabilityFollowsLinks) this.refreshReachability({ kind: reason.kind === 'peer_closed' ? 'left' : 'unreachable', message: reason.message }, [link.peer.name]);
       }),
     );
     this.messenger.on(Tag.OVERLAY, (link, value) => {
@@ -170,7 +173,22 @@ export abstract class BasePeerService implements PeerService {
   }
 
   members(): string[] {
-    return [...this.currentMembers()].sort();
+    this.#sorted ??= [...this.currentMembers()].sort();
+    return this.#sorted.slice();
+  }
+
+  /** The member set may differ from what `members()` last returned (it is recomputed on demand). */
+  protected invalidateMembers(): void {
+    this.#sorted = null;
+  }
+
+  /**
+   * Whether `node` is a member now. The default scans `currentMembers()`; overlays answer in
+   * constant time (membership changes one node at a time in large clusters).
+   */
+  protected hasMember(node: string): boolean {
+    for (const m of this.currentMembers()) if (m === node) return true;
+    return false;
   }
 
   isUp(node: string): boolean {
@@ -193,34 +211,66 @@ export abstract class BasePeerService implements PeerService {
   }
 
   /**
-   * Recomputes the member set and emits `up`/`down` for the difference, then `membership`.
-   * Overlays call it whenever their view of the membership may have changed.
+   * The overlay's view of the membership may have changed: for the nodes in `touched` (or, when
+   * not given, for everyone). Emits `up`/`down` for the difference and, once per turn of changes,
+   * `membership`. Overlays call it whenever their view may have changed.
    */
-  protected membershipChanged(downReason: DownReason = { kind: 'unreachable', message: 'no longer a member' }): void {
+  protected membershipChanged(downReason: DownReason = { kind: 'unreachable', message: 'no longer a member' }, touched?: Iterable<string>): void {
     if (!this.running) return;
-    const next = this.members();
-    const before = this.#members;
-    if (before.length !== next.length || next.some((m, i) => m !== before[i])) {
-      this.#members = next;
-      this.events.emit('membership', next);
+    this.#sorted = null;
+    let changed = false;
+    if (touched === undefined) {
+      const now = new Set(this.currentMembers());
+      for (const m of this.#members) {
+        if (now.has(m)) continue;
+        this.#members.delete(m);
+        changed = true;
+      }
+      for (const m of now) {
+        if (this.#members.has(m)) continue;
+        this.#members.add(m);
+        changed = true;
+      }
+    } else {
+      for (const m of touched) {
+        const member = this.hasMember(m);
+        if (member === this.#members.has(m)) continue;
+        if (member) this.#members.add(m);
+        else this.#members.delete(m);
+        changed = true;
+      }
     }
-    this.refreshReachability(downReason);
+    this.refreshReachability(downReason, touched);
+    if (changed && !this.#membershipEventQueued) {
+      // Many changes in one turn (a burst of announcements) make one event, with the final list.
+      this.#membershipEventQueued = true;
+      queueMicrotask(() => {
+        this.#membershipEventQueued = false;
+        if (this.running) this.events.emit('membership', this.members());
+      });
+    }
   }
 
-  /** Emits `up` for members that became reachable and `down` for nodes that no longer are. */
-  protected refreshReachability(downReason: DownReason = { kind: 'unreachable', message: 'no longer reachable' }): void {
+  /** Emits `up` for members that became reachable and `down` for nodes that no longer are (among `touched`, or all). */
+  protected refreshReachability(downReason: DownReason = { kind: 'unreachable', message: 'no longer reachable' }, touched?: Iterable<string>): void {
     if (!this.running) return;
-    const members = new Set(this.#members);
-    for (const node of [...this.#up]) {
-      if (members.has(node) && this.reachable(node)) continue;
-      this.#up.delete(node);
-      this.events.emit('down', node, downReason);
+    const check = (node: string): void => {
+      const up = node !== this.self.name && this.#members.has(node) && this.reachable(node);
+      if (up === this.#up.has(node)) return;
+      if (up) {
+        this.#up.add(node);
+        this.events.emit('up', node);
+      } else {
+        this.#up.delete(node);
+        this.events.emit('down', node, downReason);
+      }
+    };
+    if (touched !== undefined) {
+      for (const node of touched) check(node);
+      return;
     }
-    for (const node of this.#members) {
-      if (node === this.self.name || this.#up.has(node) || !this.reachable(node)) continue;
-      this.#up.add(node);
-      this.events.emit('up', node);
-    }
+    for (const node of [...this.#up]) check(node);
+    for (const node of this.#members) check(node);
   }
 
   // ==== Joining and timers ====

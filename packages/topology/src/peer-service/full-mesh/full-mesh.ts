@@ -115,6 +115,7 @@ export class FullMesh extends BasePeerService {
     this.#left = false;
     this.#set.add(this.#replica, this.#replica, this.selfMember());
     this.#setChanged();
+    this.membershipChanged();
   }
 
   #setChanged(): void {
@@ -124,6 +125,7 @@ export class FullMesh extends BasePeerService {
       if (known === undefined || known.incarnation < spec.incarnation) byName.set(spec.name, spec);
     }
     this.#byName = byName;
+    this.invalidateMembers();
     this.#refreshNeighbors();
   }
 
@@ -144,6 +146,10 @@ export class FullMesh extends BasePeerService {
   }
 
   // ==== Membership ====
+
+  protected override hasMember(node: string): boolean {
+    return this.#left ? node === this.self.name : this.#byName.has(node);
+  }
 
   protected currentMembers(): Iterable<string> {
     // After leaving, the set keeps the others (so a rejoin does not remove them everywhere by

@@ -12,14 +12,20 @@ import type { PeerSpec } from '../types.ts';
 import { isPeerSpec } from '../validate.ts';
 
 export interface DirectoryOptions {
-  /** How often a node announces itself (default 10,000 ms). */
+  /** How often a node announces itself, at least (default 10,000 ms). */
   announceMs?: number;
-  /** A node not heard of for this long is forgotten (default 3.5 × `announceMs`). */
-  expireMs?: number;
+  /**
+   * And at least this much per member known (default 100 ms): a cluster of 1,000 announces every
+   * 100 s, so refreshing the directory costs about ten broadcasts a second whatever its size.
+   */
+  announcePerMemberMs?: number;
+  /** A node is forgotten when not heard of for this many of its announcement periods (default 3.5). */
+  expirePeriods?: number;
 }
 
 type Notice =
-  | { k: 'alive'; spec: PeerSpec; inc: number; seq: number }
+  // `every`: the announcer's period, so receivers know when to give up on it.
+  | { k: 'alive'; spec: PeerSpec; inc: number; seq: number; every: number }
   | { k: 'down'; name: string; inc: number; seq: number }
   | { k: 'left'; name: string; inc: number };
 
@@ -35,7 +41,7 @@ export interface DirectoryHost {
   readonly self: { name: string; incarnation: number; addresses: readonly string[] };
   on(event: 'neighborUp', listener: (node: string) => void): () => void;
   /** The member set changed; `kind` says why nodes went away, if any did. */
-  directoryChanged(kind: 'left' | 'unreachable' | 'expired'): void;
+  directoryChanged(kind: 'left' | 'unreachable' | 'expired', names: readonly string[]): void;
 }
 
 export class MembershipDirectory {
@@ -43,7 +49,8 @@ export class MembershipDirectory {
   readonly #entries = new Map<string, Entry>();
   readonly #log: MessageLog<Notice>;
   readonly #announceMs: number;
-  readonly #expireMs: number;
+  readonly #perMemberMs: number;
+  readonly #expirePeriods: number;
   #seq = 0;
   #timer: TimerHandle | null = null;
   #running = false;
@@ -58,13 +65,15 @@ export class MembershipDirectory {
     options: DirectoryOptions = {},
   ) {
     this.#announceMs = options.announceMs ?? 10_000;
-    this.#expireMs = options.expireMs ?? 3.5 * this.#announceMs;
+    this.#perMemberMs = options.announcePerMemberMs ?? 100;
+    this.#expirePeriods = options.expirePeriods ?? 3.5;
     host.on('neighborUp', () => {
       // The first announcement of a node that had no neighbour yet went nowhere: repeat it.
       if (this.#running && !this.#heard) this.announce();
     });
     this.#log = new MessageLog<Notice>({
       name: MembershipDirectory.HANDLER,
+      tree: 'shared',
       node: host.self.name,
       keep: 4_096,
       deliver: (notice) => {
@@ -93,7 +102,12 @@ export class MembershipDirectory {
     if (!this.#running) return;
     const self = this.host.self;
     this.#heard = this.plumtree.members().length > 0;
-    this.plumtree.broadcast(MembershipDirectory.HANDLER, { k: 'alive', spec: { name: self.name, addresses: [...self.addresses] }, inc: self.incarnation, seq: ++this.#seq } satisfies Notice);
+    this.plumtree.broadcast(MembershipDirectory.HANDLER, { k: 'alive', spec: { name: self.name, addresses: [...self.addresses] }, inc: self.incarnation, seq: ++this.#seq, every: this.#period() } satisfies Notice);
+  }
+
+  /** This node's announcement period now. */
+  #period(): number {
+    return Math.max(this.#announceMs, this.#perMemberMs * this.#entries.size);
   }
 
   /** Tells the cluster this node leaves (before its links close). */
@@ -117,12 +131,13 @@ export class MembershipDirectory {
   sawAlive(spec: PeerSpec, incarnation: number): void {
     if (!this.#running || spec.name === this.host.self.name) return;
     const entry = this.#entries.get(spec.name);
+    const horizon = this.clock.now() + this.#expirePeriods * this.#period();
     if (entry !== undefined && entry.inc >= incarnation) {
-      if (entry.inc === incarnation) entry.expiresAt = Math.max(entry.expiresAt, this.clock.now() + this.#expireMs);
+      if (entry.inc === incarnation) entry.expiresAt = Math.max(entry.expiresAt, horizon);
       return;
     }
-    this.#entries.set(spec.name, { spec, inc: incarnation, seq: 0, expiresAt: this.clock.now() + this.#expireMs });
-    if (entry === undefined) this.host.directoryChanged('expired');
+    this.#entries.set(spec.name, { spec, inc: incarnation, seq: 0, expiresAt: horizon });
+    if (entry === undefined) this.host.directoryChanged('expired', [spec.name]);
   }
 
   names(): IterableIterator<string> {
@@ -138,7 +153,7 @@ export class MembershipDirectory {
   }
 
   #schedule(): void {
-    this.#timer = this.clock.setTimer(this.#announceMs * (0.9 + 0.2 * this.random.next()), () => {
+    this.#timer = this.clock.setTimer(this.#period() * (0.9 + 0.2 * this.random.next()), () => {
       this.#timer = null;
       if (!this.#running) return;
       this.announce();
@@ -149,14 +164,14 @@ export class MembershipDirectory {
 
   #expire(): void {
     const now = this.clock.now();
-    let changed = false;
+    const gone: string[] = [];
     for (const [name, entry] of this.#entries) {
       if (entry.expiresAt < now) {
         this.#entries.delete(name);
-        changed = true;
+        gone.push(name);
       }
     }
-    if (changed) this.host.directoryChanged('expired');
+    if (gone.length > 0) this.host.directoryChanged('expired', gone);
   }
 
   #apply(notice: Notice): void {
@@ -172,19 +187,19 @@ export class MembershipDirectory {
     switch (notice.k) {
       case 'alive': {
         if (entry !== undefined && (entry.inc > notice.inc || (entry.inc === notice.inc && entry.seq >= notice.seq))) return;
-        this.#entries.set(name, { spec: notice.spec, inc: notice.inc, seq: notice.seq, expiresAt: this.clock.now() + this.#expireMs });
-        if (entry === undefined) this.host.directoryChanged('expired');
+        this.#entries.set(name, { spec: notice.spec, inc: notice.inc, seq: notice.seq, expiresAt: this.clock.now() + this.#expirePeriods * notice.every });
+        if (entry === undefined) this.host.directoryChanged('expired', [name]);
         return;
       }
       case 'down':
         if (entry?.inc !== notice.inc || entry.seq > notice.seq) return;
         this.#entries.delete(name);
-        this.host.directoryChanged('unreachable');
+        this.host.directoryChanged('unreachable', [name]);
         return;
       case 'left':
         if (entry === undefined || entry.inc > notice.inc) return;
         this.#entries.delete(name);
-        this.host.directoryChanged('left');
+        this.host.directoryChanged('left', [name]);
         return;
     }
   }
@@ -196,7 +211,7 @@ function isNotice(x: unknown): x is Notice {
   if (!Number.isInteger(n.inc)) return false;
   switch (n.k) {
     case 'alive':
-      return isPeerSpec(n.spec) && Number.isInteger(n.seq);
+      return isPeerSpec(n.spec) && Number.isInteger(n.seq) && typeof n.every === 'number' && n.every > 0 && n.every < 86_400_000;
     case 'down':
       return typeof n.name === 'string' && Number.isInteger(n.seq);
     case 'left':

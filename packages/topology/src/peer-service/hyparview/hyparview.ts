@@ -145,8 +145,8 @@ export class HyParView extends BasePeerService implements DirectoryHost {
   }
 
   /** @internal The directory's member set changed. */
-  directoryChanged(kind: 'left' | 'unreachable' | 'expired'): void {
-    this.membershipChanged({ kind, message: kind === 'expired' ? 'no longer announced' : kind === 'left' ? 'left the cluster' : 'reported unreachable' });
+  directoryChanged(kind: 'left' | 'unreachable' | 'expired', names: readonly string[]): void {
+    this.membershipChanged({ kind, message: kind === 'expired' ? 'no longer announced' : kind === 'left' ? 'left the cluster' : 'reported unreachable' }, names);
   }
 
   protected override onStop(): void {
@@ -177,6 +177,10 @@ export class HyParView extends BasePeerService implements DirectoryHost {
   }
 
   // ==== Views ====
+
+  protected override hasMember(node: string): boolean {
+    return node === this.self.name || this.#active.has(node) || this.#directory?.has(node) === true;
+  }
 
   protected currentMembers(): Iterable<string> {
     const out = new Set<string>([this.self.name, ...this.#active.keys()]);
@@ -226,7 +230,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     this.#directory?.sawAlive({ name, addresses: link.peer.addresses }, link.peer.incarnation);
     if (this.#ring.some((r) => sharesAddress(r, link.peer.addresses))) this.#reserved.add(name);
     this.events.emit('neighborUp', name);
-    this.membershipChanged();
+    this.membershipChanged(undefined, [name]);
     const waiters = this.#joined;
     this.#joined = [];
     for (const w of waiters) w();
@@ -243,7 +247,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     this.sendOverlay(link, { t: 'disconnect' } satisfies Message);
     this.#toPassive({ name: victim, addresses: link.peer.addresses });
     this.events.emit('neighborDown', victim);
-    this.membershipChanged();
+    this.membershipChanged(undefined, [victim]);
     this.after(0, () => {
       if (!this.#active.has(victim)) link.close('moved to the passive view');
     });
@@ -290,7 +294,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
       this.#markUnreachable({ name, addresses: link.peer.addresses });
       this.#directory?.reportDown(name);
     }
-    this.membershipChanged({ kind: becausePeer === 'left' ? 'left' : 'unreachable', message: `${name} is no longer a neighbour (${becausePeer})` });
+    this.membershipChanged({ kind: becausePeer === 'left' ? 'left' : 'unreachable', message: `${name} is no longer a neighbour (${becausePeer})` }, [name]);
     if (this.running && !this.#left) void this.#repair();
   }
 

@@ -68,6 +68,10 @@ export class StaticPeerService extends BasePeerService {
     for (const spec of this.#list.values()) if (this.transport.link(spec.name) === undefined) this.#redialer.dial(spec);
   }
 
+  protected override hasMember(node: string): boolean {
+    return node === this.self.name || (!this.#left && this.#list.has(node));
+  }
+
   protected currentMembers(): Iterable<string> {
     return this.#left ? [this.self.name] : [this.self.name, ...this.#list.keys()];
   }

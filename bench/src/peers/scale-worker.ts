@@ -1,0 +1,143 @@
+// A process hosting many nodes of the `scale` suite: each node is a WebSocket transport with its
+// own listener on 127.0.0.1, a peer service (HyParView with its member directory, or FullMesh)
+// and Plumtree. Driven by the suite over IPC: open listeners, start the overlays with the seeds,
+// report state, broadcast, stop.
+
+import { consoleLogger } from '@fdn/core';
+import { createWsTransport, fullMesh, HyParView, MessageLog, Plumtree } from '@fdn/topology';
+import type { PeerService, WsTransport } from '@fdn/topology';
+
+interface Config {
+  first: number;
+  count: number;
+  overlay: 'hyparview' | 'fullMesh';
+  secret: string;
+  /** Delay between two nodes' starts in this process (ms). */
+  staggerMs: number;
+}
+
+interface NodeState {
+  name: string;
+  transport: WsTransport;
+  overlay: PeerService | null;
+  plumtree: Plumtree | null;
+  /** Broadcast tag → when this node delivered it (epoch ms, high resolution). */
+  delivered: Map<string, number>;
+}
+
+type Command = { id: number; cmd: 'listen' } | { id: number; cmd: 'start'; seeds: string[] } | { id: number; cmd: 'state' } | { id: number; cmd: 'broadcast'; node: string; tag: string } | { id: number; cmd: 'delivered'; tag: string } | { id: number; cmd: 'stop' };
+
+const config = JSON.parse(process.env.FDN_PEER ?? '{}') as Config;
+const logger = consoleLogger({ level: 'error' });
+const nodes: NodeState[] = [];
+const now = (): number => performance.timeOrigin + performance.now();
+
+function overlayOf(n: NodeState): PeerService {
+  if (n.overlay === null) throw new Error(`${n.name} has no overlay yet`);
+  return n.overlay;
+}
+
+async function listen(): Promise<Record<string, string>> {
+  const addresses: Record<string, string> = {};
+  for (let i = config.first; i < config.first + config.count; i++) {
+    const name = `n${String(i)}`;
+    const transport = createWsTransport({ name, secret: config.secret, idleTimeoutMs: 30_000, pingIntervalMs: 2_000 }, { logger });
+    await transport.start();
+    nodes.push({ name, transport, overlay: null, plumtree: null, delivered: new Map() });
+    addresses[name] = transport.self.addresses[0] as string;
+  }
+  return addresses;
+}
+
+async function start(seeds: string[]): Promise<null> {
+  for (const n of nodes) {
+    const components = { transport: n.transport, logger };
+    const overlay: PeerService =
+      config.overlay === 'hyparview' ? new HyParView({ seeds }, components) : fullMesh({ seeds, gossipIntervalMs: 5_000 })(components);
+    const plumtree = new Plumtree({}, { transport: n.transport, peerService: overlay, logger });
+    plumtree.register(
+      new MessageLog<string>({
+        name: 'bench',
+        node: n.name,
+        deliver: (tag) => {
+          n.delivered.set(tag, now());
+        },
+      }),
+    );
+    if (overlay instanceof HyParView) overlay.useDirectory(plumtree);
+    n.overlay = overlay;
+    n.plumtree = plumtree;
+    await overlay.start();
+    if (config.staggerMs > 0) await new Promise((resolve) => setTimeout(resolve, config.staggerMs));
+  }
+  return null;
+}
+
+function state(): object {
+  const members = nodes.map((n) => overlayOf(n).members().length);
+  return {
+    minMembers: Math.min(...members),
+    maxMembers: Math.max(...members),
+    neighbors: Object.fromEntries(nodes.map((n) => [n.name, overlayOf(n).neighbors()])),
+    links: nodes.reduce((s, n) => s + n.transport.links().length, 0),
+    rssMb: process.memoryUsage().rss / 2 ** 20,
+    cpuS: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+  };
+}
+
+function broadcast(node: string, tag: string): number {
+  const n = nodes.find((x) => x.name === node);
+  if (n?.plumtree === null || n === undefined) throw new Error(`no node ${node} here`);
+  const sentAt = now();
+  n.plumtree.broadcast('bench', tag);
+  return sentAt;
+}
+
+function delivered(tag: string): { count: number; last: number } {
+  let count = 0;
+  let last = 0;
+  for (const n of nodes) {
+    const at = n.delivered.get(tag);
+    if (at === undefined) continue;
+    count++;
+    if (at > last) last = at;
+  }
+  return { count, last };
+}
+
+async function stop(): Promise<null> {
+  await Promise.all(nodes.map(async (n) => {
+    n.plumtree?.stop();
+    await (n.overlay?.stop() ?? n.transport.stop());
+  }));
+  return null;
+}
+
+async function run(c: Command): Promise<unknown> {
+  switch (c.cmd) {
+    case 'listen':
+      return listen();
+    case 'start':
+      return start(c.seeds);
+    case 'state':
+      return state();
+    case 'broadcast':
+      return broadcast(c.node, c.tag);
+    case 'delivered':
+      return delivered(c.tag);
+    case 'stop':
+      return stop();
+  }
+}
+
+process.on('message', (c: Command) => {
+  run(c).then(
+    (result) => {
+      process.send?.({ id: c.id, result });
+      // Exit on our own after `stop` (so --cpu-prof and friends can write their files).
+      if (c.cmd === 'stop') setTimeout(() => process.exit(0), 50);
+    },
+    (err: unknown) => process.send?.({ id: c.id, error: String(err) }),
+  );
+});
+process.send?.({ ready: true });
