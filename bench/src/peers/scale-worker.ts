@@ -64,7 +64,7 @@ async function start(seeds: string[]): Promise<null> {
         },
       }),
     );
-    if (overlay instanceof HyParView) overlay.useDirectory(plumtree);
+    if (overlay instanceof HyParView && process.env.FDN_SCALE_NO_DIRECTORY === undefined) overlay.useDirectory(plumtree);
     n.overlay = overlay;
     n.plumtree = plumtree;
     await overlay.start();
@@ -82,6 +82,10 @@ function state(): object {
     links: nodes.reduce((s, n) => s + n.transport.links().length, 0),
     rssMb: process.memoryUsage().rss / 2 ** 20,
     cpuS: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    plumtree: nodes.reduce<Record<string, number>>((acc, n) => {
+      for (const [k, v] of Object.entries<number>({ ...n.plumtree?.stats })) acc[k] = (acc[k] ?? 0) + v;
+      return acc;
+    }, {}),
   };
 }
 

@@ -84,7 +84,8 @@ export async function cluster(overlay: 'hyparview' | 'fullMesh', nodes: number, 
     }
     const addresses: Record<string, string> = {};
     for (const w of workers) Object.assign(addresses, await w.call<Record<string, string>>('listen', {}, 120_000));
-    const seeds = ['n0', 'n1', 'n2'].map((n) => addresses[n] as string);
+    // One seed per process: the joins of a whole cluster starting at once spread over the cores.
+    const seeds = workers.map((_w, p) => addresses[`n${String(p * per)}`] as string);
     const t0 = performance.now();
     await Promise.all(workers.map((w) => w.call('start', { seeds }, 120_000)));
     let connectedS = Number.NaN;
@@ -94,6 +95,13 @@ export async function cluster(overlay: 'hyparview' | 'fullMesh', nodes: number, 
       last = await Promise.all(workers.map((w) => w.call<WorkerState>('state')));
       const elapsed = (performance.now() - t0) / 1000;
       if (Number.isNaN(connectedS) && oneComponent(last, nodes)) connectedS = elapsed;
+      if (process.env.FDN_SCALE_TRACE !== undefined) {
+        const isolated = last.reduce((sum, st) => sum + Object.values(st.neighbors).filter((ns) => ns.length === 0).length, 0);
+        const pt: Record<string, number> = {};
+        for (const st of last as (WorkerState & { plumtree?: Record<string, number> })[]) for (const [k, v] of Object.entries(st.plumtree ?? {})) pt[k] = (pt[k] ?? 0) + v;
+        console.log(`  ${elapsed.toFixed(1)} s: plumtree ${JSON.stringify(pt)}`);
+        console.log(`  ${elapsed.toFixed(1)} s: isolated ${String(isolated)}, members ${String(Math.min(...last.map((x) => x.minMembers)))}..${String(Math.max(...last.map((x) => x.maxMembers)))}, cpu ${last.reduce((sum, x) => sum + x.cpuS, 0).toFixed(1)} s`);
+      }
       const full = last.every((s) => s.minMembers === nodes) && (overlay === 'hyparview' || last.reduce((sum, s) => sum + s.links, 0) >= nodes * (nodes - 1));
       if (full && !Number.isNaN(connectedS)) {
         convergedS = elapsed;
@@ -167,7 +175,7 @@ export async function runScale(options: SuiteOptions): Promise<void> {
   const broadcasts = 5;
   rec.notes.push(
     `HyParView (active 5, passive 30) with its member directory and Plumtree; every node its own WebSocket listener on 127.0.0.1; ${String(processes)} OS processes`,
-    'all nodes start at once (2 ms apart within a process) and join through three seeds',
+    'all nodes start at once (2 ms apart within a process) and join through the seeds, one per process',
     'connected: the active views form one component; converged: every node lists every node as a member',
     `broadcast: time from the send until the last node delivers, ${String(broadcasts)} broadcasts from random nodes (median)`,
   );

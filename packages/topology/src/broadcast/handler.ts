@@ -28,6 +28,13 @@ export interface BroadcastHandler<M = unknown, P = unknown> {
    * wait a few more hops (membership, announcements).
    */
   readonly tree?: 'perRoot' | 'shared';
+  /**
+   * What anti-entropy repairs here is pushed on to every other neighbour once (default true): a
+   * part of the overlay that missed a message gets it quickly. Turn off for state whose own
+   * exchanges already reach everyone (a directory), so a joining node pulling the state does not
+   * flood it back.
+   */
+  readonly floodRepairs?: boolean;
   /** The id and payload of a message this node broadcasts. */
   broadcastData(message: M): { id: string; payload: P };
   /**

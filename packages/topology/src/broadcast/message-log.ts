@@ -14,10 +14,14 @@ export interface MessageLogOptions<P> {
   channel?: string;
   /** Plumtree tree per sender (default) or one shared tree (see BroadcastHandler.tree). */
   tree?: 'perRoot' | 'shared';
+  /** See BroadcastHandler.floodRepairs (default true). */
+  floodRepairs?: boolean;
   /** Messages remembered (default 10,000; the oldest is forgotten first). */
   keep?: number;
   /** Messages offered in an anti-entropy digest (the most recent; default 256). */
   digestSize?: number;
+  /** Replaces the digest of recent ids (e.g. the ids that make up some state); they must be kept. */
+  digest?: () => string[];
   /** Called once per message, at the node that broadcast it too. */
   deliver?: (payload: P, info: DeliveryInfo & { id: string }) => void;
 }
@@ -27,10 +31,12 @@ export class MessageLog<P = unknown> implements BroadcastHandler<P, P> {
   readonly name: string;
   readonly channel?: string;
   readonly tree?: 'perRoot' | 'shared';
+  readonly floodRepairs?: boolean;
   readonly #node: string;
   readonly #keep: number;
   readonly #digestSize: number;
   readonly #deliver: MessageLogOptions<P>['deliver'];
+  readonly #digest: MessageLogOptions<P>['digest'];
   /** id → payload, oldest first. */
   readonly #messages = new Map<string, P>();
   /** Ids forgotten recently: still stale, so an old message is not delivered twice. */
@@ -44,10 +50,12 @@ export class MessageLog<P = unknown> implements BroadcastHandler<P, P> {
     this.name = options.name;
     if (options.channel !== undefined) this.channel = options.channel;
     if (options.tree !== undefined) this.tree = options.tree;
+    if (options.floodRepairs !== undefined) this.floodRepairs = options.floodRepairs;
     this.#node = options.node;
     this.#keep = options.keep ?? 10_000;
     this.#digestSize = options.digestSize ?? 256;
     this.#deliver = options.deliver;
+    this.#digest = options.digest;
   }
 
   /** How many messages are remembered. */
@@ -83,6 +91,7 @@ export class MessageLog<P = unknown> implements BroadcastHandler<P, P> {
   }
 
   digest(): string[] {
+    if (this.#digest !== undefined) return this.#digest().filter((id) => this.#messages.has(id));
     return this.#recent.filter((id) => this.#messages.has(id));
   }
 

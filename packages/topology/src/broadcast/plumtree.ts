@@ -159,6 +159,9 @@ export class Plumtree {
   readonly #queries = new Map<number, { timer: TimerHandle; answer: (view: TreePeers | null) => void }>();
   #nextQuery = 1;
   #exchangeTimer: TimerHandle | null = null;
+  #newNeighbourTimer: TimerHandle | null = null;
+  #repairedSinceExchange = 0;
+  #newest: string | null = null;
   /** Broadcasts made while this node had no neighbour: sent when the first one comes up. */
   #waiting: { state: HandlerState; id: string; payload: unknown }[] = [];
   #stopped = false;
@@ -183,8 +186,7 @@ export class Plumtree {
       this.#peers.on('neighborUp', (node) => {
         this.#neighbors.add(node);
         this.#sendWaiting();
-        // A new link may join two parts of the overlay that missed each other's messages.
-        if (this.#exchangeTickMs > 0) this.exchangeNow(node);
+        this.#exchangeWithNewNeighbour(node);
       }),
       this.#peers.on('neighborDown', (node) => {
         this.#neighbors.delete(node);
@@ -300,6 +302,22 @@ export class Plumtree {
     for (const state of this.#handlers.values()) this.#startExchange(state, with_);
   }
 
+  /**
+   * A new link may join two parts of the overlay that missed each other's messages: exchange over
+   * it soon. Links come up in bursts (a cluster starting, an overlay repairing): at most one such
+   * exchange per `lazyTickMs × 4`, with the newest neighbour then.
+   */
+  #exchangeWithNewNeighbour(node: string): void {
+    if (this.#exchangeTickMs <= 0) return;
+    this.#newest = node;
+    if (this.#newNeighbourTimer !== null) return;
+    this.#newNeighbourTimer = this.#clock.setTimer(this.#lazyTickMs * 4, () => {
+      this.#newNeighbourTimer = null;
+      const peer = this.#newest;
+      if (peer !== null && this.#neighbors.has(peer)) this.exchangeNow(peer);
+    });
+  }
+
   /** Stops timers; no more messages are handled or sent. */
   stop(): void {
     if (this.#stopped) return;
@@ -307,6 +325,7 @@ export class Plumtree {
     for (const off of this.#off) off();
     if (this.#tick !== null) this.#clock.clearTimer(this.#tick);
     if (this.#exchangeTimer !== null) this.#clock.clearTimer(this.#exchangeTimer);
+    if (this.#newNeighbourTimer !== null) this.#clock.clearTimer(this.#newNeighbourTimer);
     for (const state of this.#handlers.values()) {
       for (const m of state.missing.values()) if (m.timer !== null) this.#clock.clearTimer(m.timer);
       state.missing.clear();
@@ -488,8 +507,9 @@ export class Plumtree {
       // Repaired by anti-entropy: its tree is unknown here, and the neighbours may lack it too
       // (a part of the overlay that was cut off): flood it once, to every other neighbour.
       if (!fresh) return;
+      this.#repairedSinceExchange++;
       this.#forgetMissing(state, id);
-      this.#flood(state, id, round + 1, payload, from);
+      if (state.handler.floodRepairs !== false) this.#flood(state, id, round + 1, payload, from);
       return;
     }
     if (!fresh) {
@@ -597,8 +617,14 @@ export class Plumtree {
 
   // ==== Anti-entropy ====
 
+  /**
+   * The next periodic exchange. While exchanges keep repairing something (a cluster starting, a
+   * partition healing), the next comes eight times sooner.
+   */
   #scheduleExchange(): void {
-    this.#exchangeTimer = this.#clock.setTimer(this.#exchangeTickMs * (0.9 + 0.2 * this.#random.next()), () => {
+    const period = this.#repairedSinceExchange > 0 ? this.#exchangeTickMs / 8 : this.#exchangeTickMs;
+    this.#repairedSinceExchange = 0;
+    this.#exchangeTimer = this.#clock.setTimer(period * (0.9 + 0.2 * this.#random.next()), () => {
       this.#exchangeTimer = null;
       if (this.#stopped) return;
       this.exchangeNow();

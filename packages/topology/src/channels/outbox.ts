@@ -92,15 +92,8 @@ export class Outbox {
         return c.whenFull === 'backpressure' ? 'full' : 'dropped';
       }
     }
-    // Idle socket, nothing queued or in flight: write now, no batching delay. As soon as bytes are
-    // in flight, later messages queue and leave together (batching adapts to load by itself).
-    const sink = this.sink;
-    if (sink !== null && this.#inFlight === 0 && this.queuedMessages === 0 && !this.scheduled && size <= c.chunkSize && c.priority !== 'low') {
-      this.#oldestAt = this.clock.now();
-      this.#bytes += size;
-      this.#writeOne(sink, payload);
-      return 'sent';
-    }
+    // Queued, and flushed in a microtask right after the code that sent it: no added latency, and
+    // everything sent to this connection in the same task leaves in one frame (one syscall).
     if (this.queuedMessages === 0) this.#oldestAt = this.clock.now();
     if (c.monotonic && key !== undefined) {
       const slot = new Slot(payload, key);
@@ -174,14 +167,6 @@ export class Outbox {
     this.#notifyWritable();
     if (this.queuedMessages === 0) return 'idle';
     return this.#inFlight >= IN_FLIGHT_LIMIT ? 'blocked' : 'more';
-  }
-
-  #writeOne(sink: FrameSink, payload: Uint8Array): void {
-    this.#bytes -= payload.length;
-    this.#recordLatency();
-    this.messagesOut++;
-    this.bytesOut += payload.length;
-    this.#send(sink, encodeData([payload], 1, payload.length));
   }
 
   #writeBatch(sink: FrameSink, chunkSize: number): void {

@@ -22,6 +22,9 @@ interface Relay {
   h: number;
 }
 
+/** `membership` events are coalesced over this long. */
+const MEMBERSHIP_EVENT_MS = 50;
+
 /** Options every peer service takes. */
 export interface PeerServiceOptions {
   /** Nodes to join through when started (the first that answers), and to rejoin through when isolated. */
@@ -241,12 +244,13 @@ export abstract class BasePeerService implements PeerService {
       }
     }
     this.refreshReachability(downReason, touched);
-    if (changed && !this.#membershipEventQueued) {
-      // Many changes in one turn (a burst of announcements) make one event, with the final list.
+    if (changed && !this.#membershipEventQueued && this.events.has('membership')) {
+      // A burst of changes (a thousand nodes announcing themselves) makes one event per 50 ms,
+      // with the list as it is then: the list costs O(n log n) to build.
       this.#membershipEventQueued = true;
-      queueMicrotask(() => {
+      this.after(MEMBERSHIP_EVENT_MS, () => {
         this.#membershipEventQueued = false;
-        if (this.running) this.events.emit('membership', this.members());
+        this.events.emit('membership', this.members());
       });
     }
   }
@@ -288,7 +292,9 @@ export abstract class BasePeerService implements PeerService {
       }
     }
     if (!this.running || this.seeds.every((s) => s.name === this.self.name || s.addresses.some((a) => this.self.addresses.includes(a)))) return;
-    this.after(Math.min(30_000, 500 * 2 ** attempt) * (0.5 + this.random.next()), () => {
+    // Backoff capped at 5 s: a node outside the cluster is useless, and seeds that are merely
+    // busy (a whole cluster starting at once) answer on the next try.
+    this.after(Math.min(5_000, 500 * 2 ** attempt) * (0.5 + this.random.next()), () => {
       void this.joinSeeds(attempt + 1);
     });
   }

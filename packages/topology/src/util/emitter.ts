@@ -27,6 +27,11 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) =>
     }
   }
 
+  /** Whether anyone listens to `event` (so the owner can skip building its arguments). */
+  has(event: keyof Events): boolean {
+    return (this.#listeners.get(event)?.length ?? 0) > 0;
+  }
+
   clear(): void {
     this.#listeners.clear();
   }

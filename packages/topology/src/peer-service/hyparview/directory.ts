@@ -30,19 +30,24 @@ type Notice =
   | { k: 'left'; name: string; inc: number };
 
 interface Entry {
+  /** The announcement this entry comes from (what anti-entropy compares), if it came from one. */
+  notice: string | null;
   spec: PeerSpec;
   inc: number;
   seq: number;
-  expiresAt: number;
+  /** When it was last heard of, and the announcer's period then. */
+  heardAt: number;
+  every: number;
 }
 
 /** What the directory tells its overlay. */
 export interface DirectoryHost {
   readonly self: { name: string; incarnation: number; addresses: readonly string[] };
-  on(event: 'neighborUp', listener: (node: string) => void): () => void;
   /** The member set changed; `kind` says why nodes went away, if any did. */
   directoryChanged(kind: 'left' | 'unreachable' | 'expired', names: readonly string[]): void;
 }
+
+const FIRST_ANNOUNCEMENT_SPREAD_MS = 1_000;
 
 export class MembershipDirectory {
   static readonly HANDLER = 'fdn.directory';
@@ -52,10 +57,11 @@ export class MembershipDirectory {
   readonly #perMemberMs: number;
   readonly #expirePeriods: number;
   #seq = 0;
+  #lastAnnounced = 0;
+  /** Id of this node's latest announcement. */
+  #ownNotice: string | null = null;
   #timer: TimerHandle | null = null;
   #running = false;
-  /** False while the last announcement went out with no neighbour to carry it. */
-  #heard = false;
 
   constructor(
     readonly host: DirectoryHost,
@@ -67,17 +73,22 @@ export class MembershipDirectory {
     this.#announceMs = options.announceMs ?? 10_000;
     this.#perMemberMs = options.announcePerMemberMs ?? 100;
     this.#expirePeriods = options.expirePeriods ?? 3.5;
-    host.on('neighborUp', () => {
-      // The first announcement of a node that had no neighbour yet went nowhere: repeat it.
-      if (this.#running && !this.#heard) this.announce();
-    });
     this.#log = new MessageLog<Notice>({
       name: MembershipDirectory.HANDLER,
       tree: 'shared',
+      floodRepairs: false,
       node: host.self.name,
       keep: 4_096,
-      deliver: (notice) => {
-        this.#apply(notice);
+      // Anti-entropy compares the announcements behind the entries: a node that missed some
+      // (they are all broadcast at once when a cluster starts) gets them from its neighbours.
+      digest: () => {
+        const ids: string[] = [];
+        if (this.#ownNotice !== null) ids.push(this.#ownNotice);
+        for (const e of this.#entries.values()) if (e.notice !== null) ids.push(e.notice);
+        return ids;
+      },
+      deliver: (notice, info) => {
+        this.#apply(notice, info.id);
       },
     });
     plumtree.register(this.#log);
@@ -87,8 +98,14 @@ export class MembershipDirectory {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.announce();
-    this.#schedule();
+    // The first announcement waits a random moment (up to a second): when a whole cluster starts
+    // at once, a thousand announcements at the same instant would compete with the joins.
+    this.#timer = this.clock.setTimer(this.random.next() * FIRST_ANNOUNCEMENT_SPREAD_MS, () => {
+      this.#timer = null;
+      if (!this.#running) return;
+      this.announce();
+      this.#schedule();
+    });
   }
 
   stop(): void {
@@ -101,8 +118,8 @@ export class MembershipDirectory {
   announce(): void {
     if (!this.#running) return;
     const self = this.host.self;
-    this.#heard = this.plumtree.members().length > 0;
-    this.plumtree.broadcast(MembershipDirectory.HANDLER, { k: 'alive', spec: { name: self.name, addresses: [...self.addresses] }, inc: self.incarnation, seq: ++this.#seq, every: this.#period() } satisfies Notice);
+    this.#lastAnnounced = this.clock.now();
+    this.#ownNotice = this.plumtree.broadcast(MembershipDirectory.HANDLER, { k: 'alive', spec: { name: self.name, addresses: [...self.addresses] }, inc: self.incarnation, seq: ++this.#seq, every: this.#period() } satisfies Notice);
   }
 
   /** This node's announcement period now. */
@@ -131,12 +148,12 @@ export class MembershipDirectory {
   sawAlive(spec: PeerSpec, incarnation: number): void {
     if (!this.#running || spec.name === this.host.self.name) return;
     const entry = this.#entries.get(spec.name);
-    const horizon = this.clock.now() + this.#expirePeriods * this.#period();
+    const now = this.clock.now();
     if (entry !== undefined && entry.inc >= incarnation) {
-      if (entry.inc === incarnation) entry.expiresAt = Math.max(entry.expiresAt, horizon);
+      if (entry.inc === incarnation) entry.heardAt = now;
       return;
     }
-    this.#entries.set(spec.name, { spec, inc: incarnation, seq: 0, expiresAt: horizon });
+    this.#entries.set(spec.name, { notice: null, spec, inc: incarnation, seq: 0, heardAt: now, every: this.#announceMs });
     if (entry === undefined) this.host.directoryChanged('expired', [spec.name]);
   }
 
@@ -152,21 +169,32 @@ export class MembershipDirectory {
     return this.#entries.has(name);
   }
 
-  #schedule(): void {
-    this.#timer = this.clock.setTimer(this.#period() * (0.9 + 0.2 * this.random.next()), () => {
+  #schedule(delay = this.#period() * (0.9 + 0.2 * this.random.next())): void {
+    this.#timer = this.clock.setTimer(delay, () => {
       this.#timer = null;
       if (!this.#running) return;
-      this.announce();
       this.#expire();
+      // The period grows as the directory fills (a starting cluster): not due yet, wait more.
+      const due = this.#lastAnnounced + 0.9 * this.#period();
+      if (this.clock.now() < due) {
+        this.#schedule(due - this.clock.now() + this.random.next() * 0.2 * this.#period());
+        return;
+      }
+      this.announce();
       this.#schedule();
     });
   }
 
+  /**
+   * Forgets the nodes not heard of for `expirePeriods` of their period. Periods grow with the
+   * cluster (an announcer's next period may exceed the one it sent): our own estimate counts too.
+   */
   #expire(): void {
     const now = this.clock.now();
+    const period = this.#period();
     const gone: string[] = [];
     for (const [name, entry] of this.#entries) {
-      if (entry.expiresAt < now) {
+      if (entry.heardAt + this.#expirePeriods * Math.max(entry.every, period) < now) {
         this.#entries.delete(name);
         gone.push(name);
       }
@@ -174,7 +202,7 @@ export class MembershipDirectory {
     if (gone.length > 0) this.host.directoryChanged('expired', gone);
   }
 
-  #apply(notice: Notice): void {
+  #apply(notice: Notice, id: string): void {
     if (!this.#running || !isNotice(notice)) return;
     const self = this.host.self;
     const name = notice.k === 'alive' ? notice.spec.name : notice.name;
@@ -187,7 +215,7 @@ export class MembershipDirectory {
     switch (notice.k) {
       case 'alive': {
         if (entry !== undefined && (entry.inc > notice.inc || (entry.inc === notice.inc && entry.seq >= notice.seq))) return;
-        this.#entries.set(name, { spec: notice.spec, inc: notice.inc, seq: notice.seq, expiresAt: this.clock.now() + this.#expirePeriods * notice.every });
+        this.#entries.set(name, { notice: id, spec: notice.spec, inc: notice.inc, seq: notice.seq, heardAt: this.clock.now(), every: notice.every });
         if (entry === undefined) this.host.directoryChanged('expired', [name]);
         return;
       }

@@ -645,7 +645,8 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     const name = link.peer.name;
     if (this.#active.get(name) === link) {
       this.#reserved.delete(name);
-      this.#removeActive(name, reason.kind === 'peer_closed' ? 'disconnect' : 'failed');
+      // Only a lost link says the peer may be dead; closed, replaced or refused links do not.
+      this.#removeActive(name, reason.kind === 'lost' || reason.kind === 'idle_timeout' ? 'failed' : 'disconnect');
     }
     this.#asking.get(name)?.resolve(false);
   }
