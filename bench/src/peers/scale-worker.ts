@@ -3,6 +3,7 @@
 // and Plumtree. Driven by the suite over IPC: open listeners, start the overlays with the seeds,
 // report state, broadcast, stop.
 
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { consoleLogger } from '@fdn/core';
 import { createWsTransport, fullMesh, HyParView, MessageLog, Plumtree } from '@fdn/topology';
 import type { PeerService, WsTransport } from '@fdn/topology';
@@ -54,7 +55,8 @@ async function start(seeds: string[]): Promise<null> {
     const components = { transport: n.transport, logger };
     const overlay: PeerService =
       config.overlay === 'hyparview' ? new HyParView({ seeds }, components) : fullMesh({ seeds, gossipIntervalMs: 5_000 })(components);
-    const plumtree = new Plumtree({}, { transport: n.transport, peerService: overlay, logger });
+    const exchangeTickMs = process.env.FDN_SCALE_EXCHANGE_MS === undefined ? undefined : Number(process.env.FDN_SCALE_EXCHANGE_MS);
+    const plumtree = new Plumtree(exchangeTickMs === undefined ? {} : { exchangeTickMs }, { transport: n.transport, peerService: overlay, logger });
     plumtree.register(
       new MessageLog<string>({
         name: 'bench',
@@ -64,7 +66,7 @@ async function start(seeds: string[]): Promise<null> {
         },
       }),
     );
-    if (overlay instanceof HyParView && process.env.FDN_SCALE_NO_DIRECTORY === undefined) overlay.useDirectory(plumtree);
+    if (overlay instanceof HyParView && process.env.FDN_SCALE_NO_DIRECTORY === undefined) overlay.useDirectory();
     n.overlay = overlay;
     n.plumtree = plumtree;
     await overlay.start();
@@ -73,15 +75,26 @@ async function start(seeds: string[]): Promise<null> {
   return null;
 }
 
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+
 function state(): object {
-  const members = nodes.map((n) => overlayOf(n).members().length);
+  const lagP99Ms = loopDelay.percentile(99) / 1e6;
+  loopDelay.reset();
+  const members = nodes.map((n) => overlayOf(n).memberCount());
   return {
     minMembers: Math.min(...members),
     maxMembers: Math.max(...members),
     neighbors: Object.fromEntries(nodes.map((n) => [n.name, overlayOf(n).neighbors()])),
     links: nodes.reduce((s, n) => s + n.transport.links().length, 0),
     rssMb: process.memoryUsage().rss / 2 ** 20,
+    lagP99Ms,
+    isolatedHere: nodes.filter((n) => n.overlay !== null && n.overlay.neighbors().length === 0).length,
     cpuS: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    isolated: nodes
+      .filter((n) => n.overlay instanceof HyParView && n.overlay.neighbors().length === 0)
+      .slice(0, 2)
+      .map((n) => ({ name: n.name, ...(n.overlay as HyParView).debugInfo() })),
     plumtree: nodes.reduce<Record<string, number>>((acc, n) => {
       for (const [k, v] of Object.entries<number>({ ...n.plumtree?.stats })) acc[k] = (acc[k] ?? 0) + v;
       return acc;

@@ -13,7 +13,9 @@ export interface Peer {
 /** Forks `bench/dist/peers/<script>.js` with `args` (JSON in FDN_PEER) and resolves with its ready message. */
 export function spawnPeer(script: string, args: object, timeoutMs = 15_000): Promise<Peer> {
   const path = fileURLToPath(new URL(`./${script}.js`, import.meta.url));
-  const child = fork(path, [], { env: { ...process.env, FDN_PEER: JSON.stringify(args) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // FDN_PEER_NODE_ARGS passes Node flags to the peers (`--cpu-prof --cpu-prof-dir=…` to profile them).
+  const execArgv = process.env.FDN_PEER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
+  const child = fork(path, [], { execArgv, env: { ...process.env, FDN_PEER: JSON.stringify(args) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

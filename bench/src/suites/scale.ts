@@ -80,7 +80,7 @@ export async function cluster(overlay: 'hyparview' | 'fullMesh', nodes: number, 
       const first = p * per;
       const count = Math.min(per, nodes - first);
       if (count <= 0) break;
-      workers.push(rpc(await spawnPeer('scale-worker', { first, count, overlay, secret: SECRET, staggerMs: 2 }, 60_000)));
+      workers.push(rpc(await spawnPeer('scale-worker', { first, count, overlay, secret: SECRET, staggerMs: Number(process.env.FDN_SCALE_STAGGER_MS ?? 2) }, 60_000)));
     }
     const addresses: Record<string, string> = {};
     for (const w of workers) Object.assign(addresses, await w.call<Record<string, string>>('listen', {}, 120_000));
@@ -100,6 +100,9 @@ export async function cluster(overlay: 'hyparview' | 'fullMesh', nodes: number, 
         const pt: Record<string, number> = {};
         for (const st of last as (WorkerState & { plumtree?: Record<string, number> })[]) for (const [k, v] of Object.entries(st.plumtree ?? {})) pt[k] = (pt[k] ?? 0) + v;
         console.log(`  ${elapsed.toFixed(1)} s: plumtree ${JSON.stringify(pt)}`);
+        const sample = (last as (WorkerState & { isolated?: unknown[] })[]).flatMap((st) => st.isolated ?? []).slice(0, 2);
+        console.log(`  per process: isolated ${(last as (WorkerState & { isolatedHere?: number })[]).map((st) => String(st.isolatedHere)).join(' ')}, loop p99 ms ${(last as (WorkerState & { lagP99Ms?: number })[]).map((st) => (st.lagP99Ms ?? 0).toFixed(0)).join(' ')}`);
+        if (sample.length > 0) console.log(`  ${elapsed.toFixed(1)} s: isolated e.g. ${JSON.stringify(sample)}`);
         console.log(`  ${elapsed.toFixed(1)} s: isolated ${String(isolated)}, members ${String(Math.min(...last.map((x) => x.minMembers)))}..${String(Math.max(...last.map((x) => x.maxMembers)))}, cpu ${last.reduce((sum, x) => sum + x.cpuS, 0).toFixed(1)} s`);
       }
       const full = last.every((s) => s.minMembers === nodes) && (overlay === 'hyparview' || last.reduce((sum, s) => sum + s.links, 0) >= nodes * (nodes - 1));

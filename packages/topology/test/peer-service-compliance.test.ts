@@ -25,9 +25,9 @@ const kinds: OverlayKind[] = [
   {
     label: 'HyParView (active 3, with its member directory)',
     make: (_i, c) => hyparview({ activeSize: 3, passiveSize: 8, arwl: 3, prwl: 1, shuffleIntervalMs: 500, promotionIntervalMs: 200, neighborTimeoutMs: 300, retryUnreachableMs: 300 })(c),
-    attach: (overlay, plumtree) => {
+    attach: (overlay) => {
       if (!(overlay instanceof HyParView)) throw new Error('expected a HyParView');
-      overlay.useDirectory(plumtree, { announceMs: 300 });
+      overlay.useDirectory({ announceMs: 300 });
     },
     join: joinFirst,
   },

@@ -180,6 +180,10 @@ export abstract class BasePeerService implements PeerService {
     return this.#sorted.slice();
   }
 
+  memberCount(): number {
+    return this.#sorted?.length ?? this.members().length;
+  }
+
   /** The member set may differ from what `members()` last returned (it is recomputed on demand). */
   protected invalidateMembers(): void {
     this.#sorted = null;
@@ -280,6 +284,9 @@ export abstract class BasePeerService implements PeerService {
   // ==== Joining and timers ====
 
   /** Joins through the seeds, first that answers; retried with backoff while none does. */
+  /** Why the last join through a seed failed (for debugging a node that stays outside). */
+  protected lastJoinFailure: string | null = null;
+
   protected async joinSeeds(attempt = 0): Promise<void> {
     for (const seed of this.random.shuffle(this.seeds.slice())) {
       if (!this.running) return;
@@ -288,6 +295,7 @@ export abstract class BasePeerService implements PeerService {
         await this.join(seed);
         return;
       } catch (err) {
+        this.lastJoinFailure = `${seed.name || String(seed.addresses[0])}: ${err instanceof Error ? err.message : String(err)}`;
         this.logger.debug(`seed ${seed.name || seed.addresses[0]} did not answer`, { reason: err });
       }
     }

@@ -60,6 +60,8 @@ export interface PeerService {
   leave(): Promise<void>;
   /** The nodes this node knows to be in the cluster, itself included, sorted. */
   members(): string[];
+  /** How many members (`members().length` without building the list). */
+  memberCount(): number;
   /** The nodes this node keeps overlay links to, sorted. */
   neighbors(): string[];
   /**

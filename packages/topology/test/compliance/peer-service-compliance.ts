@@ -24,7 +24,7 @@ export interface OverlayKind {
   label: string;
   make(index: number, components: PeerServiceComponents & { clock: Clock; random: Random; logger: Logger }): PeerService;
   /** Wires the overlay to its Plumtree (HyParView: the member directory). */
-  attach?(overlay: PeerService, plumtree: Plumtree): void;
+  attach?(overlay: PeerService): void;
   /** Joins `member` to the cluster of `existing` (already formed). */
   join(member: Member, existing: Member[]): Promise<void>;
 }
@@ -61,7 +61,7 @@ async function startMember(world: OverlayWorld, kind: OverlayKind, name: string,
   const member: Member = { name, overlay, plumtree, log: null as unknown as MessageLog<string>, delivered: [], ups: [], downs: [], memberships: 0, received: [] };
   member.log = new MessageLog<string>({ name: 'test', node: name, deliver: (payload) => member.delivered.push(payload) });
   plumtree.register(member.log);
-  kind.attach?.(overlay, plumtree);
+  kind.attach?.(overlay);
   overlay.on('up', (node) => member.ups.push(node));
   overlay.on('down', (node, reason) => member.downs.push({ node, reason }));
   overlay.on('membership', () => member.memberships++);
@@ -115,6 +115,7 @@ export function peerServiceCompliance(kind: OverlayKind, worldLabel: string, mak
         const names = members.map((m) => m.name).sort();
         for (const m of members) {
           expect(m.overlay.members()).toEqual(names);
+          expect(m.overlay.memberCount()).toBe(names.length);
           expect(m.overlay.neighbors().length).toBeGreaterThan(0);
           for (const n of m.overlay.neighbors()) expect(names).toContain(n);
           expect(m.overlay.neighbors()).not.toContain(m.name);

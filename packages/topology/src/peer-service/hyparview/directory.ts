@@ -1,71 +1,109 @@
 // The member directory of a HyParView cluster. HyParView alone knows only its active and passive
-// views; a user asking `members()` wants the cluster. So every node announces itself over
-// Plumtree now and then; everyone keeps the announced nodes and forgets one that is not heard of
-// for `expireMs`. A node that sees a neighbour's link fail announces it down at once (it is
-// dropped everywhere within a broadcast); if that was wrong, the node's own next announcement,
-// sent as soon as it hears of the notice, brings it back (a newer sequence number wins).
+// views; a user asking `members()` wants the cluster. So every node keeps an entry per known node
+// (its addresses, incarnation, a sequence number and a status) and gossips the entries that
+// changed to its active neighbours, a batch per neighbour per tick. A node that had no neighbour
+// (it just joined, or was cut off) swaps everything with its first one; and now and then each node
+// compares a digest of its directory with a random neighbour's, and they swap everything if the
+// digests differ (changes can slip past a node whose neighbours changed meanwhile). A node refreshes its own entry now and then; one not refreshed for a few periods
+// is forgotten. A node that sees a neighbour's link fail marks it down (the mark spreads like any
+// change); if that was wrong, the node itself refutes it with a newer sequence number.
+//
+// Why not a Plumtree broadcast per announcement: a cluster of 1,024 starting at once makes a
+// million deliveries, each a message of its own (measured: the whole of two cores for minutes).
+// Batched deltas carry the same news as array entries, a few microseconds each.
 
 import type { Clock, Random, TimerHandle } from '@fdn/core';
-import { MessageLog } from '../../broadcast/message-log.ts';
-import type { Plumtree } from '../../broadcast/plumtree.ts';
 import type { PeerSpec } from '../types.ts';
-import { isPeerSpec } from '../validate.ts';
 
 export interface DirectoryOptions {
-  /** How often a node announces itself, at least (default 10,000 ms). */
+  /** How often a node refreshes its entry, at least (default 10,000 ms). */
   announceMs?: number;
   /**
-   * And at least this much per member known (default 100 ms): a cluster of 1,000 announces every
-   * 100 s, so refreshing the directory costs about ten broadcasts a second whatever its size.
+   * And at least this much per member known (default 100 ms): a cluster of 1,000 refreshes every
+   * 100 s, so keeping the directory fresh costs about ten changes a second whatever its size.
    */
   announcePerMemberMs?: number;
-  /** A node is forgotten when not heard of for this many of its announcement periods (default 3.5). */
+  /** A node is forgotten when not refreshed for this many of its periods (default 3.5). */
   expirePeriods?: number;
+  /** Changes are batched to each neighbour over this long (default 100 ms). */
+  gossipMs?: number;
+  /** How often a node compares digests with a random neighbour (default 10,000 ms). */
+  syncMs?: number;
 }
 
-type Notice =
-  // `every`: the announcer's period, so receivers know when to give up on it.
-  | { k: 'alive'; spec: PeerSpec; inc: number; seq: number; every: number }
-  | { k: 'down'; name: string; inc: number; seq: number }
-  | { k: 'left'; name: string; inc: number };
+const enum Status {
+  Alive = 0,
+  Down = 1,
+  Left = 2,
+}
 
 interface Entry {
-  /** The announcement this entry comes from (what anti-entropy compares), if it came from one. */
-  notice: string | null;
   spec: PeerSpec;
   inc: number;
   seq: number;
-  /** When it was last heard of, and the announcer's period then. */
-  heardAt: number;
+  status: Status;
+  /** The node's refresh period as it said, so receivers know when to give up on it. */
   every: number;
+  /** When this entry last changed here. */
+  heardAt: number;
+  /** The neighbour it came from (not sent back there). */
+  from: string | null;
+  /** Its share of the directory's digest. */
+  hash: number;
 }
 
-/** What the directory tells its overlay. */
+/**
+ * On the wire: [name, addresses, incarnation, sequence, status, every, age]. The age (ms since the
+ * sender heard of it) travels so an entry expires everywhere at about the same time: otherwise two
+ * nodes could hand a dead node's entry back and forth forever, each resetting its clock.
+ */
+type WireEntry = [string, string[], number, number, Status, number, number];
+
+/** What directories say to each other: entries, a request for all entries, a digest. */
+export interface DirectoryMessage {
+  e?: WireEntry[];
+  want?: boolean;
+  digest?: number;
+}
+
+/** What the directory needs from its overlay. */
 export interface DirectoryHost {
   readonly self: { name: string; incarnation: number; addresses: readonly string[] };
   /** The member set changed; `kind` says why nodes went away, if any did. */
   directoryChanged(kind: 'left' | 'unreachable' | 'expired', names: readonly string[]): void;
+  /** The active view: where changes are gossiped. */
+  directoryNeighbors(): Iterable<string>;
+  /** Sends to a neighbour (the overlay's own message). */
+  sendDirectory(neighbor: string, message: DirectoryMessage): void;
 }
 
-const FIRST_ANNOUNCEMENT_SPREAD_MS = 1_000;
+export type { WireEntry as DirectoryWireEntry };
 
 export class MembershipDirectory {
-  static readonly HANDLER = 'fdn.directory';
+  /** Every known node, this one included; down and left nodes stay as tombstones until they expire. */
   readonly #entries = new Map<string, Entry>();
-  readonly #log: MessageLog<Notice>;
+  #alive = 0;
+  /** XOR of the entries' hashes (the spread ones): equal digests, equal directories. */
+  #digest = 0;
   readonly #announceMs: number;
   readonly #perMemberMs: number;
   readonly #expirePeriods: number;
-  #seq = 0;
-  #lastAnnounced = 0;
-  /** Id of this node's latest announcement. */
-  #ownNotice: string | null = null;
-  #timer: TimerHandle | null = null;
+  readonly #gossipMs: number;
+  readonly #syncMs: number;
+  /** Entries changed since the last tick: what the neighbours are sent on it. */
+  readonly #changed = new Set<Entry>();
+  /** No neighbour since the start or since the last one went: the next one is asked for everything. */
+  #alone = true;
+  #gossipTimer: TimerHandle | null = null;
+  #refreshTimer: TimerHandle | null = null;
+  #syncTimer: TimerHandle | null = null;
+  #lastRefresh = 0;
+  /** This node's latest sequence number, kept across leave and rejoin so the new entry beats the tombstone. */
+  #ownSeq = 0;
   #running = false;
 
   constructor(
     readonly host: DirectoryHost,
-    readonly plumtree: Plumtree,
     readonly clock: Clock,
     readonly random: Random,
     options: DirectoryOptions = {},
@@ -73,178 +111,295 @@ export class MembershipDirectory {
     this.#announceMs = options.announceMs ?? 10_000;
     this.#perMemberMs = options.announcePerMemberMs ?? 100;
     this.#expirePeriods = options.expirePeriods ?? 3.5;
-    this.#log = new MessageLog<Notice>({
-      name: MembershipDirectory.HANDLER,
-      tree: 'shared',
-      floodRepairs: false,
-      node: host.self.name,
-      keep: 4_096,
-      // Anti-entropy compares the announcements behind the entries: a node that missed some
-      // (they are all broadcast at once when a cluster starts) gets them from its neighbours.
-      digest: () => {
-        const ids: string[] = [];
-        if (this.#ownNotice !== null) ids.push(this.#ownNotice);
-        for (const e of this.#entries.values()) if (e.notice !== null) ids.push(e.notice);
-        return ids;
-      },
-      deliver: (notice, info) => {
-        this.#apply(notice, info.id);
-      },
-    });
-    plumtree.register(this.#log);
+    this.#gossipMs = options.gossipMs ?? 100;
+    this.#syncMs = options.syncMs ?? 10_000;
   }
 
-  /** Announces this node now and every `announceMs`. */
+  /** Enters this node with a new sequence number and refreshes it every period. */
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    // The first announcement waits a random moment (up to a second): when a whole cluster starts
-    // at once, a thousand announcements at the same instant would compete with the joins.
-    this.#timer = this.clock.setTimer(this.random.next() * FIRST_ANNOUNCEMENT_SPREAD_MS, () => {
-      this.#timer = null;
-      if (!this.#running) return;
-      this.announce();
-      this.#schedule();
-    });
+    this.#alone = true;
+    for (const _ of this.host.directoryNeighbors()) this.#alone = false;
+    this.#refreshSelf();
+    this.#scheduleRefresh();
+    this.#scheduleSync();
   }
 
   stop(): void {
     this.#running = false;
-    if (this.#timer !== null) this.clock.clearTimer(this.#timer);
-    this.#timer = null;
+    for (const timer of [this.#gossipTimer, this.#refreshTimer, this.#syncTimer]) if (timer !== null) this.clock.clearTimer(timer);
+    this.#gossipTimer = null;
+    this.#refreshTimer = null;
+    this.#syncTimer = null;
   }
 
-  /** Announces this node (now, with a new sequence number). */
-  announce(): void {
-    if (!this.#running) return;
-    const self = this.host.self;
-    this.#lastAnnounced = this.clock.now();
-    this.#ownNotice = this.plumtree.broadcast(MembershipDirectory.HANDLER, { k: 'alive', spec: { name: self.name, addresses: [...self.addresses] }, inc: self.incarnation, seq: ++this.#seq, every: this.#period() } satisfies Notice);
-  }
-
-  /** This node's announcement period now. */
-  #period(): number {
-    return Math.max(this.#announceMs, this.#perMemberMs * this.#entries.size);
-  }
-
-  /** Tells the cluster this node leaves (before its links close). */
+  /** Tells the neighbours this node leaves (before its links close), then forgets everyone. */
   announceLeave(): void {
-    const self = this.host.self;
-    this.plumtree.broadcast(MembershipDirectory.HANDLER, { k: 'left', name: self.name, inc: self.incarnation } satisfies Notice);
+    const self = this.#entries.get(this.host.self.name);
+    if (self !== undefined && this.#running) {
+      const left = this.#update(self, { seq: ++this.#ownSeq, status: Status.Left });
+      const e = [toWire(left, this.clock.now())];
+      for (const n of this.host.directoryNeighbors()) this.host.sendDirectory(n, { e });
+    }
     this.#entries.clear();
+    this.#alive = 0;
+    this.#digest = 0;
+    this.#changed.clear();
   }
 
-  /** A neighbour's link failed: tell the cluster, which drops it until it announces itself again. */
+  /** A neighbour's link failed: marked down here and, through gossip, everywhere. */
   reportDown(name: string): void {
     const entry = this.#entries.get(name);
-    if (entry === undefined || !this.#running) return;
-    this.plumtree.broadcast(MembershipDirectory.HANDLER, { k: 'down', name, inc: entry.inc, seq: entry.seq } satisfies Notice);
+    if (entry?.status !== Status.Alive || !this.#running || name === this.host.self.name) return;
+    this.#update(entry, { status: Status.Down });
+    this.host.directoryChanged('unreachable', [name]);
   }
 
   /**
    * The overlay saw `spec` alive (it is or just was a neighbour): a member until it expires, even
-   * before its own announcement arrives (HyParView moves nodes between its views all the time).
+   * before its own entry arrives (HyParView moves nodes between its views all the time). Kept
+   * local (sequence 0): the node's own entry is what spreads.
    */
   sawAlive(spec: PeerSpec, incarnation: number): void {
     if (!this.#running || spec.name === this.host.self.name) return;
     const entry = this.#entries.get(spec.name);
     const now = this.clock.now();
     if (entry !== undefined && entry.inc >= incarnation) {
-      if (entry.inc === incarnation) entry.heardAt = now;
+      if (entry.inc === incarnation && entry.status === Status.Alive) entry.heardAt = now;
       return;
     }
-    this.#entries.set(spec.name, { notice: null, spec, inc: incarnation, seq: 0, heardAt: now, every: this.#announceMs });
-    if (entry === undefined) this.host.directoryChanged('expired', [spec.name]);
+    this.#put({ spec, inc: incarnation, seq: 0, status: Status.Alive, every: this.#announceMs, heardAt: now, from: null, hash: 0 });
+    if (entry?.status !== Status.Alive) this.host.directoryChanged('expired', [spec.name]);
   }
 
-  names(): IterableIterator<string> {
-    return this.#entries.keys();
+  /** A neighbour joined the active view; the first after none: swap everything with it. */
+  neighborUp(name: string): void {
+    if (!this.#running) return;
+    if (this.#alone) this.host.sendDirectory(name, { e: this.#all(), want: true });
+    this.#alone = false;
+  }
+
+  neighborDown(): void {
+    for (const _ of this.host.directoryNeighbors()) return;
+    this.#alone = true;
+  }
+
+  /** A message from `from`: newer entries (incarnation, then sequence, then status) replace ours. */
+  receive(from: string, message: unknown): void {
+    if (!this.#running || typeof message !== 'object' || message === null) return;
+    const m = message as Record<string, unknown>;
+    if (Array.isArray(m.e)) this.#merge(from, m.e as unknown[]);
+    if (m.want === true) this.host.sendDirectory(from, { e: this.#all() });
+    else if (typeof m.digest === 'number' && m.digest !== this.#digest) this.host.sendDirectory(from, { e: this.#all(), want: true });
+  }
+
+  #merge(from: string, entries: unknown[]): void {
+    const self = this.host.self;
+    const added: string[] = [];
+    const removed: Record<'left' | 'unreachable', string[]> = { left: [], unreachable: [] };
+    for (const w of entries) {
+      if (!isWireEntry(w)) continue;
+      const [name, addresses, inc, seq, status, every, age] = w;
+      const entry = this.#entries.get(name);
+      if (name === self.name) {
+        // Someone says we are down (or gone), or has a newer word of us than we do (we left and
+        // came back): say otherwise, with a newer sequence number.
+        if (entry !== undefined && inc === self.incarnation && (seq > entry.seq || (seq === entry.seq && status !== Status.Alive))) {
+          this.#ownSeq = Math.max(this.#ownSeq, seq);
+          this.#update(entry, { seq: ++this.#ownSeq, status: Status.Alive });
+        }
+        continue;
+      }
+      if (entry !== undefined && compare(entry, inc, seq, status) >= 0) continue;
+      if (age > this.#expiresAfter(every)) continue;
+      const wasAlive = entry?.status === Status.Alive;
+      this.#put({ spec: { name, addresses }, inc, seq, status, every, heardAt: this.clock.now() - age, from, hash: 0 });
+      const isAlive = status === Status.Alive;
+      if (isAlive && !wasAlive) added.push(name);
+      else if (!isAlive && wasAlive) removed[status === Status.Left ? 'left' : 'unreachable'].push(name);
+    }
+    if (added.length > 0) this.host.directoryChanged('expired', added);
+    if (removed.unreachable.length > 0) this.host.directoryChanged('unreachable', removed.unreachable);
+    if (removed.left.length > 0) this.host.directoryChanged('left', removed.left);
+  }
+
+  /** Known live nodes (this one included). */
+  *names(): IterableIterator<string> {
+    for (const [name, entry] of this.#entries) if (entry.status === Status.Alive) yield name;
+  }
+
+  /** How many live nodes are known (this one included). */
+  get size(): number {
+    return this.#alive;
   }
 
   spec(name: string): PeerSpec | undefined {
-    return this.#entries.get(name)?.spec;
+    const entry = this.#entries.get(name);
+    return entry?.status === Status.Alive ? entry.spec : undefined;
   }
 
   has(name: string): boolean {
-    return this.#entries.has(name);
+    return this.#entries.get(name)?.status === Status.Alive;
   }
 
-  #schedule(delay = this.#period() * (0.9 + 0.2 * this.random.next())): void {
-    this.#timer = this.clock.setTimer(delay, () => {
-      this.#timer = null;
+  /** This node's refresh period now. */
+  #period(): number {
+    return Math.max(this.#announceMs, this.#perMemberMs * this.#alive);
+  }
+
+  #refreshSelf(): void {
+    const self = this.host.self;
+    const entry = this.#entries.get(self.name);
+    this.#lastRefresh = this.clock.now();
+    if (entry?.inc === self.incarnation) {
+      this.#update(entry, { seq: ++this.#ownSeq, status: Status.Alive, every: this.#period() });
+      return;
+    }
+    this.#put({ spec: { name: self.name, addresses: [...self.addresses] }, inc: self.incarnation, seq: ++this.#ownSeq, status: Status.Alive, every: this.#period(), heardAt: this.clock.now(), from: null, hash: 0 });
+  }
+
+  #scheduleRefresh(delay = this.#period() * (0.9 + 0.2 * this.random.next())): void {
+    this.#refreshTimer = this.clock.setTimer(delay, () => {
+      this.#refreshTimer = null;
       if (!this.#running) return;
       this.#expire();
       // The period grows as the directory fills (a starting cluster): not due yet, wait more.
-      const due = this.#lastAnnounced + 0.9 * this.#period();
+      const due = this.#lastRefresh + 0.9 * this.#period();
       if (this.clock.now() < due) {
-        this.#schedule(due - this.clock.now() + this.random.next() * 0.2 * this.#period());
+        this.#scheduleRefresh(due - this.clock.now() + this.random.next() * 0.2 * this.#period());
         return;
       }
-      this.announce();
-      this.#schedule();
+      this.#refreshSelf();
+      this.#scheduleRefresh();
+    });
+  }
+
+  /** Now and then, a random neighbour gets our digest (and answers with everything if it differs). */
+  #scheduleSync(): void {
+    this.#syncTimer = this.clock.setTimer(this.#syncMs * (0.5 + this.random.next()), () => {
+      this.#syncTimer = null;
+      if (!this.#running) return;
+      const neighbor = this.random.pick([...this.host.directoryNeighbors()]);
+      if (neighbor !== undefined) this.host.sendDirectory(neighbor, { digest: this.#digest });
+      this.#scheduleSync();
     });
   }
 
   /**
-   * Forgets the nodes not heard of for `expirePeriods` of their period. Periods grow with the
-   * cluster (an announcer's next period may exceed the one it sent): our own estimate counts too.
+   * Forgets the nodes not refreshed for `expirePeriods` of their period (tombstones too). Periods
+   * grow with the cluster (an announcer's next period may exceed the one it sent): ours counts too.
    */
   #expire(): void {
     const now = this.clock.now();
-    const period = this.#period();
     const gone: string[] = [];
     for (const [name, entry] of this.#entries) {
-      if (entry.heardAt + this.#expirePeriods * Math.max(entry.every, period) < now) {
-        this.#entries.delete(name);
-        gone.push(name);
-      }
+      if (name === this.host.self.name || entry.heardAt + this.#expiresAfter(entry.every) >= now) continue;
+      this.#remove(entry);
+      if (entry.status === Status.Alive) gone.push(name);
     }
     if (gone.length > 0) this.host.directoryChanged('expired', gone);
   }
 
-  #apply(notice: Notice, id: string): void {
-    if (!this.#running || !isNotice(notice)) return;
-    const self = this.host.self;
-    const name = notice.k === 'alive' ? notice.spec.name : notice.name;
-    if (name === self.name) {
-      // Someone thinks we are down (or gone): say otherwise, with a newer sequence number.
-      if (notice.k !== 'alive' && notice.inc === self.incarnation) this.announce();
-      return;
+  /** How long an entry of a node refreshing every `every` ms lives unrefreshed. */
+  #expiresAfter(every: number): number {
+    return this.#expirePeriods * Math.max(every, this.#period());
+  }
+
+  /** Puts an entry in place of any with its name (received, or new here): gossiped on the next tick. */
+  #put(entry: Entry): void {
+    const old = this.#entries.get(entry.spec.name);
+    if (old !== undefined) this.#remove(old);
+    entry.hash = entryHash(entry);
+    this.#entries.set(entry.spec.name, entry);
+    this.#digest ^= entry.hash;
+    if (entry.status === Status.Alive) this.#alive++;
+    if (entry.seq > 0) {
+      this.#changed.add(entry);
+      this.#soon();
     }
-    const entry = this.#entries.get(name);
-    switch (notice.k) {
-      case 'alive': {
-        if (entry !== undefined && (entry.inc > notice.inc || (entry.inc === notice.inc && entry.seq >= notice.seq))) return;
-        this.#entries.set(name, { notice: id, spec: notice.spec, inc: notice.inc, seq: notice.seq, heardAt: this.clock.now(), every: notice.every });
-        if (entry === undefined) this.host.directoryChanged('expired', [name]);
-        return;
-      }
-      case 'down':
-        if (entry?.inc !== notice.inc || entry.seq > notice.seq) return;
-        this.#entries.delete(name);
-        this.host.directoryChanged('unreachable', [name]);
-        return;
-      case 'left':
-        if (entry === undefined || entry.inc > notice.inc) return;
-        this.#entries.delete(name);
-        this.host.directoryChanged('left', [name]);
-        return;
+  }
+
+  #remove(entry: Entry): void {
+    this.#entries.delete(entry.spec.name);
+    this.#changed.delete(entry);
+    this.#digest ^= entry.hash;
+    if (entry.status === Status.Alive) this.#alive--;
+  }
+
+  /** A change made here: gossiped on the next tick, heard now. */
+  #update(entry: Entry, change: Partial<Pick<Entry, 'seq' | 'status' | 'every'>>): Entry {
+    const next = { ...entry, ...change, heardAt: this.clock.now(), from: null };
+    this.#put(next);
+    return next;
+  }
+
+  #soon(): void {
+    if (this.#gossipTimer !== null || !this.#running) return;
+    this.#gossipTimer = this.clock.setTimer(this.#gossipMs, () => {
+      this.#gossipTimer = null;
+      this.#gossip();
+    });
+  }
+
+  /** Sends each neighbour what changed since the last tick, not back where it came from. */
+  #gossip(): void {
+    if (!this.#running) return;
+    const changed = [...this.#changed];
+    this.#changed.clear();
+    const now = this.clock.now();
+    const wire = changed.map((entry) => toWire(entry, now));
+    for (const n of this.host.directoryNeighbors()) {
+      const e: WireEntry[] = [];
+      for (let i = 0; i < changed.length; i++) if ((changed[i] as Entry).from !== n) e.push(wire[i] as WireEntry);
+      if (e.length > 0) this.host.sendDirectory(n, { e });
     }
+  }
+
+  /** Every entry worth spreading (sequence 0 is hearsay from the overlay, not the node's own word). */
+  #all(): WireEntry[] {
+    const out: WireEntry[] = [];
+    const now = this.clock.now();
+    for (const entry of this.#entries.values()) if (entry.seq > 0) out.push(toWire(entry, now));
+    return out;
   }
 }
 
-function isNotice(x: unknown): x is Notice {
-  if (typeof x !== 'object' || x === null) return false;
-  const n = x as Record<string, unknown>;
-  if (!Number.isInteger(n.inc)) return false;
-  switch (n.k) {
-    case 'alive':
-      return isPeerSpec(n.spec) && Number.isInteger(n.seq) && typeof n.every === 'number' && n.every > 0 && n.every < 86_400_000;
-    case 'down':
-      return typeof n.name === 'string' && Number.isInteger(n.seq);
-    case 'left':
-      return typeof n.name === 'string';
-    default:
-      return false;
-  }
+/** Orders an entry against (inc, seq, status): a later incarnation, then sequence, then the graver status wins. */
+function compare(entry: Entry, inc: number, seq: number, status: Status): number {
+  return entry.inc - inc || entry.seq - seq || entry.status - status;
+}
+
+/** FNV-1a over what identifies an entry's version; hearsay (sequence 0) is not spread, so counts 0. */
+function entryHash(entry: Entry): number {
+  if (entry.seq === 0) return 0;
+  const text = `${entry.spec.name}\u0000${String(entry.inc)}\u0000${String(entry.seq)}\u0000${String(entry.status)}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function toWire(entry: Entry, now: number): WireEntry {
+  return [entry.spec.name, entry.spec.addresses as string[], entry.inc, entry.seq, entry.status, entry.every, Math.max(0, Math.round(now - entry.heardAt))];
+}
+
+function isWireEntry(x: unknown): x is WireEntry {
+  if (!Array.isArray(x) || x.length !== 7) return false;
+  const [name, addresses, inc, seq, status, every, age] = x as unknown[];
+  return (
+    typeof name === 'string' &&
+    name !== '' &&
+    Array.isArray(addresses) &&
+    addresses.length <= 16 &&
+    addresses.every((a) => typeof a === 'string') &&
+    Number.isInteger(inc) &&
+    Number.isInteger(seq) &&
+    (seq as number) > 0 &&
+    (status === Status.Alive || status === Status.Down || status === Status.Left) &&
+    typeof every === 'number' &&
+    every > 0 &&
+    every < 86_400_000 &&
+    Number.isInteger(age) &&
+    (age as number) >= 0
+  );
 }

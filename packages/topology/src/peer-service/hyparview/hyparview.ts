@@ -12,7 +12,6 @@
 // node that sees no seed among its members rejoins through them.
 
 import type { TimerHandle } from '@fdn/core';
-import type { Plumtree } from '../../broadcast/plumtree.ts';
 import { TopologyError, TopologyErrorCode } from '../../errors.ts';
 import type { Link, LinkDownReason } from '../../transport/types.ts';
 import { BasePeerService, toSpec } from '../base.ts';
@@ -20,7 +19,7 @@ import type { PeerServiceComponents, PeerServiceOptions } from '../base.ts';
 import type { PeerSpec } from '../types.ts';
 import { isPeerSpec, isPeerSpecList, isSmallInt } from '../validate.ts';
 import { MembershipDirectory } from './directory.ts';
-import type { DirectoryHost, DirectoryOptions } from './directory.ts';
+import type { DirectoryHost, DirectoryMessage, DirectoryOptions } from './directory.ts';
 
 export interface HyParViewOptions extends PeerServiceOptions {
   /** Active view size (default 5). */
@@ -52,7 +51,7 @@ export interface HyParViewOptions extends PeerServiceOptions {
 }
 
 type Message =
-  | { t: 'join'; spec: PeerSpec }
+  | { t: 'join'; spec: PeerSpec; insist: boolean }
   | { t: 'forwardJoin'; spec: PeerSpec; ttl: number }
   | { t: 'activate' }
   | { t: 'disconnect' }
@@ -60,7 +59,8 @@ type Message =
   | { t: 'neighbor'; high: boolean }
   | { t: 'neighborReply'; accepted: boolean }
   | { t: 'shuffle'; origin: PeerSpec; list: PeerSpec[]; ttl: number }
-  | { t: 'shuffleReply'; list: PeerSpec[] };
+  | { t: 'shuffleReply'; list: PeerSpec[] }
+  | { t: 'dir'; d: DirectoryMessage };
 
 /** A HyParView peer service. */
 export function hyparview(options: HyParViewOptions = {}): (components: PeerServiceComponents) => HyParView {
@@ -101,6 +101,8 @@ export class HyParView extends BasePeerService implements DirectoryHost {
   #repairing = false;
   /** Repair rounds in a row that found no neighbour while the active view was short. */
   #starved = 0;
+  /** Joins that timed out since this node last had a neighbour: the next one insists. */
+  #joinTimeouts = 0;
   #left = false;
   #directory: MembershipDirectory | null = null;
   #joined: (() => void)[] = [];
@@ -131,14 +133,14 @@ export class HyParView extends BasePeerService implements DirectoryHost {
   }
 
   /**
-   * Makes `members()` the whole cluster: every node announces itself over `plumtree` (which must
-   * run on this overlay, on every node) and the announced nodes are members until they leave, are
-   * reported down by a neighbour, or go unheard for the directory's `expireMs`. Without it,
+   * Makes `members()` the whole cluster: nodes gossip a directory of entries over the active view
+   * (every node of the cluster must use it), and the nodes in it are members until they leave,
+   * are reported down by a neighbour, or go unrefreshed for a few of their periods. Without it,
    * `members()` is this node and its active view (as in Partisan).
    */
-  useDirectory(plumtree: Plumtree, options: DirectoryOptions = {}): MembershipDirectory {
+  useDirectory(options: DirectoryOptions = {}): MembershipDirectory {
     if (this.#directory !== null) return this.#directory;
-    const directory = new MembershipDirectory(this, plumtree, this.clock, this.random.fork(), options);
+    const directory = new MembershipDirectory(this, this.clock, this.random.fork(), options);
     this.#directory = directory;
     if (this.running && !this.#left) directory.start();
     return directory;
@@ -147,6 +149,17 @@ export class HyParView extends BasePeerService implements DirectoryHost {
   /** @internal The directory's member set changed. */
   directoryChanged(kind: 'left' | 'unreachable' | 'expired', names: readonly string[]): void {
     this.membershipChanged({ kind, message: kind === 'expired' ? 'no longer announced' : kind === 'left' ? 'left the cluster' : 'reported unreachable' }, names);
+  }
+
+  /** @internal The directory gossips over the active view. */
+  directoryNeighbors(): Iterable<string> {
+    return this.#active.keys();
+  }
+
+  /** @internal */
+  sendDirectory(neighbor: string, message: DirectoryMessage): void {
+    const link = this.#active.get(neighbor);
+    if (link !== undefined) this.sendOverlay(link, { t: 'dir', d: message } satisfies Message);
   }
 
   protected override onStop(): void {
@@ -182,6 +195,14 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     return node === this.self.name || this.#active.has(node) || this.#directory?.has(node) === true;
   }
 
+  override memberCount(): number {
+    const directory = this.#directory;
+    if (directory === null) return 1 + this.#active.size;
+    let count = directory.has(this.self.name) ? directory.size : directory.size + 1;
+    for (const n of this.#active.keys()) if (!directory.has(n)) count++;
+    return count;
+  }
+
   protected currentMembers(): Iterable<string> {
     const out = new Set<string>([this.self.name, ...this.#active.keys()]);
     if (this.#directory !== null) for (const n of this.#directory.names()) out.add(n);
@@ -200,6 +221,23 @@ export class HyParView extends BasePeerService implements DirectoryHost {
   /** The reserve beyond the passive view (for tests and debugging). */
   reserveView(): string[] {
     return [...this.#reserve.keys()].sort();
+  }
+
+  /** Internal state in one object (for debugging a node that will not settle). */
+  debugInfo(): { active: string[]; passive: number; reserve: number; repairing: boolean; starved: number; asking: string[]; activating: string[]; links: number; directory: number | null; joinTimeouts: number; lastJoinFailure: string | null } {
+    return {
+      active: this.neighbors(),
+      passive: this.#passive.size,
+      reserve: this.#reserve.size,
+      repairing: this.#repairing,
+      starved: this.#starved,
+      asking: [...this.#asking.keys()],
+      activating: [...this.#activating],
+      links: this.transport.links().length,
+      directory: this.#directory === null ? null : this.#directory.size,
+      joinTimeouts: this.#joinTimeouts,
+      lastJoinFailure: this.lastJoinFailure,
+    };
   }
 
   protected isNeighbor(node: string): boolean {
@@ -228,9 +266,11 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     this.#unreachable.delete(name);
     this.adoptLink(name);
     this.#directory?.sawAlive({ name, addresses: link.peer.addresses }, link.peer.incarnation);
+    this.#directory?.neighborUp(name);
     if (this.#ring.some((r) => sharesAddress(r, link.peer.addresses))) this.#reserved.add(name);
     this.events.emit('neighborUp', name);
     this.membershipChanged(undefined, [name]);
+    this.#joinTimeouts = 0;
     const waiters = this.#joined;
     this.#joined = [];
     for (const w of waiters) w();
@@ -243,6 +283,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     if (victim === undefined) return;
     const link = this.#active.get(victim) as Link;
     this.#active.delete(victim);
+    this.#directory?.neighborDown();
     this.#directory?.sawAlive({ name: victim, addresses: link.peer.addresses }, link.peer.incarnation);
     this.sendOverlay(link, { t: 'disconnect' } satisfies Message);
     this.#toPassive({ name: victim, addresses: link.peer.addresses });
@@ -285,6 +326,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     const link = this.#active.get(name);
     if (link === undefined) return;
     this.#active.delete(name);
+    this.#directory?.neighborDown();
     this.events.emit('neighborDown', name);
     if (becausePeer === 'disconnect') {
       this.#toPassive({ name, addresses: link.peer.addresses });
@@ -320,6 +362,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
         return;
       }
       const timer = this.after(this.#neighborTimeoutMs * 2, () => {
+        this.#joinTimeouts++;
         reject(new TopologyError(TopologyErrorCode.JOIN_TIMEOUT, `join through ${link.peer.name}: no neighbour within ${this.#neighborTimeoutMs * 2} ms`));
       });
       this.#joined.push(() => {
@@ -327,7 +370,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
         resolve();
       });
     });
-    this.sendOverlay(link, { t: 'join', spec: this.selfSpec } satisfies Message);
+    this.sendOverlay(link, { t: 'join', spec: this.selfSpec, insist: this.#joinTimeouts > 0 } satisfies Message);
     await joined;
   }
 
@@ -355,13 +398,16 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     if (this.#left && m.t !== 'neighborReply') return;
     switch (m.t) {
       case 'join':
-        if (isPeerSpec(m.spec)) this.#onJoin(link, m.spec);
+        if (isPeerSpec(m.spec)) this.#onJoin(link, m.spec, m.insist === true);
         return;
       case 'forwardJoin':
         if (isPeerSpec(m.spec) && isSmallInt(m.ttl, 64)) this.#onForwardJoin(link, m.spec, m.ttl);
         return;
       case 'activate':
         this.#addActive(link);
+        return;
+      case 'dir':
+        this.#directory?.receive(link.peer.name, m.d);
         return;
       case 'disconnect':
         this.#removeActive(link.peer.name, 'disconnect');
@@ -405,10 +451,14 @@ export class HyParView extends BasePeerService implements DirectoryHost {
    * grow long (Partisan issue #75). So a full contact keeps its view and only starts the walks,
    * one per neighbour; the joiner's neighbours are where they end.
    */
-  #onJoin(link: Link, spec: PeerSpec): void {
+  #onJoin(link: Link, spec: PeerSpec, insist: boolean): void {
     this.specs.set(spec.name, spec);
     const walkers = [...this.#active.entries()].filter(([name]) => name !== spec.name);
-    if (this.#active.size < this.activeSize || walkers.length === 0) {
+    // The paper has the contact always take the joiner, dropping a random neighbour; with many
+    // joins through few seeds that clusters the joiners around the seeds. So a contact with a full
+    // view leaves the joiner to the walks, unless it insists (its last join timed out: walks are
+    // slow, the cluster is busy), when the paper's rule holds: a joiner is never left with nothing.
+    if (this.#active.size < this.activeSize || walkers.length === 0 || insist) {
       this.#addActive(link);
       this.sendOverlay(link, { t: 'activate' } satisfies Message);
     } else {

@@ -1,0 +1,143 @@
+// The HyParView member directory alone, between hand-wired hosts on a virtual clock: how entries
+// spread, who wins, refutation, tombstones, expiry with ages, and garbage.
+
+import { seededRandom, VirtualClock } from '@fdn/core';
+import { describe, expect, it } from 'vitest';
+import { MembershipDirectory } from '../src/index.ts';
+import type { DirectoryHost, DirectoryMessage } from '../src/peer-service/hyparview/directory.ts';
+
+interface Host extends DirectoryHost {
+  directory: MembershipDirectory;
+  neighbors: Set<string>;
+  changes: { kind: string; names: readonly string[] }[];
+}
+
+/** Hosts wired by name; messages delivered in the same instant (synchronously) unless cut. */
+function world(names: string[], options: { announceMs?: number; syncMs?: number } = {}) {
+  const clock = new VirtualClock();
+  const hosts = new Map<string, Host>();
+  const cut = new Set<string>();
+  const sent: { from: string; to: string; message: DirectoryMessage }[] = [];
+  names.forEach((name, i) => {
+    const host: Host = {
+      self: { name, incarnation: 1, addresses: [`ws://127.0.0.1:${String(4000 + i)}`] },
+      neighbors: new Set(),
+      changes: [],
+      directory: null as unknown as MembershipDirectory,
+      directoryChanged: (kind, changed) => host.changes.push({ kind, names: [...changed] }),
+      directoryNeighbors: () => host.neighbors,
+      sendDirectory: (to, message) => {
+        sent.push({ from: name, to, message });
+        if (cut.has(to) || cut.has(name)) return;
+        hosts.get(to)?.directory.receive(name, message);
+      },
+    };
+    host.directory = new MembershipDirectory(host, clock, seededRandom(i + 1), { announceMs: options.announceMs ?? 1_000, syncMs: options.syncMs ?? 500 });
+    hosts.set(name, host);
+  });
+  const get = (name: string): Host => hosts.get(name) as Host;
+  const link = (a: string, b: string): void => {
+    get(a).neighbors.add(b);
+    get(b).neighbors.add(a);
+    get(a).directory.neighborUp(b);
+    get(b).directory.neighborUp(a);
+  };
+  const unlink = (a: string, b: string): void => {
+    get(a).neighbors.delete(b);
+    get(b).neighbors.delete(a);
+    get(a).directory.neighborDown();
+    get(b).directory.neighborDown();
+  };
+  const known = (name: string): string[] => [...get(name).directory.names()].sort();
+  return { clock, get, link, unlink, known, cut, sent };
+}
+
+describe('MembershipDirectory', () => {
+  it('spreads every entry along a line of neighbours, in batches', () => {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const w = world(names);
+    for (const n of names) w.get(n).directory.start();
+    for (let i = 1; i < names.length; i++) w.link(names[i - 1] as string, names[i] as string);
+    w.clock.advanceSync(1_000);
+    for (const n of names) {
+      expect(w.known(n)).toEqual(names);
+      expect(w.get(n).directory.size).toBe(5);
+    }
+    // Batched: far fewer messages than entries × hops.
+    const entries = w.sent.reduce((s, m) => s + (m.message.e?.length ?? 0), 0);
+    expect(w.sent.length).toBeLessThan(entries);
+  });
+
+  it('a node reported down is dropped everywhere, and refutes it with a newer sequence number', () => {
+    const names = ['a', 'b', 'c'];
+    // Refreshes a minute apart: only the refutation can bring a back within seconds.
+    const w = world(names, { announceMs: 60_000 });
+    for (const n of names) w.get(n).directory.start();
+    w.link('a', 'b');
+    w.link('b', 'c');
+    w.clock.advanceSync(500);
+    expect(w.known('a')).toEqual(names);
+    // c wrongly reports a down (say, a link hiccup): b hears it, and so does a, which refutes.
+    w.cut.add('a');
+    w.get('c').directory.reportDown('a');
+    w.clock.advanceSync(150);
+    expect(w.known('b')).toEqual(['b', 'c']);
+    expect(w.get('b').changes.some((c) => c.kind === 'unreachable' && c.names.includes('a'))).toBe(true);
+    w.cut.delete('a');
+    // The next digest comparison brings the tombstone to a, which answers: alive, newer.
+    w.clock.advanceSync(3_000);
+    for (const n of names) expect(w.known(n)).toEqual(names);
+  });
+
+  it('a node that left and comes back beats its own tombstone', () => {
+    const names = ['a', 'b', 'c'];
+    const w = world(names);
+    for (const n of names) w.get(n).directory.start();
+    w.link('a', 'b');
+    w.link('b', 'c');
+    w.clock.advanceSync(500);
+    w.get('a').directory.announceLeave();
+    w.get('a').directory.stop();
+    w.clock.advanceSync(500);
+    expect(w.known('c')).toEqual(['b', 'c']);
+    expect(w.get('c').changes.some((c) => c.kind === 'left' && c.names.includes('a'))).toBe(true);
+    w.unlink('a', 'b');
+    w.get('a').directory.start();
+    w.link('a', 'b');
+    w.clock.advanceSync(500);
+    for (const n of names) expect(w.known(n)).toEqual(names);
+  });
+
+  it('forgets a silent node everywhere at about the same time: ages travel, so no one hands it back', () => {
+    const names = ['a', 'b', 'c'];
+    const w = world(names, { announceMs: 1_000 });
+    for (const n of names) w.get(n).directory.start();
+    w.link('a', 'b');
+    w.link('b', 'c');
+    w.clock.advanceSync(500);
+    // c goes silent without any link failing (stopped, links kept): 3.5 periods later it is gone
+    // at a and b, and the digest exchanges between a and b do not bring it back.
+    w.get('c').directory.stop();
+    w.cut.add('c');
+    w.clock.advanceSync(6_000);
+    expect(w.known('a')).toEqual(['a', 'b']);
+    expect(w.known('b')).toEqual(['a', 'b']);
+    w.clock.advanceSync(10_000);
+    expect(w.known('a')).toEqual(['a', 'b']);
+    expect(w.get('a').changes.filter((c) => c.kind === 'expired' && c.names.includes('c')).length).toBe(2); // added once, expired once
+  });
+
+  it('ignores garbage and keeps working', () => {
+    const w = world(['a', 'b']);
+    w.get('a').directory.start();
+    w.get('b').directory.start();
+    w.link('a', 'b');
+    const d = w.get('a').directory;
+    for (const junk of [null, 7, 'x', { e: 'no' }, { e: [[1, 2, 3]] }, { e: [['n', ['ws://x'], 1, 0, 0, 10, 0]] }, { e: [['n', ['ws://x'], 1, 1, 9, 10, 0]] }, { e: [['n', 'ws://x', 1, 1, 0, 10, 0]] }, { e: [['', [], 1, 1, 0, 10, 0]] }, { digest: 'x' }]) {
+      expect(() => {
+        d.receive('b', junk);
+      }).not.toThrow();
+    }
+    expect([...d.names()].sort()).toEqual(['a', 'b']);
+  });
+});
