@@ -22,6 +22,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'distribution', include: ['packages/distribution/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: { name: 'integration', include: ['test/**/*.test.ts', 'examples/*/test/**/*.test.ts'] },
       },
     ],

@@ -602,6 +602,110 @@ export class Runtime {
     return this.#router?.resolveName(name);
   }
 
+  // ==== Signals arriving from other nodes (called by the distribution layer) ====
+  // Pids and refs decoded from the wire are new objects: everything here compares with `equals`
+  // (or goes through the process table), never by identity.
+
+  /**
+   * @internal The pid for (node, id, incarnation): the live local process's own pid object when
+   * it names one (so decoded pids work as Map keys), else a new pid.
+   */
+  pidFor(node: string, id: number, incarnation: number): Pid {
+    if (node === this.node && incarnation === this.incarnation) {
+      const proc = this.#table.get(id);
+      if (proc !== undefined) return proc.self;
+    }
+    return new Pid(node, id, incarnation);
+  }
+
+  /** @internal A message from another node to a local pid or registered name. Unknown targets: dropped. */
+  deliverRemote(to: Pid | string, msg: unknown): void {
+    const target = typeof to === 'string' ? this.#names.get(to) : this.#local(to);
+    target?.deliver(msg);
+  }
+
+  /** @internal The remote `from` links to the local `to`; false if `to` is not alive (answer with noproc). */
+  remoteLink(from: Pid, to: Pid): boolean {
+    const target = this.#local(to);
+    if (!target?.alive) return false;
+    const links = (target.links ??= new Set());
+    for (const linked of links) if (linked.equals(from)) return true;
+    links.add(from);
+    return true;
+  }
+
+  /** @internal The remote `from` removed its link to the local `to`. */
+  remoteUnlink(from: Pid, to: Pid): void {
+    const links = this.#local(to)?.links;
+    if (links == null) return;
+    for (const linked of links) if (linked.equals(from)) links.delete(linked);
+  }
+
+  /**
+   * @internal The remote `from`, linked to the local `to`, exited with `reason` (or its node was
+   * lost: `noconnection`). The link is gone on both sides; `to` gets the exit signal.
+   */
+  remoteLinkExit(from: Pid, to: Pid, reason: ExitReason): void {
+    const target = this.#local(to);
+    if (target === null) return;
+    let linked = false;
+    for (const l of target.links ?? []) {
+      if (!l.equals(from)) continue;
+      target.links?.delete(l);
+      linked = true;
+    }
+    if (linked) target.signal(from, reason, false);
+  }
+
+  /** @internal The local `local` is linked to the remote `remote` (the other node made the link, e.g. at a remote spawn). */
+  adoptRemoteLink(local: Pid, remote: Pid): boolean {
+    const proc = this.#local(local);
+    if (!proc?.alive) return false;
+    (proc.links ??= new Set()).add(remote);
+    return true;
+  }
+
+  /** @internal The local `watcher` monitors the remote `target` under `ref` (the other node set it up, e.g. at a remote spawn). */
+  adoptRemoteMonitor(watcher: Pid, target: Pid, ref: Ref): boolean {
+    const proc = this.#local(watcher);
+    if (!proc?.alive) return false;
+    (proc.watching ??= new Map()).set(ref, target);
+    return true;
+  }
+
+  /** @internal `exit(to, reason)` sent by a remote process. */
+  remoteExit(from: Pid, to: Pid, reason: ExitReason): void {
+    this.#local(to)?.signal(from, reason, reason === 'kill');
+  }
+
+  /** @internal The remote `watcher` monitors the local `target` under `ref`; false if `target` is not alive (answer DOWN noproc). */
+  remoteMonitor(watcher: Pid, target: Pid, ref: Ref): boolean {
+    const proc = this.#local(target);
+    if (!proc?.alive) return false;
+    (proc.monitors ??= new Map()).set(ref, watcher);
+    return true;
+  }
+
+  /** @internal The remote watcher removed its monitor `ref` of the local `target`. */
+  remoteDemonitor(target: Pid, ref: Ref): void {
+    const monitors = this.#local(target)?.monitors;
+    if (monitors == null) return;
+    for (const r of monitors.keys()) if (r.equals(ref)) monitors.delete(r);
+    if (monitors.size === 0) (this.#local(target) as Process).monitors = null;
+  }
+
+  /** @internal A DOWN for the local `watcher`'s monitor `ref` of the remote `target`. Delivered once: an unknown ref is dropped. */
+  remoteDown(watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void {
+    const proc = this.#local(watcher);
+    const watching = proc?.watching;
+    if (proc == null || watching == null) return;
+    for (const r of watching.keys()) {
+      if (!r.equals(ref)) continue;
+      proc.down(r, target, reason);
+      return;
+    }
+  }
+
   /** @internal The live local process a pid names, or null. */
   localProcess(pid: Pid): Process | null {
     return this.#local(pid);

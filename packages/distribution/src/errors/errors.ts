@@ -1,0 +1,28 @@
+// Errors of @fdn/distribution, each with a stable code.
+
+import { FdnError } from '@fdn/core';
+
+export const DistributionErrorCode = {
+  /** A message (or spawn argument) cannot be encoded: a function, a symbol, … (raised in the sender). */
+  ENCODE_FAILED: 'FDN_ERR_ENCODE_FAILED',
+  /** A frame from a peer could not be decoded (the frame is dropped and logged; the node keeps running). */
+  DECODE_FAILED: 'FDN_ERR_DECODE_FAILED',
+  /** The node is not connected (or was lost). */
+  NOCONNECTION: 'FDN_ERR_NOCONNECTION',
+  /** The target node has no behaviour registered under that name in its process factory. */
+  UNKNOWN_BEHAVIOUR: 'FDN_ERR_UNKNOWN_BEHAVIOUR',
+  /** The target node's factory refused or failed to start the process. */
+  SPAWN_FAILED: 'FDN_ERR_SPAWN_FAILED',
+  /** No answer to a remote spawn within its timeout. */
+  SPAWN_TIMEOUT: 'FDN_ERR_SPAWN_TIMEOUT',
+  /** The node configuration is invalid. */
+  BAD_CONFIG: 'FDN_ERR_BAD_CONFIG',
+  /** The node was stopped. */
+  STOPPED: 'FDN_ERR_NODE_STOPPED',
+} as const;
+
+export type DistributionErrorCodeValue = (typeof DistributionErrorCode)[keyof typeof DistributionErrorCode];
+
+export class DistributionError extends FdnError {
+  declare readonly code: DistributionErrorCodeValue;
+}

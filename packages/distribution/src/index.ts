@@ -1,0 +1,10 @@
+// @fdn/distribution: a node of an @fdn cluster (actors + topology): remote pids, messaging,
+// monitors, links and spawn across nodes.
+
+export { Codec } from './codec/codec.ts';
+export { DistributionError, DistributionErrorCode } from './errors/errors.ts';
+export type { DistributionErrorCodeValue } from './errors/errors.ts';
+export { ProcessFactory } from './factory/factory.ts';
+export type { FactoryStart, RegisterOptions, SpawnBody, Spawnable } from './factory/factory.ts';
+export { Node, startNode } from './node/node.ts';
+export type { NodeEvent, NodeOptions, NodeSendOptions, OverlayConfig, RemoteSpawnOptions } from './node/node.ts';

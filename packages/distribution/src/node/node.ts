@@ -1,0 +1,563 @@
+// A node: an @fdn/actors runtime joined to a cluster by an @fdn/topology transport and peer
+// service. A pid on another node is used exactly like a local one: the runtime hands what leaves
+// the node to this node's router, which encodes it and sends it on the link to the pid's node;
+// what arrives is decoded and given to the runtime. Links and monitors across nodes are tracked
+// per remote node, so when a node is lost every process linked to or monitoring one of its
+// processes gets `noconnection` at once.
+
+import { createRuntime, Pid, Ref } from '@fdn/actors';
+import type { Dest, ExitReason, ProcessContext, RemoteName, RemoteRouter, Runtime } from '@fdn/actors';
+import { silentLogger, systemClock, systemRandom } from '@fdn/core';
+import type { Clock, Logger, Random } from '@fdn/core';
+import { clientServer, createWsTransport, DEFAULT_CHANNEL, fullMesh, hyparview, staticMembers } from '@fdn/topology';
+import type { ChannelOptions, ClientServerOptions, FullMeshOptions, HyParViewOptions, Link, PeerService, PeerSpec, SendOptions, StaticOptions, WsTransport } from '@fdn/topology';
+import { Codec } from '../codec/codec.ts';
+import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
+import { ProcessFactory } from '../factory/factory.ts';
+import { Kind } from './protocol.ts';
+import type { Message } from './protocol.ts';
+
+/** Which overlay, and its options. */
+export type OverlayConfig =
+  | 'fullMesh'
+  | 'hyparview'
+  | ({ kind: 'fullMesh' } & FullMeshOptions)
+  | ({ kind: 'hyparview'; directory?: boolean } & HyParViewOptions)
+  | ({ kind: 'clientServer' } & ClientServerOptions)
+  | ({ kind: 'static' } & StaticOptions);
+
+export interface NodeOptions {
+  /** Unique in the cluster: letters, digits, `_`, `-`, `.`, `@`. */
+  name: string;
+  /** The cluster's shared secret (never sent; each link proves it with an HMAC). */
+  secret: string | Uint8Array;
+  /** Where to listen (default 127.0.0.1, an ephemeral port). */
+  listen?: { host?: string; port?: number } | false;
+  /** Nodes to join through: addresses (`ws://127.0.0.1:4370`) or specs. */
+  seeds?: (string | PeerSpec)[];
+  /** The overlay (default `fullMesh`). */
+  overlay?: OverlayConfig;
+  /** Channels besides control, default and bulk. */
+  channels?: Record<string, ChannelOptions>;
+  /** Remote spawns wait this long for an answer (default 5,000 ms). */
+  spawnTimeoutMs?: number;
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+}
+
+/** Options of a send to a pid or name on any node. */
+export interface NodeSendOptions {
+  /** The channel (default `default`). Messages of one (sender, receiver) pair keep their order per channel. */
+  channel?: string;
+  /** Picks the channel's connection (default: the receiver, so one pair's messages never reorder). */
+  partitionKey?: number;
+}
+
+/** A cluster node event. */
+export type NodeEvent = { type: 'nodeup'; node: string } | { type: 'nodedown'; node: string; reason: string };
+
+export interface RemoteSpawnOptions {
+  /** Link the new process to `ctx`'s process (done on the target node before it runs, so no exit is missed). */
+  link?: boolean;
+  /** Monitor it from `ctx`'s process; the returned `ref` is the monitor's. */
+  monitor?: boolean;
+  /** Default: the node's `spawnTimeoutMs`. */
+  timeoutMs?: number;
+}
+
+interface PendingSpawn {
+  node: string;
+  resolve: (pid: Pid) => void;
+  reject: (err: Error) => void;
+  timer: ReturnType<Clock['setTimer']>;
+}
+
+/** Per remote node: the links and monitors that cross to it, to be broken when it is lost. */
+interface RemoteNodeState {
+  /** `${local}|${remote}` → the pair. */
+  links: Map<string, { local: Pid; remote: Pid }>;
+  /** Monitors held by local processes on that node's processes, by ref. */
+  watching: Map<string, { watcher: Pid; target: Pid; ref: Ref }>;
+  /** Monitors held by that node's processes on local ones, by ref. */
+  watchedBy: Map<string, { target: Pid; ref: Ref }>;
+  /** Messages waiting for a link to open (in order), or null when none is opening. */
+  pending: { channel: string; bytes: Buffer; options: SendOptions | undefined }[] | null;
+}
+
+/** Starts a node: listens, joins through its seeds, and returns once it runs. */
+export async function startNode(options: NodeOptions): Promise<Node> {
+  const node = new Node(options);
+  await node.start();
+  return node;
+}
+
+export class Node {
+  readonly name: string;
+  readonly runtime: Runtime;
+  readonly transport: WsTransport;
+  readonly overlay: PeerService;
+  readonly factory: ProcessFactory;
+  readonly logger: Logger;
+  readonly #codec: Codec;
+  readonly #clock: Clock;
+  readonly #spawnTimeoutMs: number;
+  readonly #remote = new Map<string, RemoteNodeState>();
+  readonly #nodeWatchers = new Set<Pid>();
+  readonly #listeners = new Set<(event: NodeEvent) => void>();
+  readonly #spawns = new Map<number, PendingSpawn>();
+  #nextSpawn = 1;
+  #stopped = false;
+
+  constructor(options: NodeOptions) {
+    validate(options);
+    this.name = options.name;
+    this.#clock = options.clock ?? systemClock();
+    const random = options.random ?? systemRandom();
+    this.logger = options.logger ?? silentLogger();
+    this.#spawnTimeoutMs = options.spawnTimeoutMs ?? 5_000;
+    this.transport = createWsTransport(
+      { name: options.name, secret: options.secret, ...(options.listen === undefined ? {} : { listen: options.listen }), ...(options.channels === undefined ? {} : { channels: options.channels }) },
+      { clock: this.#clock, logger: this.logger.child({ component: 'transport' }), random },
+    );
+    this.runtime = createRuntime({ node: options.name, incarnation: this.transport.self.incarnation, clock: this.#clock, logger: this.logger, random });
+    this.overlay = makeOverlay(options, { transport: this.transport, clock: this.#clock, random, logger: this.logger.child({ component: 'overlay' }) });
+    this.factory = new ProcessFactory(this.runtime);
+    this.#codec = new Codec(this.runtime);
+    this.runtime.setRouter(this.#router());
+    for (const channel of this.transport.channels.keys()) {
+      if (channel === 'control') continue;
+      this.overlay.onMessage(channel, (from, payload) => {
+        this.#receive(from, payload);
+      });
+    }
+    this.overlay.on('up', (node) => {
+      this.#emit({ type: 'nodeup', node });
+    });
+    this.overlay.on('down', (node, reason) => {
+      this.#nodeLost(node, reason.kind);
+    });
+  }
+
+  /** @internal Use {@link startNode}. */
+  async start(): Promise<void> {
+    await this.overlay.start();
+  }
+
+  /** Joins the cluster through `contact` (an address or a spec). */
+  join(contact: string | PeerSpec): Promise<void> {
+    return this.overlay.join(contact);
+  }
+
+  /** Leaves the cluster (the node keeps running and can join again). */
+  leave(): Promise<void> {
+    return this.overlay.leave();
+  }
+
+  /** The other nodes this node is connected to now, sorted. */
+  nodes(): string[] {
+    return this.overlay.members().filter((n) => n !== this.name && this.overlay.isUp(n));
+  }
+
+  /** Where other nodes reach this one. */
+  get addresses(): readonly string[] {
+    return this.transport.self.addresses;
+  }
+
+  /**
+   * Sends `{ type: 'nodeup', node }` and `{ type: 'nodedown', node, reason }` to `pid` (a local
+   * process, Erlang's `net_kernel:monitor_nodes`) until it exits or `monitorNodes(pid, false)`.
+   */
+  monitorNodes(pid: Pid, on = true): void {
+    if (!on) {
+      this.#nodeWatchers.delete(pid);
+      return;
+    }
+    if (!this.runtime.isAlive(pid) || pid.node !== this.name) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `monitorNodes needs a live local process, got ${pid.toString()}`);
+    this.#nodeWatchers.add(pid);
+  }
+
+  /** Calls `listener` on every nodeup/nodedown; returns the unsubscribe function. */
+  onNodeEvent(listener: (event: NodeEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Sends `msg` to a pid, a local name, or `{ name, node }`, on a chosen channel. Throws
+   * FDN_ERR_ENCODE_FAILED when `msg` cannot cross nodes (a function, a symbol).
+   */
+  send(dest: Dest, msg: unknown, options: NodeSendOptions = {}): void {
+    if (dest instanceof Pid && dest.node !== this.name) {
+      this.#sendTo(dest.node, [Kind.Send, dest, msg], options.channel, options.partitionKey);
+      return;
+    }
+    if (typeof dest === 'object' && !(dest instanceof Pid) && dest.node !== this.name) {
+      this.#sendTo(dest.node, [Kind.SendNamed, dest.name, msg], options.channel, options.partitionKey);
+      return;
+    }
+    this.runtime.send(dest, msg);
+  }
+
+  /**
+   * Spawns the behaviour registered as `behaviour` in `node`'s process factory, with `args`
+   * (data, encoded like messages), under that node's supervisor. With `link` or `monitor`, `ctx`'s
+   * process is linked to or monitors the new process from its first instant. Rejects with
+   * FDN_ERR_UNKNOWN_BEHAVIOUR, FDN_ERR_SPAWN_FAILED, FDN_ERR_NOCONNECTION or FDN_ERR_SPAWN_TIMEOUT.
+   */
+  async spawn(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[] = [], options: RemoteSpawnOptions = {}): Promise<{ pid: Pid; ref: Ref | null }> {
+    if ((options.link === true || options.monitor === true) && ctx === null) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'spawn with link or monitor needs the calling process (ctx)');
+    if (node === this.name) {
+      const pid = await this.factory.start(behaviour, args);
+      if (options.link === true) ctx?.link(pid);
+      return { pid, ref: options.monitor === true && ctx !== null ? ctx.monitor(pid) : null };
+    }
+    if (!this.overlay.isUp(node)) throw new DistributionError(DistributionErrorCode.NOCONNECTION, `cannot spawn '${behaviour}' on ${node}: not connected`);
+    const requester = ctx?.self ?? null;
+    const ref = options.monitor === true ? this.runtime.makeRef() : null;
+    const id = this.#nextSpawn++;
+    const pid = await new Promise<Pid>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? this.#spawnTimeoutMs;
+      const timer = this.#clock.setTimer(timeoutMs, () => {
+        this.#spawns.delete(id);
+        reject(new DistributionError(DistributionErrorCode.SPAWN_TIMEOUT, `spawn of '${behaviour}' on ${node}: no answer within ${String(timeoutMs)} ms`));
+      });
+      this.#spawns.set(id, { node, resolve, reject, timer });
+      this.#sendTo(node, [Kind.SpawnRequest, id, behaviour, args, requester, options.link === true, ref]);
+    });
+    // The target linked/monitored on its side before the process ran; record ours to match.
+    if (ctx !== null && options.link === true) this.#adoptRemoteLink(ctx, pid);
+    if (ctx !== null && ref !== null) this.#adoptRemoteMonitor(ctx, pid, ref);
+    return { pid, ref };
+  }
+
+  /** Closes the links and stops every local process. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const [id, s] of this.#spawns) {
+      this.#clock.clearTimer(s.timer);
+      s.reject(new DistributionError(DistributionErrorCode.STOPPED, 'the node stopped'));
+      this.#spawns.delete(id);
+    }
+    this.runtime.shutdown('shutdown');
+    await this.overlay.stop();
+  }
+
+  // ==== Outbound ====
+
+  #router(): RemoteRouter {
+    return {
+      send: (_from, to, msg) => {
+        this.#sendTo(to.node, [Kind.Send, to, msg]);
+      },
+      sendNamed: (_from, to: RemoteName, msg) => {
+        this.#sendTo(to.node, [Kind.SendNamed, to.name, msg]);
+      },
+      link: (from, to) => {
+        if (!this.overlay.isUp(to.node)) {
+          queueMicrotask(() => {
+            this.runtime.remoteLinkExit(to, from, 'noconnection');
+          });
+          return;
+        }
+        this.#state(to.node).links.set(pairKey(from, to), { local: from, remote: to });
+        this.#sendTo(to.node, [Kind.Link, from, to]);
+      },
+      unlink: (from, to) => {
+        this.#remote.get(to.node)?.links.delete(pairKey(from, to));
+        this.#sendTo(to.node, [Kind.Unlink, from, to]);
+      },
+      linkExit: (from, to, reason) => {
+        this.#remote.get(to.node)?.links.delete(pairKey(from, to));
+        this.#sendTo(to.node, [Kind.LinkExit, from, to, portable(reason)]);
+      },
+      exit: (from, to, reason) => {
+        this.#sendTo(to.node, [Kind.Exit, from, to, portable(reason)]);
+      },
+      monitor: (watcher, target, ref) => {
+        if (!this.overlay.isUp(target.node)) {
+          queueMicrotask(() => {
+            this.runtime.remoteDown(watcher, ref, target, 'noconnection');
+          });
+          return;
+        }
+        this.#state(target.node).watching.set(ref.toString(), { watcher, target, ref });
+        this.#sendTo(target.node, [Kind.Monitor, watcher, target, ref]);
+      },
+      demonitor: (watcher, target, ref) => {
+        this.#remote.get(target.node)?.watching.delete(ref.toString());
+        this.#sendTo(target.node, [Kind.Demonitor, watcher, target, ref]);
+      },
+      down: (watcher, ref, target, reason) => {
+        this.#remote.get(watcher.node)?.watchedBy.delete(ref.toString());
+        this.#sendTo(watcher.node, [Kind.Down, watcher, ref, target, portable(reason)]);
+      },
+      resolveName: () => undefined,
+    };
+  }
+
+  /** Encodes (throwing in the sender if it cannot) and sends in order; opens a link if needed. */
+  #sendTo(node: string, message: Message, channel = DEFAULT_CHANNEL, partitionKey?: number): void {
+    const bytes = this.#codec.encode(message);
+    if (this.#stopped) return;
+    const options: SendOptions | undefined = partitionKey === undefined ? undefined : { partitionKey };
+    const state = this.#remote.get(node);
+    const link = this.transport.link(node);
+    if (link !== undefined && (state?.pending ?? null) === null) {
+      link.send(channel, bytes, options);
+      return;
+    }
+    this.#sendLater(node, channel, bytes, options);
+  }
+
+  /** No link yet: queue behind the messages already waiting, and open one through the overlay. */
+  #sendLater(node: string, channel: string, bytes: Buffer, options: SendOptions | undefined): void {
+    const state = this.#state(node);
+    if (state.pending !== null) {
+      state.pending.push({ channel, bytes, options });
+      return;
+    }
+    state.pending = [];
+    void this.overlay.forward(node, channel, bytes, options).then(
+      (status) => {
+        this.#flushPending(node, status !== 'unknown' && status !== 'dropped');
+      },
+      () => {
+        this.#flushPending(node, false);
+      },
+    );
+  }
+
+  #flushPending(node: string, linked: boolean): void {
+    const state = this.#remote.get(node);
+    if (state === undefined || state.pending === null) return;
+    const pending = state.pending;
+    state.pending = null;
+    const link: Link | undefined = linked ? this.transport.link(node) : undefined;
+    if (link === undefined) {
+      if (pending.length > 0) this.logger.debug(`dropped ${String(pending.length)} messages to ${node}: no link`);
+      return;
+    }
+    for (const p of pending) link.send(p.channel, p.bytes, p.options);
+  }
+
+  // ==== Inbound ====
+
+  #receive(from: string, payload: Buffer): void {
+    let message: Message;
+    try {
+      message = this.#codec.decode(payload) as Message;
+    } catch (err) {
+      this.logger.warn(`dropped an undecodable message from ${from}`, { code: DistributionErrorCode.DECODE_FAILED, reason: err });
+      return;
+    }
+    if (!Array.isArray(message)) {
+      this.logger.warn(`dropped a malformed message from ${from}`, { code: DistributionErrorCode.DECODE_FAILED });
+      return;
+    }
+    try {
+      this.#dispatch(from, message);
+    } catch (err) {
+      this.logger.warn(`dropped a malformed message from ${from}`, { code: DistributionErrorCode.DECODE_FAILED, reason: err });
+    }
+  }
+
+  #dispatch(from: string, m: Message): void {
+    const rt = this.runtime;
+    switch (m[0]) {
+      case Kind.Send:
+        if (m[1] instanceof Pid) rt.deliverRemote(m[1], m[2]);
+        return;
+      case Kind.SendNamed:
+        if (typeof m[1] === 'string') rt.deliverRemote(m[1], m[2]);
+        return;
+      case Kind.Link: {
+        const [, remote, local] = m;
+        if (!isPidFrom(remote, from) || !(local instanceof Pid)) return;
+        if (rt.remoteLink(remote, local)) this.#state(from).links.set(pairKey(local, remote), { local, remote });
+        else this.#sendTo(from, [Kind.LinkExit, local, remote, 'noproc']);
+        return;
+      }
+      case Kind.Unlink: {
+        const [, remote, local] = m;
+        if (!isPidFrom(remote, from) || !(local instanceof Pid)) return;
+        this.#remote.get(from)?.links.delete(pairKey(local, remote));
+        rt.remoteUnlink(remote, local);
+        return;
+      }
+      case Kind.LinkExit: {
+        const [, remote, local, reason] = m;
+        if (!isPidFrom(remote, from) || !(local instanceof Pid)) return;
+        this.#remote.get(from)?.links.delete(pairKey(local, remote));
+        rt.remoteLinkExit(remote, local, reason);
+        return;
+      }
+      case Kind.Exit: {
+        const [, remote, local, reason] = m;
+        if (isPidFrom(remote, from) && local instanceof Pid) rt.remoteExit(remote, local, reason);
+        return;
+      }
+      case Kind.Monitor: {
+        const [, watcher, target, ref] = m;
+        if (!isPidFrom(watcher, from) || !(target instanceof Pid) || !(ref instanceof Ref)) return;
+        if (rt.remoteMonitor(watcher, target, ref)) this.#state(from).watchedBy.set(ref.toString(), { target, ref });
+        else this.#sendTo(from, [Kind.Down, watcher, ref, target, 'noproc']);
+        return;
+      }
+      case Kind.Demonitor: {
+        const [, watcher, target, ref] = m;
+        if (!isPidFrom(watcher, from) || !(target instanceof Pid) || !(ref instanceof Ref)) return;
+        this.#remote.get(from)?.watchedBy.delete(ref.toString());
+        rt.remoteDemonitor(target, ref);
+        return;
+      }
+      case Kind.Down: {
+        const [, watcher, ref, target, reason] = m;
+        if (!(watcher instanceof Pid) || !(ref instanceof Ref) || !isPidFrom(target, from)) return;
+        this.#remote.get(from)?.watching.delete(ref.toString());
+        rt.remoteDown(watcher, ref, target, reason);
+        return;
+      }
+      case Kind.SpawnRequest:
+        void this.#onSpawnRequest(from, m);
+        return;
+      case Kind.SpawnReply: {
+        const [, id, pid, code, text] = m;
+        const pending = this.#spawns.get(id);
+        if (pending?.node !== from) return;
+        this.#spawns.delete(id);
+        this.#clock.clearTimer(pending.timer);
+        if (pid instanceof Pid) pending.resolve(pid);
+        else pending.reject(new DistributionError((code ?? DistributionErrorCode.SPAWN_FAILED), text ?? `spawn on ${from} failed`));
+        return;
+      }
+      default:
+        this.logger.warn(`dropped a message of unknown kind from ${from}`, { code: DistributionErrorCode.DECODE_FAILED });
+    }
+  }
+
+  async #onSpawnRequest(from: string, m: Message): Promise<void> {
+    const [, id, behaviour, args, requester, link, ref] = m as [Kind.SpawnRequest, number, string, unknown[], Pid | null, boolean, Ref | null];
+    if (typeof id !== 'number' || typeof behaviour !== 'string' || !Array.isArray(args)) return;
+    let pid: Pid;
+    try {
+      pid = await this.factory.start(behaviour, args);
+    } catch (err) {
+      const e = err as DistributionError;
+      this.#sendTo(from, [Kind.SpawnReply, id, null, e.code, e.message]);
+      return;
+    }
+    // Linked or monitored before the reply leaves: an exit right after start is not missed.
+    if (requester instanceof Pid && requester.node === from) {
+      if (link && this.runtime.remoteLink(requester, pid)) this.#state(from).links.set(pairKey(pid, requester), { local: pid, remote: requester });
+      if (ref instanceof Ref && this.runtime.remoteMonitor(requester, pid, ref)) this.#state(from).watchedBy.set(ref.toString(), { target: pid, ref });
+    }
+    this.#sendTo(from, [Kind.SpawnReply, id, pid, null, null]);
+    // Dead already: the remote side learns it through the link or monitor set up above.
+    if (!this.runtime.isAlive(pid) && requester instanceof Pid) {
+      if (link) this.#sendTo(from, [Kind.LinkExit, pid, requester, 'noproc']);
+      if (ref instanceof Ref) this.#sendTo(from, [Kind.Down, requester, ref, pid, 'noproc']);
+    }
+  }
+
+  /** The spawner's half of a link the target made at spawn. */
+  #adoptRemoteLink(ctx: ProcessContext, pid: Pid): void {
+    if (this.runtime.adoptRemoteLink(ctx.self, pid)) this.#state(pid.node).links.set(pairKey(ctx.self, pid), { local: ctx.self, remote: pid });
+  }
+
+  /** The spawner's half of a monitor the target made at spawn. */
+  #adoptRemoteMonitor(ctx: ProcessContext, pid: Pid, ref: Ref): void {
+    if (this.runtime.adoptRemoteMonitor(ctx.self, pid, ref)) this.#state(pid.node).watching.set(ref.toString(), { watcher: ctx.self, target: pid, ref });
+  }
+
+  // ==== Nodes ====
+
+  #state(node: string): RemoteNodeState {
+    let s = this.#remote.get(node);
+    if (s === undefined) {
+      s = { links: new Map(), watching: new Map(), watchedBy: new Map(), pending: null };
+      this.#remote.set(node, s);
+    }
+    return s;
+  }
+
+  /** A node is gone: every link and monitor across to it breaks with `noconnection`. */
+  #nodeLost(node: string, why: string): void {
+    const s = this.#remote.get(node);
+    this.#remote.delete(node);
+    for (const [id, spawn] of this.#spawns) {
+      if (spawn.node !== node) continue;
+      this.#spawns.delete(id);
+      this.#clock.clearTimer(spawn.timer);
+      spawn.reject(new DistributionError(DistributionErrorCode.NOCONNECTION, `spawn on ${node}: the node was lost (${why})`));
+    }
+    if (s !== undefined) {
+      for (const { local, remote } of s.links.values()) this.runtime.remoteLinkExit(remote, local, 'noconnection');
+      for (const { watcher, target, ref } of s.watching.values()) this.runtime.remoteDown(watcher, ref, target, 'noconnection');
+      for (const { target, ref } of s.watchedBy.values()) this.runtime.remoteDemonitor(target, ref);
+    }
+    this.#emit({ type: 'nodedown', node, reason: why });
+  }
+
+  #emit(event: NodeEvent): void {
+    for (const pid of this.#nodeWatchers) {
+      if (this.runtime.isAlive(pid)) this.runtime.send(pid, event);
+      else this.#nodeWatchers.delete(pid);
+    }
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger.error('a node event listener threw', { reason: err });
+      }
+    }
+  }
+}
+
+function pairKey(local: Pid, remote: Pid): string {
+  return `${local.toString()}|${remote.toString()}`;
+}
+
+/** A pid claimed to be on `node`: a node speaks only for its own processes. */
+function isPidFrom(x: unknown, node: string): x is Pid {
+  return x instanceof Pid && x.node === node;
+}
+
+/** Exit reasons cross as data; an Error keeps its name, message, stack and code. */
+function portable(reason: ExitReason): unknown {
+  return reason;
+}
+
+function makeOverlay(options: NodeOptions, components: Parameters<ReturnType<typeof fullMesh>>[0]): PeerService {
+  const config = options.overlay ?? 'fullMesh';
+  const seeds = options.seeds ?? [];
+  const kind = typeof config === 'string' ? config : config.kind;
+  const rest = typeof config === 'string' ? {} : config;
+  switch (kind) {
+    case 'fullMesh':
+      return fullMesh({ seeds, ...(rest as FullMeshOptions) })(components);
+    case 'hyparview': {
+      const overlay = hyparview({ seeds, ...(rest as HyParViewOptions) })(components);
+      if ((rest as { directory?: boolean }).directory !== false) overlay.useDirectory();
+      return overlay;
+    }
+    case 'clientServer':
+      return clientServer({ seeds, ...(rest as ClientServerOptions) })(components);
+    case 'static':
+      return staticMembers({ seeds, ...(rest as StaticOptions) })(components);
+    default:
+      throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown overlay '${String(kind)}': use fullMesh, hyparview, clientServer or static`);
+  }
+}
+
+function validate(options: NodeOptions): void {
+  if (typeof options !== 'object' || (options as unknown) === null) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'startNode needs an options object');
+  if (typeof options.name !== 'string' || !/^[A-Za-z0-9_.@-]{1,255}$/.test(options.name)) {
+    throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `node name must be 1–255 letters, digits, '_', '-', '.', '@'; got ${JSON.stringify(options.name)}`);
+  }
+  if (typeof options.secret === 'string' ? options.secret.length < 8 : !(options.secret instanceof Uint8Array) || options.secret.length < 8) {
+    throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'the cluster secret must be at least 8 characters (or bytes)');
+  }
+  if (options.spawnTimeoutMs !== undefined && !(options.spawnTimeoutMs > 0)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'spawnTimeoutMs must be a positive number');
+}

@@ -1,0 +1,39 @@
+// The distribution protocol: what one node says to another about processes. Each message is a
+// msgpack array whose first element is its kind; pids and refs travel as extension types.
+
+import type { Pid, Ref } from '@fdn/actors';
+
+export const enum Kind {
+  /** [Send, to, msg] */
+  Send = 0,
+  /** [SendNamed, name, msg] */
+  SendNamed = 1,
+  /** [Link, from, to] */
+  Link = 2,
+  /** [Unlink, from, to] */
+  Unlink = 3,
+  /** [LinkExit, from, to, reason]: `from` exited (or was not alive) while linked to `to`. */
+  LinkExit = 4,
+  /** [Exit, from, to, reason]: exit/2. */
+  Exit = 5,
+  /** [Monitor, watcher, target, ref] */
+  Monitor = 6,
+  /** [Demonitor, watcher, target, ref] */
+  Demonitor = 7,
+  /** [Down, watcher, ref, target, reason] */
+  Down = 8,
+  /** [SpawnRequest, id, behaviour, args, requester | null, link, monitor] */
+  SpawnRequest = 9,
+  /** [SpawnReply, id, pid | null, errorCode | null, message | null, monitorRef | null] */
+  SpawnReply = 10,
+}
+
+export type Message =
+  | [Kind.Send, Pid, unknown]
+  | [Kind.SendNamed, string, unknown]
+  | [Kind.Link | Kind.Unlink, Pid, Pid]
+  | [Kind.LinkExit | Kind.Exit, Pid, Pid, unknown]
+  | [Kind.Monitor | Kind.Demonitor, Pid, Pid, Ref]
+  | [Kind.Down, Pid, Ref, Pid, unknown]
+  | [Kind.SpawnRequest, number, string, unknown[], Pid | null, boolean, Ref | null]
+  | [Kind.SpawnReply, number, Pid | null, string | null, string | null];

@@ -1,0 +1,93 @@
+// Nodes in separate OS processes on 127.0.0.1, one SIGKILLed: everything that pointed at it
+// learns at once, with `noconnection`, and a call in flight fails promptly, not at its timeout.
+
+import { GenServer, isDownMessage, isExitMessage } from '@fdn/actors';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startNode } from '../src/index.ts';
+import type { Node, NodeEvent } from '../src/index.ts';
+import { killAll, spawnChildNode } from './process-node.ts';
+
+const SECRET = 'node-loss-test-secret';
+let local: Node | null = null;
+
+afterEach(async () => {
+  await killAll();
+  await local?.stop();
+  local = null;
+});
+
+async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('losing a node (SIGKILL)', () => {
+  it('monitors get DOWN noconnection, links EXIT noconnection, a call in flight fails with NOCONNECTION, and nodedown fires', async () => {
+    const a = await startNode({ name: 'a', secret: SECRET });
+    local = a;
+    const b = await spawnChildNode({ name: 'b', secret: SECRET, seeds: [a.addresses[0] as string] });
+    await until(() => a.nodes().includes('b'), 'b connected');
+    expect(await b.call<string[]>('nodes')).toEqual(['a']);
+    const events: NodeEvent[] = [];
+    a.onNodeEvent((e) => events.push(e));
+
+    // A process monitoring one of b's processes, one linked to another (trapping exits), and
+    // a call to a server on b that will never answer.
+    const watched = a.runtime.run(async (ctx) => {
+      const { pid } = await a.spawn(ctx, 'b', 'idle', [], { monitor: true });
+      expect(pid.node).toBe('b');
+      return ctx.receive(isDownMessage, 15_000);
+    });
+    const linked = a.runtime.run(async (ctx) => {
+      ctx.trapExit(true);
+      await a.spawn(ctx, 'b', 'idle', [], { link: true });
+      return ctx.receive(isExitMessage, 15_000);
+    });
+    const { pid: server } = await a.spawn(null, 'b', 'counter', [1]);
+    expect(await GenServer.call(a.runtime, server, { add: 1 })).toBe(2);
+    const callStarted = Date.now();
+    const hanging = GenServer.call(a.runtime, server, 'hang', 20_000).then(
+      () => ({ ok: true, ms: Date.now() - callStarted, code: '' }),
+      (err: unknown) => ({ ok: false, ms: Date.now() - callStarted, code: (err as { code?: string }).code ?? '' }),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+
+    await b.kill();
+    const call = await hanging;
+    expect(call.ok).toBe(false);
+    expect(call.code).toBe('FDN_ERR_NOCONNECTION');
+    // Promptly: the socket closing is the signal, far below the call's 20 s timeout.
+    expect(call.ms).toBeLessThan(5_000);
+    expect((await watched as { reason: unknown }).reason).toBe('noconnection');
+    expect((await linked as { reason: unknown }).reason).toBe('noconnection');
+    await until(() => events.some((e) => e.type === 'nodedown' && e.node === 'b'), 'nodedown for b');
+    expect(a.nodes()).toEqual([]);
+    // A pid of the dead node is noproc-free silence for send and an immediate noconnection for monitor.
+    const again = await a.runtime.run(async (ctx) => {
+      ctx.monitor(server);
+      return ctx.receive(isDownMessage, 5_000);
+    });
+    expect((again as { reason: unknown }).reason).toBe('noconnection');
+  });
+
+  it('a restarted node (new incarnation) does not answer for the old one’s pids: monitor is DOWN noproc', async () => {
+    const a = await startNode({ name: 'a', secret: SECRET });
+    local = a;
+    const b1 = await spawnChildNode({ name: 'b', secret: SECRET, seeds: [a.addresses[0] as string] });
+    await until(() => a.nodes().includes('b'), 'b connected');
+    const { pid: old } = await a.spawn(null, 'b', 'counter', [1]);
+    await b1.kill();
+    await until(() => !a.nodes().includes('b'), 'b gone');
+    await spawnChildNode({ name: 'b', secret: SECRET, seeds: [a.addresses[0] as string] });
+    await until(() => a.nodes().includes('b'), 'the new b connected', 15_000);
+    const down = await a.runtime.run(async (ctx) => {
+      ctx.monitor(old);
+      return ctx.receive(isDownMessage, 5_000);
+    });
+    expect((down as { reason: unknown }).reason).toBe('noproc');
+    await expect(GenServer.call(a.runtime, old, 'get', 2_000)).rejects.toMatchObject({ code: 'FDN_ERR_NOPROC' });
+  });
+});

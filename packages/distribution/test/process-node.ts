@@ -1,0 +1,93 @@
+// Starts a node in its own OS process (fixtures/node-process.ts) and talks to it over IPC.
+// Every wait is bounded; every child is killed when its test ends (killAll in afterEach).
+
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { NodeOptions } from '../src/index.ts';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/node-process.ts', import.meta.url));
+const children = new Set<ChildProcess>();
+
+export interface ChildNode {
+  name: string;
+  address: string;
+  child: ChildProcess;
+  call<T = unknown>(cmd: string, timeoutMs?: number): Promise<T>;
+  /** SIGKILL, then wait for the process to be gone. */
+  kill(): Promise<void>;
+}
+
+export async function spawnChildNode(options: Omit<NodeOptions, 'logger' | 'clock' | 'random'>, timeoutMs = 15_000): Promise<ChildNode> {
+  const child = fork(FIXTURE, [], {
+    env: { ...process.env, FDN_NODE: JSON.stringify(options) },
+    execArgv: ['--conditions=@fdn/source', '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => {
+    children.delete(child);
+    resolve();
+  }));
+  const pending = new Map<number, (v: unknown) => void>();
+  let next = 1;
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`node ${options.name} did not start within ${String(timeoutMs)} ms`));
+    }, timeoutMs);
+    child.on('message', (m: { event?: string; address?: string; id?: number; result?: unknown }) => {
+      if (m.event === 'ready') {
+        clearTimeout(timer);
+        resolve(m.address as string);
+      } else if (m.id !== undefined) {
+        pending.get(m.id)?.(m.result);
+        pending.delete(m.id);
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`node ${options.name} exited before it was ready`));
+    });
+  });
+  return {
+    name: options.name,
+    address,
+    child,
+    call: <T>(cmd: string, callTimeoutMs = 10_000) =>
+      new Promise<T>((resolve, reject) => {
+        const id = next++;
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error(`node ${options.name}: no answer to '${cmd}' within ${String(callTimeoutMs)} ms`));
+        }, callTimeoutMs);
+        pending.set(id, (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        });
+        child.send({ id, cmd });
+      }),
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Kills every child still running. */
+export async function killAll(): Promise<void> {
+  await Promise.all(
+    [...children].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) {
+            resolve();
+            return;
+          }
+          c.once('exit', () => {
+            resolve();
+          });
+          c.kill('SIGKILL');
+        }),
+    ),
+  );
+}

@@ -1,0 +1,235 @@
+// Two or three nodes in this process, on real sockets on 127.0.0.1: messages, calls, monitors,
+// links, exits and spawns across nodes behave as they do locally.
+
+import { GenServer, isDownMessage, isExitMessage, Pid, TIMEOUT } from '@fdn/actors';
+import type { GenServerBehaviour, ProcessContext } from '@fdn/actors';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DistributionErrorCode, startNode } from '../src/index.ts';
+import type { Node, NodeEvent } from '../src/index.ts';
+
+const SECRET = 'remote-test-secret';
+const started: Node[] = [];
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((n) => n.stop()));
+});
+
+async function cluster(count: number): Promise<Node[]> {
+  const first = await startNode({ name: 'n0', secret: SECRET });
+  started.push(first);
+  const nodes = [first];
+  for (let i = 1; i < count; i++) {
+    const n = await startNode({ name: `n${String(i)}`, secret: SECRET, seeds: [first.addresses[0] as string] });
+    started.push(n);
+    nodes.push(n);
+  }
+  await until(() => nodes.every((n) => n.nodes().length === count - 1), 'every node connected to every other');
+  return nodes;
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const counter: GenServerBehaviour<number, number, 'get' | 'crash' | { add: number }, number> = {
+  init: (start) => ({ type: 'ok', state: start }),
+  handleCall: (req, _from, state) => {
+    if (req === 'get') return { type: 'reply', reply: state, state };
+    if (req === 'crash') throw new Error('asked to crash');
+    return { type: 'reply', reply: state + req.add, state: state + req.add };
+  },
+};
+
+/** Runs `body` in a fresh process on `node` and returns what it returns. */
+function inProcess<T>(node: Node, body: (ctx: ProcessContext) => Promise<T>): Promise<T> {
+  return node.runtime.run(body);
+}
+
+describe('across nodes', () => {
+  it('sends to a remote pid and to a registered name at a node, in order', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    const received: unknown[] = [];
+    const sink = b.runtime.spawn(async (ctx) => {
+      for (let i = 0; i < 200; i++) received.push(await ctx.receive());
+    });
+    b.runtime.register('sink', sink);
+    await inProcess(a, (ctx) => {
+      for (let i = 0; i < 100; i++) ctx.send(sink, { i, bytes: Buffer.from([i]) });
+      for (let i = 100; i < 200; i++) ctx.send({ name: 'sink', node: 'n1' }, { i, bytes: Buffer.from([i]) });
+      return Promise.resolve();
+    });
+    await until(() => received.length === 200, 'all 200 messages arrived');
+    expect(received.map((m) => (m as { i: number }).i)).toEqual([...Array(200).keys()]);
+    expect(Buffer.isBuffer((received[5] as { bytes: unknown }).bytes) || (received[5] as { bytes: unknown }).bytes instanceof Uint8Array).toBe(true);
+  });
+
+  it('GenServer.call across nodes; a crash in the server is the caller’s CALL_EXIT; a dead pid is noproc', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    const server = await GenServer.start(b.runtime, counter, 10);
+    expect(await GenServer.call(a.runtime, server, { add: 5 })).toBe(15);
+    expect(await GenServer.call(a.runtime, server, 'get')).toBe(15);
+    await expect(GenServer.call(a.runtime, server, 'crash')).rejects.toMatchObject({ code: 'FDN_ERR_CALL_EXIT' });
+    await expect(GenServer.call(a.runtime, server, 'get', 1_000)).rejects.toMatchObject({ code: 'FDN_ERR_NOPROC' });
+  });
+
+  it('monitors: DOWN with the reason once; a monitor of a dead process is DOWN noproc; demonitor stops it', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    const target = b.runtime.spawn(async (ctx) => {
+      await ctx.receive((m) => m === 'stop');
+      throw new Error('stopped with a bang');
+    });
+    const down = await inProcess(a, async (ctx) => {
+      const ref = ctx.monitor(target);
+      const quiet = ctx.monitor(target);
+      ctx.demonitor(quiet);
+      ctx.send(target, 'stop');
+      const first = await ctx.receive(isDownMessage, 5_000);
+      const second = await ctx.receive(isDownMessage, 300);
+      return { first, second, ref };
+    });
+    expect(isDownMessage(down.first) && down.first.ref.equals(down.ref)).toBe(true);
+    expect((down.first as { reason: Error }).reason).toBeInstanceOf(Error);
+    expect(((down.first as { reason: Error }).reason).message).toContain('stopped with a bang');
+    expect(down.second).toBe(TIMEOUT);
+    const again = await inProcess(a, async (ctx) => {
+      ctx.monitor(target);
+      return ctx.receive(isDownMessage, 5_000);
+    });
+    expect((again as { reason: unknown }).reason).toBe('noproc');
+  });
+
+  it('links: an exit crosses both ways; trapped, it is an EXIT message; exit/2 reaches a remote process', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    const remote = b.runtime.spawn(async (ctx) => {
+      ctx.trapExit(true);
+      const m = await ctx.receive(isExitMessage);
+      ctx.send({ name: 'collector', node: 'n0' }, { sawExit: (m as { reason: unknown }).reason });
+    });
+    const collected: unknown[] = [];
+    const collector = a.runtime.spawn(async (ctx) => {
+      for (;;) collected.push(await ctx.receive());
+    });
+    a.runtime.register('collector', collector);
+    // A local process links to the remote one and dies: the remote one (trapping) sees EXIT.
+    a.runtime.spawn(async (ctx) => {
+      ctx.link(remote);
+      await new Promise((r) => setTimeout(r, 50));
+      throw new Error('local died');
+    });
+    await until(() => collected.length === 1, 'the remote process reported the EXIT');
+    expect(((collected[0] as { sawExit: Error }).sawExit).message).toContain('local died');
+    // The other way: a remote process dies and takes a linked local one with it.
+    const victim = b.runtime.spawn(async (ctx) => {
+      await ctx.receive();
+      ctx.exit('boom');
+    });
+    const local = a.runtime.spawn(async (ctx) => {
+      ctx.link(victim);
+      await ctx.receive();
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    a.runtime.send(victim, 'go');
+    await until(() => !a.runtime.isAlive(local), 'the linked local process died');
+    // exit/2 to a remote process.
+    const target = b.runtime.spawn(async (ctx) => {
+      await ctx.receive();
+    });
+    a.runtime.exit(target, 'kill');
+    await until(() => !b.runtime.isAlive(target), 'exit(kill) reached the remote process');
+  });
+
+  it('a message that cannot cross nodes fails in the sender with FDN_ERR_ENCODE_FAILED; the node keeps working', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    const got: unknown[] = [];
+    const sink = b.runtime.spawn(async (ctx) => {
+      for (;;) got.push(await ctx.receive());
+    });
+    expect(() => {
+      a.send(sink, { callback: () => 1 });
+    }).toThrow(expect.objectContaining({ code: DistributionErrorCode.ENCODE_FAILED }) as Error);
+    expect(() => {
+      a.send(sink, { s: Symbol('nope') });
+    }).toThrow(expect.objectContaining({ code: DistributionErrorCode.ENCODE_FAILED }) as Error);
+    a.send(sink, 'still fine');
+    await until(() => got.length === 1, 'the next message arrived');
+    expect(got).toEqual(['still fine']);
+  });
+
+  it('garbage on the wire is dropped with a log, and the node keeps working', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    const link = a.transport.link('n1');
+    expect(link).toBeDefined();
+    for (const junk of [Buffer.from([0xc1]), Buffer.from([0x93, 0x00]), Buffer.from('not msgpack at all'), Buffer.from([0x92, 0x63, 0x01]), Buffer.alloc(0)]) link?.send('default', junk);
+    const got: unknown[] = [];
+    const sink = b.runtime.spawn(async (ctx) => {
+      for (;;) got.push(await ctx.receive());
+    });
+    a.send(sink, 'after the junk');
+    await until(() => got.length === 1, 'the next message arrived');
+  });
+
+  it('spawns a registered behaviour on another node (linked or monitored from the start); unknown names fail clearly', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    b.factory.register('counter', counter);
+    b.factory.register('sleeper', async (ctx: ProcessContext, ms: unknown) => {
+      await new Promise((r) => setTimeout(r, ms as number));
+      ctx.exit('done sleeping');
+    });
+    const result = await inProcess(a, async (ctx) => {
+      const { pid } = await a.spawn(ctx, 'n1', 'counter', [100]);
+      const value = await GenServer.call(ctx, pid, { add: 1 });
+      const monitored = await a.spawn(ctx, 'n1', 'sleeper', [20], { monitor: true });
+      const down = await ctx.receive(isDownMessage, 5_000);
+      return { pid, value, monitored, down };
+    });
+    expect(result.pid.node).toBe('n1');
+    expect(result.value).toBe(101);
+    expect((result.down as { reason: unknown }).reason).toBe('done sleeping');
+    expect((result.down as { ref: { equals(x: unknown): boolean } }).ref.equals(result.monitored.ref)).toBe(true);
+    await expect(a.spawn(null, 'n1', 'nope', [])).rejects.toMatchObject({ code: DistributionErrorCode.UNKNOWN_BEHAVIOUR });
+    await expect(a.spawn(null, 'n9', 'counter', [])).rejects.toMatchObject({ code: DistributionErrorCode.NOCONNECTION });
+    // A linked spawn: the spawner dies with the spawned process.
+    const spawner = a.runtime.spawn(async (ctx) => {
+      await a.spawn(ctx, 'n1', 'sleeper', [20], { link: true });
+      await ctx.receive();
+    });
+    await until(() => !a.runtime.isAlive(spawner), 'the linked spawner died with its remote child');
+  });
+
+  it('node events reach monitorNodes processes and listeners; stop is a nodedown elsewhere', async () => {
+    const [a, b, c] = (await cluster(3)) as [Node, Node, Node];
+    const events: NodeEvent[] = [];
+    a.onNodeEvent((e) => events.push(e));
+    const seen: unknown[] = [];
+    const watcher = a.runtime.spawn(async (ctx) => {
+      for (;;) seen.push(await ctx.receive());
+    });
+    a.monitorNodes(watcher);
+    const remote = c.runtime.spawn(async (ctx) => {
+      await ctx.receive();
+    });
+    const down = inProcess(a, async (ctx) => {
+      ctx.monitor(remote);
+      return ctx.receive(isDownMessage, 8_000);
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    started.splice(started.indexOf(c), 1);
+    await c.stop();
+    expect((await down as { reason: unknown }).reason).toBe('noconnection');
+    await until(() => events.some((e) => e.type === 'nodedown' && e.node === 'n2'), 'a nodedown for n2');
+    await until(() => seen.some((e) => (e as NodeEvent).type === 'nodedown'), 'the watcher got nodedown');
+    expect(a.nodes()).toEqual(['n1']);
+    expect(b.nodes()).toEqual(['n0']);
+    expect(watcher).toBeInstanceOf(Pid);
+  });
+
+  it('refuses bad configuration with FDN_ERR_BAD_CONFIG', async () => {
+    await expect(startNode({ name: 'bad name!', secret: SECRET })).rejects.toMatchObject({ code: DistributionErrorCode.BAD_CONFIG });
+    await expect(startNode({ name: 'x', secret: 'short' })).rejects.toMatchObject({ code: DistributionErrorCode.BAD_CONFIG });
+    await expect(startNode({ name: 'x', secret: SECRET, overlay: { kind: 'ring' } as never })).rejects.toMatchObject({ code: DistributionErrorCode.BAD_CONFIG });
+  });
+});
