@@ -3,6 +3,7 @@
 import { runHol } from './suites/hol.js';
 import { runLink } from './suites/link.js';
 import { runLocal } from './suites/local.js';
+import { runRemote } from './suites/remote.js';
 import { runScale } from './suites/scale.js';
 import { runSim } from './suites/sim.js';
 import type { SuiteOptions } from './harness.js';
@@ -13,6 +14,7 @@ const suites: Record<string, (options: SuiteOptions) => Promise<void>> = {
   link: runLink,
   sim: runSim,
   scale: runScale,
+  remote: runRemote,
 };
 
 const args = process.argv.slice(2);

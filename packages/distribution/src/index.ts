@@ -7,4 +7,4 @@ export type { DistributionErrorCodeValue } from './errors/errors.ts';
 export { ProcessFactory } from './factory/factory.ts';
 export type { FactoryStart, RegisterOptions, SpawnBody, Spawnable } from './factory/factory.ts';
 export { Node, startNode } from './node/node.ts';
-export type { NodeEvent, NodeOptions, NodeSendOptions, OverlayConfig, RemoteSpawnOptions } from './node/node.ts';
+export type { NodeEvent, NodeOptions, NodeSendOptions, NodeSendStatus, OverlayConfig, RemoteSpawnOptions } from './node/node.ts';

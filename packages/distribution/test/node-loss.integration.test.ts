@@ -73,6 +73,30 @@ describe('losing a node (SIGKILL)', () => {
     expect((again as { reason: unknown }).reason).toBe('noconnection');
   });
 
+  it('a frozen node (SIGSTOP: sockets open, nothing answers) is suspected by the φ accrual detector and reported down', async () => {
+    const a = await startNode({ name: 'a', secret: SECRET });
+    local = a;
+    const b = await spawnChildNode({ name: 'b', secret: SECRET, seeds: [a.addresses[0] as string] });
+    await until(() => a.nodes().includes('b'), 'b connected');
+    // A few heartbeats first, so the detector knows b's rhythm.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const downs: number[] = [];
+    a.onNodeEvent((e) => {
+      if (e.type === 'nodedown') downs.push(Date.now());
+    });
+    const frozenAt = Date.now();
+    b.child.kill('SIGSTOP');
+    try {
+      await until(() => downs.length > 0, 'b reported down', 12_000);
+    } finally {
+      b.child.kill('SIGCONT');
+    }
+    // Heartbeat 1 s + acceptable pause 3 s + ~5 deviations, checked once a second.
+    const ms = (downs[0] as number) - frozenAt;
+    expect(ms).toBeGreaterThan(3_000);
+    expect(ms).toBeLessThan(9_000);
+  });
+
   it('a restarted node (new incarnation) does not answer for the old one’s pids: monitor is DOWN noproc', async () => {
     const a = await startNode({ name: 'a', secret: SECRET });
     local = a;

@@ -38,3 +38,5 @@ export { runInSteps, Simulation } from './sim/simulation.ts';
 export type { SimulatedNode, SimulationOptions } from './sim/simulation.ts';
 export { graphProperties } from './sim/graph.ts';
 export type { Adjacency, GraphProperties } from './sim/graph.ts';
+export { PhiAccrual } from './failure/phi-accrual.ts';
+export type { PhiAccrualOptions } from './failure/phi-accrual.ts';

@@ -10,7 +10,7 @@ import type { Dest, ExitReason, ProcessContext, RemoteName, RemoteRouter, Runtim
 import { silentLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { clientServer, createWsTransport, DEFAULT_CHANNEL, fullMesh, hyparview, staticMembers } from '@fdn/topology';
-import type { ChannelOptions, ClientServerOptions, FullMeshOptions, HyParViewOptions, Link, PeerService, PeerSpec, SendOptions, StaticOptions, WsTransport } from '@fdn/topology';
+import type { ChannelOptions, ClientServerOptions, PhiAccrualOptions, FullMeshOptions, HyParViewOptions, Link, PeerService, PeerSpec, SendOptions, StaticOptions, WsTransport } from '@fdn/topology';
 import { Codec } from '../codec/codec.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import { ProcessFactory } from '../factory/factory.ts';
@@ -41,6 +41,14 @@ export interface NodeOptions {
   channels?: Record<string, ChannelOptions>;
   /** Remote spawns wait this long for an answer (default 5,000 ms). */
   spawnTimeoutMs?: number;
+  /**
+   * Failure detection: heartbeats on the control channel every `heartbeatMs` (default 1,000), judged
+   * by a φ accrual detector (default threshold 8, acceptable pause 3,000 ms; `false` for a plain
+   * idle timeout). A SIGKILLed node is known at once (its sockets close); a frozen or cut-off one
+   * after about heartbeat + pause + a few deviations (~5 s at the defaults).
+   */
+  failureDetector?: PhiAccrualOptions | false;
+  heartbeatMs?: number;
   clock?: Clock;
   random?: Random;
   logger?: Logger;
@@ -53,6 +61,13 @@ export interface NodeSendOptions {
   /** Picks the channel's connection (default: the receiver, so one pair's messages never reorder). */
   partitionKey?: number;
 }
+
+/**
+ * What a send to another node did: `sent` (queued on the link), `backpressure` (queued, but the
+ * link's queue is over half full: slow down, see `whenWritable`), `full` or `dropped` (not sent:
+ * the channel's queue is full, per its policy), `queued` (waiting for a link to open), `local`.
+ */
+export type NodeSendStatus = 'sent' | 'backpressure' | 'full' | 'dropped' | 'queued' | 'local';
 
 /** A cluster node event. */
 export type NodeEvent = { type: 'nodeup'; node: string } | { type: 'nodedown'; node: string; reason: string };
@@ -117,7 +132,14 @@ export class Node {
     this.logger = options.logger ?? silentLogger();
     this.#spawnTimeoutMs = options.spawnTimeoutMs ?? 5_000;
     this.transport = createWsTransport(
-      { name: options.name, secret: options.secret, ...(options.listen === undefined ? {} : { listen: options.listen }), ...(options.channels === undefined ? {} : { channels: options.channels }) },
+      {
+        name: options.name,
+        secret: options.secret,
+        ...(options.listen === undefined ? {} : { listen: options.listen }),
+        ...(options.channels === undefined ? {} : { channels: options.channels }),
+        ...(options.failureDetector === undefined ? {} : { failureDetector: options.failureDetector }),
+        ...(options.heartbeatMs === undefined ? {} : { pingIntervalMs: options.heartbeatMs }),
+      },
       { clock: this.#clock, logger: this.logger.child({ component: 'transport' }), random },
     );
     this.runtime = createRuntime({ node: options.name, incarnation: this.transport.self.incarnation, clock: this.#clock, logger: this.logger, random });
@@ -187,16 +209,19 @@ export class Node {
    * Sends `msg` to a pid, a local name, or `{ name, node }`, on a chosen channel. Throws
    * FDN_ERR_ENCODE_FAILED when `msg` cannot cross nodes (a function, a symbol).
    */
-  send(dest: Dest, msg: unknown, options: NodeSendOptions = {}): void {
-    if (dest instanceof Pid && dest.node !== this.name) {
-      this.#sendTo(dest.node, [Kind.Send, dest, msg], options.channel, options.partitionKey);
-      return;
-    }
-    if (typeof dest === 'object' && !(dest instanceof Pid) && dest.node !== this.name) {
-      this.#sendTo(dest.node, [Kind.SendNamed, dest.name, msg], options.channel, options.partitionKey);
-      return;
-    }
+  send(dest: Dest, msg: unknown, options: NodeSendOptions = {}): NodeSendStatus {
+    if (dest instanceof Pid && dest.node !== this.name) return this.#sendTo(dest.node, [Kind.Send, dest, msg], options.channel, options.partitionKey);
+    if (typeof dest === 'object' && !(dest instanceof Pid) && dest.node !== this.name) return this.#sendTo(dest.node, [Kind.SendNamed, dest.name, msg], options.channel, options.partitionKey);
     this.runtime.send(dest, msg);
+    return 'local';
+  }
+
+  /**
+   * Resolves when `node`'s link can take more on `channel` (after a send answered
+   * `backpressure` or `full`): the way for a fast producer to keep memory bounded.
+   */
+  async whenWritable(node: string, channel = DEFAULT_CHANNEL): Promise<void> {
+    await this.transport.link(node)?.whenWritable(channel);
   }
 
   /**
@@ -298,17 +323,19 @@ export class Node {
   }
 
   /** Encodes (throwing in the sender if it cannot) and sends in order; opens a link if needed. */
-  #sendTo(node: string, message: Message, channel = DEFAULT_CHANNEL, partitionKey?: number): void {
+  #sendTo(node: string, message: Message, channel = DEFAULT_CHANNEL, partitionKey?: number): NodeSendStatus {
     const bytes = this.#codec.encode(message);
-    if (this.#stopped) return;
+    if (this.#stopped) return 'dropped';
     const options: SendOptions | undefined = partitionKey === undefined ? undefined : { partitionKey };
     const state = this.#remote.get(node);
     const link = this.transport.link(node);
     if (link !== undefined && (state?.pending ?? null) === null) {
-      link.send(channel, bytes, options);
-      return;
+      const status = link.send(channel, bytes, options);
+      if (status === 'full' || status === 'dropped') this.logger.debug(`a message to ${node} on '${channel}' was ${status === 'full' ? 'refused (queue full)' : 'dropped'}`);
+      return status;
     }
     this.#sendLater(node, channel, bytes, options);
+    return 'queued';
   }
 
   /** No link yet: queue behind the messages already waiting, and open one through the overlay. */

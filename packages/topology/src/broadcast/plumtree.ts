@@ -159,9 +159,7 @@ export class Plumtree {
   readonly #queries = new Map<number, { timer: TimerHandle; answer: (view: TreePeers | null) => void }>();
   #nextQuery = 1;
   #exchangeTimer: TimerHandle | null = null;
-  #newNeighbourTimer: TimerHandle | null = null;
   #repairedSinceExchange = 0;
-  #newest: string | null = null;
   /** Broadcasts made while this node had no neighbour: sent when the first one comes up. */
   #waiting: { state: HandlerState; id: string; payload: unknown }[] = [];
   #stopped = false;
@@ -303,19 +301,13 @@ export class Plumtree {
   }
 
   /**
-   * A new link may join two parts of the overlay that missed each other's messages: exchange over
-   * it soon. Links come up in bursts (a cluster starting, an overlay repairing): at most one such
-   * exchange per `lazyTickMs × 4`, with the newest neighbour then.
+   * A new link may join two parts of the overlay that missed each other's messages (an overlay
+   * repairing after a mass failure, a healed partition): exchange over it at once. This is what
+   * makes the first broadcast after 70–95% of the nodes crash reach everyone (measured: without
+   * it, a debounced exchange left that broadcast at 0.1% for a cycle).
    */
   #exchangeWithNewNeighbour(node: string): void {
-    if (this.#exchangeTickMs <= 0) return;
-    this.#newest = node;
-    if (this.#newNeighbourTimer !== null) return;
-    this.#newNeighbourTimer = this.#clock.setTimer(this.#lazyTickMs * 4, () => {
-      this.#newNeighbourTimer = null;
-      const peer = this.#newest;
-      if (peer !== null && this.#neighbors.has(peer)) this.exchangeNow(peer);
-    });
+    if (this.#exchangeTickMs > 0) this.exchangeNow(node);
   }
 
   /** Stops timers; no more messages are handled or sent. */
@@ -325,7 +317,6 @@ export class Plumtree {
     for (const off of this.#off) off();
     if (this.#tick !== null) this.#clock.clearTimer(this.#tick);
     if (this.#exchangeTimer !== null) this.#clock.clearTimer(this.#exchangeTimer);
-    if (this.#newNeighbourTimer !== null) this.#clock.clearTimer(this.#newNeighbourTimer);
     for (const state of this.#handlers.values()) {
       for (const m of state.missing.values()) if (m.timer !== null) this.#clock.clearTimer(m.timer);
       state.missing.clear();

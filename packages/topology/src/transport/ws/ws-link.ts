@@ -8,6 +8,8 @@
 // dialled by the smaller name (crossing) or the newer one (the same node dialled again) and close
 // the other with CROSSED or REPLACED: the same rule on both sides, so they agree without talking.
 
+import { PhiAccrual } from '../../failure/phi-accrual.ts';
+import type { PhiAccrualOptions } from '../../failure/phi-accrual.ts';
 import type { Clock, Logger, TimerHandle } from '@fdn/core';
 import type { ChannelConfig } from '../../channels/config.ts';
 import { CONTROL } from '../../channels/config.ts';
@@ -28,6 +30,8 @@ export interface LinkHost {
   readonly channels: ReadonlyMap<string, ChannelConfig>;
   readonly pingIntervalMs: number;
   readonly idleTimeoutMs: number;
+  /** φ accrual options, or false for the idle timeout alone. */
+  readonly failureDetector: PhiAccrualOptions | false;
   readonly handshakeTimeoutMs: number;
   readonly maxMessageBytes: number;
   handlerFor(channel: string): MessageHandler | undefined;
@@ -62,6 +66,8 @@ export class WsLink implements Link, ConnHandler {
   readonly #paused = new Set<string>();
   #rtt: number | undefined = undefined;
   #lastHeard: number;
+  /** Suspicion from the peer's heartbeats; null when the transport uses the plain idle timeout only. */
+  readonly #detector: PhiAccrual | null;
   #pingId = 0;
   #pingTimer: TimerHandle | null = null;
   #graceTimer: TimerHandle | null = null;
@@ -72,6 +78,7 @@ export class WsLink implements Link, ConnHandler {
     readonly host: LinkHost,
   ) {
     this.#lastHeard = host.clock.now();
+    this.#detector = host.failureDetector === false ? null : new PhiAccrual({ firstIntervalMs: host.pingIntervalMs, ...host.failureDetector });
     this.#schedulePing();
   }
 
@@ -273,6 +280,8 @@ export class WsLink implements Link, ConnHandler {
   }
 
   onPing(conn: Conn, id: number, sentAt: number): void {
+    // The peer's pings are its heartbeats (one per ping interval).
+    this.#detector?.heartbeat(this.host.clock.now());
     conn.write(encodePing(Frame.PONG, id, sentAt), NOOP);
   }
 
@@ -305,6 +314,17 @@ export class WsLink implements Link, ConnHandler {
       this.#pingTimer = null;
       if (this.state === 'down') return;
       const now = this.host.clock.now();
+      // Anything heard counts as alive; φ measures the silence since then against the heartbeats' rhythm.
+      const detector = this.#detector;
+      if (detector !== null && now - this.#lastHeard > this.host.pingIntervalMs) {
+        const phi = detector.phiAfter(now - this.#lastHeard);
+        if (phi > detector.threshold) {
+          const silent = Math.round(now - this.#lastHeard);
+          this.#slot(CONTROL, 0)?.conn?.close(CloseCode.IDLE_TIMEOUT, `suspected: nothing heard for ${String(silent)} ms (φ ${phi.toFixed(1)})`);
+          this.down({ kind: 'idle_timeout', closeCode: CloseCode.IDLE_TIMEOUT, message: `${this.peer.name} suspected by the failure detector: nothing heard for ${String(silent)} ms (φ ${phi.toFixed(1)} > ${String(detector.threshold)})` });
+          return;
+        }
+      }
       if (now - this.#lastHeard > this.host.idleTimeoutMs) {
         const control = this.#slot(CONTROL, 0)?.conn;
         control?.close(CloseCode.IDLE_TIMEOUT, `nothing heard for ${Math.round(now - this.#lastHeard)} ms`);

@@ -2,6 +2,7 @@
 // socket, and turns sockets into links. See ws-link.ts for the one-socket-per-slot rule and
 // wire/handshake.ts for the handshake.
 
+import type { PhiAccrualOptions } from '../../failure/phi-accrual.ts';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -65,8 +66,14 @@ export interface WsTransportOptions {
   handshakeTimeoutMs?: number;
   /** Control-channel ping interval (default 1,000 ms). */
   pingIntervalMs?: number;
-  /** A link with nothing heard for this long goes down (default 10,000 ms). */
+  /** A link with nothing heard for this long goes down (default 10,000 ms), whatever the failure detector says. */
   idleTimeoutMs?: number;
+  /**
+   * The φ accrual failure detector over the peer's heartbeats (its control-channel pings), checked
+   * every ping interval: defaults threshold 8, acceptable pause 3,000 ms, min std 100 ms (Akka's).
+   * `false`: the idle timeout alone.
+   */
+  failureDetector?: PhiAccrualOptions | false;
   /** How long to wait for an old incarnation to answer before a same-named node replaces it (default 1,000 ms). */
   probeTimeoutMs?: number;
   /** Sockets allowed to be mid-handshake at once (default 1,024); more are refused. */
@@ -99,6 +106,7 @@ export class WsTransport implements Transport, LinkHost {
   readonly scheduler = new WriteScheduler();
   readonly pingIntervalMs: number;
   readonly idleTimeoutMs: number;
+  readonly failureDetector: PhiAccrualOptions | false;
   readonly handshakeTimeoutMs: number;
   readonly #probeTimeoutMs: number;
   readonly #maxPending: number;
@@ -132,6 +140,7 @@ export class WsTransport implements Transport, LinkHost {
     this.#self = { name: options.name, incarnation: options.incarnation ?? 1 + random.int(0x7ffffffe), addresses: [] };
     this.pingIntervalMs = options.pingIntervalMs ?? 1_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
+    this.failureDetector = options.failureDetector ?? {};
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5_000;
     this.#probeTimeoutMs = options.probeTimeoutMs ?? 1_000;
     this.#maxPending = options.maxPendingHandshakes ?? 1_024;

@@ -1,0 +1,35 @@
+// Receiver of the `remote` benchmark: an @fdn node with a `sink` process that counts messages
+// and tells the sender's `reporter` when the expected number arrived, and an `echo` process that
+// answers each `{ from, i }` with `i`.
+
+import { startNode } from '@fdn/distribution';
+import type { Pid } from '@fdn/actors';
+
+const { secret } = JSON.parse(process.env.FDN_PEER ?? '{}') as { secret: string };
+const node = await startNode({ name: 'remote-receiver', secret });
+let expected = Number.POSITIVE_INFINITY;
+let count = 0;
+
+const sink = node.runtime.spawn(async (ctx) => {
+  for (;;) {
+    await ctx.receive();
+    if (++count === expected) ctx.send({ name: 'reporter', node: 'remote-sender' }, 'done');
+  }
+});
+node.runtime.register('sink', sink);
+const echo = node.runtime.spawn(async (ctx) => {
+  for (;;) {
+    const m = (await ctx.receive()) as { from: Pid; i: number };
+    ctx.send(m.from, m.i);
+  }
+});
+node.runtime.register('echo', echo);
+
+process.on('message', (m: { expect?: number }) => {
+  if (m.expect !== undefined) {
+    expected = m.expect;
+    count = 0;
+    process.send?.({ ready: true });
+  }
+});
+process.send?.({ address: node.addresses[0] });
