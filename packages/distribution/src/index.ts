@@ -8,3 +8,6 @@ export { ProcessFactory } from './factory/factory.ts';
 export type { FactoryStart, RegisterOptions, SpawnBody, Spawnable } from './factory/factory.ts';
 export { Node, startNode } from './node/node.ts';
 export type { NodeEvent, NodeOptions, NodeSendOptions, NodeSendStatus, OverlayConfig, RemoteSpawnOptions } from './node/node.ts';
+export type { GlobalNameConflict } from './registry/global.ts';
+export { ProcessGroups } from './registry/groups.ts';
+export type { GroupEvent } from './registry/groups.ts';

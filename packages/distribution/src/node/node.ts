@@ -14,6 +14,8 @@ import type { ChannelOptions, ClientServerOptions, PhiAccrualOptions, FullMeshOp
 import { Codec } from '../codec/codec.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import { ProcessFactory } from '../factory/factory.ts';
+import { GlobalRegistry } from '../registry/global.ts';
+import { ProcessGroups } from '../registry/groups.ts';
 import { Kind } from './protocol.ts';
 import type { Message } from './protocol.ts';
 
@@ -114,6 +116,9 @@ export class Node {
   readonly overlay: PeerService;
   readonly factory: ProcessFactory;
   readonly logger: Logger;
+  readonly #global: GlobalRegistry;
+  /** Process groups across the cluster (OTP's `pg`): `pg.join(group, pid)`, `pg.members(group)`, `pg.monitor(group, pid)`, … */
+  readonly pg: ProcessGroups;
   readonly #codec: Codec;
   readonly #clock: Clock;
   readonly #spawnTimeoutMs: number;
@@ -147,13 +152,29 @@ export class Node {
     this.factory = new ProcessFactory(this.runtime);
     this.#codec = new Codec(this.runtime);
     this.runtime.setRouter(this.#router());
+    this.#global = new GlobalRegistry({
+      runtime: this.runtime,
+      nodes: () => this.nodes(),
+      sendRegistry: (node, m) => {
+        this.#sendTo(node, [Kind.Registry, m]);
+      },
+    });
     for (const channel of this.transport.channels.keys()) {
       if (channel === 'control') continue;
       this.overlay.onMessage(channel, (from, payload) => {
         this.#receive(from, payload);
       });
     }
+    this.pg = new ProcessGroups({
+      runtime: this.runtime,
+      nodes: () => this.nodes(),
+      sendGroups: (node, m) => {
+        this.#sendTo(node, [Kind.Groups, m]);
+      },
+    });
     this.overlay.on('up', (node) => {
+      this.#global.nodeUp(node);
+      this.pg.nodeUp(node);
       this.#emit({ type: 'nodeup', node });
     });
     this.overlay.on('down', (node, reason) => {
@@ -254,6 +275,40 @@ export class Node {
     if (ctx !== null && options.link === true) this.#adoptRemoteLink(ctx, pid);
     if (ctx !== null && ref !== null) this.#adoptRemoteMonitor(ctx, pid, ref);
     return { pid, ref };
+  }
+
+  // ==== The cluster registry ====
+
+  /**
+   * Registers the live local process `pid` as `name` across the cluster (OTP's
+   * `global:register_name`). False if the name is known already. If another node registered the
+   * same name meanwhile (a partition), the lowest pid keeps it everywhere once they meet, and the
+   * other process gets `{ type: 'global_name_conflict', name, winner }`. Freed when the process
+   * exits or its node is lost.
+   */
+  registerGlobal(name: string, pid: Pid): boolean {
+    return this.#global.register(name, pid);
+  }
+
+  unregisterGlobal(name: string): void {
+    this.#global.unregister(name);
+  }
+
+  whereisGlobal(name: string): Pid | undefined {
+    return this.#global.whereis(name);
+  }
+
+  /** Every global name this node knows, sorted. */
+  globalNames(): string[] {
+    return this.#global.names();
+  }
+
+  /** Sends to the process registered globally as `name`; false (nothing sent) if no such name is known. */
+  sendGlobal(name: string, msg: unknown, options: NodeSendOptions = {}): boolean {
+    const pid = this.#global.whereis(name);
+    if (pid === undefined) return false;
+    this.send(pid, msg, options);
+    return true;
   }
 
   /** Closes the links and stops every local process. */
@@ -449,6 +504,12 @@ export class Node {
       case Kind.SpawnRequest:
         void this.#onSpawnRequest(from, m);
         return;
+      case Kind.Registry:
+        this.#global.receive(from, m[1]);
+        return;
+      case Kind.Groups:
+        this.pg.receive(from, m[1]);
+        return;
       case Kind.SpawnReply: {
         const [, id, pid, code, text] = m;
         const pending = this.#spawns.get(id);
@@ -519,6 +580,8 @@ export class Node {
       this.#clock.clearTimer(spawn.timer);
       spawn.reject(new DistributionError(DistributionErrorCode.NOCONNECTION, `spawn on ${node}: the node was lost (${why})`));
     }
+    this.#global.nodeDown(node);
+    this.pg.nodeDown(node);
     if (s !== undefined) {
       for (const { local, remote } of s.links.values()) this.runtime.remoteLinkExit(remote, local, 'noconnection');
       for (const { watcher, target, ref } of s.watching.values()) this.runtime.remoteDown(watcher, ref, target, 'noconnection');

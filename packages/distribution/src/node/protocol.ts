@@ -2,6 +2,8 @@
 // msgpack array whose first element is its kind; pids and refs travel as extension types.
 
 import type { Pid, Ref } from '@fdn/actors';
+import type { RegistryMessage } from '../registry/global.ts';
+import type { GroupsMessage } from '../registry/groups.ts';
 
 export const enum Kind {
   /** [Send, to, msg] */
@@ -24,8 +26,12 @@ export const enum Kind {
   Down = 8,
   /** [SpawnRequest, id, behaviour, args, requester | null, link, monitor] */
   SpawnRequest = 9,
-  /** [SpawnReply, id, pid | null, errorCode | null, message | null, monitorRef | null] */
+  /** [SpawnReply, id, pid | null, errorCode | null, message | null] */
   SpawnReply = 10,
+  /** [Registry, message]: the cluster registry (see registry/global.ts). */
+  Registry = 11,
+  /** [Groups, message]: process groups (see registry/groups.ts). */
+  Groups = 12,
 }
 
 export type Message =
@@ -36,4 +42,6 @@ export type Message =
   | [Kind.Monitor | Kind.Demonitor, Pid, Pid, Ref]
   | [Kind.Down, Pid, Ref, Pid, unknown]
   | [Kind.SpawnRequest, number, string, unknown[], Pid | null, boolean, Ref | null]
-  | [Kind.SpawnReply, number, Pid | null, string | null, string | null];
+  | [Kind.SpawnReply, number, Pid | null, string | null, string | null]
+  | [Kind.Registry, RegistryMessage]
+  | [Kind.Groups, GroupsMessage];
