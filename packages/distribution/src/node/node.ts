@@ -17,6 +17,8 @@ import { ProcessFactory } from '../factory/factory.ts';
 import { GlobalRegistry } from '../registry/global.ts';
 import { ProcessGroups } from '../registry/groups.ts';
 import { Kind } from './protocol.ts';
+import { ReliableChannels } from './reliable.ts';
+import type { ReliableFrame, ReliableOptions } from './reliable.ts';
 import type { Message } from './protocol.ts';
 
 /** Which overlay, and its options. */
@@ -39,8 +41,15 @@ export interface NodeOptions {
   seeds?: (string | PeerSpec)[];
   /** The overlay (default `fullMesh`). */
   overlay?: OverlayConfig;
-  /** Channels besides control, default and bulk. */
-  channels?: Record<string, ChannelOptions>;
+  /**
+   * Channels besides control, default and bulk (or overriding them), each with the transport's
+   * options plus `reliability`: `best_effort` (default: what the link delivers) or `at_least_once`
+   * (numbered, acknowledged, resent after a reconnect, deduplicated: neither lost nor doubled
+   * while both nodes live).
+   */
+  channels?: Record<string, ChannelOptions & { reliability?: Reliability }>;
+  /** Bounds of the at-least-once store (per peer and channel). */
+  reliable?: ReliableOptions;
   /** Remote spawns wait this long for an answer (default 5,000 ms). */
   spawnTimeoutMs?: number;
   /**
@@ -55,6 +64,8 @@ export interface NodeOptions {
   random?: Random;
   logger?: Logger;
 }
+
+export type Reliability = 'best_effort' | 'at_least_once';
 
 /** Options of a send to a pid or name on any node. */
 export interface NodeSendOptions {
@@ -117,6 +128,9 @@ export class Node {
   readonly factory: ProcessFactory;
   readonly logger: Logger;
   readonly #global: GlobalRegistry;
+  readonly #reliable: ReliableChannels;
+  /** Channels with at-least-once delivery. */
+  readonly #atLeastOnce = new Set<string>();
   /** Process groups across the cluster (OTP's `pg`): `pg.join(group, pid)`, `pg.members(group)`, `pg.monitor(group, pid)`, … */
   readonly pg: ProcessGroups;
   readonly #codec: Codec;
@@ -141,7 +155,7 @@ export class Node {
         name: options.name,
         secret: options.secret,
         ...(options.listen === undefined ? {} : { listen: options.listen }),
-        ...(options.channels === undefined ? {} : { channels: options.channels }),
+        ...(options.channels === undefined ? {} : { channels: transportChannels(options.channels) }),
         ...(options.failureDetector === undefined ? {} : { failureDetector: options.failureDetector }),
         ...(options.heartbeatMs === undefined ? {} : { pingIntervalMs: options.heartbeatMs }),
       },
@@ -151,6 +165,22 @@ export class Node {
     this.overlay = makeOverlay(options, { transport: this.transport, clock: this.#clock, random, logger: this.logger.child({ component: 'overlay' }) });
     this.factory = new ProcessFactory(this.runtime);
     this.#codec = new Codec(this.runtime);
+    for (const [name, c] of Object.entries(options.channels ?? {})) if (c.reliability === 'at_least_once') this.#atLeastOnce.add(name);
+    this.#reliable = new ReliableChannels(
+      {
+        incarnation: this.transport.self.incarnation,
+        linkIncarnation: (node) => this.transport.link(node)?.peer.incarnation,
+        transmit: (node, channel, frame) => this.#transmitReliable(node, channel, frame),
+        deliver: (node, inner) => {
+          this.#receive(node, inner);
+        },
+        setTimer: (ms, fn) => this.#clock.setTimer(ms, fn),
+      },
+      options.reliable,
+    );
+    this.transport.on('linkUp', (link) => {
+      this.#reliable.linkUp(link.peer.name, link.peer.incarnation);
+    });
     this.runtime.setRouter(this.#router());
     this.#global = new GlobalRegistry({
       runtime: this.runtime,
@@ -381,6 +411,7 @@ export class Node {
   #sendTo(node: string, message: Message, channel = DEFAULT_CHANNEL, partitionKey?: number): NodeSendStatus {
     const bytes = this.#codec.encode(message);
     if (this.#stopped) return 'dropped';
+    if (this.#atLeastOnce.has(channel)) return this.#reliable.send(node, channel, bytes);
     const options: SendOptions | undefined = partitionKey === undefined ? undefined : { partitionKey };
     const state = this.#remote.get(node);
     const link = this.transport.link(node);
@@ -391,6 +422,19 @@ export class Node {
     }
     this.#sendLater(node, channel, bytes, options);
     return 'queued';
+  }
+
+  /** A frame of an at-least-once channel, on the link if there is one (else it waits for the next link). */
+  #transmitReliable(node: string, channel: string, frame: ReliableFrame): boolean {
+    const link = this.transport.link(node);
+    if (link === undefined || this.#stopped) return false;
+    const status = link.send(channel, this.#codec.encode([Kind.Reliable, frame]));
+    return status === 'sent' || status === 'backpressure';
+  }
+
+  /** Messages of at-least-once channels not yet acknowledged (to `node`, or to anyone). */
+  unacknowledged(node?: string): number {
+    return this.#reliable.unacked(node);
   }
 
   /** No link yet: queue behind the messages already waiting, and open one through the overlay. */
@@ -510,6 +554,9 @@ export class Node {
       case Kind.Groups:
         this.pg.receive(from, m[1]);
         return;
+      case Kind.Reliable:
+        this.#reliable.receive(from, m[1]);
+        return;
       case Kind.SpawnReply: {
         const [, id, pid, code, text] = m;
         const pending = this.#spawns.get(id);
@@ -617,6 +664,18 @@ function isPidFrom(x: unknown, node: string): x is Pid {
 /** Exit reasons cross as data; an Error keeps its name, message, stack and code. */
 function portable(reason: ExitReason): unknown {
   return reason;
+}
+
+/** The transport's part of the channel options (reliability is this layer's). */
+function transportChannels(channels: Record<string, ChannelOptions & { reliability?: Reliability }>): Record<string, ChannelOptions> {
+  const out: Record<string, ChannelOptions> = {};
+  for (const [name, { reliability, ...rest }] of Object.entries(channels)) {
+    if (reliability !== undefined && !['best_effort', 'at_least_once'].includes(reliability)) {
+      throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `channel '${name}': reliability must be 'best_effort' or 'at_least_once'`);
+    }
+    out[name] = rest;
+  }
+  return out;
 }
 
 function makeOverlay(options: NodeOptions, components: Parameters<ReturnType<typeof fullMesh>>[0]): PeerService {

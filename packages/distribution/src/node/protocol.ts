@@ -4,6 +4,7 @@
 import type { Pid, Ref } from '@fdn/actors';
 import type { RegistryMessage } from '../registry/global.ts';
 import type { GroupsMessage } from '../registry/groups.ts';
+import type { ReliableFrame } from './reliable.ts';
 
 export const enum Kind {
   /** [Send, to, msg] */
@@ -32,6 +33,8 @@ export const enum Kind {
   Registry = 11,
   /** [Groups, message]: process groups (see registry/groups.ts). */
   Groups = 12,
+  /** [Reliable, frame]: a numbered message or an ack of an at-least-once channel (see reliable.ts). */
+  Reliable = 13,
 }
 
 export type Message =
@@ -44,4 +47,5 @@ export type Message =
   | [Kind.SpawnRequest, number, string, unknown[], Pid | null, boolean, Ref | null]
   | [Kind.SpawnReply, number, Pid | null, string | null, string | null]
   | [Kind.Registry, RegistryMessage]
-  | [Kind.Groups, GroupsMessage];
+  | [Kind.Groups, GroupsMessage]
+  | [Kind.Reliable, ReliableFrame];

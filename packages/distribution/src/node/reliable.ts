@@ -1,0 +1,153 @@
+// At-least-once delivery for channels configured so, made exactly-once-in-order while both nodes
+// live: the sender numbers each message per (peer, channel), keeps it until the peer acknowledges
+// it, and sends again everything unacknowledged whenever a new link to the peer comes up; the
+// receiver delivers only the next number it expects and drops the rest (duplicates, and anything
+// after a gap, which will come again in order). Acknowledgements are cumulative and batched.
+//
+// The numbering belongs to one start of each node (the incarnations): a restarted sender starts
+// afresh, and messages kept for a peer that restarted are dropped (their pids died with it).
+// Partisan's `ack` option resends forever and never deduplicates; this does both ends.
+
+/** What the sender keeps per (peer, channel). */
+interface Outgoing {
+  /** The peer's incarnation when these were sent (a new one drops them). */
+  peerIncarnation: number | null;
+  next: number;
+  /** seq → encoded inner message, in order. */
+  unacked: Map<number, Buffer>;
+  bytes: number;
+}
+
+/** What the receiver keeps per (peer incarnation, channel). */
+interface Incoming {
+  incarnation: number;
+  /** Highest sequence delivered (all below it were delivered too). */
+  delivered: number;
+  ackDue: boolean;
+}
+
+export interface ReliableHost {
+  /** This node's incarnation (stamped on every reliable message). */
+  readonly incarnation: number;
+  /** The peer's incarnation on its current link, if there is one. */
+  linkIncarnation(node: string): number | undefined;
+  /** Sends a wrapped message or an ack on the peer's link now (false: no link). */
+  transmit(node: string, channel: string, frame: ReliableFrame): boolean;
+  /** Hands an inner message to the node, in order. */
+  deliver(node: string, inner: Buffer): void;
+  setTimer(ms: number, fn: () => void): unknown;
+}
+
+/** [0, channel, senderIncarnation, seq, inner] a message; [1, channel, receiverIncarnationSeen, upTo] an ack. */
+export type ReliableFrame = [0, string, number, number, Buffer] | [1, string, number, number];
+
+export interface ReliableOptions {
+  /** Unacknowledged messages kept per peer and channel (default 100,000). */
+  maxUnacked?: number;
+  /** And bytes (default 64 MiB). A send past either answers `full` and is not kept. */
+  maxUnackedBytes?: number;
+  /** Acknowledgements are batched over this long (default 20 ms). */
+  ackDelayMs?: number;
+}
+
+export class ReliableChannels {
+  readonly #out = new Map<string, Outgoing>();
+  readonly #in = new Map<string, Incoming>();
+  readonly #maxUnacked: number;
+  readonly #maxBytes: number;
+  readonly #ackDelayMs: number;
+  #ackTimer: unknown = null;
+
+  constructor(
+    readonly host: ReliableHost,
+    options: ReliableOptions = {},
+  ) {
+    this.#maxUnacked = options.maxUnacked ?? 100_000;
+    this.#maxBytes = options.maxUnackedBytes ?? 64 * 2 ** 20;
+    this.#ackDelayMs = options.ackDelayMs ?? 20;
+  }
+
+  /** Numbers, keeps and (if a link is up) sends `inner`. */
+  send(node: string, channel: string, inner: Buffer): 'sent' | 'queued' | 'full' {
+    const key = `${node}\u0000${channel}`;
+    let out = this.#out.get(key);
+    const incarnation = this.host.linkIncarnation(node) ?? null;
+    if (out === undefined || (incarnation !== null && out.peerIncarnation !== null && out.peerIncarnation !== incarnation)) {
+      out = { peerIncarnation: incarnation, next: 1, unacked: new Map(), bytes: 0 };
+      this.#out.set(key, out);
+    }
+    out.peerIncarnation ??= incarnation;
+    if (out.unacked.size >= this.#maxUnacked || out.bytes + inner.length > this.#maxBytes) return 'full';
+    const seq = out.next++;
+    out.unacked.set(seq, inner);
+    out.bytes += inner.length;
+    return this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner]) ? 'sent' : 'queued';
+  }
+
+  /** A link to `node` came up: everything unacknowledged goes again, in order (or is dropped if the peer restarted). */
+  linkUp(node: string, peerIncarnation: number): void {
+    for (const [key, out] of this.#out) {
+      if (!key.startsWith(`${node}\u0000`)) continue;
+      if (out.peerIncarnation !== null && out.peerIncarnation !== peerIncarnation) {
+        this.#out.delete(key);
+        continue;
+      }
+      out.peerIncarnation = peerIncarnation;
+      const channel = key.slice(node.length + 1);
+      for (const [seq, inner] of out.unacked) this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner]);
+    }
+  }
+
+  /** A reliable frame from `node`. */
+  receive(node: string, frame: unknown): void {
+    if (!Array.isArray(frame) || typeof frame[1] !== 'string' || !Number.isInteger(frame[2]) || !Number.isInteger(frame[3])) return;
+    const channel = frame[1];
+    if (frame[0] === 1) {
+      const out = this.#out.get(`${node}\u0000${channel}`);
+      if (out === undefined || frame[2] !== this.host.incarnation) return;
+      const upTo = frame[3] as number;
+      for (const [seq, inner] of out.unacked) {
+        if (seq > upTo) break;
+        out.unacked.delete(seq);
+        out.bytes -= inner.length;
+      }
+      return;
+    }
+    if (frame[0] !== 0 || !(frame[4] instanceof Uint8Array)) return;
+    const incarnation = frame[2] as number;
+    const seq = frame[3] as number;
+    const key = `${node}\u0000${channel}`;
+    let state = this.#in.get(key);
+    if (state?.incarnation !== incarnation) {
+      // A new start of the sender: its numbering starts again at 1.
+      state = { incarnation, delivered: 0, ackDue: false };
+      this.#in.set(key, state);
+    }
+    if (seq === state.delivered + 1) {
+      state.delivered = seq;
+      this.host.deliver(node, Buffer.from(frame[4].buffer, frame[4].byteOffset, frame[4].byteLength));
+    }
+    // A duplicate or a message past a gap is not delivered, but the ack tells the sender where we are.
+    state.ackDue = true;
+    this.#scheduleAck();
+  }
+
+  /** Unacknowledged messages for `node` (all channels). */
+  unacked(node?: string): number {
+    let n = 0;
+    for (const [key, out] of this.#out) if (node === undefined || key.startsWith(`${node}\u0000`)) n += out.unacked.size;
+    return n;
+  }
+
+  #scheduleAck(): void {
+    if (this.#ackTimer !== null) return;
+    this.#ackTimer = this.host.setTimer(this.#ackDelayMs, () => {
+      this.#ackTimer = null;
+      for (const [key, state] of this.#in) {
+        if (!state.ackDue) continue;
+        const [node, channel] = key.split('\u0000') as [string, string];
+        if (this.host.transmit(node, channel, [1, channel, state.incarnation, state.delivered])) state.ackDue = false;
+      }
+    });
+  }
+}
