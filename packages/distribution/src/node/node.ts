@@ -9,7 +9,7 @@ import { createRuntime, Pid, Ref } from '@fdn/actors';
 import type { Dest, ExitReason, ProcessContext, RemoteName, RemoteRouter, Runtime } from '@fdn/actors';
 import { silentLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
-import { clientServer, createWsTransport, DEFAULT_CHANNEL, fullMesh, hyparview, staticMembers } from '@fdn/topology';
+import { clientServer, createWsTransport, DEFAULT_CHANNEL, fullMesh, hyparview, MessageLog, Plumtree, staticMembers } from '@fdn/topology';
 import type { ChannelOptions, ClientServerOptions, PhiAccrualOptions, FullMeshOptions, HyParViewOptions, Link, PeerService, PeerSpec, SendOptions, StaticOptions, WsTransport } from '@fdn/topology';
 import { Codec } from '../codec/codec.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
@@ -18,6 +18,8 @@ import { GlobalRegistry } from '../registry/global.ts';
 import { ProcessGroups } from '../registry/groups.ts';
 import { Kind } from './protocol.ts';
 import { ReliableChannels } from './reliable.ts';
+import { Router } from './routing.ts';
+import type { RoutingRule } from './routing.ts';
 import type { ReliableFrame, ReliableOptions } from './reliable.ts';
 import type { Message } from './protocol.ts';
 
@@ -47,7 +49,7 @@ export interface NodeOptions {
    * (numbered, acknowledged, resent after a reconnect, deduplicated: neither lost nor doubled
    * while both nodes live).
    */
-  channels?: Record<string, ChannelOptions & { reliability?: Reliability }>;
+  channels?: Record<string, NodeChannelOptions>;
   /** Bounds of the at-least-once store (per peer and channel). */
   reliable?: ReliableOptions;
   /** Remote spawns wait this long for an answer (default 5,000 ms). */
@@ -66,6 +68,28 @@ export interface NodeOptions {
 }
 
 export type Reliability = 'best_effort' | 'at_least_once';
+
+/** A channel as a node sees it: the transport's options, plus delivery and broadcast choices. */
+export type NodeChannelOptions = ChannelOptions & {
+  reliability?: Reliability;
+  /** How `broadcast` on this channel reaches the nodes: a send to each (`direct`), or Plumtree over the overlay (default: `plumtree` under HyParView, else `direct`). */
+  broadcast?: 'direct' | 'plumtree';
+};
+
+/** A channel's figures, summed over the links (see `getChannelMetrics`). */
+export interface NodeChannelMetrics {
+  channel: string;
+  messagesOut: number;
+  bytesOut: number;
+  messagesIn: number;
+  bytesIn: number;
+  queuedMessages: number;
+  queuedBytes: number;
+  dropped: number;
+  /** At-least-once channels: messages not yet acknowledged. */
+  unacknowledged: number;
+  links: number;
+}
 
 /** Options of a send to a pid or name on any node. */
 export interface NodeSendOptions {
@@ -131,6 +155,10 @@ export class Node {
   readonly #reliable: ReliableChannels;
   /** Channels with at-least-once delivery. */
   readonly #atLeastOnce = new Set<string>();
+  /** Channels whose broadcasts go over Plumtree. */
+  readonly #plumtreeBroadcast = new Set<string>();
+  readonly #routes: Router;
+  readonly #plumtree: Plumtree;
   /** Process groups across the cluster (OTP's `pg`): `pg.join(group, pid)`, `pg.members(group)`, `pg.monitor(group, pid)`, … */
   readonly pg: ProcessGroups;
   readonly #codec: Codec;
@@ -165,7 +193,29 @@ export class Node {
     this.overlay = makeOverlay(options, { transport: this.transport, clock: this.#clock, random, logger: this.logger.child({ component: 'overlay' }) });
     this.factory = new ProcessFactory(this.runtime);
     this.#codec = new Codec(this.runtime);
-    for (const [name, c] of Object.entries(options.channels ?? {})) if (c.reliability === 'at_least_once') this.#atLeastOnce.add(name);
+    const overlayKind = this.overlay.kind;
+    for (const name of this.transport.channels.keys()) {
+      const c = options.channels?.[name];
+      if (c?.reliability === 'at_least_once') this.#atLeastOnce.add(name);
+      if ((c?.broadcast ?? (overlayKind === 'hyparview' ? 'plumtree' : 'direct')) === 'plumtree') this.#plumtreeBroadcast.add(name);
+    }
+    this.#routes = new Router(new Set([...this.transport.channels.keys()].filter((c) => c !== 'control')));
+    this.#plumtree = new Plumtree({}, { transport: this.transport, peerService: this.overlay, clock: this.#clock, random: random.fork(), logger: this.logger.child({ component: 'plumtree' }) });
+    for (const channel of this.transport.channels.keys()) {
+      if (channel === 'control' || !this.#plumtreeBroadcast.has(channel)) continue;
+      // Plumtree's own frames travel on the control channel, beside the overlay's (a channel
+      // has one receiver, and this node's is the direct-send path): broadcasts over Plumtree
+      // keep their order and reach, not their channel's sockets.
+      this.#plumtree.register(
+        new MessageLog<Buffer>({
+          name: `fdn.broadcast.${channel}`,
+          node: this.name,
+          deliver: (payload, info) => {
+            if (info.root !== this.name) this.#receive(info.root, payload);
+          },
+        }),
+      );
+    }
     this.#reliable = new ReliableChannels(
       {
         incarnation: this.transport.self.incarnation,
@@ -261,10 +311,67 @@ export class Node {
    * FDN_ERR_ENCODE_FAILED when `msg` cannot cross nodes (a function, a symbol).
    */
   send(dest: Dest, msg: unknown, options: NodeSendOptions = {}): NodeSendStatus {
-    if (dest instanceof Pid && dest.node !== this.name) return this.#sendTo(dest.node, [Kind.Send, dest, msg], options.channel, options.partitionKey);
-    if (typeof dest === 'object' && !(dest instanceof Pid) && dest.node !== this.name) return this.#sendTo(dest.node, [Kind.SendNamed, dest.name, msg], options.channel, options.partitionKey);
+    const channel = options.channel ?? this.#routes.route(msg);
+    if (dest instanceof Pid && dest.node !== this.name) return this.#sendTo(dest.node, [Kind.Send, dest, msg], channel, options.partitionKey);
+    if (typeof dest === 'object' && !(dest instanceof Pid) && dest.node !== this.name) return this.#sendTo(dest.node, [Kind.SendNamed, dest.name, msg], channel, options.partitionKey);
     this.runtime.send(dest, msg);
     return 'local';
+  }
+
+  /** `send` on a named channel (the channels document's `send_message(channel, dest, msg, opts)`). */
+  sendMessage(channel: string, dest: Dest, msg: unknown, options: Omit<NodeSendOptions, 'channel'> = {}): NodeSendStatus {
+    if (!this.transport.channels.has(channel) || channel === 'control') throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown channel '${channel}'`);
+    return this.send(dest, msg, { ...options, channel });
+  }
+
+  /**
+   * Sends `msg` to the process registered as `name` on every node, this one included (OTP's
+   * `abcast`), on `channel`: a send to each connected node, or one Plumtree broadcast over the
+   * overlay, as the channel is configured. Nodes without such a process drop it.
+   */
+  broadcast(name: string, msg: unknown, options: { channel?: string } = {}): void {
+    const channel = options.channel ?? this.#routes.route(msg) ?? DEFAULT_CHANNEL;
+    if (!this.transport.channels.has(channel) || channel === 'control') throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown channel '${channel}'`);
+    const message: Message = [Kind.SendNamed, name, msg];
+    if (this.#plumtreeBroadcast.has(channel)) {
+      this.#plumtree.broadcast(`fdn.broadcast.${channel}`, this.#codec.encode(message));
+    } else {
+      for (const node of this.nodes()) this.#sendTo(node, message, channel);
+    }
+    this.runtime.deliverRemote(name, msg);
+  }
+
+  /**
+   * Sets the rules that choose the channel of a send that names none (plain `ctx.send` to a
+   * remote pid included): tried in order, first match wins, no match is `default`.
+   */
+  configureRouting(rules: RoutingRule[]): void {
+    this.#routes.configure(rules);
+  }
+
+  /** Figures of one channel, or of every channel, summed over this node's links. */
+  getChannelMetrics(channel: string): NodeChannelMetrics;
+  getChannelMetrics(channel: 'all'): Record<string, NodeChannelMetrics>;
+  getChannelMetrics(channel: string): NodeChannelMetrics | Record<string, NodeChannelMetrics> {
+    if (channel === 'all') {
+      const all: Record<string, NodeChannelMetrics> = {};
+      for (const c of this.transport.channels.keys()) all[c] = this.getChannelMetrics(c);
+      return all;
+    }
+    if (!this.transport.channels.has(channel)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown channel '${channel}'`);
+    const sum: NodeChannelMetrics = { channel, messagesOut: 0, bytesOut: 0, messagesIn: 0, bytesIn: 0, queuedMessages: 0, queuedBytes: 0, dropped: 0, unacknowledged: this.#reliable.unacked(undefined, channel), links: 0 };
+    for (const link of this.transport.links()) {
+      const m = link.metrics(channel);
+      sum.messagesOut += m.messagesOut;
+      sum.bytesOut += m.bytesOut;
+      sum.messagesIn += m.messagesIn;
+      sum.bytesIn += m.bytesIn;
+      sum.queuedMessages += m.queuedMessages;
+      sum.queuedBytes += m.queuedBytes;
+      sum.dropped += m.dropped;
+      sum.links++;
+    }
+    return sum;
   }
 
   /**
@@ -351,6 +458,7 @@ export class Node {
       this.#spawns.delete(id);
     }
     this.runtime.shutdown('shutdown');
+    this.#plumtree.stop();
     await this.overlay.stop();
   }
 
@@ -359,10 +467,10 @@ export class Node {
   #router(): RemoteRouter {
     return {
       send: (_from, to, msg) => {
-        this.#sendTo(to.node, [Kind.Send, to, msg]);
+        this.#sendTo(to.node, [Kind.Send, to, msg], this.#routes.route(msg));
       },
       sendNamed: (_from, to: RemoteName, msg) => {
-        this.#sendTo(to.node, [Kind.SendNamed, to.name, msg]);
+        this.#sendTo(to.node, [Kind.SendNamed, to.name, msg], this.#routes.route(msg));
       },
       link: (from, to) => {
         if (!this.overlay.isUp(to.node)) {
@@ -667,9 +775,10 @@ function portable(reason: ExitReason): unknown {
 }
 
 /** The transport's part of the channel options (reliability is this layer's). */
-function transportChannels(channels: Record<string, ChannelOptions & { reliability?: Reliability }>): Record<string, ChannelOptions> {
+function transportChannels(channels: Record<string, NodeChannelOptions>): Record<string, ChannelOptions> {
   const out: Record<string, ChannelOptions> = {};
-  for (const [name, { reliability, ...rest }] of Object.entries(channels)) {
+  for (const [name, { reliability, broadcast, ...rest }] of Object.entries(channels)) {
+    if (broadcast !== undefined && !['direct', 'plumtree'].includes(broadcast)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `channel '${name}': broadcast must be 'direct' or 'plumtree'`);
     if (reliability !== undefined && !['best_effort', 'at_least_once'].includes(reliability)) {
       throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `channel '${name}': reliability must be 'best_effort' or 'at_least_once'`);
     }

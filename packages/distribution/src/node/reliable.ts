@@ -132,10 +132,13 @@ export class ReliableChannels {
     this.#scheduleAck();
   }
 
-  /** Unacknowledged messages for `node` (all channels). */
-  unacked(node?: string): number {
+  /** Unacknowledged messages (for `node`, on `channel`, or all). */
+  unacked(node?: string, channel?: string): number {
     let n = 0;
-    for (const [key, out] of this.#out) if (node === undefined || key.startsWith(`${node}\u0000`)) n += out.unacked.size;
+    for (const [key, out] of this.#out) {
+      const [k, c] = key.split('\u0000') as [string, string];
+      if ((node === undefined || k === node) && (channel === undefined || c === channel)) n += out.unacked.size;
+    }
     return n;
   }
 
