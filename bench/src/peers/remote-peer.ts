@@ -1,12 +1,15 @@
 // Receiver of the `remote` benchmark: an @fdn node with a `sink` process that counts messages
-// and tells the sender's `reporter` when the expected number arrived, and an `echo` process that
-// answers each `{ from, i }` with `i`.
+// and tells the sender's `reporter` when the expected number arrived, an `echo` process that
+// answers each `{ from, i }` with `i`, a `counter` GenServer for calls, and a raw ws server
+// (the baseline of the same run).
 
-import { startNode } from '@fdn/distribution';
+import { GenServer } from '@fdn/actors';
 import type { Pid } from '@fdn/actors';
+import { startNode } from '@fdn/distribution';
+import { rawWsServer } from './raw-ws.js';
 
 const { secret } = JSON.parse(process.env.FDN_PEER ?? '{}') as { secret: string };
-const node = await startNode({ name: 'remote-receiver', secret });
+const node = await startNode({ name: 'remote-receiver', secret, channels: { reliable: { reliability: 'at_least_once' } } });
 let expected = Number.POSITIVE_INFINITY;
 let count = 0;
 
@@ -24,6 +27,16 @@ const echo = node.runtime.spawn(async (ctx) => {
   }
 });
 node.runtime.register('echo', echo);
+const counter = await GenServer.start(
+  node.runtime,
+  {
+    init: () => ({ type: 'ok' as const, state: 0 }),
+    handleCall: (n: number, _from: unknown, state: number) => ({ type: 'reply' as const, reply: state + n, state: state + n }),
+  },
+  undefined,
+);
+node.registerGlobal('counter', counter);
+const ws = await rawWsServer(() => expected);
 
 process.on('message', (m: { expect?: number }) => {
   if (m.expect !== undefined) {
@@ -32,4 +45,4 @@ process.on('message', (m: { expect?: number }) => {
     process.send?.({ ready: true });
   }
 });
-process.send?.({ address: node.addresses[0] });
+process.send?.({ address: node.addresses[0], ws });

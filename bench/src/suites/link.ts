@@ -3,17 +3,14 @@
 
 import { createWsTransport } from '@fdn/topology';
 import type { Link } from '@fdn/topology';
-import { pack, unpack } from 'msgpackr';
-import { WebSocket } from 'ws';
+import { pack } from 'msgpackr';
 import { Recorder } from '../harness.js';
 import type { SuiteOptions } from '../harness.js';
 import { spawnPeer } from '../peers/spawn.js';
 import type { Peer } from '../peers/spawn.js';
+import { quantile, RawWsClient, roundTrips, TAIL } from '../peers/raw-ws.js';
 
 const SECRET = 'bench';
-/** First byte of a length-prefixed batch (msgpack messages here are arrays, which never start so). */
-const BATCH_MARK = Buffer.from([0x01]);
-const TAIL = '0123456789';
 
 function expect(peer: Peer, n: number): Promise<void> {
   return new Promise((resolve) => {
@@ -25,10 +22,6 @@ function expect(peer: Peer, n: number): Promise<void> {
     peer.child.on('message', onMessage);
     peer.child.send({ expect: n });
   });
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -47,37 +40,23 @@ export async function runLink(options: SuiteOptions): Promise<void> {
   sender.onMessage('default', () => onEcho?.());
   await sender.start();
   const link = await sender.connect(peer.info.address as string);
-  const ws = new WebSocket(peer.info.ws as string, { perMessageDeflate: false });
-  await new Promise((resolve) => ws.once('open', resolve));
-  let wsDone: (() => void) | null = null;
-  let wsEcho: (() => void) | null = null;
-  ws.on('message', (data: Buffer) => {
-    if ((unpack(data) as unknown[])[0] === 'done') wsDone?.();
-    else wsEcho?.();
-  });
+  const raw = await RawWsClient.connect(peer.info.ws as string);
   // Warm up the sockets and the JIT.
   await fdnOneway(link, peer, 20_000, (f) => (onDone = f));
 
   for (let rep = 0; rep < repetitions; rep++) {
     console.log(`repetition ${rep + 1}/${repetitions}`);
     rec.add('fdn.link_oneway_mps', await fdnOneway(link, peer, n, (f) => (onDone = f)), 'msg/s');
-    rec.add('ws_raw_batched.oneway_mps', await wsOneway(ws, peer, n, 500, (f) => (wsDone = f)), 'msg/s');
-    rec.add('ws_raw_array.oneway_mps', await wsOneway(ws, peer, n, -500, (f) => (wsDone = f)), 'msg/s');
-    rec.add('ws_raw_unbatched.oneway_mps', await wsOneway(ws, peer, n, 1, (f) => (wsDone = f)), 'msg/s');
+    for (const [key, batch] of [['ws_raw_batched', 500], ['ws_raw_array', -500], ['ws_raw_unbatched', 1]] as const) {
+      await expect(peer, n);
+      rec.add(`${key}.oneway_mps`, await raw.oneway(n, batch), 'msg/s');
+    }
     // Alternate blocks of 500 so both see the same machine state (idle cores wake slowly).
     const fdnSamples: number[] = [];
     const wsSamples: number[] = [];
     for (let done = 0; done < rtts; done += 500) {
       fdnSamples.push(...(await roundTrips(500, (p) => link.send('default', p), (f) => (onEcho = f))));
-      wsSamples.push(
-        ...(await roundTrips(
-          500,
-          (p) => {
-            ws.send(p);
-          },
-          (f) => (wsEcho = f),
-        )),
-      );
+      wsSamples.push(...(await raw.roundTrips(500)));
     }
     fdnSamples.sort((x, y) => x - y);
     wsSamples.sort((x, y) => x - y);
@@ -86,7 +65,7 @@ export async function runLink(options: SuiteOptions): Promise<void> {
     rec.add('ws_raw.rtt_p50_us', quantile(wsSamples, 0.5), 'µs');
     rec.add('ws_raw.rtt_p99_us', quantile(wsSamples, 0.99), 'µs');
   }
-  ws.close();
+  raw.close();
   await sender.stop();
   await peer.stop();
 
@@ -130,58 +109,4 @@ async function fdnOneway(link: Link, peer: Peer, n: number, setDone: (f: () => v
   }
   await done;
   return n / ((performance.now() - t0) / 1000);
-}
-
-/**
- * Raw ws one-way. `batch` 1: one message per frame. `batch` > 1: each message packed on its own,
- * `batch` of them length-prefixed in one frame (what a transport does). `batch` < 0: `-batch`
- * messages packed as one msgpack array (a best case no general transport can use).
- */
-async function wsOneway(ws: WebSocket, peer: Peer, n: number, batch: number, setDone: (f: () => void) => void): Promise<number> {
-  await expect(peer, n);
-  const done = new Promise<void>((resolve) => {
-    setDone(resolve);
-  });
-  const t0 = performance.now();
-  let i = 0;
-  while (i < n) {
-    if (batch === 1) {
-      ws.send(pack(['seq', i, TAIL]));
-      i++;
-    } else if (batch < 0) {
-      const msgs: unknown[] = [];
-      for (let k = 0; k < -batch && i < n; k++, i++) msgs.push(['seq', i, TAIL]);
-      ws.send(pack(msgs));
-    } else {
-      const parts: Buffer[] = [BATCH_MARK];
-      for (let k = 0; k < batch && i < n; k++, i++) {
-        const p = pack(['seq', i, TAIL]);
-        const len = Buffer.allocUnsafe(4);
-        len.writeUInt32LE(p.length);
-        parts.push(len, p);
-      }
-      ws.send(Buffer.concat(parts));
-    }
-    if (ws.bufferedAmount > 4 * 1024 * 1024) {
-      while (ws.bufferedAmount > 1024 * 1024) await tick();
-    } else if ((i & 4095) < Math.abs(batch)) {
-      await tick();
-    }
-  }
-  await done;
-  return n / ((performance.now() - t0) / 1000);
-}
-
-async function roundTrips(count: number, send: (payload: Buffer) => void, setEcho: (f: () => void) => void): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const back = new Promise<void>((resolve) => {
-      setEcho(resolve);
-    });
-    const t0 = performance.now();
-    send(pack(['echo', i, TAIL]));
-    await back;
-    samples.push((performance.now() - t0) * 1000);
-  }
-  return samples;
 }

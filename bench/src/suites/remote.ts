@@ -3,6 +3,7 @@
 // to a remote one, and round trips of sequential echoes. Distributed Erlang's figures on this
 // machine are the anchors (BENCHMARKS.md).
 
+import { GenServer } from '@fdn/actors';
 import type { Pid } from '@fdn/actors';
 import { startNode } from '@fdn/distribution';
 import type { Node } from '@fdn/distribution';
@@ -10,15 +11,12 @@ import { Recorder } from '../harness.js';
 import type { SuiteOptions } from '../harness.js';
 import { spawnPeer } from '../peers/spawn.js';
 import type { Peer } from '../peers/spawn.js';
+import { quantile, RawWsClient, TAIL } from '../peers/raw-ws.js';
 
 const SECRET = 'bench-remote';
-const TAIL = '0123456789';
 /** Distributed Erlang on this machine (BENCHMARKS.md): one-way msgs/s, round trip p50/p99 µs. */
 const ERLANG = { oneway: 233_000, p50: 144, p99: 250 };
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
 
 function expect(peer: Peer, n: number): Promise<void> {
   return new Promise((resolve) => {
@@ -45,7 +43,9 @@ export async function runRemote(options: SuiteOptions): Promise<void> {
     `medians of ${String(repetitions)} repetitions; Erlang anchors from BENCHMARKS.md`,
   );
   const peer = await spawnPeer('remote-peer', { secret: SECRET });
-  const node = await startNode({ name: 'remote-sender', secret: SECRET, seeds: [peer.info.address as string] });
+  const node = await startNode({ name: 'remote-sender', secret: SECRET, seeds: [peer.info.address as string], channels: { reliable: { reliability: 'at_least_once' } } });
+  const raw = await RawWsClient.connect(peer.info.ws as string);
+  const calls = options.quick ? 2_000 : 10_000;
   for (let i = 0; i < 500 && !node.nodes().includes('remote-receiver'); i++) await new Promise((r) => setTimeout(r, 10));
   // Warm up.
   await oneway(node, peer, 50_000);
@@ -53,33 +53,57 @@ export async function runRemote(options: SuiteOptions): Promise<void> {
   for (let rep = 0; rep < repetitions; rep++) {
     console.log(`repetition ${String(rep + 1)}/${String(repetitions)}`);
     rec.add('fdn.oneway_mps', await oneway(node, peer, n), 'msg/s');
-    const samples = await roundTrips(node, rtts);
-    samples.sort((a, b) => a - b);
-    rec.add('fdn.rtt_p50_us', quantile(samples, 0.5), 'µs');
-    rec.add('fdn.rtt_p99_us', quantile(samples, 0.99), 'µs');
+    await expect(peer, n);
+    rec.add('ws_raw_batched.oneway_mps', await raw.oneway(n, 500), 'msg/s');
+    rec.add('fdn.at_least_once_mps', await oneway(node, peer, n, 'reliable'), 'msg/s');
+    // Round trips: @fdn and raw ws alternating in blocks of 500 (both see the same machine state).
+    const fdnSamples: number[] = [];
+    const wsSamples: number[] = [];
+    for (let done = 0; done < rtts; done += 500) {
+      fdnSamples.push(...(await roundTrips(node, 500)));
+      wsSamples.push(...(await raw.roundTrips(500)));
+    }
+    fdnSamples.sort((a, b) => a - b);
+    wsSamples.sort((a, b) => a - b);
+    rec.add('fdn.rtt_p50_us', quantile(fdnSamples, 0.5), 'µs');
+    rec.add('fdn.rtt_p99_us', quantile(fdnSamples, 0.99), 'µs');
+    rec.add('ws_raw.rtt_p50_us', quantile(wsSamples, 0.5), 'µs');
+    rec.add('ws_raw.rtt_p99_us', quantile(wsSamples, 0.99), 'µs');
+    rec.add('fdn.call_rps', await callRate(node, calls), 'calls/s');
   }
+  raw.close();
   await node.stop();
   await peer.stop();
   const mps = rec.get('fdn.oneway_mps')?.median ?? 0;
+  const rawMps = rec.get('ws_raw_batched.oneway_mps')?.median ?? 1;
+  const p50 = rec.get('fdn.rtt_p50_us')?.median ?? 0;
+  const rawP50 = rec.get('ws_raw.rtt_p50_us')?.median ?? 1;
   rec.add('fdn.oneway_vs_erlang', mps / ERLANG.oneway, '×');
-  console.log(`one-way ${(mps / 1e6).toFixed(2)} M msg/s (distributed Erlang ${String(ERLANG.oneway / 1e3)} k: ${(mps / ERLANG.oneway).toFixed(1)}×)`);
-  console.log(`round trip p50 ${String(rec.get('fdn.rtt_p50_us')?.median)} µs, p99 ${String(rec.get('fdn.rtt_p99_us')?.median)} µs (Erlang ${String(ERLANG.p50)} / ${String(ERLANG.p99)} µs)`);
+  rec.add('fdn.rtt_p50_vs_ws_raw', p50 / rawP50, '×');
+  const f = (x: number | undefined, d = 1): string => (x === undefined ? '–' : x.toFixed(d));
+  console.log(`one-way ${f(mps / 1e6, 2)} M msg/s (raw batched ws ${f(rawMps / 1e6, 2)} M: ${f(mps / rawMps, 2)}×; distributed Erlang ${String(ERLANG.oneway / 1e3)} k: ${f(mps / ERLANG.oneway)}×)`);
+  console.log(`at-least-once one-way ${f((rec.get('fdn.at_least_once_mps')?.median ?? 0) / 1e6, 2)} M msg/s`);
+  console.log(`round trip p50 ${f(p50)} µs (raw ws ${f(rawP50)} µs: ${f(p50 / rawP50, 2)}×), p99 ${f(rec.get('fdn.rtt_p99_us')?.median)} µs (Erlang ${String(ERLANG.p50)} / ${String(ERLANG.p99)} µs)`);
+  console.log(`remote GenServer.call ${f((rec.get('fdn.call_rps')?.median ?? 0) / 1e3)} k calls/s (sequential)`);
   console.log(`\nwrote ${rec.write()}`);
 }
 
-async function oneway(node: Node, peer: Peer, n: number): Promise<number> {
+/** One-way msgs/s of `n` messages to the remote sink on `channel`, waiting out backpressure (and, at least once, a full store). */
+async function oneway(node: Node, peer: Peer, n: number, channel = 'default'): Promise<number> {
   await expect(peer, n);
   return node.runtime.run(async (ctx) => {
     ctx.register('reporter');
     const sink = { name: 'sink', node: 'remote-receiver' };
     const t0 = performance.now();
     for (let i = 0; i < n; i++) {
-      const status = node.send(sink, ['seq', i, TAIL]);
+      const status = node.send(sink, ['seq', i, TAIL], { channel });
       if (status === 'full') {
         i--;
-        await node.whenWritable('remote-receiver');
+        await node.whenWritable('remote-receiver', channel);
+        // At least once: the store is full until acknowledgements come back.
+        while (node.unacknowledged('remote-receiver') > 50_000) await tick();
       } else if (status === 'backpressure') {
-        await node.whenWritable('remote-receiver');
+        await node.whenWritable('remote-receiver', channel);
       } else if ((i & 4095) === 0) {
         await tick();
       }
@@ -88,6 +112,18 @@ async function oneway(node: Node, peer: Peer, n: number): Promise<number> {
     const mps = n / ((performance.now() - t0) / 1000);
     ctx.unregister('reporter');
     return mps;
+  });
+}
+
+/** Sequential remote GenServer.calls per second. */
+function callRate(node: Node, count: number): Promise<number> {
+  return node.runtime.run(async (ctx) => {
+    for (let i = 0; i < 500 && node.whereisGlobal('counter') === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    const server = node.whereisGlobal('counter');
+    if (server === undefined) throw new Error('the peer did not register its counter');
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) await GenServer.call(ctx, server, 1);
+    return count / ((performance.now() - t0) / 1000);
   });
 }
 

@@ -200,6 +200,23 @@ describe('across nodes', () => {
     await until(() => !a.runtime.isAlive(spawner), 'the linked spawner died with its remote child');
   });
 
+  it('remote spawn errors: a failing init is SPAWN_FAILED, ignore is SPAWN_FAILED, a start that never answers is SPAWN_TIMEOUT', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    b.factory.register('broken', { init: () => ({ type: 'stop' as const, reason: 'cannot start' }) });
+    b.factory.register('shy', { init: () => ({ type: 'ignore' as const }) });
+    b.factory.register('stuck', { kind: 'start', start: () => new Promise<never>(() => undefined) });
+    await expect(a.spawn(null, 'n1', 'broken', [])).rejects.toMatchObject({ code: DistributionErrorCode.SPAWN_FAILED });
+    await expect(a.spawn(null, 'n1', 'shy', [])).rejects.toMatchObject({ code: DistributionErrorCode.SPAWN_FAILED });
+    await expect(a.spawn(null, 'n1', 'stuck', [], { timeoutMs: 300 })).rejects.toMatchObject({ code: DistributionErrorCode.SPAWN_TIMEOUT });
+    // Arguments that cannot cross nodes fail in the caller.
+    await expect(a.spawn(null, 'n1', 'broken', [() => 1])).rejects.toMatchObject({ code: DistributionErrorCode.ENCODE_FAILED });
+    // The factory refuses duplicate names and junk.
+    expect(() => {
+      b.factory.register('broken', { init: () => ({ type: 'ignore' as const }) });
+    }).toThrow(expect.objectContaining({ code: DistributionErrorCode.BAD_CONFIG }) as Error);
+    expect(b.factory.names()).toEqual(['broken', 'shy', 'stuck']);
+  });
+
   it('node events reach monitorNodes processes and listeners; stop is a nodedown elsewhere', async () => {
     const [a, b, c] = (await cluster(3)) as [Node, Node, Node];
     const events: NodeEvent[] = [];
