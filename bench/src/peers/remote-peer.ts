@@ -11,6 +11,11 @@ import { rawWsServer } from './raw-ws.js';
 const { secret } = JSON.parse(process.env.FDN_PEER ?? '{}') as { secret: string };
 const node = await startNode({ name: 'remote-receiver', secret, channels: { reliable: { reliability: 'at_least_once' } } });
 let expected = Number.POSITIVE_INFINITY;
+// Failure-detector false positives: the sender never dies during the run.
+let nodedowns = 0;
+node.onNodeEvent((e) => {
+  if (e.type === 'nodedown') nodedowns++;
+});
 let count = 0;
 
 const sink = node.runtime.spawn(async (ctx) => {
@@ -42,7 +47,7 @@ process.on('message', (m: { expect?: number }) => {
   if (m.expect !== undefined) {
     expected = m.expect;
     count = 0;
-    process.send?.({ ready: true });
+    process.send?.({ ready: true, nodedowns });
   }
 });
 process.send?.({ address: node.addresses[0], ws });

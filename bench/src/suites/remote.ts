@@ -18,10 +18,14 @@ const SECRET = 'bench-remote';
 const ERLANG = { oneway: 233_000, p50: 144, p99: 250 };
 
 
+/** Nodedowns the peer saw so far (reported with each `ready`). */
+let peerNodedowns = 0;
+
 function expect(peer: Peer, n: number): Promise<void> {
   return new Promise((resolve) => {
-    const onMessage = (m: { ready?: boolean }): void => {
+    const onMessage = (m: { ready?: boolean; nodedowns?: number }): void => {
       if (m.ready !== true) return;
+      peerNodedowns = m.nodedowns ?? 0;
       peer.child.off('message', onMessage);
       resolve();
     };
@@ -45,6 +49,10 @@ export async function runRemote(options: SuiteOptions): Promise<void> {
   const peer = await spawnPeer('remote-peer', { secret: SECRET });
   const node = await startNode({ name: 'remote-sender', secret: SECRET, seeds: [peer.info.address as string], channels: { reliable: { reliability: 'at_least_once' } } });
   const raw = await RawWsClient.connect(peer.info.ws as string);
+  let nodedowns = 0;
+  node.onNodeEvent((e) => {
+    if (e.type === 'nodedown') nodedowns++;
+  });
   const calls = options.quick ? 2_000 : 10_000;
   for (let i = 0; i < 500 && !node.nodes().includes('remote-receiver'); i++) await new Promise((r) => setTimeout(r, 10));
   // Warm up.
@@ -71,6 +79,9 @@ export async function runRemote(options: SuiteOptions): Promise<void> {
     rec.add('ws_raw.rtt_p99_us', quantile(wsSamples, 0.99), 'µs');
     rec.add('fdn.call_rps', await callRate(node, calls), 'calls/s');
   }
+  await expect(peer, 1);
+  // Both nodes live and loaded for the whole run: any nodedown is a false positive of the failure detector.
+  rec.add('fdn.false_nodedowns', nodedowns + peerNodedowns, 'events');
   raw.close();
   await node.stop();
   await peer.stop();
@@ -84,6 +95,7 @@ export async function runRemote(options: SuiteOptions): Promise<void> {
   console.log(`one-way ${f(mps / 1e6, 2)} M msg/s (raw batched ws ${f(rawMps / 1e6, 2)} M: ${f(mps / rawMps, 2)}×; distributed Erlang ${String(ERLANG.oneway / 1e3)} k: ${f(mps / ERLANG.oneway)}×)`);
   console.log(`at-least-once one-way ${f((rec.get('fdn.at_least_once_mps')?.median ?? 0) / 1e6, 2)} M msg/s`);
   console.log(`round trip p50 ${f(p50)} µs (raw ws ${f(rawP50)} µs: ${f(p50 / rawP50, 2)}×), p99 ${f(rec.get('fdn.rtt_p99_us')?.median)} µs (Erlang ${String(ERLANG.p50)} / ${String(ERLANG.p99)} µs)`);
+  console.log(`failure detector false positives during the run (both nodes): ${String(rec.get('fdn.false_nodedowns')?.median)}`);
   console.log(`remote GenServer.call ${f((rec.get('fdn.call_rps')?.median ?? 0) / 1e3)} k calls/s (sequential)`);
   console.log(`\nwrote ${rec.write()}`);
 }

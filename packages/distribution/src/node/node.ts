@@ -9,7 +9,7 @@ import { createRuntime, Pid, Ref } from '@fdn/actors';
 import type { Dest, ExitReason, ProcessContext, RemoteName, RemoteRouter, Runtime } from '@fdn/actors';
 import { silentLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
-import { clientServer, createWsTransport, DEFAULT_CHANNEL, fullMesh, hyparview, MessageLog, Plumtree, staticMembers } from '@fdn/topology';
+import { clientServer, CloseCode, createWsTransport, DEFAULT_CHANNEL, fullMesh, hyparview, MessageLog, Plumtree, staticMembers } from '@fdn/topology';
 import type { ChannelOptions, ClientServerOptions, PhiAccrualOptions, FullMeshOptions, HyParViewOptions, Link, PeerService, PeerSpec, SendOptions, StaticOptions, WsTransport } from '@fdn/topology';
 import { Codec } from '../codec/codec.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
@@ -211,7 +211,7 @@ export class Node {
           name: `fdn.broadcast.${channel}`,
           node: this.name,
           deliver: (payload, info) => {
-            if (info.root !== this.name) this.#receive(info.root, payload);
+            if (info.root !== this.name) this.receiveFrame(info.root, payload);
           },
         }),
       );
@@ -222,7 +222,7 @@ export class Node {
         linkIncarnation: (node) => this.transport.link(node)?.peer.incarnation,
         transmit: (node, channel, frame) => this.#transmitReliable(node, channel, frame),
         deliver: (node, inner) => {
-          this.#receive(node, inner);
+          this.receiveFrame(node, inner);
         },
         setTimer: (ms, fn) => this.#clock.setTimer(ms, fn),
       },
@@ -242,7 +242,7 @@ export class Node {
     for (const channel of this.transport.channels.keys()) {
       if (channel === 'control') continue;
       this.overlay.onMessage(channel, (from, payload) => {
-        this.#receive(from, payload);
+        this.receiveFrame(from, payload);
       });
     }
     this.pg = new ProcessGroups({
@@ -578,23 +578,34 @@ export class Node {
 
   // ==== Inbound ====
 
-  #receive(from: string, payload: Buffer): void {
+  /**
+   * A frame from `from`. Garbage (undecodable, or not a protocol message) means a broken or
+   * hostile peer: the link is closed with PROTOCOL_ERROR (as Erlang drops a connection that sends
+   * a bad distribution message) and logged; the node keeps running, and the overlay may link again.
+   */
+  /** @internal Handles a frame from `from` (public so fuzz tests can feed frames without a socket each). */
+  receiveFrame(from: string, payload: Buffer): void {
     let message: Message;
     try {
       message = this.#codec.decode(payload) as Message;
     } catch (err) {
-      this.logger.warn(`dropped an undecodable message from ${from}`, { code: DistributionErrorCode.DECODE_FAILED, reason: err });
+      this.#garbage(from, 'an undecodable frame', err);
       return;
     }
-    if (!Array.isArray(message)) {
-      this.logger.warn(`dropped a malformed message from ${from}`, { code: DistributionErrorCode.DECODE_FAILED });
+    if (!Array.isArray(message) || typeof message[0] !== 'number') {
+      this.#garbage(from, 'a frame that is not a protocol message', null);
       return;
     }
     try {
       this.#dispatch(from, message);
     } catch (err) {
-      this.logger.warn(`dropped a malformed message from ${from}`, { code: DistributionErrorCode.DECODE_FAILED, reason: err });
+      this.#garbage(from, 'a malformed protocol message', err);
     }
+  }
+
+  #garbage(from: string, what: string, err: unknown): void {
+    this.logger.warn(`${from} sent ${what}: closing the link`, { code: DistributionErrorCode.DECODE_FAILED, reason: err });
+    this.transport.link(from)?.close(`${what} (${DistributionErrorCode.DECODE_FAILED})`, CloseCode.PROTOCOL_ERROR);
   }
 
   #dispatch(from: string, m: Message): void {
@@ -676,7 +687,7 @@ export class Node {
         return;
       }
       default:
-        this.logger.warn(`dropped a message of unknown kind from ${from}`, { code: DistributionErrorCode.DECODE_FAILED });
+        this.#garbage(from, `a message of unknown kind ${String(m[0])}`, null);
     }
   }
 

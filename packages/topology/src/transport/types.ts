@@ -77,8 +77,8 @@ export interface Link {
   metrics(channel: string): ChannelMetrics;
   /** Smoothed round-trip time of control-channel pings, in ms (undefined before the first pong). */
   readonly rttMs: number | undefined;
-  /** Closes the link (code SHUTDOWN to the peer); `linkDown` fires with kind `closed`. */
-  close(message?: string): void;
+  /** Closes the link (code CLOSED_BY_PEER to the peer, or `code`, e.g. PROTOCOL_ERROR); `linkDown` fires with kind `closed`. */
+  close(message?: string, code?: number): void;
 }
 
 /** Receives a message that arrived on a channel. The payload is a view; copy it to keep it past the call if its buffer may be reused (it is not, today). */

@@ -146,9 +146,9 @@ export class SimLink implements Link {
     return c;
   }
 
-  close(message = 'closed by this node'): void {
+  close(message = 'closed by this node', code: number = CloseCode.CLOSED_BY_PEER): void {
     if (!this.up) return;
-    this.owner.takeDown(this, { kind: 'closed', closeCode: CloseCode.CLOSED_BY_PEER, message }, { kind: 'peer_closed', closeCode: CloseCode.CLOSED_BY_PEER, message });
+    this.owner.takeDown(this, { kind: 'closed', closeCode: code, message }, { kind: 'peer_closed', closeCode: code, message });
   }
 }
 

@@ -416,9 +416,9 @@ export class WsLink implements Link, ConnHandler {
 
   // ==== Closing ====
 
-  close(message = 'closed by this node'): void {
+  close(message = 'closed by this node', code: number = CloseCode.CLOSED_BY_PEER): void {
     if (this.state === 'down') return;
-    this.down({ kind: 'closed', closeCode: CloseCode.CLOSED_BY_PEER, message }, CloseCode.CLOSED_BY_PEER);
+    this.down({ kind: 'closed', closeCode: code, message }, code);
   }
 
   /** Takes the link down once: closes its sockets, drops its queues, tells the transport. */
