@@ -77,6 +77,23 @@ describe('across nodes', () => {
     await expect(GenServer.call(a.runtime, server, 'get', 1_000)).rejects.toMatchObject({ code: 'FDN_ERR_NOPROC' });
   });
 
+  it('calls and monitors by registered name on another node ({ name, node }), as Erlang does', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    const server = await GenServer.start(b.runtime, counter, 1, { name: 'counter' });
+    expect(await GenServer.call(a.runtime, { name: 'counter', node: 'n1' }, { add: 2 })).toBe(3);
+    await expect(GenServer.call(a.runtime, { name: 'nobody', node: 'n1' }, 'get', 2_000)).rejects.toMatchObject({ code: 'FDN_ERR_NOPROC' });
+    const down = await inProcess(a, async (ctx) => {
+      const ref = ctx.monitor({ name: 'counter', node: 'n1' });
+      await new Promise((r) => setTimeout(r, 50));
+      b.runtime.exit(server, 'kill');
+      const m = await ctx.receive(isDownMessage, 5_000);
+      return { m, ref };
+    });
+    expect(isDownMessage(down.m) && down.m.ref.equals(down.ref)).toBe(true);
+    expect((down.m as { reason: unknown }).reason).toBe('killed');
+    expect((down.m as { pid: Pid }).pid.equals(server)).toBe(true);
+  });
+
   it('monitors: DOWN with the reason once; a monitor of a dead process is DOWN noproc; demonitor stops it', async () => {
     const [a, b] = (await cluster(2)) as [Node, Node];
     const target = b.runtime.spawn(async (ctx) => {

@@ -7,7 +7,7 @@ import { Pid } from '../pid/pid.ts';
 import { toProcess } from '../process/process.ts';
 import type { Process } from '../process/process.ts';
 import { TIMEOUT } from '../process/types.ts';
-import type { Dest, ProcessContext } from '../process/types.ts';
+import type { Dest, ProcessContext, RemoteName } from '../process/types.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { CallReply, CallRequest, CastRequest, FromImpl, SystemRequest } from './messages.ts';
 import type { From } from './messages.ts';
@@ -28,7 +28,7 @@ export async function call<Reply = unknown>(caller: Caller, server: Dest, reques
   if (caller instanceof Runtime) return caller.run((ctx) => call<Reply>(ctx, server, request, timeoutMs));
   const ctx = toProcess(caller);
   const pid = resolveServer(ctx, server, 'call');
-  if (pid.equals(ctx.self)) {
+  if (pid instanceof Pid && pid.equals(ctx.self)) {
     throw new CallError(ErrorCode.CALLING_SELF, `${ctx.self} called itself; a process cannot wait for its own reply (use a cast or handle it inline)`);
   }
   // Messages already queued cannot be the reply: scan only what arrives after the request.
@@ -99,7 +99,8 @@ export function getState<S = unknown>(caller: Caller, server: Dest, timeoutMs: n
   return call<S>(caller, server, new SystemRequest('getState'), timeoutMs);
 }
 
-function resolveServer(ctx: Process, server: Dest, op: string): Pid {
+/** The server's pid, or for a name on another node that this node cannot resolve, the name itself (monitored by name there). */
+function resolveServer(ctx: Process, server: Dest, op: string): Pid | RemoteName {
   if (server instanceof Pid) return server;
   if (typeof server === 'string') {
     const pid = ctx.runtime.whereis(server);
@@ -111,14 +112,10 @@ function resolveServer(ctx: Process, server: Dest, op: string): Pid {
     if (pid === undefined) throw new CallError(ErrorCode.NOPROC, `${op} to '${server.name}': no process is registered under that name`, { reason: 'noproc' });
     return pid;
   }
-  const pid = ctx.runtime.resolveRemoteName(server);
-  if (pid === undefined) {
-    throw new CallError(ErrorCode.NOPROC, `${op} to '${server.name}' on ${server.node}: the name is not known here (use a pid or a global name)`, { reason: 'noproc' });
-  }
-  return pid;
+  return ctx.runtime.resolveRemoteName(server) ?? server;
 }
 
-function downToError(reason: ExitReason, server: Dest, pid: Pid, op: string): CallError {
+function downToError(reason: ExitReason, server: Dest, pid: Pid | RemoteName, op: string): CallError {
   if (reason === 'noproc') return new CallError(ErrorCode.NOPROC, `${op} to ${describe(server, pid)}: the process is not alive`, { reason });
   if (reason === 'noconnection') {
     return new CallError(ErrorCode.NOCONNECTION, `${op} to ${describe(server, pid)}: the connection to node ${pid.node} was lost`, { reason });
@@ -126,8 +123,9 @@ function downToError(reason: ExitReason, server: Dest, pid: Pid, op: string): Ca
   return new CallError(ErrorCode.CALL_EXIT, `${op} to ${describe(server, pid)}: it exited before replying (${formatReason(reason)})`, { reason });
 }
 
-function describe(server: Dest, pid: Pid): string {
+function describe(server: Dest, pid: Pid | RemoteName): string {
   if (server instanceof Pid) return server.toString();
+  if (!(pid instanceof Pid)) return `'${pid.name}'@${pid.node}`;
   if (typeof server === 'string') return `'${server}' (${pid})`;
   return `'${server.name}'@${server.node} (${pid})`;
 }

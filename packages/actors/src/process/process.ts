@@ -1,6 +1,7 @@
 // A process: mailbox, selective receive, links, monitors, exit handling. The same object is the
 // `ctx` a process body receives, so an idle process costs one object plus its body's frame.
 
+import type { RemoteName } from './types.ts';
 import type { TimerHandle } from '@fdn/core';
 import { ActorError, ErrorCode } from '../errors.ts';
 import { DownMessageImpl, ExitMessageImpl } from '../exit/reason.ts';
@@ -317,7 +318,7 @@ export class Process implements ProcessContext, Runnable {
     this.rt.unlink(this, pid);
   }
 
-  monitor(target: Pid): Ref {
+  monitor(target: Pid | RemoteName): Ref {
     return this.rt.monitor(this, target);
   }
 

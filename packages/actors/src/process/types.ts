@@ -112,11 +112,12 @@ export interface ProcessContext {
   /** Removes a link; harmless when there is none. */
   unlink(pid: Pid): void;
   /**
-   * Monitors a process. Exactly one
-   * `DOWN` message with the exit reason arrives when it exits; a dead or unknown target
-   * gives `DOWN` with reason `noproc` at once.
+   * Monitors a process, or the process registered as `name` on `node` (Erlang's
+   * `monitor(process, {Name, Node})`; resolved on that node). Exactly one `DOWN` message with the
+   * exit reason arrives when it exits; a dead or unknown target gives `DOWN` with reason
+   * `noproc` at once, a lost node `noconnection`.
    */
-  monitor(target: Pid): Ref;
+  monitor(target: Pid | RemoteName): Ref;
   /**
    * Removes a monitor. With `flush`, a `DOWN` for it already in the mailbox is removed too.
    * Returns true when the monitor was active.

@@ -25,6 +25,12 @@ export interface RemoteRouter {
   exit(from: Pid, to: Pid, reason: ExitReason): void;
   /** The local `watcher` monitors the remote `target` under `ref`. */
   monitor(watcher: Pid, target: Pid, ref: Ref): void;
+  /**
+   * The local `watcher` monitors whatever is registered as `target.name` on `target.node` under
+   * `ref` (Erlang's `monitor(process, {Name, Node})`): the other node answers with the pid, or a
+   * DOWN `noproc` if nothing is registered there.
+   */
+  monitorName(watcher: Pid, target: RemoteName, ref: Ref): void;
   /** The local `watcher` removed its monitor `ref` of the remote `target`. */
   demonitor(watcher: Pid, target: Pid, ref: Ref): void;
   /** The pid a name registered on another node stands for, when this node knows it. */

@@ -280,7 +280,9 @@ export class Runtime {
   }
 
   /** @internal */
-  monitor(proc: Process, pid: Pid): Ref {
+  monitor(proc: Process, target: Pid | RemoteName): Ref {
+    if (!(target instanceof Pid)) return this.#monitorName(proc, target);
+    const pid = target;
     const ref = this.makeRef();
     if (!proc.alive) return ref;
     if (this.#isLocalNode(pid)) {
@@ -300,6 +302,40 @@ export class Runtime {
     (proc.watching ??= new Map()).set(ref, pid);
     this.#router.monitor(proc.self, pid, ref);
     return ref;
+  }
+
+  /** A monitor of a registered name: local names resolve now; remote ones through the router. */
+  #monitorName(proc: Process, target: RemoteName): Ref {
+    if (target.node === this.node) {
+      const pid = this.#names.get(target.name)?.self;
+      if (pid !== undefined) return this.monitor(proc, pid);
+      const ref = this.makeRef();
+      if (proc.alive) proc.deliver(new DownMessageImpl(ref, new Pid(target.node, 0, this.incarnation), 'noproc'));
+      return ref;
+    }
+    const ref = this.makeRef();
+    if (!proc.alive) return ref;
+    // Until the other node answers with the pid, the monitor points at its node (id 0).
+    const placeholder = new Pid(target.node, 0, 0);
+    if (this.#router === null) {
+      proc.deliver(new DownMessageImpl(ref, placeholder, 'noconnection'));
+      return ref;
+    }
+    (proc.watching ??= new Map()).set(ref, placeholder);
+    this.#router.monitorName(proc.self, target, ref);
+    return ref;
+  }
+
+  /** @internal The other node resolved the name of the monitor `ref` held by the local `watcher` to `pid`. */
+  resolveNameMonitor(watcher: Pid, ref: Ref, pid: Pid): boolean {
+    const watching = this.#local(watcher)?.watching;
+    if (watching == null) return false;
+    for (const r of watching.keys()) {
+      if (!r.equals(ref)) continue;
+      watching.set(r, pid);
+      return true;
+    }
+    return false;
   }
 
   /** @internal */

@@ -503,6 +503,17 @@ export class Node {
         this.#state(target.node).watching.set(ref.toString(), { watcher, target, ref });
         this.#sendTo(target.node, [Kind.Monitor, watcher, target, ref]);
       },
+      monitorName: (watcher, target, ref) => {
+        const placeholder = new Pid(target.node, 0, 0);
+        if (!this.overlay.isUp(target.node)) {
+          queueMicrotask(() => {
+            this.runtime.remoteDown(watcher, ref, placeholder, 'noconnection');
+          });
+          return;
+        }
+        this.#state(target.node).watching.set(ref.toString(), { watcher, target: placeholder, ref });
+        this.#sendTo(target.node, [Kind.MonitorName, watcher, target.name, ref]);
+      },
       demonitor: (watcher, target, ref) => {
         this.#remote.get(target.node)?.watching.delete(ref.toString());
         this.#sendTo(target.node, [Kind.Demonitor, watcher, target, ref]);
@@ -667,6 +678,26 @@ export class Node {
       case Kind.SpawnRequest:
         void this.#onSpawnRequest(from, m);
         return;
+      case Kind.MonitorName: {
+        const [, watcher, name, ref] = m;
+        if (!isPidFrom(watcher, from) || typeof name !== 'string' || !(ref instanceof Ref)) return;
+        const pid = rt.whereis(name);
+        if (pid !== undefined && rt.remoteMonitor(watcher, pid, ref)) {
+          this.#state(from).watchedBy.set(ref.toString(), { target: pid, ref });
+          this.#sendTo(from, [Kind.NameResolved, watcher, ref, pid]);
+        } else {
+          this.#sendTo(from, [Kind.Down, watcher, ref, pid ?? rt.systemPid, 'noproc']);
+        }
+        return;
+      }
+      case Kind.NameResolved: {
+        const [, watcher, ref, pid] = m;
+        if (!(watcher instanceof Pid) || !(ref instanceof Ref) || !isPidFrom(pid, from)) return;
+        const tracked = this.#remote.get(from)?.watching.get(ref.toString());
+        if (tracked !== undefined) tracked.target = pid;
+        rt.resolveNameMonitor(watcher, ref, pid);
+        return;
+      }
       case Kind.Registry:
         this.#global.receive(from, m[1]);
         return;

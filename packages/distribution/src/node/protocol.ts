@@ -35,6 +35,10 @@ export const enum Kind {
   Groups = 12,
   /** [Reliable, frame]: a numbered message or an ack of an at-least-once channel (see reliable.ts). */
   Reliable = 13,
+  /** [MonitorName, watcher, name, ref]: monitor what is registered as `name` on the receiving node. */
+  MonitorName = 14,
+  /** [NameResolved, watcher, ref, pid]: the answer to MonitorName when the name was registered. */
+  NameResolved = 15,
 }
 
 export type Message =
@@ -48,4 +52,6 @@ export type Message =
   | [Kind.SpawnReply, number, Pid | null, string | null, string | null]
   | [Kind.Registry, RegistryMessage]
   | [Kind.Groups, GroupsMessage]
-  | [Kind.Reliable, ReliableFrame];
+  | [Kind.Reliable, ReliableFrame]
+  | [Kind.MonitorName, Pid, string, Ref]
+  | [Kind.NameResolved, Pid, Ref, Pid];
