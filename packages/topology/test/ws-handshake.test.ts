@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { CloseCode, createWsTransport, TopologyErrorCode } from '../src/index.ts';
@@ -161,6 +162,27 @@ describe('handshake', () => {
       expect(p.t.links()).toHaveLength(1);
     } finally {
       fake.close();
+    }
+  });
+
+  it('regression: a dial aborted as crossed before its upgrade finished resolves with the link the peer dials', async () => {
+    // A server that accepts TCP and never answers the upgrade: p's dial to it stays pending.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `ws://127.0.0.1:${String((silent.address() as { port: number }).port)}`;
+    try {
+      const p = await node('p');
+      const dial = p.t.connect(url);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The real node behind that address (it advertises it) has the smaller name and dials p:
+      // p aborts its own dial (still before the upgrade) and must take the link a dialled.
+      const a = await node('a', { advertise: [url] });
+      await a.t.connect(urlOf(p.t));
+      const link = await dial;
+      expect(link.peer.name).toBe('a');
+      expect(p.t.links()).toHaveLength(1);
+    } finally {
+      silent.close();
     }
   });
 

@@ -445,6 +445,12 @@ export class WsTransport implements Transport, LinkHost {
       });
       ws.on('error', (err: Error) => {
         this.logger.debug(`socket error on ${url}`, { reason: err });
+        // We aborted this dial ourselves because the peer's crossing dial won (possibly before our
+        // upgrade finished, which ws reports as an error): the link comes up on the peer's socket.
+        if (conn.crossedWith !== undefined) {
+          finish(null);
+          return;
+        }
         if (conn.state !== 'open') finish(new TopologyError(TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: ${err.message}`, { cause: err }));
       });
     });
