@@ -85,6 +85,18 @@ describe('at-least-once channels', () => {
     await until(() => a.unacknowledged() === 0, 'everything acknowledged');
   }, 120_000);
 
+  it('reliability per message: at_least_once on a best-effort channel survives a drop', async () => {
+    const [a, b] = await pair();
+    const got: number[] = [];
+    const sink = b.runtime.spawn(async (ctx) => {
+      for (;;) got.push((await ctx.receive()) as number);
+    });
+    for (let i = 0; i < 5_000; i++) a.send(sink, i, { channel: 'plain', reliability: 'at_least_once' });
+    a.transport.link('alo-b')?.close('test: drop the link');
+    await until(() => got.length >= 5_000, 'all 5,000 delivered');
+    expect(got).toEqual([...Array(5_000).keys()]);
+  });
+
   it('a best-effort channel beside it loses what was in flight when the link drops (the difference is real)', async () => {
     const [a, b] = await pair();
     const got: number[] = [];

@@ -97,6 +97,8 @@ export interface NodeSendOptions {
   channel?: string;
   /** Picks the channel's connection (default: the receiver, so one pair's messages never reorder). */
   partitionKey?: number;
+  /** `at_least_once` for this message even on a best-effort channel (default: the channel's). */
+  reliability?: Reliability;
 }
 
 /**
@@ -312,8 +314,9 @@ export class Node {
    */
   send(dest: Dest, msg: unknown, options: NodeSendOptions = {}): NodeSendStatus {
     const channel = options.channel ?? this.#routes.route(msg);
-    if (dest instanceof Pid && dest.node !== this.name) return this.#sendTo(dest.node, [Kind.Send, dest, msg], channel, options.partitionKey);
-    if (typeof dest === 'object' && !(dest instanceof Pid) && dest.node !== this.name) return this.#sendTo(dest.node, [Kind.SendNamed, dest.name, msg], channel, options.partitionKey);
+    const reliable = options.reliability === 'at_least_once';
+    if (dest instanceof Pid && dest.node !== this.name) return this.#sendTo(dest.node, [Kind.Send, dest, msg], channel, options.partitionKey, reliable);
+    if (typeof dest === 'object' && !(dest instanceof Pid) && dest.node !== this.name) return this.#sendTo(dest.node, [Kind.SendNamed, dest.name, msg], channel, options.partitionKey, reliable);
     this.runtime.send(dest, msg);
     return 'local';
   }
@@ -527,10 +530,10 @@ export class Node {
   }
 
   /** Encodes (throwing in the sender if it cannot) and sends in order; opens a link if needed. */
-  #sendTo(node: string, message: Message, channel = DEFAULT_CHANNEL, partitionKey?: number): NodeSendStatus {
+  #sendTo(node: string, message: Message, channel = DEFAULT_CHANNEL, partitionKey?: number, reliable = false): NodeSendStatus {
     const bytes = this.#codec.encode(message);
     if (this.#stopped) return 'dropped';
-    if (this.#atLeastOnce.has(channel)) return this.#reliable.send(node, channel, bytes);
+    if (reliable || this.#atLeastOnce.has(channel)) return this.#reliable.send(node, channel, bytes);
     const options: SendOptions | undefined = partitionKey === undefined ? undefined : { partitionKey };
     const state = this.#remote.get(node);
     const link = this.transport.link(node);
