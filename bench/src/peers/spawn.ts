@@ -45,3 +45,19 @@ export function spawnPeer(script: string, args: object, timeoutMs = 15_000): Pro
     });
   });
 }
+
+/**
+ * Tells a counting peer to expect `n` messages (it resets its count) and resolves with its
+ * `ready` answer (which may carry figures of its own, e.g. `nodedowns`).
+ */
+export function expectCount(peer: Peer, n: number): Promise<{ ready: true; [figure: string]: unknown }> {
+  return new Promise((resolve) => {
+    const onMessage = (m: { ready?: boolean }): void => {
+      if (m.ready !== true) return;
+      peer.child.off('message', onMessage);
+      resolve(m as { ready: true });
+    };
+    peer.child.on('message', onMessage);
+    peer.child.send({ expect: n });
+  });
+}

@@ -6,23 +6,11 @@ import type { Link } from '@fdn/topology';
 import { pack } from 'msgpackr';
 import { Recorder } from '../harness.js';
 import type { SuiteOptions } from '../harness.js';
-import { spawnPeer } from '../peers/spawn.js';
+import { expectCount, spawnPeer } from '../peers/spawn.js';
 import type { Peer } from '../peers/spawn.js';
 import { quantile, RawWsClient, roundTrips, TAIL } from '../peers/raw-ws.js';
 
 const SECRET = 'bench';
-
-function expect(peer: Peer, n: number): Promise<void> {
-  return new Promise((resolve) => {
-    const onMessage = (m: { ready?: boolean }): void => {
-      if (m.ready !== true) return;
-      peer.child.off('message', onMessage);
-      resolve();
-    };
-    peer.child.on('message', onMessage);
-    peer.child.send({ expect: n });
-  });
-}
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -48,7 +36,7 @@ export async function runLink(options: SuiteOptions): Promise<void> {
     console.log(`repetition ${rep + 1}/${repetitions}`);
     rec.add('fdn.link_oneway_mps', await fdnOneway(link, peer, n, (f) => (onDone = f)), 'msg/s');
     for (const [key, batch] of [['ws_raw_batched', 500], ['ws_raw_array', -500], ['ws_raw_unbatched', 1]] as const) {
-      await expect(peer, n);
+      await expectCount(peer, n);
       rec.add(`${key}.oneway_mps`, await raw.oneway(n, batch), 'msg/s');
     }
     // Alternate blocks of 500 so both see the same machine state (idle cores wake slowly).
@@ -91,7 +79,7 @@ export async function runLink(options: SuiteOptions): Promise<void> {
 }
 
 async function fdnOneway(link: Link, peer: Peer, n: number, setDone: (f: () => void) => void): Promise<number> {
-  await expect(peer, n);
+  await expectCount(peer, n);
   const done = new Promise<void>((resolve) => {
     setDone(resolve);
   });

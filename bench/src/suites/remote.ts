@@ -9,7 +9,7 @@ import { startNode } from '@fdn/distribution';
 import type { Node } from '@fdn/distribution';
 import { Recorder } from '../harness.js';
 import type { SuiteOptions } from '../harness.js';
-import { spawnPeer } from '../peers/spawn.js';
+import { expectCount, spawnPeer } from '../peers/spawn.js';
 import type { Peer } from '../peers/spawn.js';
 import { quantile, RawWsClient, TAIL } from '../peers/raw-ws.js';
 
@@ -21,17 +21,8 @@ const ERLANG = { oneway: 233_000, p50: 144, p99: 250 };
 /** Nodedowns the peer saw so far (reported with each `ready`). */
 let peerNodedowns = 0;
 
-function expect(peer: Peer, n: number): Promise<void> {
-  return new Promise((resolve) => {
-    const onMessage = (m: { ready?: boolean; nodedowns?: number }): void => {
-      if (m.ready !== true) return;
-      peerNodedowns = m.nodedowns ?? 0;
-      peer.child.off('message', onMessage);
-      resolve();
-    };
-    peer.child.on('message', onMessage);
-    peer.child.send({ expect: n });
-  });
+async function expect(peer: Peer, n: number): Promise<void> {
+  peerNodedowns = ((await expectCount(peer, n)).nodedowns as number | undefined) ?? 0;
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -2,24 +2,14 @@
 // sends it again on the next link, the receiver drops what it already had, so the receiver sees
 // every message exactly once and in order while both nodes live.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startNode } from '../src/index.ts';
 import type { Node } from '../src/index.ts';
+import { stoppedAfterEach, until } from './helpers.ts';
 
 const SECRET = 'alo-test-secret';
-const started: Node[] = [];
+const started = stoppedAfterEach();
 
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((n) => n.stop()));
-});
-
-async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 async function pair(): Promise<[Node, Node]> {
   const channels = { orders: { reliability: 'at_least_once' as const }, plain: {} };

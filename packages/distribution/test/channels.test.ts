@@ -5,24 +5,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DistributionErrorCode, loadNodeConfig, startNode } from '../src/index.ts';
 import type { Node, NodeOptions } from '../src/index.ts';
+import { stoppedAfterEach, until } from './helpers.ts';
 
 const SECRET = 'channels-test-secret';
-const started: Node[] = [];
+const started = stoppedAfterEach();
 
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((n) => n.stop()));
-});
-
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const CHANNELS = { coordination: { priority: 'high' as const }, data: { parallelism: 2 }, events: {} };
 

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startNode } from '../src/index.ts';
 import type { Node } from '../src/index.ts';
 import { killAll, spawnChildNode } from './process-node.ts';
+import { until } from './helpers.ts';
 
 const SECRET = 'cluster-test-secret';
 let local: Node | null = null;
@@ -17,13 +18,6 @@ afterEach(async () => {
   local = null;
 });
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('a cluster of four OS processes', () => {
   it('in-order messaging, global names and groups everywhere, and all of it through a SIGKILL', async () => {

@@ -3,24 +3,14 @@
 // registrations of one name ends the same way on every node.
 
 import { Pid } from '@fdn/actors';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startNode } from '../src/index.ts';
 import type { GlobalNameConflict, Node } from '../src/index.ts';
+import { stoppedAfterEach, until } from './helpers.ts';
 
 const SECRET = 'global-test-secret';
-const started: Node[] = [];
+const started = stoppedAfterEach();
 
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((n) => n.stop()));
-});
-
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function cluster(count: number): Promise<Node[]> {
   const nodes: Node[] = [];

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startNode } from '../src/index.ts';
 import type { Node, NodeEvent } from '../src/index.ts';
 import { killAll, spawnChildNode } from './process-node.ts';
+import { until } from './helpers.ts';
 
 const SECRET = 'node-loss-test-secret';
 let local: Node | null = null;
@@ -16,13 +17,6 @@ afterEach(async () => {
   local = null;
 });
 
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('losing a node (SIGKILL)', () => {
   it('monitors get DOWN noconnection, links EXIT noconnection, a call in flight fails with NOCONNECTION, and nodedown fires', async () => {

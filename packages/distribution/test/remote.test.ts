@@ -3,17 +3,14 @@
 
 import { GenServer, isDownMessage, isExitMessage, Pid, TIMEOUT } from '@fdn/actors';
 import type { GenServerBehaviour, ProcessContext } from '@fdn/actors';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CloseCode } from '@fdn/topology';
 import { DistributionErrorCode, startNode } from '../src/index.ts';
 import type { Node, NodeEvent } from '../src/index.ts';
+import { stoppedAfterEach, until } from './helpers.ts';
 
 const SECRET = 'remote-test-secret';
-const started: Node[] = [];
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((n) => n.stop()));
-});
+const started = stoppedAfterEach();
 
 async function cluster(count: number): Promise<Node[]> {
   const first = await startNode({ name: 'n0', secret: SECRET });
@@ -28,13 +25,6 @@ async function cluster(count: number): Promise<Node[]> {
   return nodes;
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const counter: GenServerBehaviour<number, number, 'get' | 'crash' | { add: number }, number> = {
   init: (start) => ({ type: 'ok', state: start }),

@@ -10,7 +10,7 @@ import type { Dest, ExitReason, ProcessContext, RemoteName, RemoteRouter, Runtim
 import { silentLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { clientServer, CloseCode, createWsTransport, DEFAULT_CHANNEL, fullMesh, hyparview, MessageLog, Plumtree, staticMembers } from '@fdn/topology';
-import type { ChannelOptions, ClientServerOptions, PhiAccrualOptions, FullMeshOptions, HyParViewOptions, Link, PeerService, PeerSpec, SendOptions, StaticOptions, WsTransport } from '@fdn/topology';
+import type { ChannelMetrics, ChannelOptions, ClientServerOptions, PhiAccrualOptions, FullMeshOptions, HyParViewOptions, Link, PeerService, PeerSpec, SendOptions, StaticOptions, WsTransport } from '@fdn/topology';
 import { Codec } from '../codec/codec.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import { ProcessFactory } from '../factory/factory.ts';
@@ -77,19 +77,11 @@ export type NodeChannelOptions = ChannelOptions & {
 };
 
 /** A channel's figures, summed over the links (see `getChannelMetrics`). */
-export interface NodeChannelMetrics {
-  channel: string;
-  messagesOut: number;
-  bytesOut: number;
-  messagesIn: number;
-  bytesIn: number;
-  queuedMessages: number;
-  queuedBytes: number;
-  dropped: number;
+export type NodeChannelMetrics = Omit<ChannelMetrics, 'sendLatencyMs' | 'connections'> & {
   /** At-least-once channels: messages not yet acknowledged. */
   unacknowledged: number;
   links: number;
-}
+};
 
 /** Options of a send to a pid or name on any node. */
 export interface NodeSendOptions {
