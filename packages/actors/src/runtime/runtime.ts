@@ -316,12 +316,12 @@ export class Runtime {
     const ref = this.makeRef();
     if (!proc.alive) return ref;
     // Until the other node answers with the pid, the monitor points at its node (id 0).
-    const placeholder = new Pid(target.node, 0, 0);
+    const unresolved = new Pid(target.node, 0, 0);
     if (this.#router === null) {
-      proc.deliver(new DownMessageImpl(ref, placeholder, 'noconnection'));
+      proc.deliver(new DownMessageImpl(ref, unresolved, 'noconnection'));
       return ref;
     }
-    (proc.watching ??= new Map()).set(ref, placeholder);
+    (proc.watching ??= new Map()).set(ref, unresolved);
     this.#router.monitorName(proc.self, target, ref);
     return ref;
   }

@@ -499,14 +499,14 @@ export class Node {
         this.#sendTo(target.node, [Kind.Monitor, watcher, target, ref]);
       },
       monitorName: (watcher, target, ref) => {
-        const placeholder = new Pid(target.node, 0, 0);
+        const unresolved = new Pid(target.node, 0, 0);
         if (!this.overlay.isUp(target.node)) {
           queueMicrotask(() => {
-            this.runtime.remoteDown(watcher, ref, placeholder, 'noconnection');
+            this.runtime.remoteDown(watcher, ref, unresolved, 'noconnection');
           });
           return;
         }
-        this.#state(target.node).watching.set(ref.toString(), { watcher, target: placeholder, ref });
+        this.#state(target.node).watching.set(ref.toString(), { watcher, target: unresolved, ref });
         this.#sendTo(target.node, [Kind.MonitorName, watcher, target.name, ref]);
       },
       demonitor: (watcher, target, ref) => {
