@@ -15,3 +15,7 @@ export type { ReliableOptions } from './node/reliable.ts';
 export type { GlobalNameConflict } from './registry/global.ts';
 export { ProcessGroups } from './registry/groups.ts';
 export type { GroupEvent } from './registry/groups.ts';
+export { ecosystemInfo, SLOT_BEHAVIOUR, spawnEcosystem } from './ecosystem/ecosystem.ts';
+export type { Ecosystem, EcosystemInfo, EcosystemSpec, WorkerRef, WorkersChanged } from './ecosystem/ecosystem.ts';
+export { loadScore, place } from './ecosystem/placement.ts';
+export type { NodeLoad, Placement, PlacementInput } from './ecosystem/placement.ts';

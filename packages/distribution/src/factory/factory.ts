@@ -57,6 +57,15 @@ export class ProcessFactory {
     return this.#entries.has(name);
   }
 
+  /** Starts `name` with `args` linked to `ctx`'s process (a supervisor of the caller's own, e.g. an ecosystem slot). */
+  startLinked(ctx: ProcessContext, name: string, args: unknown[]): Pid | Promise<Pid> {
+    const entry = this.#entries.get(name);
+    if (entry === undefined) {
+      throw new DistributionError(DistributionErrorCode.UNKNOWN_BEHAVIOUR, `no behaviour '${name}' in the process factory of ${this.runtime.node} (registered: ${this.names().join(', ') || 'none'})`);
+    }
+    return entry.start(ctx, ...args);
+  }
+
   /** Starts `name` with `args` under its supervisor; throws FDN_ERR_UNKNOWN_BEHAVIOUR or FDN_ERR_SPAWN_FAILED. */
   async start(name: string, args: unknown[]): Promise<Pid> {
     const entry = this.#entries.get(name);

@@ -7,6 +7,8 @@
 
 import { createRuntime, Pid, Ref } from '@fdn/actors';
 import type { Dest, ExitReason, ProcessContext, RemoteName, RemoteRouter, Runtime } from '@fdn/actors';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { IntervalHistogram } from 'node:perf_hooks';
 import { silentLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { clientServer, CloseCode, createWsTransport, DEFAULT_CHANNEL, fullMesh, hyparview, MessageLog, Plumtree, staticMembers } from '@fdn/topology';
@@ -14,6 +16,8 @@ import type { ChannelMetrics, ChannelOptions, ClientServerOptions, PhiAccrualOpt
 import { Codec } from '../codec/codec.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import { ProcessFactory } from '../factory/factory.ts';
+import { registerSlotBehaviour } from '../ecosystem/ecosystem.ts';
+import type { NodeLoad } from '../ecosystem/placement.ts';
 import { GlobalRegistry } from '../registry/global.ts';
 import { ProcessGroups } from '../registry/groups.ts';
 import { Kind } from './protocol.ts';
@@ -54,6 +58,8 @@ export interface NodeOptions {
   reliable?: ReliableOptions;
   /** Remote spawns wait this long for an answer (default 5,000 ms). */
   spawnTimeoutMs?: number;
+  /** How often this node reports its load to the others (default 1,000 ms; 0: never). */
+  loadReportMs?: number;
   /**
    * Failure detection: heartbeats on the control channel every `heartbeatMs` (default 1,000), judged
    * by a φ accrual detector (default threshold 8, acceptable pause 3,000 ms; `false` for a plain
@@ -152,6 +158,13 @@ export class Node {
   /** Channels whose broadcasts go over Plumtree. */
   readonly #plumtreeBroadcast = new Set<string>();
   readonly #routes: Router;
+  /** Load reports of the other nodes (for `leastLoaded` placement). */
+  readonly #loads = new Map<string, NodeLoad>();
+  readonly #loadDelay: IntervalHistogram;
+  #loadTimer: ReturnType<Clock['setTimer']> | null = null;
+  readonly #loadReportMs: number;
+  /** The node's random source (placement uses it). */
+  readonly random: Random;
   readonly #plumtree: Plumtree;
   /** Process groups across the cluster (OTP's `pg`): `pg.join(group, pid)`, `pg.members(group)`, `pg.monitor(group, pid)`, … */
   readonly pg: ProcessGroups;
@@ -170,6 +183,9 @@ export class Node {
     this.name = options.name;
     this.#clock = options.clock ?? systemClock();
     const random = options.random ?? systemRandom();
+    this.random = random;
+    this.#loadReportMs = options.loadReportMs ?? 1_000;
+    this.#loadDelay = monitorEventLoopDelay({ resolution: 10 });
     this.logger = options.logger ?? silentLogger();
     this.#spawnTimeoutMs = options.spawnTimeoutMs ?? 5_000;
     this.transport = createWsTransport(
@@ -246,6 +262,7 @@ export class Node {
         this.#sendTo(node, [Kind.Groups, m]);
       },
     });
+    registerSlotBehaviour(this);
     this.overlay.on('up', (node) => {
       this.#global.nodeUp(node);
       this.pg.nodeUp(node);
@@ -259,6 +276,35 @@ export class Node {
   /** @internal Use {@link startNode}. */
   async start(): Promise<void> {
     await this.overlay.start();
+    if (this.#loadReportMs > 0) {
+      this.#loadDelay.enable();
+      this.#scheduleLoadReport();
+    }
+  }
+
+  /** This node's load now (what it reports to the others). */
+  load(): NodeLoad {
+    const pids = this.runtime.processes();
+    let mailboxes = 0;
+    // Bounded: a node with a million processes samples the first ten thousand.
+    for (let i = 0; i < pids.length && i < 10_000; i++) mailboxes += this.runtime.processInfo(pids[i] as Pid)?.messageQueueLen ?? 0;
+    return { processes: pids.length, loopDelayMs: this.#loadDelay.percentile(99) / 1e6, mailboxes, at: this.#clock.now() };
+  }
+
+  /** The last load `node` reported (this node's own, now), if any. */
+  loadOf(node: string): NodeLoad | undefined {
+    return node === this.name ? this.load() : this.#loads.get(node);
+  }
+
+  #scheduleLoadReport(): void {
+    this.#loadTimer = this.#clock.setTimer(this.#loadReportMs, () => {
+      this.#loadTimer = null;
+      if (this.#stopped) return;
+      const load = this.load();
+      this.#loadDelay.reset();
+      for (const node of this.nodes()) this.#sendTo(node, [Kind.Load, load]);
+      this.#scheduleLoadReport();
+    });
   }
 
   /** Joins the cluster through `contact` (an address or a spec). */
@@ -452,6 +498,8 @@ export class Node {
       s.reject(new DistributionError(DistributionErrorCode.STOPPED, 'the node stopped'));
       this.#spawns.delete(id);
     }
+    if (this.#loadTimer !== null) this.#clock.clearTimer(this.#loadTimer);
+    this.#loadDelay.disable();
     this.runtime.shutdown('shutdown');
     this.#plumtree.stop();
     await this.overlay.stop();
@@ -702,6 +750,13 @@ export class Node {
       case Kind.Reliable:
         this.#reliable.receive(from, m[1]);
         return;
+      case Kind.Load: {
+        const l = m[1] as Partial<NodeLoad> | null;
+        if (typeof l === 'object' && l !== null && typeof l.processes === 'number' && typeof l.loopDelayMs === 'number' && typeof l.mailboxes === 'number') {
+          this.#loads.set(from, { processes: l.processes, loopDelayMs: l.loopDelayMs, mailboxes: l.mailboxes, at: this.#clock.now() });
+        }
+        return;
+      }
       case Kind.SpawnReply: {
         const [, id, pid, code, text] = m;
         const pending = this.#spawns.get(id);
@@ -774,6 +829,7 @@ export class Node {
     }
     this.#global.nodeDown(node);
     this.pg.nodeDown(node);
+    this.#loads.delete(node);
     if (s !== undefined) {
       for (const { local, remote } of s.links.values()) this.runtime.remoteLinkExit(remote, local, 'noconnection');
       for (const { watcher, target, ref } of s.watching.values()) this.runtime.remoteDown(watcher, ref, target, 'noconnection');

@@ -5,6 +5,7 @@ import type { Pid, Ref } from '@fdn/actors';
 import type { RegistryMessage } from '../registry/global.ts';
 import type { GroupsMessage } from '../registry/groups.ts';
 import type { ReliableFrame } from './reliable.ts';
+import type { NodeLoad } from '../ecosystem/placement.ts';
 
 export const enum Kind {
   /** [Send, to, msg] */
@@ -39,6 +40,8 @@ export const enum Kind {
   MonitorName = 14,
   /** [NameResolved, watcher, ref, pid]: the answer to MonitorName when the name was registered. */
   NameResolved = 15,
+  /** [Load, load]: the sender's load report (about once a second). */
+  Load = 16,
 }
 
 export type Message =
@@ -54,4 +57,5 @@ export type Message =
   | [Kind.Groups, GroupsMessage]
   | [Kind.Reliable, ReliableFrame]
   | [Kind.MonitorName, Pid, string, Ref]
-  | [Kind.NameResolved, Pid, Ref, Pid];
+  | [Kind.NameResolved, Pid, Ref, Pid]
+  | [Kind.Load, NodeLoad];

@@ -1,0 +1,115 @@
+// Ecosystems: placement per policy and strategy, a crashing worker restarted on its own node, a
+// lost node's workers respawned elsewhere, and the coordinator told of every change.
+
+import { seededRandom } from '@fdn/core';
+import { GenServer } from '@fdn/actors';
+import type { GenServerBehaviour, Pid } from '@fdn/actors';
+import { describe, expect, it } from 'vitest';
+import { ecosystemInfo, place, spawnEcosystem, startNode } from '../src/index.ts';
+import type { Node, NodeLoad, WorkersChanged } from '../src/index.ts';
+import { stoppedAfterEach, until } from './helpers.ts';
+
+const SECRET = 'ecosystem-test-secret';
+const started = stoppedAfterEach();
+
+/** A worker that crashes when told. */
+const worker: GenServerBehaviour<null, undefined, never, never, 'crash'> = {
+  init: () => ({ type: 'ok', state: null }),
+  handleCast: () => {
+    throw new Error('told to crash');
+  },
+};
+
+/** A coordinator that keeps every change it is told of. */
+function recorder(log: WorkersChanged[]): GenServerBehaviour<null> {
+  return {
+    init: () => ({ type: 'ok', state: null }),
+    handleInfo: (m, s) => {
+      log.push(m as WorkersChanged);
+      return { type: 'noreply', state: s };
+    },
+  };
+}
+
+async function cluster(count: number): Promise<Node[]> {
+  const nodes: Node[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = await startNode({ name: `e${String(i)}`, secret: SECRET, seeds: i === 0 ? [] : [nodes[0]?.addresses[0] as string], loadReportMs: 100 });
+    n.factory.register('worker', worker);
+    started.push(n);
+    nodes.push(n);
+  }
+  await until(() => nodes.every((n) => n.nodes().length === count - 1), 'all connected');
+  return nodes;
+}
+
+const load = (processes: number): NodeLoad => ({ processes, loopDelayMs: 0, mailboxes: 0, at: 0 });
+
+describe('placement (pure)', () => {
+  const input = { candidates: ['a', 'b', 'c'], placed: new Map<string, number>(), load: () => undefined, rttMs: () => undefined, random: seededRandom(1), turn: 0 };
+  it('roundRobin cycles, random stays in the candidates, none without candidates', () => {
+    expect([0, 1, 2, 3].map((turn) => place('roundRobin', { ...input, turn }))).toEqual(['a', 'b', 'c', 'a']);
+    for (let i = 0; i < 20; i++) expect(['a', 'b', 'c']).toContain(place('random', input));
+    expect(place('roundRobin', { ...input, candidates: [] })).toBeUndefined();
+  });
+  it('leastLoaded weighs reported load and what this ecosystem already placed; topologyAware prefers the closest', () => {
+    const loads: Record<string, NodeLoad> = { a: load(500), b: load(50), c: load(100) };
+    expect(place('leastLoaded', { ...input, load: (n) => loads[n] })).toBe('b');
+    expect(place('leastLoaded', { ...input, load: (n) => loads[n], placed: new Map([['b', 5]]) })).toBe('c');
+    const rtt: Record<string, number> = { a: 0.9, b: 0.2, c: 3 };
+    expect(place('topologyAware', { ...input, rttMs: (n) => rtt[n] })).toBe('b');
+  });
+});
+
+describe('ecosystems', () => {
+  it('localOnly works on a node with no network at all', async () => {
+    const solo = await startNode({ name: 'solo', secret: SECRET, listen: false });
+    solo.factory.register('worker', worker);
+    started.push(solo);
+    const log: WorkersChanged[] = [];
+    const eco = await spawnEcosystem(solo, { coordinator: recorder(log), workers: { behaviour: 'worker', count: 3 }, distribution: { policy: 'localOnly' } });
+    await until(() => log.length === 3, 'three workers started');
+    const info = await ecosystemInfo(solo, eco);
+    expect(info.workersPerNode).toEqual({ solo: 3 });
+    expect(info.coordinator.node).toBe('solo');
+  });
+
+  it('explicitNodes + roundRobin spreads the workers; a crashing worker restarts on its own node; the coordinator hears of both', async () => {
+    const [a] = (await cluster(3)) as [Node, Node, Node];
+    const log: WorkersChanged[] = [];
+    const eco = await spawnEcosystem(a, { coordinator: recorder(log), workers: { behaviour: 'worker', count: 4 }, distribution: { policy: 'explicitNodes', nodes: ['e1', 'e2'], placement: 'roundRobin' } });
+    await until(() => log.length === 4, 'four workers started');
+    let info = await ecosystemInfo(a, eco);
+    expect(info.workersPerNode).toEqual({ e1: 2, e2: 2 });
+    const victim = info.slots[0] as { slot: number; node: string; worker: Pid };
+    GenServer.cast(a.runtime, victim.worker, 'crash');
+    await until(() => log.some((c) => c.change.kind === 'restarted'), 'the restart was reported');
+    info = await ecosystemInfo(a, eco);
+    expect(info.restarts).toBe(1);
+    expect(info.slots[0]?.node).toBe(victim.node);
+    expect(info.slots[0]?.worker?.equals(victim.worker)).toBe(false);
+    expect(info.respawns).toBe(0);
+  });
+
+  it("a lost node's workers are respawned on the remaining nodes (clusterWide, leastLoaded)", async () => {
+    const [a, b, c] = (await cluster(3)) as [Node, Node, Node];
+    await until(() => a.loadOf('e1') !== undefined && a.loadOf('e2') !== undefined, 'load reports arrived');
+    const log: WorkersChanged[] = [];
+    const eco = await spawnEcosystem(a, { coordinator: recorder(log), workers: { behaviour: 'worker', count: 6 }, distribution: { policy: 'clusterWide', excludeSelf: true, placement: 'leastLoaded' } });
+    await until(() => log.length === 6, 'six workers started');
+    const before = await ecosystemInfo(a, eco);
+    expect(before.workersPerNode).toEqual({ e1: 3, e2: 3 });
+    const t0 = Date.now();
+    started.splice(started.indexOf(c), 1);
+    await c.stop();
+    await until(() => log.filter((x) => x.change.kind === 'respawned').length === 3, 'three respawned', 5_000);
+    const respawnMs = Date.now() - t0;
+    const after = await ecosystemInfo(a, eco);
+    expect(after.workersPerNode).toEqual({ e1: 6 });
+    expect(after.respawns).toBe(3);
+    expect(after.history.filter((h) => h.kind === 'respawned').every((h) => h.node === 'e1' && h.reason === 'node e2 lost')).toBe(true);
+    expect(log.filter((x) => x.change.kind === 'lost').map((x) => x.change.node)).toEqual(['e2', 'e2', 'e2']);
+    expect(respawnMs).toBeLessThan(3_000);
+    expect(b.name).toBe('e1');
+  });
+});
