@@ -81,7 +81,7 @@ export const coordinator: GenServerBehaviour<CoordinatorState, CoordinatorArgs, 
     const m = msg as WorkersChanged | Done | { type?: undefined };
     if (m.type === 'ecosystem.workers') {
       // A worker lost with its node, or restarted on it, will not answer: its chunk goes back.
-      const gone = m.change.kind === 'lost' || m.change.kind === 'restarted' ? m.change.slot : null;
+      const gone = m.change.kind === 'lost' || m.change.kind === 'restarted' || m.change.kind === 'retired' ? m.change.slot : null;
       const before = gone === null ? undefined : state.workers.get(gone);
       if (before?.job != null) requeue(state, before.job, `${m.change.kind === 'lost' ? 'lost with node' : 'worker restarted on'} ${m.change.node}`, ctx);
       const next = new Map<number, { pid: Pid; node: string; job: number | null }>();

@@ -5,7 +5,7 @@ import { seededRandom } from '@fdn/core';
 import { GenServer } from '@fdn/actors';
 import type { GenServerBehaviour, Pid } from '@fdn/actors';
 import { describe, expect, it } from 'vitest';
-import { ecosystemInfo, place, spawnEcosystem, startNode } from '../src/index.ts';
+import { backlogPolicy, ecosystemInfo, place, reportMetrics, spawnEcosystem, startNode } from '../src/index.ts';
 import type { Node, NodeLoad, WorkersChanged } from '../src/index.ts';
 import { stoppedAfterEach, until } from './helpers.ts';
 
@@ -111,5 +111,47 @@ describe('ecosystems', () => {
     expect(log.filter((x) => x.change.kind === 'lost').map((x) => x.change.node)).toEqual(['e2', 'e2', 'e2']);
     expect(respawnMs).toBeLessThan(3_000);
     expect(b.name).toBe('e1');
+  });
+});
+
+describe('adaptive scaling', () => {
+  it('scales up and down with the reported backlog, within bounds, one step per cooldown; the coordinator is told', async () => {
+    const [a] = (await cluster(3)) as [Node, Node, Node];
+    const log: WorkersChanged[] = [];
+    let keeper: Pid | null = null;
+    const coordinator: GenServerBehaviour<null, undefined, { backlog: number }, null> = {
+      init: () => ({ type: 'ok', state: null }),
+      handleCall: (req, _from, s, ctx) => {
+        if (keeper !== null) reportMetrics(ctx, keeper, { backlog: req.backlog });
+        return { type: 'reply', reply: null, state: s };
+      },
+      handleInfo: (m, s) => {
+        const change = m as WorkersChanged;
+        keeper = change.keeper;
+        log.push(change);
+        return { type: 'noreply', state: s };
+      },
+    };
+    const eco = await spawnEcosystem(a, {
+      coordinator,
+      workers: { behaviour: 'worker', count: 2 },
+      distribution: { policy: 'explicitNodes', nodes: ['e1', 'e2'] },
+      scaling: { min: 1, max: 5, cooldownMs: 300, intervalMs: 50, policy: backlogPolicy({ perWorker: 10 }) },
+    });
+    await until(() => log.length === 2, 'two workers');
+    await GenServer.call(a.runtime, eco.coordinator, { backlog: 100 }); // wants 10: clamped to 5
+    await until(async () => (await ecosystemInfo(a, eco)).scaling.length === 1, 'scaled up');
+    await until(async () => Object.values((await ecosystemInfo(a, eco)).workersPerNode).reduce((x, y) => x + y, 0) === 5, 'five workers');
+    await GenServer.call(a.runtime, eco.coordinator, { backlog: 0 }); // wants 0: clamped to 1
+    await until(async () => (await ecosystemInfo(a, eco)).scaling.length === 2, 'scaled down');
+    await until(async () => Object.values((await ecosystemInfo(a, eco)).workersPerNode).reduce((x, y) => x + y, 0) === 1, 'one worker');
+    const info = await ecosystemInfo(a, eco);
+    expect(info.scaling.map((x) => [x.from, x.to])).toEqual([
+      [2, 5],
+      [5, 1],
+    ]);
+    expect((info.scaling[1]?.at ?? 0) - (info.scaling[0]?.at ?? 0)).toBeGreaterThanOrEqual(300);
+    expect(log.filter((c) => c.change.kind === 'retired')).toHaveLength(4);
+    expect(info.respawns).toBe(0);
   });
 });

@@ -6,8 +6,11 @@
 // keeper respawns its slots on the remaining nodes. The coordinator hears of every change as
 // `{ type: 'ecosystem.workers', workers }` and decides what to do with work in flight.
 //
+// Scaling: with `scaling`, the keeper asks a policy now and then how many workers there should
+// be, from the metrics the coordinator reports (`reportMetrics`), within bounds and a cooldown.
+//
 // Not yet here (issue 6 continues): coordinator standbys with a quorum lease, checkpoints,
-// adaptive scaling, `rebalance`, and cross-node oneForAll/restForOne (each slot is oneForOne).
+// `rebalance`, and cross-node oneForAll/restForOne (each slot is oneForOne).
 
 import { GenServer, isDownMessage, Supervisor } from '@fdn/actors';
 import type { GenServerBehaviour, Pid, ProcessContext, Ref } from '@fdn/actors';
@@ -30,6 +33,8 @@ export interface EcosystemSpec<CS = unknown, CA = unknown> {
   /** Restarts a crashed worker tolerates on its node (default 5 in 5,000 ms), then its slot is respawned. */
   intensity?: number;
   periodMs?: number;
+  /** Adaptive scaling (off when absent). */
+  scaling?: ScalingSpec;
   distribution?: {
     /** `clusterWide` (this node and every connected one, the default), `explicitNodes` (`nodes`), `localOnly`. */
     policy?: 'clusterWide' | 'explicitNodes' | 'localOnly';
@@ -39,6 +44,44 @@ export interface EcosystemSpec<CS = unknown, CA = unknown> {
     /** Leave this node out of `clusterWide` placement (it runs the coordinator). */
     excludeSelf?: boolean;
   };
+}
+
+/** What the coordinator reports about the work (`reportMetrics`); every field optional. */
+export interface EcosystemMetrics {
+  /** Work waiting (queued jobs, messages). */
+  backlog?: number;
+  /** Recent time per job (ms). */
+  latencyMs?: number;
+  /** Recent jobs per second. */
+  throughput?: number;
+}
+
+/** Chooses the number of workers from the metrics; return `current` to hold. */
+export type ScalingPolicy = (metrics: EcosystemMetrics, current: number) => number;
+
+export interface ScalingSpec {
+  min: number;
+  max: number;
+  /** No two scaling steps closer than this (default 30,000 ms; `cooldown_active` in the topology sense). */
+  cooldownMs?: number;
+  /** How often the policy is asked (default 1,000 ms). */
+  intervalMs?: number;
+  /** Default: {@link backlogPolicy} with 10 jobs per worker. */
+  policy?: ScalingPolicy;
+}
+
+/**
+ * The built-in policy: enough workers that each has about `perWorker` jobs waiting; with no
+ * backlog reported, hold. (Clamped to the bounds by the keeper.)
+ */
+export function backlogPolicy(options: { perWorker?: number } = {}): ScalingPolicy {
+  const per = options.perWorker ?? 10;
+  return (metrics, current) => (metrics.backlog === undefined ? current : Math.ceil(metrics.backlog / per));
+}
+
+/** Called by a coordinator (inside the ecosystem) to report its metrics to the keeper, which scales on them. */
+export function reportMetrics(ctx: ProcessContext, keeper: Pid, metrics: EcosystemMetrics): void {
+  ctx.send(keeper, { type: 'fdn.ecosystem.metrics', metrics });
 }
 
 /** A worker as the coordinator sees it. */
@@ -51,9 +94,11 @@ export interface WorkerRef {
 /** Sent to the coordinator whenever the set of live workers changes. */
 export interface WorkersChanged {
   type: 'ecosystem.workers';
+  /** The ecosystem's keeper (for `reportMetrics`). */
+  keeper: Pid;
   workers: WorkerRef[];
   /** Why: a slot started, a worker restarted on its node, a slot lost with its node (respawning), respawned elsewhere. */
-  change: { kind: 'started' | 'restarted' | 'lost' | 'respawned'; slot: number; node: string };
+  change: { kind: 'started' | 'restarted' | 'lost' | 'respawned' | 'retired'; slot: number; node: string };
 }
 
 export interface EcosystemInfo {
@@ -65,6 +110,8 @@ export interface EcosystemInfo {
   respawns: number;
   /** Placements in order: initial, and respawns after a lost node. */
   history: { at: number; slot: number; node: string; kind: 'placed' | 'respawned'; reason?: string }[];
+  /** Scaling steps: from how many workers to how many, and why. */
+  scaling: { at: number; from: number; to: number; reason: string }[];
 }
 
 /** A running ecosystem: its keeper and coordinator. */
@@ -83,6 +130,8 @@ interface Slot {
   worker: Pid | null;
   restarts: number;
   respawns: number;
+  /** Scaled down: not placed again (unless scaled up). */
+  retired: boolean;
 }
 
 interface KeeperState {
@@ -92,6 +141,9 @@ interface KeeperState {
   history: EcosystemInfo['history'];
   /** Nodes lost and not back: not placed on. */
   lost: Set<string>;
+  metrics: EcosystemMetrics;
+  scaling: EcosystemInfo['scaling'];
+  lastScaleAt: number;
 }
 
 interface Started {
@@ -181,18 +233,56 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
     }
   };
 
+  /** One scaling step, if the policy wants another count, the bounds allow it and the cooldown is over. */
+  const scale = async (ctx: ProcessContext, state: KeeperState, scaling: ScalingSpec): Promise<void> => {
+    const active = state.slots.filter((s) => !s.retired);
+    const current = active.length;
+    const policy = scaling.policy ?? backlogPolicy();
+    const wanted = Math.max(scaling.min, Math.min(scaling.max, Math.round(policy(state.metrics, current))));
+    const now = rt.clock.now();
+    if (wanted === current || now - state.lastScaleAt < (scaling.cooldownMs ?? 30_000)) return;
+    state.lastScaleAt = now;
+    const reason = `policy: ${JSON.stringify(state.metrics)}`;
+    state.scaling.push({ at: now, from: current, to: wanted, reason });
+    telemetry.emit('fdn.ecosystem.scale', { from: current, to: wanted }, { ecosystem: name, reason });
+    if (wanted > current) {
+      for (let k = current; k < wanted; k++) {
+        let slot = state.slots.find((s) => s.retired && s.supervisor === null);
+        if (slot === undefined) {
+          slot = { slot: state.slots.length, node: null, supervisor: null, ref: null, worker: null, restarts: 0, respawns: 0, retired: false };
+          state.slots.push(slot);
+        }
+        slot.retired = false;
+        await placeSlot(ctx, state, slot, 'placed');
+      }
+      return;
+    }
+    // Down: the newest slots go first.
+    for (const slot of active.slice(wanted).reverse()) {
+      slot.retired = true;
+      if (slot.worker !== null && slot.node !== null) {
+        const node_ = slot.node;
+        slot.worker = null;
+        tell(ctx, state, { kind: 'retired', slot: slot.slot, node: node_ });
+      }
+      // A supervisor traps exits; it stops in order when asked as a process (OTP's sys stop).
+      if (slot.supervisor !== null) await GenServer.stop(ctx, slot.supervisor, 'shutdown', 5_000).catch(() => undefined);
+    }
+  };
+
   const tell = (ctx: ProcessContext, state: KeeperState, change: WorkersChanged['change']): void => {
     const workers: WorkerRef[] = [];
-    for (const s of state.slots) if (s.worker !== null && s.node !== null) workers.push({ slot: s.slot, pid: s.worker, node: s.node });
-    ctx.send(state.coordinator, { type: 'ecosystem.workers', workers, change } satisfies WorkersChanged);
+    for (const s of state.slots) if (s.worker !== null && s.node !== null && !s.retired) workers.push({ slot: s.slot, pid: s.worker, node: s.node });
+    ctx.send(state.coordinator, { type: 'ecosystem.workers', keeper: ctx.self, workers, change } satisfies WorkersChanged);
   };
 
   const keeper: GenServerBehaviour<KeeperState, undefined, 'info', EcosystemInfo> = {
     name: `ecosystem keeper ${name}`,
     init: async (_args, ctx) => {
       const coordinator = await GenServer.startLink(ctx, spec.coordinator, spec.coordinatorArgs as CA);
-      const slots: Slot[] = Array.from({ length: spec.workers.count }, (_, slot) => ({ slot, node: null, supervisor: null, ref: null, worker: null, restarts: 0, respawns: 0 }));
-      return { type: 'ok', state: { slots, coordinator, turn: 0, history: [], lost: new Set() }, continue: 'place' };
+      const slots: Slot[] = Array.from({ length: spec.workers.count }, (_, slot) => ({ slot, node: null, supervisor: null, ref: null, worker: null, restarts: 0, respawns: 0, retired: false }));
+      if (spec.scaling !== undefined) ctx.sendAfter(ctx.self, { type: 'fdn.ecosystem.scale' }, spec.scaling.intervalMs ?? 1_000);
+      return { type: 'ok', state: { slots, coordinator, turn: 0, history: [], lost: new Set(), metrics: {}, scaling: [], lastScaleAt: Number.NEGATIVE_INFINITY }, continue: 'place' };
     },
     handleContinue: async (_what, state, ctx) => {
       for (const slot of state.slots) await placeSlot(ctx, state, slot, 'placed');
@@ -200,7 +290,7 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
     },
     handleCall: (_req, _from, state) => {
       const workersPerNode: Record<string, number> = {};
-      for (const s of state.slots) if (s.node !== null && s.worker !== null) workersPerNode[s.node] = (workersPerNode[s.node] ?? 0) + 1;
+      for (const s of state.slots) if (s.node !== null && s.worker !== null && !s.retired) workersPerNode[s.node] = (workersPerNode[s.node] ?? 0) + 1;
       const info: EcosystemInfo = {
         name,
         coordinator: { pid: state.coordinator, node: state.coordinator.node },
@@ -209,6 +299,7 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
         restarts: state.slots.reduce((n, s) => n + s.restarts, 0),
         respawns: state.slots.reduce((n, s) => n + s.respawns, 0),
         history: state.history.slice(),
+        scaling: state.scaling.slice(),
       };
       return { type: 'reply', reply: info, state };
     },
@@ -216,6 +307,14 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
       if (isDownMessage(msg)) {
         const slot = state.slots.find((s) => s.ref?.equals(msg.ref) === true);
         if (slot === undefined) return { type: 'noreply', state };
+        if (slot.retired) {
+          // Scaled down: its supervisor stopped as asked.
+          slot.node = null;
+          slot.supervisor = null;
+          slot.ref = null;
+          slot.worker = null;
+          return { type: 'noreply', state };
+        }
         const lostNode = slot.node ?? '?';
         const reason = msg.reason === 'noconnection' ? `node ${lostNode} lost` : `slot supervisor exited on ${lostNode}`;
         if (msg.reason === 'noconnection') state.lost.add(lostNode);
@@ -241,9 +340,18 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
         tell(ctx, state, { kind: restarted ? 'restarted' : slot.respawns > 0 ? 'respawned' : 'started', slot: slot.slot, node: slot.node });
         return { type: 'noreply', state };
       }
+      if (m.type === 'fdn.ecosystem.metrics') {
+        state.metrics = { ...(msg as { metrics: EcosystemMetrics }).metrics };
+        return { type: 'noreply', state };
+      }
+      if (m.type === 'fdn.ecosystem.scale' && spec.scaling !== undefined) {
+        await scale(ctx, state, spec.scaling);
+        ctx.sendAfter(ctx.self, { type: 'fdn.ecosystem.scale' }, spec.scaling.intervalMs ?? 1_000);
+        return { type: 'noreply', state };
+      }
       if (m.type === 'fdn.ecosystem.retry') {
         const slot = state.slots[m.slot ?? -1];
-        if (slot?.supervisor === null) {
+        if (slot?.supervisor === null && !slot.retired) {
           // A lost node that came back may host again.
           for (const n of state.lost) if (node.nodes().includes(n)) state.lost.delete(n);
           await placeSlot(ctx, state, slot, slot.respawns > 0 ? 'respawned' : 'placed');
