@@ -17,6 +17,8 @@ export const DistributionErrorCode = {
   SPAWN_TIMEOUT: 'FDN_ERR_SPAWN_TIMEOUT',
   /** The node configuration is invalid. */
   BAD_CONFIG: 'FDN_ERR_BAD_CONFIG',
+  /** A write from a coordinator whose lease is older than the stored one (fencing). */
+  FENCED: 'FDN_ERR_FENCED',
   /** The node was stopped. */
   STOPPED: 'FDN_ERR_NODE_STOPPED',
 } as const;

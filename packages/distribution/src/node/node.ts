@@ -177,6 +177,8 @@ export class Node {
   readonly #spawns = new Map<number, PendingSpawn>();
   #nextSpawn = 1;
   #stopped = false;
+  /** Fault injection: nodes whose distribution messages are dropped both ways (see `blockNodes`). */
+  readonly #blocked = new Set<string>();
 
   constructor(options: NodeOptions) {
     validate(options);
@@ -489,6 +491,19 @@ export class Node {
     return true;
   }
 
+  /**
+   * Fault injection for tests and drills: drops every distribution message to and from `nodes`
+   * (links stay up, heartbeats flow): a partition as processes see it, without touching the
+   * network. `unblockNodes()` heals it.
+   */
+  blockNodes(nodes: readonly string[]): void {
+    for (const n of nodes) this.#blocked.add(n);
+  }
+
+  unblockNodes(): void {
+    this.#blocked.clear();
+  }
+
   /** Closes the links and stops every local process. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
@@ -572,7 +587,7 @@ export class Node {
   /** Encodes (throwing in the sender if it cannot) and sends in order; opens a link if needed. */
   #sendTo(node: string, message: Message, channel = DEFAULT_CHANNEL, partitionKey?: number, reliable = false): NodeSendStatus {
     const bytes = this.#codec.encode(message);
-    if (this.#stopped) return 'dropped';
+    if (this.#stopped || this.#blocked.has(node)) return 'dropped';
     if (reliable || this.#atLeastOnce.has(channel)) return this.#reliable.send(node, channel, bytes);
     const options: SendOptions | undefined = partitionKey === undefined ? undefined : { partitionKey };
     const state = this.#remote.get(node);
@@ -639,6 +654,7 @@ export class Node {
    */
   /** @internal Handles a frame from `from` (public so fuzz tests can feed frames without a socket each). */
   receiveFrame(from: string, payload: Buffer): void {
+    if (this.#blocked.has(from)) return;
     let message: Message;
     try {
       message = this.#codec.decode(payload) as Message;
