@@ -139,10 +139,10 @@ describe('adaptive scaling', () => {
       scaling: { min: 1, max: 5, cooldownMs: 300, intervalMs: 50, policy: backlogPolicy({ perWorker: 10 }) },
     });
     await until(() => log.length === 2, 'two workers');
-    await GenServer.call(a.runtime, eco.coordinator, { backlog: 100 }); // wants 10: clamped to 5
+    await GenServer.call(a.runtime, eco.coordinator as Pid, { backlog: 100 }); // wants 10: clamped to 5
     await until(async () => (await ecosystemInfo(a, eco)).scaling.length === 1, 'scaled up');
     await until(async () => Object.values((await ecosystemInfo(a, eco)).workersPerNode).reduce((x, y) => x + y, 0) === 5, 'five workers');
-    await GenServer.call(a.runtime, eco.coordinator, { backlog: 0 }); // wants 0: clamped to 1
+    await GenServer.call(a.runtime, eco.coordinator as Pid, { backlog: 0 }); // wants 0: clamped to 1
     await until(async () => (await ecosystemInfo(a, eco)).scaling.length === 2, 'scaled down');
     await until(async () => Object.values((await ecosystemInfo(a, eco)).workersPerNode).reduce((x, y) => x + y, 0) === 1, 'one worker');
     const info = await ecosystemInfo(a, eco);

@@ -9,11 +9,22 @@
 // Scaling: with `scaling`, the keeper asks a policy now and then how many workers there should
 // be, from the metrics the coordinator reports (`reportMetrics`), within bounds and a cooldown.
 //
-// Not yet here (issue 6 continues): coordinator standbys with a quorum lease, checkpoints,
-// `rebalance`, and cross-node oneForAll/restForOne (each slot is oneForOne).
+// Failover: with `coordinator: { behaviour, nodes }` the coordinator is a singleton with standbys.
+// Every candidate node runs a candidate process; a majority lease (lease.ts) picks the one that
+// runs the keeper and the coordinator; the keeper checkpoints the placement of the slots and the
+// coordinator's own checkpoints in a fenced store (store.ts). A new leader adopts the running slots
+// (they are registered by name on their nodes) and restarts the coordinator from the checkpoint.
+//
+// Not yet here: `rebalance`, and cross-node oneForAll/restForOne (each slot is oneForOne).
 
-import { GenServer, isDownMessage, Supervisor } from '@fdn/actors';
-import type { GenServerBehaviour, Pid, ProcessContext, Ref } from '@fdn/actors';
+import { GenServer, isDownMessage, Pid, Supervisor } from '@fdn/actors';
+import type { GenServerBehaviour, ProcessContext, Ref, RemoteName } from '@fdn/actors';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLease } from './lease.ts';
+import type { LeaseEvent, LeaseOptions } from './lease.ts';
+import { FileStore } from './store.ts';
+import type { CheckpointStore } from './store.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import type { Node } from '../node/node.ts';
 import { place } from './placement.ts';
@@ -21,12 +32,22 @@ import type { Placement } from './placement.ts';
 
 /** The factory name under which every node offers ecosystem slots. */
 export const SLOT_BEHAVIOUR = 'fdn.ecosystem.slot';
+/** And failover candidates. */
+export const CANDIDATE_BEHAVIOUR = 'fdn.ecosystem.candidate';
+
+const keeperName = (eco: string): string => `fdn.eco.${eco}.keeper`;
+const slotName = (eco: string, slot: number): string => `fdn.eco.${eco}.slot.${String(slot)}`;
 
 export interface EcosystemSpec<CS = unknown, CA = unknown> {
   /** Shown in `ecosystemInfo` and telemetry (default `ecosystem-<n>`). */
   name?: string;
-  /** The coordinator: a GenServer started on this node; its `init` gets `coordinatorArgs`. */
-  coordinator: GenServerBehaviour<CS, CA>;
+  /**
+   * The coordinator: a GenServer behaviour started on this node (its `init` gets
+   * `coordinatorArgs`), or, for a singleton with standbys, the name of a behaviour registered in
+   * the factories of `nodes`, whose `init` gets `{ args: coordinatorArgs, restored }` (the last
+   * checkpoint, or undefined).
+   */
+  coordinator: GenServerBehaviour<CS, CA> | FailoverCoordinator;
   coordinatorArgs?: CA;
   /** The workers: a behaviour registered in the process factories of the nodes that may host them. */
   workers: { behaviour: string; count: number; args?: unknown[] };
@@ -44,6 +65,24 @@ export interface EcosystemSpec<CS = unknown, CA = unknown> {
     /** Leave this node out of `clusterWide` placement (it runs the coordinator). */
     excludeSelf?: boolean;
   };
+}
+
+/** A coordinator that fails over between `nodes` (see `EcosystemSpec.coordinator`). */
+export interface FailoverCoordinator {
+  behaviour: string;
+  /** Candidate nodes (3 or 5 tolerate 1 or 2 lost); a majority must be reachable to run it. */
+  nodes: string[];
+  /** Checkpoints go to files here (default: `fdn-ecosystems` in the OS temp dir); shared by the candidates. */
+  storeDir?: string;
+  lease?: LeaseOptions;
+}
+
+/** What a failover coordinator's `init` gets. */
+export interface FailoverInit<CA = unknown> {
+  args: CA;
+  /** The coordinator's last checkpoint (see `checkpoint`), or undefined on a first start. */
+  restored: unknown;
+  epoch: number;
 }
 
 /** What the coordinator reports about the work (`reportMetrics`); every field optional. */
@@ -77,6 +116,11 @@ export interface ScalingSpec {
 export function backlogPolicy(options: { perWorker?: number } = {}): ScalingPolicy {
   const per = options.perWorker ?? 10;
   return (metrics, current) => (metrics.backlog === undefined ? current : Math.ceil(metrics.backlog / per));
+}
+
+/** Called by a failover coordinator to keep `value` as its checkpoint (restored by its successor). */
+export function checkpoint(ctx: ProcessContext, keeper: Pid, value: unknown): void {
+  ctx.send(keeper, { type: 'fdn.ecosystem.checkpoint', value });
 }
 
 /** Called by a coordinator (inside the ecosystem) to report its metrics to the keeper, which scales on them. */
@@ -114,18 +158,20 @@ export interface EcosystemInfo {
   scaling: { at: number; from: number; to: number; reason: string }[];
 }
 
-/** A running ecosystem: its keeper and coordinator. */
+/** A running ecosystem. With failover, `keeper` and `coordinator` are those at start (see `ecosystemInfo` for the current ones). */
 export interface Ecosystem {
   name: string;
-  keeper: Pid;
-  coordinator: Pid;
+  keeper: Pid | null;
+  coordinator: Pid | null;
+  /** Failover candidates (empty: the coordinator lives on the node that spawned it). */
+  candidates: string[];
 }
 
 interface Slot {
   slot: number;
   node: string | null;
-  /** The slot's supervisor on its node, and our monitor of it. */
-  supervisor: Pid | null;
+  /** The slot's supervisor on its node (by name when adopted after a failover), and our monitor of it. */
+  supervisor: Pid | RemoteName | null;
   ref: Ref | null;
   worker: Pid | null;
   restarts: number;
@@ -159,8 +205,13 @@ export function registerSlotBehaviour(node: Node): void {
   node.factory.register(SLOT_BEHAVIOUR, {
     kind: 'start',
     start: (ctx: ProcessContext, ...a: unknown[]) => {
-      const spec = a[0] as { behaviour: string; args: unknown[]; slot: number; keeper: Pid; intensity: number; periodMs: number };
-      return Supervisor.startLink(ctx, {
+      const spec = a[0] as SlotSpec;
+      const report = (c: ProcessContext, msg: Started): void => {
+        if (spec.keeper !== null) c.send(spec.keeper, msg);
+        // With failover, the keeper is wherever the lease is: each candidate node's keeper name.
+        else for (const n of spec.candidates) c.send({ name: keeperName(spec.ecosystem), node: n }, msg);
+      };
+      const sup = Supervisor.startLink(ctx, {
         strategy: 'oneForOne',
         intensity: spec.intensity,
         periodMs: spec.periodMs,
@@ -170,36 +221,170 @@ export function registerSlotBehaviour(node: Node): void {
             restart: 'permanent',
             start: async (c: ProcessContext) => {
               const pid = await node.factory.startLinked(c, spec.behaviour, spec.args);
-              c.send(spec.keeper, { type: 'fdn.ecosystem.started', slot: spec.slot, pid } satisfies Started);
+              report(c, { type: 'fdn.ecosystem.started', slot: spec.slot, pid });
               return pid;
             },
           },
         ],
       });
+      // Registered by name on its node, so a keeper elected later can find and adopt it.
+      return sup.then((pid) => {
+        if (spec.keeper === null && node.runtime.whereis(slotName(spec.ecosystem, spec.slot)) === undefined) node.runtime.register(slotName(spec.ecosystem, spec.slot), pid);
+        return pid;
+      });
     },
+  });
+  node.factory.register(CANDIDATE_BEHAVIOUR, {
+    kind: 'start',
+    start: (ctx: ProcessContext, ...a: unknown[]) => ctx.spawnLink((c) => runCandidate(node, c, a[0] as FailoverData)),
   });
 }
 
-/** Starts an ecosystem from this node; resolves once the coordinator runs and every slot was placed (or is waiting for a node). */
-export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS, CA>): Promise<Ecosystem> {
+interface SlotSpec {
+  ecosystem: string;
+  behaviour: string;
+  args: unknown[];
+  slot: number;
+  /** The keeper to report to, or null (failover: report to the keeper name on every candidate). */
+  keeper: Pid | null;
+  candidates: string[];
+  intensity: number;
+  periodMs: number;
+}
+
+/** An ecosystem's spec as data (what travels to failover candidates; no functions). */
+interface FailoverData {
+  name: string;
+  coordinator: { behaviour: string; args: unknown; nodes: string[]; storeDir: string; lease: LeaseOptions };
+  workers: { behaviour: string; count: number; args: unknown[] };
+  intensity: number;
+  periodMs: number;
+  distribution: NonNullable<EcosystemSpec['distribution']>;
+  scaling: { min: number; max: number; cooldownMs?: number; intervalMs?: number; perWorker?: number } | null;
+}
+
+/** A failover candidate: holds the lease process; runs the keeper while it leads. */
+async function runCandidate(node: Node, ctx: ProcessContext, data: FailoverData): Promise<void> {
+  const lease = startLease(node, data.name, data.coordinator.nodes, ctx.self, data.coordinator.lease);
+  ctx.link(lease);
+  const store = new FileStore(data.coordinator.storeDir);
+  let keeper: Pid | null = null;
+  for (;;) {
+    const e = (await ctx.receive()) as LeaseEvent;
+    if (e.type === 'fdn.lease.leader' && keeper === null) {
+      const config = keeperConfig(node, data, { epoch: e.epoch, store, candidates: data.coordinator.nodes });
+      keeper = await GenServer.start(node.runtime, keeperBehaviour(node, config), undefined).catch((err: unknown) => {
+        node.logger.error(`ecosystem ${data.name}: the keeper did not start on ${node.name}`, { reason: err });
+        return null;
+      });
+    } else if (e.type === 'fdn.lease.follower' && keeper !== null) {
+      // The lease ran out here: stop at once (the coordinator is linked to the keeper and goes too).
+      ctx.exit(keeper, 'kill');
+      keeper = null;
+    }
+  }
+}
+
+/** What a keeper needs: the spec as data, how to start the coordinator, and (failover) its lease. */
+interface KeeperConfig {
+  name: string;
+  workers: { behaviour: string; count: number; args: unknown[] };
+  intensity: number;
+  periodMs: number;
+  policy: 'clusterWide' | 'explicitNodes' | 'localOnly';
+  nodes: string[];
+  placement: Placement;
+  excludeSelf: boolean;
+  scaling: ScalingSpec | null;
+  startCoordinator: (ctx: ProcessContext, restored: unknown) => Pid | Promise<Pid>;
+  failover: { epoch: number; store: CheckpointStore; candidates: string[] } | null;
+}
+
+function keeperConfig(node: Node, data: FailoverData, failover: NonNullable<KeeperConfig['failover']>): KeeperConfig {
+  const scaling = data.scaling;
+  return {
+    name: data.name,
+    workers: data.workers,
+    intensity: data.intensity,
+    periodMs: data.periodMs,
+    policy: data.distribution.policy ?? 'clusterWide',
+    nodes: data.distribution.nodes ?? [],
+    placement: data.distribution.placement ?? 'roundRobin',
+    excludeSelf: data.distribution.excludeSelf === true,
+    scaling: scaling === null ? null : { min: scaling.min, max: scaling.max, ...(scaling.cooldownMs === undefined ? {} : { cooldownMs: scaling.cooldownMs }), ...(scaling.intervalMs === undefined ? {} : { intervalMs: scaling.intervalMs }), policy: backlogPolicy({ ...(scaling.perWorker === undefined ? {} : { perWorker: scaling.perWorker }) }) },
+    startCoordinator: (ctx, restored) => node.factory.startLinked(ctx, data.coordinator.behaviour, [{ args: data.coordinator.args, restored, epoch: failover.epoch } satisfies FailoverInit]),
+    failover,
+  };
+}
+
+function validateSpec<CS, CA>(spec: EcosystemSpec<CS, CA>): void {
   if (!Number.isInteger(spec.workers.count) || spec.workers.count < 0) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'workers.count must be a non-negative integer');
   const policy = spec.distribution?.policy ?? 'clusterWide';
   if (!['clusterWide', 'explicitNodes', 'localOnly'].includes(policy)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown distribution policy '${policy}'`);
   const placement = spec.distribution?.placement ?? 'roundRobin';
   if (!['roundRobin', 'leastLoaded', 'random', 'topologyAware'].includes(placement)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown placement '${placement}'`);
   if (policy === 'explicitNodes' && (spec.distribution?.nodes ?? []).length === 0) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, "policy 'explicitNodes' needs distribution.nodes");
+}
+
+function isFailover(c: EcosystemSpec['coordinator']): c is FailoverCoordinator {
+  return typeof (c as FailoverCoordinator).behaviour === 'string' && Array.isArray((c as FailoverCoordinator).nodes);
+}
+
+/**
+ * Starts an ecosystem from this node. Local coordinator: resolves once it runs and every slot was
+ * placed (or waits for a node). Failover coordinator: resolves once every candidate runs (the
+ * lease then elects the one that starts the keeper and coordinator).
+ */
+export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS, CA>): Promise<Ecosystem> {
+  validateSpec(spec);
   const name = spec.name ?? `ecosystem-${String(nextEcosystem++)}`;
+  const coordinator = spec.coordinator;
+  if (isFailover(coordinator)) {
+    if (spec.scaling?.policy !== undefined) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'a failover ecosystem scales with the built-in backlog policy only (a policy function cannot travel to the candidates)');
+    if (coordinator.nodes.length === 0) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'coordinator.nodes needs at least one candidate');
+    const data: FailoverData = {
+      name,
+      coordinator: { behaviour: coordinator.behaviour, args: spec.coordinatorArgs, nodes: coordinator.nodes.slice().sort(), storeDir: coordinator.storeDir ?? join(tmpdir(), 'fdn-ecosystems'), lease: coordinator.lease ?? {} },
+      workers: { behaviour: spec.workers.behaviour, count: spec.workers.count, args: spec.workers.args ?? [] },
+      intensity: spec.intensity ?? 5,
+      periodMs: spec.periodMs ?? 5_000,
+      distribution: spec.distribution ?? {},
+      scaling: spec.scaling === undefined ? null : { min: spec.scaling.min, max: spec.scaling.max, ...(spec.scaling.cooldownMs === undefined ? {} : { cooldownMs: spec.scaling.cooldownMs }), ...(spec.scaling.intervalMs === undefined ? {} : { intervalMs: spec.scaling.intervalMs }) },
+    };
+    for (const candidate of data.coordinator.nodes) await node.spawn(null, candidate, CANDIDATE_BEHAVIOUR, [data]);
+    return { name, keeper: null, coordinator: null, candidates: data.coordinator.nodes };
+  }
+  const config: KeeperConfig = {
+    name,
+    workers: { behaviour: spec.workers.behaviour, count: spec.workers.count, args: spec.workers.args ?? [] },
+    intensity: spec.intensity ?? 5,
+    periodMs: spec.periodMs ?? 5_000,
+    policy: spec.distribution?.policy ?? 'clusterWide',
+    nodes: spec.distribution?.nodes ?? [],
+    placement: spec.distribution?.placement ?? 'roundRobin',
+    excludeSelf: spec.distribution?.excludeSelf === true,
+    scaling: spec.scaling ?? null,
+    startCoordinator: (ctx) => GenServer.startLink(ctx, coordinator, spec.coordinatorArgs as CA),
+    failover: null,
+  };
+  const keeperPid = await GenServer.start(node.runtime, keeperBehaviour(node, config), undefined);
+  const info = await GenServer.call<EcosystemInfo>(node.runtime, keeperPid, 'info');
+  return { name, keeper: keeperPid, coordinator: info.coordinator.pid, candidates: [] };
+}
+
+/** The keeper of an ecosystem on `node`: places, watches and respawns the slots; runs the coordinator. */
+function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<KeeperState, undefined, 'info', EcosystemInfo> {
+  const { name, workers: spec } = k;
   const rt = node.runtime;
   const telemetry = rt.telemetry;
-  const intensity = spec.intensity ?? 5;
-  const periodMs = spec.periodMs ?? 5_000;
-
+  const { intensity, periodMs, policy, placement } = k;
+  let lastCheckpoint: unknown = undefined;
   const candidates = (lost: Set<string>): string[] => {
     const up = new Set(node.nodes());
     let nodes: string[];
     if (policy === 'localOnly') nodes = [node.name];
-    else if (policy === 'explicitNodes') nodes = (spec.distribution?.nodes ?? []).filter((n) => n === node.name || up.has(n));
-    else nodes = [...(spec.distribution?.excludeSelf === true ? [] : [node.name]), ...up];
+    else if (policy === 'explicitNodes') nodes = k.nodes.filter((n) => n === node.name || up.has(n));
+    else nodes = [...(k.excludeSelf ? [] : [node.name]), ...up];
     return nodes.filter((n) => !lost.has(n) || n === node.name).sort();
   };
 
@@ -220,12 +405,14 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
       return;
     }
     try {
-      const { pid, ref } = await node.spawn(ctx, target, SLOT_BEHAVIOUR, [{ behaviour: spec.workers.behaviour, args: spec.workers.args ?? [], slot: slot.slot, keeper: ctx.self, intensity, periodMs }], { monitor: true });
+      const slotSpec: SlotSpec = { ecosystem: name, behaviour: spec.behaviour, args: spec.args, slot: slot.slot, keeper: k.failover === null ? ctx.self : null, candidates: k.failover?.candidates ?? [], intensity, periodMs };
+      const { pid, ref } = await node.spawn(ctx, target, SLOT_BEHAVIOUR, [slotSpec], { monitor: true });
       slot.node = target;
       slot.supervisor = pid;
       slot.ref = ref;
       state.history.push({ at: rt.clock.now(), slot: slot.slot, node: target, kind, ...(reason === undefined ? {} : { reason }) });
       telemetry.emit(`fdn.ecosystem.${kind === 'placed' ? 'placement' : 'respawn'}`, { slot: slot.slot }, { ecosystem: name, node: target, reason: reason ?? null });
+      await save(ctx, state);
     } catch (err) {
       rt.logger.warn(`ecosystem ${name}: slot ${String(slot.slot)} could not start on ${target}; trying again`, { reason: err });
       if ((err as { code?: string }).code === DistributionErrorCode.NOCONNECTION) state.lost.add(target);
@@ -276,16 +463,61 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
     ctx.send(state.coordinator, { type: 'ecosystem.workers', keeper: ctx.self, workers, change } satisfies WorkersChanged);
   };
 
-  const keeper: GenServerBehaviour<KeeperState, undefined, 'info', EcosystemInfo> = {
+  /**
+   * A slot placed by an earlier keeper: watched by its name on its node at once; its worker is
+   * asked for by a helper process (an unreachable node must not hold the keeper up). If the slot is
+   * gone, the monitor's DOWN places it again.
+   */
+  const adopt = (ctx: ProcessContext, slot: Slot, at: string): void => {
+    const sup: RemoteName = { name: slotName(name, slot.slot), node: at };
+    slot.ref = ctx.monitor(sup);
+    slot.supervisor = sup;
+    const keeper = ctx.self;
+    ctx.spawn(async (c) => {
+      const children = await Supervisor.whichChildren(c, sup).catch(() => []);
+      const worker = children.find((x) => x.id === 'worker')?.pid;
+      if (worker instanceof Pid && worker.node === at) c.send(keeper, { type: 'fdn.ecosystem.started', slot: slot.slot, pid: worker, adopted: true });
+    });
+  };
+
+  /** Failover: the slots' placement and the coordinator's checkpoint, under this keeper's epoch. A newer epoch in the store means we lost the lease: stop. */
+  const save = async (ctx: ProcessContext, state: KeeperState): Promise<void> => {
+    const f = k.failover;
+    if (f === null) return;
+    const value = { slots: state.slots.map((x) => ({ slot: x.slot, node: x.node, retired: x.retired })), coordinator: lastCheckpoint };
+    try {
+      await f.store.save(name, f.epoch, value);
+    } catch (err) {
+      rt.logger.warn(`ecosystem ${name}: keeper of epoch ${String(f.epoch)} is fenced off; stopping`, { reason: err });
+      ctx.exit('fenced');
+    }
+  };
+
+  return {
     name: `ecosystem keeper ${name}`,
     init: async (_args, ctx) => {
-      const coordinator = await GenServer.startLink(ctx, spec.coordinator, spec.coordinatorArgs as CA);
-      const slots: Slot[] = Array.from({ length: spec.workers.count }, (_, slot) => ({ slot, node: null, supervisor: null, ref: null, worker: null, restarts: 0, respawns: 0, retired: false }));
-      if (spec.scaling !== undefined) ctx.sendAfter(ctx.self, { type: 'fdn.ecosystem.scale' }, spec.scaling.intervalMs ?? 1_000);
+      let slots: Slot[] = Array.from({ length: spec.count }, (_, slot) => ({ slot, node: null, supervisor: null, ref: null, worker: null, restarts: 0, respawns: 0, retired: false }));
+      let restored: unknown = undefined;
+      if (k.failover !== null) {
+        ctx.register(keeperName(name));
+        const saved = (await k.failover.store.load(name))?.value as { slots: { slot: number; node: string | null; retired: boolean }[]; coordinator: unknown } | undefined;
+        if (saved !== undefined) {
+          slots = saved.slots.map((x) => ({ slot: x.slot, node: x.node, supervisor: null, ref: null, worker: null, restarts: 0, respawns: 0, retired: x.retired }));
+          restored = saved.coordinator;
+          lastCheckpoint = restored;
+        }
+      }
+      const coordinator = await k.startCoordinator(ctx, restored);
+      if (k.scaling !== null) ctx.sendAfter(ctx.self, { type: 'fdn.ecosystem.scale' }, k.scaling.intervalMs ?? 1_000);
       return { type: 'ok', state: { slots, coordinator, turn: 0, history: [], lost: new Set(), metrics: {}, scaling: [], lastScaleAt: Number.NEGATIVE_INFINITY }, continue: 'place' };
     },
     handleContinue: async (_what, state, ctx) => {
-      for (const slot of state.slots) await placeSlot(ctx, state, slot, 'placed');
+      for (const slot of state.slots) {
+        if (slot.retired) continue;
+        if (slot.node !== null) adopt(ctx, slot, slot.node);
+        else await placeSlot(ctx, state, slot, 'placed');
+      }
+      await save(ctx, state);
       return { type: 'noreply', state };
     },
     handleCall: (_req, _from, state) => {
@@ -327,11 +559,12 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
         await placeSlot(ctx, state, slot, 'respawned', reason);
         return { type: 'noreply', state };
       }
-      const m = msg as { type?: string; slot?: number; pid?: Pid };
+      const m = msg as { type?: string; slot?: number; pid?: Pid; adopted?: boolean };
       if (m.type === 'fdn.ecosystem.started' && m.pid !== undefined) {
         const slot = state.slots[m.slot ?? -1];
         if (slot?.node !== m.pid.node) return { type: 'noreply', state };
-        const restarted = slot.worker !== null;
+        if (m.adopted === true && slot.worker !== null) return { type: 'noreply', state };
+        const restarted = slot.worker !== null && m.adopted !== true;
         if (restarted) {
           slot.restarts++;
           telemetry.emit('fdn.ecosystem.restart', { slot: slot.slot }, { ecosystem: name, node: slot.node });
@@ -340,13 +573,18 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
         tell(ctx, state, { kind: restarted ? 'restarted' : slot.respawns > 0 ? 'respawned' : 'started', slot: slot.slot, node: slot.node });
         return { type: 'noreply', state };
       }
+      if (m.type === 'fdn.ecosystem.checkpoint') {
+        lastCheckpoint = (msg as { value: unknown }).value;
+        await save(ctx, state);
+        return { type: 'noreply', state };
+      }
       if (m.type === 'fdn.ecosystem.metrics') {
         state.metrics = { ...(msg as { metrics: EcosystemMetrics }).metrics };
         return { type: 'noreply', state };
       }
-      if (m.type === 'fdn.ecosystem.scale' && spec.scaling !== undefined) {
-        await scale(ctx, state, spec.scaling);
-        ctx.sendAfter(ctx.self, { type: 'fdn.ecosystem.scale' }, spec.scaling.intervalMs ?? 1_000);
+      if (m.type === 'fdn.ecosystem.scale' && k.scaling !== null) {
+        await scale(ctx, state, k.scaling);
+        ctx.sendAfter(ctx.self, { type: 'fdn.ecosystem.scale' }, k.scaling.intervalMs ?? 1_000);
         return { type: 'noreply', state };
       }
       if (m.type === 'fdn.ecosystem.retry') {
@@ -361,12 +599,22 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
     },
   };
 
-  const keeperPid = await GenServer.start(rt, keeper, undefined);
-  const info = await GenServer.call<EcosystemInfo>(rt, keeperPid, 'info');
-  return { name, keeper: keeperPid, coordinator: info.coordinator.pid };
 }
 
-/** Where everything of an ecosystem is, and what happened to it. */
-export function ecosystemInfo(node: Node, eco: Ecosystem): Promise<EcosystemInfo> {
-  return GenServer.call<EcosystemInfo>(node.runtime, eco.keeper, 'info');
+/**
+ * Where everything of an ecosystem is, and what happened to it. With failover, asks the keeper
+ * name on each candidate (only the lease holder has one) and rejects with FDN_ERR_NOPROC when none
+ * answers (an election in progress).
+ */
+export async function ecosystemInfo(node: Node, eco: Ecosystem): Promise<EcosystemInfo> {
+  if (eco.candidates.length === 0 && eco.keeper !== null) return GenServer.call<EcosystemInfo>(node.runtime, eco.keeper, 'info');
+  let last: unknown = new DistributionError(DistributionErrorCode.BAD_CONFIG, `ecosystem ${eco.name} has no keeper to ask`);
+  for (const candidate of eco.candidates) {
+    try {
+      return await GenServer.call<EcosystemInfo>(node.runtime, { name: keeperName(eco.name), node: candidate }, 'info', 2_000);
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last as Error;
 }
