@@ -3,8 +3,11 @@
 
 import { GenServer, isDownMessage, isExitMessage } from '@fdn/actors';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startNode } from '../src/index.ts';
-import type { Node, NodeEvent } from '../src/index.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ecosystemInfo, spawnEcosystem, startNode } from '../src/index.ts';
+import type { EcosystemInfo, Node, NodeEvent } from '../src/index.ts';
 import { killAll, spawnChildNode } from './process-node.ts';
 import { until } from './helpers.ts';
 
@@ -108,4 +111,42 @@ describe('losing a node (SIGKILL)', () => {
     expect((down as { reason: unknown }).reason).toBe('noproc');
     await expect(GenServer.call(a.runtime, old, 'get', 2_000)).rejects.toMatchObject({ code: 'FDN_ERR_NOPROC' });
   });
+});
+
+describe('ecosystem coordinator on OS processes', () => {
+  it("SIGKILL of the coordinator's node: one new coordinator on another candidate, with the checkpointed state; workers respawned", async () => {
+    const a = await startNode({ name: 'a', secret: SECRET });
+    local = a;
+    const seeds = [a.addresses[0] as string];
+    const children = await Promise.all(['b', 'c', 'd'].map((name) => spawnChildNode({ name, secret: SECRET, seeds })));
+    await until(() => a.nodes().length === 3, 'a sees three nodes');
+    await until(async () => (await (children[2] as (typeof children)[number]).call<string[]>('nodes')).length === 3, 'd sees three nodes');
+    const storeDir = mkdtempSync(join(tmpdir(), 'fdn-failover-os-'));
+    const eco = await spawnEcosystem(a, {
+      coordinator: { behaviour: 'tally', nodes: ['b', 'c', 'd'], storeDir, lease: { leaseMs: 1_000, renewMs: 150, marginMs: 200 } },
+      workers: { behaviour: 'idle', count: 3 },
+      distribution: { policy: 'explicitNodes', nodes: ['b', 'c', 'd'] },
+    });
+    let info: EcosystemInfo | null = null;
+    const workers = (i: EcosystemInfo | null): number => (i === null ? 0 : Object.values(i.workersPerNode).reduce((x, y) => x + y, 0));
+    await until(async () => workers((info = await ecosystemInfo(a, eco).catch(() => null))) === 3, 'the ecosystem runs', 10_000);
+    const first = (info as unknown as EcosystemInfo).coordinator;
+    for (let i = 0; i < 4; i++) GenServer.cast(a.runtime, first.pid, 'tick');
+    await until(async () => (await GenServer.call<number>(a.runtime, first.pid, 'get')) === 4, 'four ticks counted');
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    await children.find((c) => c.name === first.node)?.kill();
+    let next: EcosystemInfo | null = null;
+    await until(async () => {
+      next = await ecosystemInfo(a, eco).catch(() => null);
+      return next !== null && next.coordinator.node !== first.node && workers(next) === 3;
+    }, 'a new coordinator and three workers', 10_000);
+    const now = next as unknown as EcosystemInfo;
+    expect(Date.now() - t0).toBeLessThan(6_000);
+    expect(await GenServer.call<number>(a.runtime, now.coordinator.pid, 'get')).toBe(4);
+    expect(now.workersPerNode[first.node]).toBeUndefined();
+    // Exactly one coordinator answers: the other surviving candidate has no keeper.
+    const others = ['b', 'c', 'd'].filter((n) => n !== first.node && n !== now.coordinator.node);
+    for (const n of others) await expect(GenServer.call(a.runtime, { name: `fdn.eco.${eco.name}.keeper`, node: n }, 'info', 1_000)).rejects.toMatchObject({ code: 'FDN_ERR_NOPROC' });
+  }, 30_000);
 });
