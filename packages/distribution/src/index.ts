@@ -15,7 +15,7 @@ export type { ReliableOptions } from './node/reliable.ts';
 export type { GlobalNameConflict } from './registry/global.ts';
 export { ProcessGroups } from './registry/groups.ts';
 export type { GroupEvent } from './registry/groups.ts';
-export { backlogPolicy, CANDIDATE_BEHAVIOUR, checkpoint, ecosystemInfo, reportMetrics, SLOT_BEHAVIOUR, spawnEcosystem } from './ecosystem/ecosystem.ts';
+export { backlogPolicy, CANDIDATE_BEHAVIOUR, checkpoint, ecosystemInfo, rebalance, reportMetrics, SLOT_BEHAVIOUR, spawnEcosystem } from './ecosystem/ecosystem.ts';
 export { FileStore, MemoryStore } from './ecosystem/store.ts';
 export type { Checkpoint, CheckpointStore } from './ecosystem/store.ts';
 export type { LeaseOptions } from './ecosystem/lease.ts';

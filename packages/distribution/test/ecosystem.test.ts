@@ -5,7 +5,7 @@ import { seededRandom } from '@fdn/core';
 import { GenServer } from '@fdn/actors';
 import type { GenServerBehaviour, Pid } from '@fdn/actors';
 import { describe, expect, it } from 'vitest';
-import { backlogPolicy, ecosystemInfo, place, reportMetrics, spawnEcosystem, startNode } from '../src/index.ts';
+import { backlogPolicy, ecosystemInfo, place, rebalance, reportMetrics, spawnEcosystem, startNode } from '../src/index.ts';
 import type { Node, NodeLoad, WorkersChanged } from '../src/index.ts';
 import { stoppedAfterEach, until } from './helpers.ts';
 
@@ -153,5 +153,23 @@ describe('adaptive scaling', () => {
     expect((info.scaling[1]?.at ?? 0) - (info.scaling[0]?.at ?? 0)).toBeGreaterThanOrEqual(300);
     expect(log.filter((c) => c.change.kind === 'retired')).toHaveLength(4);
     expect(info.respawns).toBe(0);
+  });
+});
+
+describe('rebalance', () => {
+  it('a node that joins takes its share on rebalance; the coordinator hears of every move', async () => {
+    const [a] = (await cluster(2)) as [Node, Node];
+    const log: WorkersChanged[] = [];
+    const eco = await spawnEcosystem(a, { coordinator: recorder(log), workers: { behaviour: 'worker', count: 4 }, distribution: { policy: 'clusterWide', excludeSelf: true } });
+    await until(() => log.length === 4, 'four workers');
+    expect((await ecosystemInfo(a, eco)).workersPerNode).toEqual({ e1: 4 });
+    const late = await startNode({ name: 'e9', secret: SECRET, seeds: [a.addresses[0] as string] });
+    late.factory.register('worker', worker);
+    started.push(late);
+    await until(() => a.nodes().includes('e9'), 'e9 joined');
+    expect(await rebalance(a, eco)).toBe(2);
+    await until(async () => JSON.stringify((await ecosystemInfo(a, eco)).workersPerNode) === JSON.stringify({ e1: 2, e9: 2 }), 'two and two');
+    expect(log.filter((c) => c.change.kind === 'retired')).toHaveLength(2);
+    expect((await ecosystemInfo(a, eco)).respawns).toBe(0);
   });
 });

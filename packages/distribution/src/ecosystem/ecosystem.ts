@@ -373,7 +373,7 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
 }
 
 /** The keeper of an ecosystem on `node`: places, watches and respawns the slots; runs the coordinator. */
-function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<KeeperState, undefined, 'info', EcosystemInfo> {
+function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<KeeperState, undefined, 'info' | 'rebalance', EcosystemInfo | number> {
   const { name, workers: spec } = k;
   const rt = node.runtime;
   const telemetry = rt.telemetry;
@@ -389,10 +389,10 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
   };
 
   /** Places `slot` (or schedules a retry when no node can take it). */
-  const placeSlot = async (ctx: ProcessContext, state: KeeperState, slot: Slot, kind: 'placed' | 'respawned', reason?: string): Promise<void> => {
+  const placeSlot = async (ctx: ProcessContext, state: KeeperState, slot: Slot, kind: 'placed' | 'respawned', reason?: string, on?: string): Promise<void> => {
     const placed = new Map<string, number>();
     for (const s of state.slots) if (s.node !== null && s !== slot) placed.set(s.node, (placed.get(s.node) ?? 0) + 1);
-    const target = place(placement, {
+    const target = on ?? place(placement, {
       candidates: candidates(state.lost),
       placed,
       load: (n) => node.loadOf(n),
@@ -418,6 +418,41 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
       if ((err as { code?: string }).code === DistributionErrorCode.NOCONNECTION) state.lost.add(target);
       ctx.sendAfter(ctx.self, { type: 'fdn.ecosystem.retry', slot: slot.slot }, 200);
     }
+  };
+
+  /**
+   * Moves workers from the fullest nodes to the emptiest until no node has two more than another
+   * (a node that joined takes its share). Each move stops the slot on its node and starts it on the
+   * other; the coordinator is told (`retired`, then `started`). Returns how many moved.
+   */
+  const rebalance = async (ctx: ProcessContext, state: KeeperState): Promise<number> => {
+    let moved = 0;
+    for (let guard = 0; guard < state.slots.length; guard++) {
+      const nodes = candidates(state.lost);
+      if (nodes.length < 2) break;
+      const count = new Map<string, Slot[]>(nodes.map((n) => [n, []]));
+      for (const s of state.slots) if (!s.retired && s.node !== null) count.get(s.node)?.push(s);
+      const sorted = [...count].sort((x, y) => x[1].length - y[1].length || (x[0] < y[0] ? -1 : 1));
+      const [emptiest, few] = sorted[0] as [string, Slot[]];
+      const [, many] = sorted.at(-1) as [string, Slot[]];
+      if (many.length - few.length < 2) break;
+      const slot = many.at(-1) as Slot;
+      const from = slot.node as string;
+      // Not a loss: forget the monitor first, so its DOWN does not respawn the slot.
+      if (slot.ref !== null) ctx.demonitor(slot.ref, { flush: true });
+      slot.ref = null;
+      const sup = slot.supervisor;
+      slot.supervisor = null;
+      if (slot.worker !== null) {
+        slot.worker = null;
+        tell(ctx, state, { kind: 'retired', slot: slot.slot, node: from });
+      }
+      if (sup !== null) await GenServer.stop(ctx, sup, 'shutdown', 5_000).catch(() => undefined);
+      slot.node = null;
+      await placeSlot(ctx, state, slot, 'placed', `rebalance from ${from}`, emptiest);
+      moved++;
+    }
+    return moved;
   };
 
   /** One scaling step, if the policy wants another count, the bounds allow it and the cooldown is over. */
@@ -508,6 +543,7 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
         }
       }
       const coordinator = await k.startCoordinator(ctx, restored);
+      if (k.failover !== null) telemetry.emit('fdn.ecosystem.failover', { epoch: k.failover.epoch }, { ecosystem: name, node: node.name, restored: restored !== undefined });
       if (k.scaling !== null) ctx.sendAfter(ctx.self, { type: 'fdn.ecosystem.scale' }, k.scaling.intervalMs ?? 1_000);
       return { type: 'ok', state: { slots, coordinator, turn: 0, history: [], lost: new Set(), metrics: {}, scaling: [], lastScaleAt: Number.NEGATIVE_INFINITY }, continue: 'place' };
     },
@@ -520,7 +556,8 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
       await save(ctx, state);
       return { type: 'noreply', state };
     },
-    handleCall: (_req, _from, state) => {
+    handleCall: async (req, _from, state, ctx) => {
+      if (req === 'rebalance') return { type: 'reply', reply: await rebalance(ctx, state), state };
       const workersPerNode: Record<string, number> = {};
       for (const s of state.slots) if (s.node !== null && s.worker !== null && !s.retired) workersPerNode[s.node] = (workersPerNode[s.node] ?? 0) + 1;
       const info: EcosystemInfo = {
@@ -599,6 +636,19 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
     },
   };
 
+}
+
+/** Spreads the workers evenly again over the nodes the ecosystem may use (after nodes joined); resolves with how many moved. */
+export async function rebalance(node: Node, eco: Ecosystem): Promise<number> {
+  if (eco.candidates.length === 0 && eco.keeper !== null) return GenServer.call<number>(node.runtime, eco.keeper, 'rebalance', 30_000);
+  for (const candidate of eco.candidates) {
+    try {
+      return await GenServer.call<number>(node.runtime, { name: keeperName(eco.name), node: candidate }, 'rebalance', 30_000);
+    } catch {
+      // Not the leader: the next.
+    }
+  }
+  throw new DistributionError(DistributionErrorCode.NOCONNECTION, `ecosystem ${eco.name}: no keeper answered`);
 }
 
 /**
