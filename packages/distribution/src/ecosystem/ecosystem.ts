@@ -427,7 +427,8 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
    */
   const rebalance = async (ctx: ProcessContext, state: KeeperState): Promise<number> => {
     let moved = 0;
-    for (let guard = 0; guard < state.slots.length; guard++) {
+    // At most one move per slot: the loop ends.
+    for (const _ of state.slots.slice()) {
       const nodes = candidates(state.lost);
       if (nodes.length < 2) break;
       const count = new Map<string, Slot[]>(nodes.map((n) => [n, []]));
