@@ -46,7 +46,7 @@ async function infoOf(node: Node, eco: Ecosystem): Promise<EcosystemInfo | null>
   return ecosystemInfo(node, eco).catch(() => null);
 }
 
-const LEASE = { leaseMs: 600, renewMs: 100, marginMs: 100 };
+const LEASE = { leaseMs: 900, renewMs: 100, marginMs: 350 };
 
 describe('coordinator failover', () => {
   it("the leader's node goes: a standby takes over with the checkpointed state and adopts the running workers", async () => {

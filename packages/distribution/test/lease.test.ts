@@ -11,7 +11,8 @@ import { stoppedAfterEach, until } from './helpers.ts';
 
 const SECRET = 'lease-test-secret';
 const started = stoppedAfterEach();
-const OPTIONS = { leaseMs: 600, renewMs: 100, marginMs: 100 };
+// Short leases for a fast test, with a margin for a loaded CI machine's event-loop stalls.
+const OPTIONS = { leaseMs: 900, renewMs: 100, marginMs: 350 };
 
 async function candidates(names: string[]): Promise<{ nodes: Node[]; leaders: Map<string, number | null>; epochs: number[] }> {
   const nodes: Node[] = [];

@@ -5,9 +5,11 @@
 // the leader, with an epoch (the fencing token) higher than any before; it renews every
 // `renewMs`, and counts its lease from when it *asked*, so its own view runs out before any
 // acceptor's. A leader that cannot renew with a majority (its node is cut off with a minority, or
-// the others are gone) steps down when its view runs out; only after that can the acceptors grant
-// to someone else. So there is never more than one leader, as long as clocks run at about the same
-// rate (a drift of more than `marginMs` over one lease could break it) — the limit of any lease.
+// the others are gone) steps down when its view runs out (a timer set for that instant); only
+// after that can the acceptors grant to someone else. So there is never more than one leader, as
+// long as clock drift plus the leader's scheduling delay (a blocked event loop) stay under
+// `marginMs` — the limit of any lease. A candidate short of a majority lets its partial grants
+// lapse and retries at random intervals, so split votes resolve.
 
 import type { Pid, ProcessContext } from '@fdn/actors';
 import type { Node } from '../node/node.ts';
@@ -25,7 +27,7 @@ export interface LeaseOptions {
 export type LeaseEvent = { type: 'fdn.lease.leader'; epoch: number } | { type: 'fdn.lease.follower'; epoch: number };
 
 type LeaseMessage =
-  | { t: 'ask'; from: string; epoch: number; round: number }
+  | { t: 'ask'; from: string; epoch: number; round: number; renew: boolean }
   | { t: 'grant'; from: string; epoch: number; round: number; ok: boolean; seen: number };
 
 export function leaseName(ecosystem: string): string {
@@ -50,40 +52,64 @@ export function startLease(node: Node, ecosystem: string, candidates: readonly s
       let grantedTo: string | null = null;
       let grantedUntil = Number.NEGATIVE_INFINITY;
       let seen = 0;
-      // Candidate side.
+      // Candidate side. Grants count while the round they answer is recent enough: under load,
+      // replies may take longer than a renewal period, and a majority may gather over rounds.
       let leader = false;
       let epoch = 0;
       let myUntil = Number.NEGATIVE_INFINITY;
       let round = 0;
-      let askedAt = 0;
-      let grants = new Set<string>();
+      const rounds = new Map<number, { askedAt: number; epoch: number }>();
+      const grants = new Map<string, number>();
       const ask = (): void => {
         round++;
-        askedAt = clock.now();
-        grants = new Set();
-        const e = leader ? epoch : seen + 1;
-        for (const c of candidates) ctx.send({ name, node: c }, { t: 'ask', from: node.name, epoch: e, round } satisfies LeaseMessage);
-      };
-      ctx.sendAfter(ctx.self, 'tick', renewMs * node.random.next());
-      for (;;) {
-        const m = (await ctx.receive()) as LeaseMessage | 'tick';
         const now = clock.now();
-        if (m === 'tick') {
+        for (const [r, info] of rounds) if (info.askedAt < now - leaseMs) rounds.delete(r);
+        const e = leader ? epoch : seen + 1;
+        rounds.set(round, { askedAt: now, epoch: e });
+        refusals = 0;
+        for (const c of candidates) ctx.send({ name, node: c }, { t: 'ask', from: node.name, epoch: e, round, renew: leader } satisfies LeaseMessage);
+      };
+      // Refusals in the current round: a majority of them means someone else is gathering the lease.
+      let refusals = 0;
+      // One timer at a time: a tick scheduled earlier and overtaken by a newer one is ignored.
+      let tickSeq = 0;
+      const schedule = (ms: number): void => {
+        ctx.sendAfter(ctx.self, { tick: ++tickSeq }, ms);
+      };
+      schedule(renewMs * node.random.next());
+      for (;;) {
+        const m = (await ctx.receive()) as LeaseMessage | { tick: number } | { expire: number };
+        const now = clock.now();
+        if ('expire' in m) {
+          // The leader's own view of its lease ran out (not extended since): step down now,
+          // not at the next tick.
+          if (leader && now >= myUntil) {
+            leader = false;
+            ctx.send(owner, { type: 'fdn.lease.follower', epoch } satisfies LeaseEvent);
+          }
+          continue;
+        }
+        if ('tick' in m) {
+          if (m.tick !== tickSeq) continue;
           if (leader && now > myUntil) {
             leader = false;
             ctx.send(owner, { type: 'fdn.lease.follower', epoch } satisfies LeaseEvent);
           }
           ask();
-          ctx.sendAfter(ctx.self, 'tick', renewMs);
+          // A leader renews on time; the others ask at random intervals, so a split vote (each
+          // candidate holding a few grants) does not repeat in lockstep.
+          schedule(leader ? renewMs : renewMs * (1 + 2 * node.random.next()));
           continue;
         }
         if (m.t === 'ask') {
           // Grant if free, expired, or already ours to this candidate, and its epoch is not behind.
-          const free = grantedTo === null || now > grantedUntil || grantedTo === m.from;
-          const ok = free && m.epoch >= seen;
+          const expired = grantedTo === null || now > grantedUntil;
+          const ok = (expired || grantedTo === m.from) && m.epoch >= seen;
           if (ok) {
+            // Only a leader's renewal extends a grant it holds: a candidate short of a majority lets
+            // its partial grants run out, so a split vote cannot hold the acceptors forever.
+            if (expired || m.renew) grantedUntil = now + leaseMs;
             grantedTo = m.from;
-            grantedUntil = now + leaseMs;
             seen = Math.max(seen, m.epoch);
           }
           ctx.send({ name, node: m.from }, { t: 'grant', from: node.name, epoch: m.epoch, round: m.round, ok, seen } satisfies LeaseMessage);
@@ -91,13 +117,34 @@ export function startLease(node: Node, ecosystem: string, candidates: readonly s
         }
         // A grant (or refusal) for one of our rounds.
         seen = Math.max(seen, m.seen);
-        if (m.round !== round || !m.ok) continue;
-        grants.add(m.from);
-        if (grants.size < majority) continue;
-        myUntil = askedAt + leaseMs - marginMs;
+        const asked = rounds.get(m.round);
+        if (asked === undefined) continue;
+        if (!m.ok) {
+          if (m.round === round && ++refusals >= majority && !leader) {
+            // Someone else holds (or gathers) a majority: stay out for a while.
+            round++;
+            schedule(leaseMs * node.random.next());
+          }
+          continue;
+        }
+        if ((grants.get(m.from) ?? 0) < m.round) grants.set(m.from, m.round);
+        // The lease holds from the earliest ask among a majority of fresh grants of this epoch.
+        const valid: number[] = [];
+        for (const [, r] of grants) {
+          const info = rounds.get(r);
+          if (info !== undefined && info.epoch === asked.epoch && info.askedAt > now - leaseMs + marginMs) valid.push(info.askedAt);
+        }
+        if (valid.length < majority) continue;
+        valid.sort((x, y) => x - y);
+        // The majority with the latest asks: the earliest of those bounds what every one of them granted.
+        const until = (valid[valid.length - majority] as number) + leaseMs - marginMs;
+        if (until > myUntil) {
+          myUntil = until;
+          ctx.sendAfter(ctx.self, { expire: until }, Math.max(0, until - now));
+        }
         if (!leader) {
           leader = true;
-          epoch = m.epoch;
+          epoch = asked.epoch;
           ctx.send(owner, { type: 'fdn.lease.leader', epoch } satisfies LeaseEvent);
         }
       }
