@@ -132,7 +132,7 @@ export function startLease(node: Node, ecosystem: string, candidates: readonly s
         const valid: number[] = [];
         for (const [, r] of grants) {
           const info = rounds.get(r);
-          if (info !== undefined && info.epoch === asked.epoch && info.askedAt > now - leaseMs + marginMs) valid.push(info.askedAt);
+          if (info?.epoch === asked.epoch && info.askedAt > now - leaseMs + marginMs) valid.push(info.askedAt);
         }
         if (valid.length < majority) continue;
         valid.sort((x, y) => x - y);
