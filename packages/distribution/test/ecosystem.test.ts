@@ -173,3 +173,27 @@ describe('rebalance', () => {
     expect((await ecosystemInfo(a, eco)).respawns).toBe(0);
   });
 });
+
+describe('restart strategies across nodes', () => {
+  for (const [strategy, crash, expected] of [
+    ['oneForAll', 1, [1, 1, 1]],
+    ['restForOne', 1, [0, 1, 1]],
+    ['oneForOne', 1, [0, 1, 0]],
+  ] as const) {
+    it(`${strategy}: a crash of slot ${String(crash)} restarts slots ${JSON.stringify(expected)}`, async () => {
+      const [a] = (await cluster(3)) as [Node, Node, Node];
+      const log: WorkersChanged[] = [];
+      const eco = await spawnEcosystem(a, { coordinator: recorder(log), strategy, channels: { data: 'default' }, workers: { behaviour: 'worker', count: 3 }, distribution: { policy: 'explicitNodes', nodes: ['e1', 'e2'] } });
+      await until(() => log.length === 3, 'three workers');
+      expect(log[0]?.channels).toEqual({ control: 'default', data: 'default' });
+      const before = await ecosystemInfo(a, eco);
+      GenServer.cast(a.runtime, before.slots[crash]?.worker as Pid, 'crash');
+      const total = expected.reduce<number>((x, y) => x + y, 0);
+      await until(async () => (await ecosystemInfo(a, eco)).restarts === total, `${String(total)} restarts`);
+      await new Promise((r) => setTimeout(r, 200));
+      const after = await ecosystemInfo(a, eco);
+      expect(after.slots.map((x) => x.restarts)).toEqual([...expected]);
+      for (const [i, x] of after.slots.entries()) expect(x.worker?.equals(before.slots[i]?.worker) === true).toBe(expected[i] === 0);
+    });
+  }
+});

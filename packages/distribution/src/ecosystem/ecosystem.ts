@@ -51,6 +51,14 @@ export interface EcosystemSpec<CS = unknown, CA = unknown> {
   coordinatorArgs?: CA;
   /** The workers: a behaviour registered in the process factories of the nodes that may host them. */
   workers: { behaviour: string; count: number; args?: unknown[] };
+  /**
+   * How a worker's crash affects the others (OTP's strategies, across nodes): `oneForOne` (the
+   * default; `simpleOneForOne` is the same here): only it restarts, on its node; `oneForAll`: every
+   * other worker restarts too; `restForOne`: the workers of higher slots restart too.
+   */
+  strategy?: 'oneForOne' | 'oneForAll' | 'restForOne' | 'simpleOneForOne';
+  /** Channels the ecosystem's work should use; given to the coordinator with every worker change. */
+  channels?: { control?: string; data?: string };
   /** Restarts a crashed worker tolerates on its node (default 5 in 5,000 ms), then its slot is respawned. */
   intensity?: number;
   periodMs?: number;
@@ -138,8 +146,10 @@ export interface WorkerRef {
 /** Sent to the coordinator whenever the set of live workers changes. */
 export interface WorkersChanged {
   type: 'ecosystem.workers';
-  /** The ecosystem's keeper (for `reportMetrics`). */
+  /** The ecosystem's keeper (for `reportMetrics` and `checkpoint`). */
   keeper: Pid;
+  /** The channels of the spec (`data` for work sent to workers, `control` for the rest). */
+  channels: { control: string; data: string };
   workers: WorkerRef[];
   /** Why: a slot started, a worker restarted on its node, a slot lost with its node (respawning), respawned elsewhere. */
   change: { kind: 'started' | 'restarted' | 'lost' | 'respawned' | 'retired'; slot: number; node: string };
@@ -178,6 +188,8 @@ interface Slot {
   respawns: number;
   /** Scaled down: not placed again (unless scaled up). */
   retired: boolean;
+  /** Being restarted because a sibling crashed (oneForAll / restForOne). */
+  restarting?: boolean;
 }
 
 interface KeeperState {
@@ -261,6 +273,17 @@ interface FailoverData {
   periodMs: number;
   distribution: NonNullable<EcosystemSpec['distribution']>;
   scaling: { min: number; max: number; cooldownMs?: number; intervalMs?: number; perWorker?: number } | null;
+  strategy: 'oneForOne' | 'oneForAll' | 'restForOne';
+  channels: { control: string; data: string };
+}
+
+function strategyOf(spec: Pick<EcosystemSpec, 'strategy'>): 'oneForOne' | 'oneForAll' | 'restForOne' {
+  const s = spec.strategy ?? 'oneForOne';
+  return s === 'simpleOneForOne' ? 'oneForOne' : s;
+}
+
+function channelsOf(spec: Pick<EcosystemSpec, 'channels'>): { control: string; data: string } {
+  return { control: spec.channels?.control ?? 'default', data: spec.channels?.data ?? 'default' };
 }
 
 /** A failover candidate: holds the lease process; runs the keeper while it leads. */
@@ -296,6 +319,8 @@ interface KeeperConfig {
   placement: Placement;
   excludeSelf: boolean;
   scaling: ScalingSpec | null;
+  strategy: 'oneForOne' | 'oneForAll' | 'restForOne';
+  channels: { control: string; data: string };
   startCoordinator: (ctx: ProcessContext, restored: unknown) => Pid | Promise<Pid>;
   failover: { epoch: number; store: CheckpointStore; candidates: string[] } | null;
 }
@@ -311,6 +336,8 @@ function keeperConfig(node: Node, data: FailoverData, failover: NonNullable<Keep
     nodes: data.distribution.nodes ?? [],
     placement: data.distribution.placement ?? 'roundRobin',
     excludeSelf: data.distribution.excludeSelf === true,
+    strategy: data.strategy,
+    channels: data.channels,
     scaling: scaling === null ? null : { min: scaling.min, max: scaling.max, ...(scaling.cooldownMs === undefined ? {} : { cooldownMs: scaling.cooldownMs }), ...(scaling.intervalMs === undefined ? {} : { intervalMs: scaling.intervalMs }), policy: backlogPolicy({ ...(scaling.perWorker === undefined ? {} : { perWorker: scaling.perWorker }) }) },
     startCoordinator: (ctx, restored) => node.factory.startLinked(ctx, data.coordinator.behaviour, [{ args: data.coordinator.args, restored, epoch: failover.epoch } satisfies FailoverInit]),
     failover,
@@ -323,6 +350,7 @@ function validateSpec<CS, CA>(spec: EcosystemSpec<CS, CA>): void {
   if (!['clusterWide', 'explicitNodes', 'localOnly'].includes(policy)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown distribution policy '${policy}'`);
   const placement = spec.distribution?.placement ?? 'roundRobin';
   if (!['roundRobin', 'leastLoaded', 'random', 'topologyAware'].includes(placement)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown placement '${placement}'`);
+  if (spec.strategy !== undefined && !['oneForOne', 'oneForAll', 'restForOne', 'simpleOneForOne'].includes(spec.strategy)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown strategy '${spec.strategy}'`);
   if (policy === 'explicitNodes' && (spec.distribution?.nodes ?? []).length === 0) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, "policy 'explicitNodes' needs distribution.nodes");
 }
 
@@ -349,6 +377,8 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
       intensity: spec.intensity ?? 5,
       periodMs: spec.periodMs ?? 5_000,
       distribution: spec.distribution ?? {},
+      strategy: strategyOf(spec),
+      channels: channelsOf(spec),
       scaling: spec.scaling === undefined ? null : { min: spec.scaling.min, max: spec.scaling.max, ...(spec.scaling.cooldownMs === undefined ? {} : { cooldownMs: spec.scaling.cooldownMs }), ...(spec.scaling.intervalMs === undefined ? {} : { intervalMs: spec.scaling.intervalMs }) },
     };
     for (const candidate of data.coordinator.nodes) await node.spawn(null, candidate, CANDIDATE_BEHAVIOUR, [data]);
@@ -364,6 +394,8 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
     placement: spec.distribution?.placement ?? 'roundRobin',
     excludeSelf: spec.distribution?.excludeSelf === true,
     scaling: spec.scaling ?? null,
+    strategy: strategyOf(spec),
+    channels: channelsOf(spec),
     startCoordinator: (ctx) => GenServer.startLink(ctx, coordinator, spec.coordinatorArgs as CA),
     failover: null,
   };
@@ -418,6 +450,24 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
       if ((err as { code?: string }).code === DistributionErrorCode.NOCONNECTION) state.lost.add(target);
       ctx.sendAfter(ctx.self, { type: 'fdn.ecosystem.retry', slot: slot.slot }, 200);
     }
+  };
+
+  /**
+   * OTP's oneForAll / restForOne across nodes: the siblings' workers are terminated and restarted
+   * by their own slot supervisors, from a helper process (the keeper keeps answering). Their new
+   * pids come back as restarts; they do not cascade.
+   */
+  const restartSiblings = (ctx: ProcessContext, state: KeeperState, crashed: Slot): void => {
+    const siblings = state.slots.filter((x) => x !== crashed && !x.retired && x.supervisor !== null && (k.strategy === 'oneForAll' || x.slot > crashed.slot));
+    for (const x of siblings) x.restarting = true;
+    ctx.spawn(async (c) => {
+      for (const x of siblings) {
+        const sup = x.supervisor;
+        if (sup === null) continue;
+        await Supervisor.terminateChild(c, sup, 'worker').catch(() => undefined);
+        await Supervisor.restartChild(c, sup, 'worker').catch(() => undefined);
+      }
+    });
   };
 
   /**
@@ -496,7 +546,7 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
   const tell = (ctx: ProcessContext, state: KeeperState, change: WorkersChanged['change']): void => {
     const workers: WorkerRef[] = [];
     for (const s of state.slots) if (s.worker !== null && s.node !== null && !s.retired) workers.push({ slot: s.slot, pid: s.worker, node: s.node });
-    ctx.send(state.coordinator, { type: 'ecosystem.workers', keeper: ctx.self, workers, change } satisfies WorkersChanged);
+    ctx.send(state.coordinator, { type: 'ecosystem.workers', keeper: ctx.self, channels: k.channels, workers, change } satisfies WorkersChanged);
   };
 
   /**
@@ -597,15 +647,21 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
         await placeSlot(ctx, state, slot, 'respawned', reason);
         return { type: 'noreply', state };
       }
-      const m = msg as { type?: string; slot?: number; pid?: Pid; adopted?: boolean };
+      const m = msg as { type?: string; slot?: number; pid?: Pid; adopted?: boolean; sibling?: boolean };
       if (m.type === 'fdn.ecosystem.started' && m.pid !== undefined) {
         const slot = state.slots[m.slot ?? -1];
         if (slot?.node !== m.pid.node) return { type: 'noreply', state };
         if (m.adopted === true && slot.worker !== null) return { type: 'noreply', state };
+        if (slot.restarting === true) {
+          slot.restarting = false;
+          m.sibling = true;
+        }
         const restarted = slot.worker !== null && m.adopted !== true;
         if (restarted) {
           slot.restarts++;
           telemetry.emit('fdn.ecosystem.restart', { slot: slot.slot }, { ecosystem: name, node: slot.node });
+          // A worker crashed and restarted on its node: with oneForAll / restForOne, its siblings restart too.
+          if (k.strategy !== 'oneForOne' && m.sibling !== true) restartSiblings(ctx, state, slot);
         }
         slot.worker = m.pid;
         tell(ctx, state, { kind: restarted ? 'restarted' : slot.respawns > 0 ? 'respawned' : 'started', slot: slot.slot, node: slot.node });
