@@ -6,26 +6,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenServer } from '@fdn/actors';
-import type { GenServerBehaviour, Pid } from '@fdn/actors';
+import type { GenServerBehaviour } from '@fdn/actors';
 import { describe, expect, it } from 'vitest';
-import { checkpoint, ecosystemInfo, spawnEcosystem, startNode } from '../src/index.ts';
-import type { Ecosystem, EcosystemInfo, FailoverInit, Node, WorkersChanged } from '../src/index.ts';
+import { ecosystemInfo, spawnEcosystem, startNode } from '../src/index.ts';
+import type { Ecosystem, EcosystemInfo, Node } from '../src/index.ts';
+import { tally } from './fixtures/behaviours.ts';
 import { stoppedAfterEach, until } from './helpers.ts';
 
 const SECRET = 'failover-test-secret';
 const started = stoppedAfterEach();
-
-/** Counts `tick` casts; checkpoints the count after each; starts from the restored count. */
-const tally: GenServerBehaviour<{ count: number; keeper: Pid | null }, FailoverInit, 'get', number, 'tick'> = {
-  init: (init) => ({ type: 'ok', state: { count: typeof init.restored === 'number' ? init.restored : 0, keeper: null } }),
-  handleCall: (_req, _from, state) => ({ type: 'reply', reply: state.count, state }),
-  handleCast: (_tick, state, ctx) => {
-    const count = state.count + 1;
-    if (state.keeper !== null) checkpoint(ctx, state.keeper, count);
-    return { type: 'noreply', state: { ...state, count } };
-  },
-  handleInfo: (m, state) => ({ type: 'noreply', state: { ...state, keeper: (m as WorkersChanged).keeper } }),
-};
 
 const idle: GenServerBehaviour<null> = { init: () => ({ type: 'ok', state: null }) };
 
