@@ -22,3 +22,5 @@ export type { LeaseOptions } from './ecosystem/lease.ts';
 export type { Ecosystem, EcosystemInfo, EcosystemMetrics, EcosystemSpec, FailoverCoordinator, FailoverInit, ScalingPolicy, ScalingSpec, WorkerRef, WorkersChanged } from './ecosystem/ecosystem.ts';
 export { loadScore, place } from './ecosystem/placement.ts';
 export type { NodeLoad, Placement, PlacementInput } from './ecosystem/placement.ts';
+export { DEFAULT_RULES, forWorkload, recommend, TopologyAdvisor } from './topology/advisor.ts';
+export type { Recommendation, TopologyMetrics, TopologyName, TopologyRule, Workload } from './topology/advisor.ts';

@@ -1,0 +1,191 @@
+// Which overlay suits the cluster now: metrics collected cheaply and periodically, rules kept as
+// data a user can change, and recommendations that name the rule that produced them. This is the
+// deciding half of run-time topology management; switching a running cluster's overlay (the
+// announcing/migrating/verifying state machine) is not built yet.
+
+import type { Node } from '../node/node.ts';
+
+export type TopologyName = 'fullMesh' | 'hyparview' | 'clientServer' | 'static' | 'pubSub';
+export type Workload = 'lowLatency' | 'highThroughput' | 'eventDriven' | 'largeCluster';
+
+/** What the advisor measured over its window. */
+export interface TopologyMetrics {
+  /** Nodes in the cluster, this one included. */
+  nodeCount: number;
+  /** Round-trip times of the links' control pings (ms): median and worst. */
+  rttP50Ms: number | null;
+  rttMaxMs: number | null;
+  /** Nodes lost (nodedown) per hour over the window: partitions and failures. */
+  nodeLossesPerHour: number;
+  /** Links per node this node keeps (a full mesh keeps n − 1). */
+  links: number;
+  /** Bytes out per second per channel over the last period. */
+  bytesOutPerSec: Record<string, number>;
+  /** Messages waiting in this node's channel queues now. */
+  queuedMessages: number;
+  /** The workload the application declared (`optimizeForWorkload`), if any. */
+  workload: Workload | null;
+}
+
+/**
+ * A rule: when every given condition holds (and the current topology is one of `from`, if given),
+ * recommend `to`. Conditions left out always hold.
+ */
+export interface TopologyRule {
+  name: string;
+  from?: TopologyName[];
+  minNodes?: number;
+  maxNodes?: number;
+  /** The median RTT is at least this (ms). */
+  minRttMs?: number;
+  /** At least this many node losses per hour. */
+  minLossesPerHour?: number;
+  workload?: Workload;
+  /** Only when server nodes are designated (client-server needs them). */
+  needsServers?: boolean;
+  to: TopologyName;
+  why: string;
+}
+
+/** The rules of the topology design document, as data. */
+export const DEFAULT_RULES: readonly TopologyRule[] = [
+  { name: 'event-driven', workload: 'eventDriven', from: ['fullMesh', 'hyparview', 'clientServer', 'static'], to: 'pubSub', why: 'event-driven load: HyParView with Plumtree tuned for broadcasts' },
+  { name: 'huge-cluster', minNodes: 1_001, needsServers: true, from: ['fullMesh', 'hyparview', 'pubSub', 'static'], to: 'clientServer', why: 'more than 1,000 nodes and server nodes designated: clients link only to servers' },
+  { name: 'big-mesh', minNodes: 21, from: ['fullMesh', 'static'], to: 'hyparview', why: 'a full mesh past ~20 nodes costs n² links; HyParView keeps ~5 per node' },
+  { name: 'unstable-mesh', minNodes: 11, minLossesPerHour: 6, from: ['fullMesh'], to: 'hyparview', why: 'frequent partitions or failures: HyParView repairs from its passive view' },
+  { name: 'small-cluster', maxNodes: 9, from: ['hyparview', 'clientServer', 'pubSub'], workload: 'lowLatency', to: 'fullMesh', why: 'under 10 nodes and latency matters: one hop to everyone' },
+  { name: 'small-slow', maxNodes: 9, minRttMs: 5, from: ['hyparview', 'clientServer', 'pubSub'], to: 'fullMesh', why: 'under 10 nodes with multi-hop latency: a full mesh is cheap here' },
+];
+
+export interface Recommendation {
+  topology: TopologyName;
+  rule: string;
+  why: string;
+}
+
+/** The first rule that matches, or none (stay). */
+export function recommend(current: TopologyName, metrics: TopologyMetrics, rules: readonly TopologyRule[], serversDesignated = false): Recommendation | null {
+  for (const r of rules) {
+    if (r.to === current) continue;
+    if (r.from !== undefined && !r.from.includes(current)) continue;
+    if (r.minNodes !== undefined && metrics.nodeCount < r.minNodes) continue;
+    if (r.maxNodes !== undefined && metrics.nodeCount > r.maxNodes) continue;
+    if (r.minRttMs !== undefined && (metrics.rttP50Ms ?? 0) < r.minRttMs) continue;
+    if (r.minLossesPerHour !== undefined && metrics.nodeLossesPerHour < r.minLossesPerHour) continue;
+    if (r.workload !== undefined && metrics.workload !== r.workload) continue;
+    if (r.needsServers === true && !serversDesignated) continue;
+    return { topology: r.to, rule: r.name, why: r.why };
+  }
+  return null;
+}
+
+/** What a workload calls for at this cluster size, and why. */
+export function forWorkload(workload: Workload, nodeCount: number, serversDesignated = false): Recommendation {
+  switch (workload) {
+    case 'lowLatency':
+      return nodeCount <= 20
+        ? { topology: 'fullMesh', rule: 'workload:lowLatency', why: `${String(nodeCount)} nodes: a full mesh reaches everyone in one hop` }
+        : { topology: 'hyparview', rule: 'workload:lowLatency', why: `${String(nodeCount)} nodes: too many for a full mesh; HyParView keeps paths short (log n)` };
+    case 'highThroughput':
+      return nodeCount <= 64
+        ? { topology: 'fullMesh', rule: 'workload:highThroughput', why: 'direct links carry bulk without relays; affordable up to ~64 nodes (measured: scale suite)' }
+        : { topology: 'hyparview', rule: 'workload:highThroughput', why: 'past ~64 nodes a full mesh spends its CPU on links; point-to-point sends still go direct (on-demand links)' };
+    case 'eventDriven':
+      return { topology: 'pubSub', rule: 'workload:eventDriven', why: 'broadcast-heavy: HyParView with Plumtree tuned for events' };
+    case 'largeCluster':
+      return nodeCount > 1_000 && serversDesignated
+        ? { topology: 'clientServer', rule: 'workload:largeCluster', why: 'past 1,000 nodes with servers designated: clients link only to servers' }
+        : { topology: 'hyparview', rule: 'workload:largeCluster', why: 'HyParView scales to thousands (1,024 real nodes measured) with ~5 links per node' };
+  }
+}
+
+/** Collects metrics from a node every `intervalMs` over a sliding window. */
+export class TopologyAdvisor {
+  #rules: TopologyRule[];
+  #workload: Workload | null = null;
+  readonly #losses: number[] = [];
+  #lastBytes = new Map<string, number>();
+  #lastAt: number;
+  #bytesPerSec: Record<string, number> = {};
+  readonly #off: () => void;
+
+  constructor(
+    readonly node: Node,
+    readonly options: { rules?: TopologyRule[]; windowMs?: number; serversDesignated?: boolean } = {},
+  ) {
+    this.#rules = (options.rules ?? DEFAULT_RULES).slice();
+    this.#lastAt = node.runtime.clock.now();
+    this.#off = node.onNodeEvent((e) => {
+      if (e.type === 'nodedown' && e.reason !== 'left') this.#losses.push(node.runtime.clock.now());
+    });
+  }
+
+  /** The overlay the node runs now, by the names of this module. */
+  get current(): TopologyName {
+    return this.node.overlay.kind as TopologyName;
+  }
+
+  setRules(rules: TopologyRule[]): void {
+    this.#rules = rules.slice();
+  }
+
+  get rules(): readonly TopologyRule[] {
+    return this.#rules;
+  }
+
+  setWorkload(workload: Workload | null): void {
+    this.#workload = workload;
+  }
+
+  /** Measures now (cheap: counters and RTTs the links keep anyway). */
+  metrics(): TopologyMetrics {
+    const node = this.node;
+    const now = node.runtime.clock.now();
+    const windowMs = this.options.windowMs ?? 3_600_000;
+    while (this.#losses.length > 0 && (this.#losses[0] as number) < now - windowMs) this.#losses.shift();
+    const links = node.transport.links();
+    const rtts = links.map((l) => l.rttMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    const all = node.getChannelMetrics('all');
+    const elapsed = (now - this.#lastAt) / 1000;
+    if (elapsed >= 1) {
+      const rates: Record<string, number> = {};
+      for (const [channel, m] of Object.entries(all)) rates[channel] = (m.bytesOut - (this.#lastBytes.get(channel) ?? 0)) / elapsed;
+      this.#bytesPerSec = rates;
+      this.#lastBytes = new Map(Object.entries(all).map(([c, m]) => [c, m.bytesOut]));
+      this.#lastAt = now;
+    }
+    const hours = Math.min(windowMs, Math.max(1, now - (this.#losses[0] ?? now))) / 3_600_000;
+    return {
+      nodeCount: node.overlay.memberCount(),
+      rttP50Ms: rtts.length === 0 ? null : (rtts[Math.floor(rtts.length / 2)] as number),
+      rttMaxMs: rtts.length === 0 ? null : (rtts.at(-1) as number),
+      nodeLossesPerHour: this.#losses.length === 0 ? 0 : this.#losses.length / Math.max(hours, 1 / 60),
+      links: links.length,
+      bytesOutPerSec: { ...this.#bytesPerSec },
+      queuedMessages: Object.values(all).reduce((s, m) => s + m.queuedMessages, 0),
+      workload: this.#workload,
+    };
+  }
+
+  /** The metrics and what the rules recommend, with the rule that said so. */
+  analyzePerformance(): { topology: TopologyName; metrics: TopologyMetrics; recommendation: Recommendation | null; rulesChecked: number } {
+    const metrics = this.metrics();
+    return { topology: this.current, metrics, recommendation: recommend(this.current, metrics, this.#rules, this.options.serversDesignated === true), rulesChecked: this.#rules.length };
+  }
+
+  /** The topology a workload calls for here, and why (also remembered as the declared workload). */
+  optimizeForWorkload(workload: Workload): Recommendation {
+    this.#workload = workload;
+    return forWorkload(workload, this.node.overlay.memberCount(), this.options.serversDesignated === true);
+  }
+
+  /** Topology, node count and a metrics summary. */
+  currentTopologyInfo(): { topology: TopologyName; nodeCount: number; metrics: TopologyMetrics } {
+    const metrics = this.metrics();
+    return { topology: this.current, nodeCount: metrics.nodeCount, metrics };
+  }
+
+  stop(): void {
+    this.#off();
+  }
+}
