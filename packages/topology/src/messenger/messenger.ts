@@ -11,7 +11,13 @@ export const Tag = {
   OVERLAY: 1,
   PLUMTREE: 2,
   RELAY: 3,
+  /** A second overlay beside the first on the same links (while a cluster changes its overlay). */
+  OVERLAY_ALT: 4,
+  RELAY_ALT: 5,
 } as const;
+
+/** The highest tag of this protocol version: a peer may use any of them before this node registers it. */
+const KNOWN_TAGS = 5;
 
 /** Receives a decoded protocol message. `value` is untrusted: validate before use. */
 export type ProtocolHandler = (link: Link, value: unknown) => void;
@@ -23,7 +29,7 @@ export interface ValueLink extends Link {
 
 /** A transport that can deliver values without decoding (the simulator's). */
 export interface ValueTransport extends Transport {
-  onValue(channel: string, tag: number, handler: ProtocolHandler): void;
+  onValue(channel: string, tag: number, handler: ProtocolHandler | null): void;
 }
 
 function isValueLink(link: Link): link is ValueLink {
@@ -67,6 +73,13 @@ export class Messenger {
     if (isValueTransport(t)) t.onValue(this.channel, tag, handler);
   }
 
+  /** Removes the handler of `tag`: its messages are dropped from now on. */
+  off(tag: number): void {
+    this.#handlers.delete(tag);
+    const t = this.transport;
+    if (isValueTransport(t)) t.onValue(this.channel, tag, null);
+  }
+
   /** Sends `value` to `link` under `tag`. */
   send(link: Link, tag: number, value: unknown): SendStatus {
     if (isValueLink(link)) return link.sendValue(this.channel, tag, value);
@@ -82,9 +95,13 @@ export class Messenger {
       this.#malformed(link, 'empty protocol message');
       return;
     }
-    const handler = this.#handlers.get(payload[0] as number);
+    const tag = payload[0] as number;
+    const handler = this.#handlers.get(tag);
     if (handler === undefined) {
-      this.#malformed(link, `protocol message with unknown tag ${String(payload[0])}`);
+      // A known tag nobody listens to here (yet): a peer runs a protocol this node does not run
+      // now (an overlay being brought up or retired). Dropped; anything else is garbage.
+      if (tag >= 1 && tag <= KNOWN_TAGS) return;
+      this.#malformed(link, `protocol message with unknown tag ${String(tag)}`);
       return;
     }
     let value: unknown;

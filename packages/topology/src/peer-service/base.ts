@@ -33,6 +33,12 @@ export interface PeerServiceOptions {
   maxOnDemandLinks?: number;
   /** An on-demand link unused this long is closed (default 30,000 ms). */
   onDemandIdleMs?: number;
+  /**
+   * Which protocol tags this overlay speaks on the control channel: `primary` (default) or
+   * `alternate`, so a second overlay can run beside the first on the same links while a cluster
+   * changes overlays (then `detach` the old one).
+   */
+  protocolTags?: 'primary' | 'alternate';
 }
 
 /** Injected parts. */
@@ -75,6 +81,8 @@ export abstract class BasePeerService implements PeerService {
   readonly #up = new Set<string>();
   readonly #receivers = new Map<string, PeerMessageHandler>();
   readonly #unsubscribe: (() => void)[] = [];
+  readonly #overlayTag: number;
+  readonly #relayTag: number;
 
   constructor(options: PeerServiceOptions, components: PeerServiceComponents) {
     this.transport = components.transport;
@@ -88,6 +96,9 @@ export abstract class BasePeerService implements PeerService {
     this.seeds = (options.seeds ?? []).map(toSpec);
     this.#maxOnDemand = options.maxOnDemandLinks ?? 64;
     this.#onDemandIdleMs = options.onDemandIdleMs ?? 30_000;
+    const alternate = options.protocolTags === 'alternate';
+    this.#overlayTag = alternate ? Tag.OVERLAY_ALT : Tag.OVERLAY;
+    this.#relayTag = alternate ? Tag.RELAY_ALT : Tag.RELAY;
   }
 
   get self(): NodeIdentity {
@@ -132,10 +143,10 @@ export abstract class BasePeerService implements PeerService {
         if (this.reachabilityFollowsLinks) this.refreshReachability({ kind: reason.kind === 'peer_closed' ? 'left' : 'unreachable', message: reason.message }, [link.peer.name]);
       }),
     );
-    this.messenger.on(Tag.OVERLAY, (link, value) => {
+    this.messenger.on(this.#overlayTag, (link, value) => {
       if (this.running) this.onOverlayMessage(link, value);
     });
-    this.messenger.on(Tag.RELAY, (link, value) => {
+    this.messenger.on(this.#relayTag, (link, value) => {
       if (this.running) this.#onRelay(link, value);
     });
     this.every(Math.max(1_000, this.#onDemandIdleMs / 2), () => {
@@ -148,14 +159,33 @@ export abstract class BasePeerService implements PeerService {
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     const starting = this.#starting;
+    this.#halt();
+    if (starting !== null) await starting.catch(() => undefined);
+    await this.transport.stop();
+  }
+
+  /**
+   * Stops this overlay but leaves the transport and its links running, for the overlay that
+   * replaces it (started beside it with the other `protocolTags`). No events after; its protocol
+   * messages are no longer handled here.
+   */
+  async detach(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    const starting = this.#starting;
+    this.#halt();
+    if (starting !== null) await starting.catch(() => undefined);
+  }
+
+  #halt(): void {
     this.#state = 'stopped';
     this.events.clear();
     for (const timer of this.#timers) this.clock.clearTimer(timer);
     this.#timers.clear();
     for (const off of this.#unsubscribe) off();
+    this.#unsubscribe.length = 0;
+    this.messenger.off(this.#overlayTag);
+    this.messenger.off(this.#relayTag);
     this.onStop();
-    if (starting !== null) await starting.catch(() => undefined);
-    await this.transport.stop();
   }
 
   // ==== What each overlay supplies ====
@@ -351,7 +381,7 @@ export abstract class BasePeerService implements PeerService {
 
   /** Sends an overlay protocol message over a link. */
   protected sendOverlay(link: Link, message: unknown): void {
-    this.messenger.send(link, Tag.OVERLAY, message);
+    this.messenger.send(link, this.#overlayTag, message);
   }
 
   // ==== Receiving and forwarding ====
@@ -373,7 +403,7 @@ export abstract class BasePeerService implements PeerService {
    * control channel of both hops: their order is kept, their channel's priority is not.
    */
   protected relay(via: Link, target: string, channel: string, payload: Uint8Array): ForwardStatus {
-    return this.messenger.send(via, Tag.RELAY, { f: this.self.name, t: target, c: channel, p: payload, h: 2 } satisfies Relay);
+    return this.messenger.send(via, this.#relayTag, { f: this.self.name, t: target, c: channel, p: payload, h: 2 } satisfies Relay);
   }
 
   /** The link to relay a message for `target` through, if this node relays for others. */
@@ -398,7 +428,7 @@ export abstract class BasePeerService implements PeerService {
       this.logger.debug(`dropping a relay from ${r.f} to ${r.t}: no route`);
       return;
     }
-    this.messenger.send(next, Tag.RELAY, { f: r.f, t: r.t, c: r.c, p: r.p, h: (r.h as number) - 1 } satisfies Relay);
+    this.messenger.send(next, this.#relayTag, { f: r.f, t: r.t, c: r.c, p: r.p, h: (r.h as number) - 1 } satisfies Relay);
   }
 
   async forward(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus> {

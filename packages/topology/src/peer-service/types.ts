@@ -51,6 +51,8 @@ export interface PeerService {
   start(): Promise<void>;
   /** Stops the overlay and the transport. Harmless twice or before start; no events after. */
   stop(): Promise<void>;
+  /** Stops the overlay but not the transport: its links stay for the overlay that replaces it. */
+  detach(): Promise<void>;
   /**
    * Joins the cluster through `contact` (a spec or an address). Resolves once this node has at
    * least one neighbour; rejects (`FDN_ERR_CONNECT_FAILED`) if the contact cannot be reached.

@@ -243,12 +243,12 @@ export class SimTransport implements Transport {
     if (!this.channels.has(channel)) throw new TopologyError(TopologyErrorCode.UNKNOWN_CHANNEL, `unknown channel '${channel}'`);
   }
 
-  /** Registers the receiver of protocol values sent with `sendValue` on `channel` under `tag`. */
-  onValue(channel: string, tag: number, handler: ProtocolHandler): void {
+  /** Registers (or, with null, removes) the receiver of protocol values sent with `sendValue` on `channel` under `tag`. */
+  onValue(channel: string, tag: number, handler: ProtocolHandler | null): void {
     this.checkChannel(channel);
     let byTag = this.#valueHandlers.get(channel);
     if (byTag === undefined) this.#valueHandlers.set(channel, (byTag = []));
-    byTag[tag] = handler;
+    byTag[tag] = handler ?? undefined;
   }
 
   /** @internal */
