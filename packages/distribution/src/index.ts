@@ -24,3 +24,5 @@ export { loadScore, place } from './ecosystem/placement.ts';
 export type { NodeLoad, Placement, PlacementInput } from './ecosystem/placement.ts';
 export { DEFAULT_RULES, forWorkload, recommend, TopologyAdvisor } from './topology/advisor.ts';
 export type { Recommendation, TopologyMetrics, TopologyName, TopologyRule, Workload } from './topology/advisor.ts';
+export { TopologySwitcher } from './topology/switch.ts';
+export type { SwitchOptions, SwitchRecord, SwitchResult, SwitchState } from './topology/switch.ts';

@@ -23,6 +23,9 @@ import { ProcessGroups } from '../registry/groups.ts';
 import { Kind } from './protocol.ts';
 import { ReliableChannels } from './reliable.ts';
 import { Router } from './routing.ts';
+import { TopologySwitcher } from '../topology/switch.ts';
+import type { SwitchOptions, SwitchRecord, SwitchResult, SwitchState } from '../topology/switch.ts';
+import type { TopologyName } from '../topology/advisor.ts';
 import type { RoutingRule } from './routing.ts';
 import type { ReliableFrame, ReliableOptions } from './reliable.ts';
 import type { Message } from './protocol.ts';
@@ -60,6 +63,8 @@ export interface NodeOptions {
   spawnTimeoutMs?: number;
   /** How often this node reports its load to the others (default 1,000 ms; 0: never). */
   loadReportMs?: number;
+  /** Topology switching: verification timeout, cooldown of automatic switches, and the servers of a client-server overlay (default: the first √n nodes by name). */
+  topology?: SwitchOptions & { servers?: string[] };
   /**
    * Failure detection: heartbeats on the control channel every `heartbeatMs` (default 1,000), judged
    * by a φ accrual detector (default threshold 8, acceptable pause 3,000 ms; `false` for a plain
@@ -148,7 +153,14 @@ export class Node {
   readonly name: string;
   readonly runtime: Runtime;
   readonly transport: WsTransport;
-  readonly overlay: PeerService;
+  #overlay: PeerService;
+  /** Which protocol tags the current overlay speaks (a switch brings the next one up on the others). */
+  #overlayTags: 'primary' | 'alternate' = 'primary';
+  /** The overlay being brought up by a switch, not yet the node's. */
+  #pendingOverlay: PeerService | null = null;
+  readonly #overlayComponents: Parameters<ReturnType<typeof fullMesh>>[0];
+  readonly #switcher: TopologySwitcher;
+  readonly #servers: string[] | undefined;
   readonly factory: ProcessFactory;
   readonly logger: Logger;
   readonly #global: GlobalRegistry;
@@ -165,7 +177,7 @@ export class Node {
   readonly #loadReportMs: number;
   /** The node's random source (placement uses it). */
   readonly random: Random;
-  readonly #plumtree: Plumtree;
+  #plumtree: Plumtree;
   /** Process groups across the cluster (OTP's `pg`): `pg.join(group, pid)`, `pg.members(group)`, `pg.monitor(group, pid)`, … */
   readonly pg: ProcessGroups;
   readonly #codec: Codec;
@@ -202,7 +214,9 @@ export class Node {
       { clock: this.#clock, logger: this.logger.child({ component: 'transport' }), random },
     );
     this.runtime = createRuntime({ node: options.name, incarnation: this.transport.self.incarnation, clock: this.#clock, logger: this.logger, random });
-    this.overlay = makeOverlay(options, { transport: this.transport, clock: this.#clock, random, logger: this.logger.child({ component: 'overlay' }) });
+    this.#overlayComponents = { transport: this.transport, clock: this.#clock, random, logger: this.logger.child({ component: 'overlay' }) };
+    this.#overlay = makeOverlay(options.overlay, options.seeds ?? [], this.#overlayComponents);
+    this.#servers = options.topology?.servers;
     this.factory = new ProcessFactory(this.runtime);
     this.#codec = new Codec(this.runtime);
     const overlayKind = this.overlay.kind;
@@ -212,22 +226,7 @@ export class Node {
       if ((c?.broadcast ?? (overlayKind === 'hyparview' ? 'plumtree' : 'direct')) === 'plumtree') this.#plumtreeBroadcast.add(name);
     }
     this.#routes = new Router(new Set([...this.transport.channels.keys()].filter((c) => c !== 'control')));
-    this.#plumtree = new Plumtree({}, { transport: this.transport, peerService: this.overlay, clock: this.#clock, random: random.fork(), logger: this.logger.child({ component: 'plumtree' }) });
-    for (const channel of this.transport.channels.keys()) {
-      if (channel === 'control' || !this.#plumtreeBroadcast.has(channel)) continue;
-      // Plumtree's own frames travel on the control channel, beside the overlay's (a channel
-      // has one receiver, and this node's is the direct-send path): broadcasts over Plumtree
-      // keep their order and reach, not their channel's sockets.
-      this.#plumtree.register(
-        new MessageLog<Buffer>({
-          name: `fdn.broadcast.${channel}`,
-          node: this.name,
-          deliver: (payload, info) => {
-            if (info.root !== this.name) this.receiveFrame(info.root, payload);
-          },
-        }),
-      );
-    }
+    this.#plumtree = this.#makePlumtree(this.#overlay);
     this.#reliable = new ReliableChannels(
       {
         incarnation: this.transport.self.incarnation,
@@ -251,12 +250,28 @@ export class Node {
         this.#sendTo(node, [Kind.Registry, m]);
       },
     });
-    for (const channel of this.transport.channels.keys()) {
-      if (channel === 'control') continue;
-      this.overlay.onMessage(channel, (from, payload) => {
-        this.receiveFrame(from, payload);
-      });
-    }
+    this.#bindOverlay(this.#overlay);
+    this.#switcher = new TopologySwitcher(
+      {
+        name: this.name,
+        now: () => this.#clock.now(),
+        setTimer: (ms, fn) => this.#clock.setTimer(ms, fn),
+        clearTimer: (t) => {
+          this.#clock.clearTimer(t as ReturnType<Clock['setTimer']>);
+        },
+        nodes: () => this.nodes(),
+        current: () => this.topology,
+        send: (node, m) => {
+          this.#sendTo(node, [Kind.Switch, m]);
+        },
+        prepare: (to, participants, timeoutMs) => this.#prepareOverlay(to, participants, timeoutMs),
+        commit: () => {
+          this.#commitOverlay();
+        },
+        abort: () => this.#abortOverlay(),
+      },
+      options.topology ?? {},
+    );
     this.pg = new ProcessGroups({
       runtime: this.runtime,
       nodes: () => this.nodes(),
@@ -265,14 +280,127 @@ export class Node {
       },
     });
     registerSlotBehaviour(this);
-    this.overlay.on('up', (node) => {
+  }
+
+  /** The overlay the node runs now (it changes with `switchTopology`). */
+  get overlay(): PeerService {
+    return this.#overlay;
+  }
+
+  /** The current overlay by its topology name. */
+  get topology(): TopologyName {
+    return this.#overlay.kind as TopologyName;
+  }
+
+  /** Routes `overlay`'s traffic and events to this node (events only while it is the node's overlay). */
+  #bindOverlay(overlay: PeerService): void {
+    for (const channel of this.transport.channels.keys()) {
+      if (channel === 'control') continue;
+      overlay.onMessage(channel, (from, payload) => {
+        this.receiveFrame(from, payload);
+      });
+    }
+    overlay.on('up', (node) => {
+      if (overlay !== this.#overlay) return;
       this.#global.nodeUp(node);
       this.pg.nodeUp(node);
       this.#emit({ type: 'nodeup', node });
     });
-    this.overlay.on('down', (node, reason) => {
+    overlay.on('down', (node, reason) => {
+      if (overlay !== this.#overlay) return;
       this.#nodeLost(node, reason.kind);
     });
+  }
+
+  #makePlumtree(overlay: PeerService): Plumtree {
+    const plumtree = new Plumtree({}, { transport: this.transport, peerService: overlay, clock: this.#clock, random: this.random.fork(), logger: this.logger.child({ component: 'plumtree' }) });
+    for (const channel of this.transport.channels.keys()) {
+      if (channel === 'control' || !this.#plumtreeBroadcast.has(channel)) continue;
+      // Plumtree's own frames travel on the control channel, beside the overlay's (a channel
+      // has one receiver, and this node's is the direct-send path): broadcasts over Plumtree
+      // keep their order and reach, not their channel's sockets.
+      plumtree.register(
+        new MessageLog<Buffer>({
+          name: `fdn.broadcast.${channel}`,
+          node: this.name,
+          deliver: (payload, info) => {
+            if (info.root !== this.name) this.receiveFrame(info.root, payload);
+          },
+        }),
+      );
+    }
+    return plumtree;
+  }
+
+  // ==== Switching the overlay ====
+
+  /**
+   * Switches every connected node to another overlay (`fullMesh`, `hyparview`, `clientServer`,
+   * `static`, `pubSub` = HyParView with Plumtree broadcasts), gracefully: the new overlay comes up
+   * beside the old on the same links, membership is verified everywhere, then all cut over — or
+   * all roll back. Errors: `already_current`, `cooldown_active` (automatic switches),
+   * `verification_failed`, `unknown_topology`, `switch_in_progress`.
+   */
+  switchTopology(to: TopologyName, options: { reason?: string; auto?: boolean } = {}): Promise<SwitchResult> {
+    return this.#switcher.switchTo(to, options.reason ?? 'manual', options.auto === true);
+  }
+
+  /** Past switches asked by this node: `{ time, from, to, reason }`. */
+  topologyHistory(): readonly SwitchRecord[] {
+    return this.#switcher.history;
+  }
+
+  /** Where this node's switch machine is (`stable` unless it is asking for a switch). */
+  get switchState(): SwitchState {
+    return this.#switcher.state;
+  }
+
+  async #prepareOverlay(to: TopologyName, participants: string[], timeoutMs: number): Promise<{ ok: boolean; why?: string }> {
+    if (this.#pendingOverlay !== null) await this.#abortOverlay();
+    const tags = this.#overlayTags === 'primary' ? 'alternate' : 'primary';
+    const specs = participants.map((p) => ({ name: p, addresses: p === this.name ? [...this.addresses] : [...(this.transport.link(p)?.peer.addresses ?? [])] })).filter((s) => s.addresses.length > 0);
+    const servers = this.#servers ?? participants.slice(0, Math.max(1, Math.ceil(Math.sqrt(participants.length))));
+    // A client-server overlay is joined through a server; the others through anyone.
+    const seeds = specs.filter((s) => s.name !== this.name && (to !== 'clientServer' || servers.includes(s.name)));
+    const config: OverlayConfig =
+      to === 'fullMesh'
+        ? { kind: 'fullMesh' }
+        : to === 'static'
+          ? { kind: 'static', members: specs }
+          : to === 'clientServer'
+            ? { kind: 'clientServer', role: servers.includes(this.name) ? 'server' : 'client' }
+            : { kind: 'hyparview' };
+    const overlay = makeOverlay({ ...config, protocolTags: tags }, seeds, this.#overlayComponents);
+    this.#pendingOverlay = overlay;
+    this.#bindOverlay(overlay);
+    await overlay.start();
+    const deadline = this.#clock.now() + timeoutMs;
+    while (this.#clock.now() < deadline) {
+      if (this.#pendingOverlay !== overlay) return { ok: false, why: 'aborted' };
+      const members = new Set(overlay.members());
+      if (participants.every((p) => members.has(p))) return { ok: true };
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const members = new Set(overlay.members());
+    return { ok: false, why: `${this.name}'s new ${to} overlay lacks ${participants.filter((p) => !members.has(p)).join(', ')} after ${String(timeoutMs)} ms` };
+  }
+
+  #commitOverlay(): void {
+    const next = this.#pendingOverlay;
+    if (next === null) return;
+    const old = this.#overlay;
+    this.#pendingOverlay = null;
+    this.#overlay = next;
+    this.#overlayTags = this.#overlayTags === 'primary' ? 'alternate' : 'primary';
+    this.#plumtree.stop();
+    this.#plumtree = this.#makePlumtree(next);
+    void old.detach();
+  }
+
+  async #abortOverlay(): Promise<void> {
+    const pending = this.#pendingOverlay;
+    this.#pendingOverlay = null;
+    await pending?.detach();
   }
 
   /** @internal Use {@link startNode}. */
@@ -514,6 +642,7 @@ export class Node {
       this.#spawns.delete(id);
     }
     if (this.#loadTimer !== null) this.#clock.clearTimer(this.#loadTimer);
+    await this.#pendingOverlay?.detach();
     this.#loadDelay.disable();
     this.runtime.shutdown('shutdown');
     this.#plumtree.stop();
@@ -766,6 +895,9 @@ export class Node {
       case Kind.Reliable:
         this.#reliable.receive(from, m[1]);
         return;
+      case Kind.Switch:
+        this.#switcher.receive(from, m[1]);
+        return;
       case Kind.Load: {
         const l = m[1] as Partial<NodeLoad> | null;
         if (typeof l === 'object' && l !== null && typeof l.processes === 'number' && typeof l.loopDelayMs === 'number' && typeof l.mailboxes === 'number') {
@@ -896,9 +1028,8 @@ function transportChannels(channels: Record<string, NodeChannelOptions>): Record
   return out;
 }
 
-function makeOverlay(options: NodeOptions, components: Parameters<ReturnType<typeof fullMesh>>[0]): PeerService {
-  const config = options.overlay ?? 'fullMesh';
-  const seeds = options.seeds ?? [];
+function makeOverlay(overlay: OverlayConfig | undefined, seeds: (string | PeerSpec)[], components: Parameters<ReturnType<typeof fullMesh>>[0]): PeerService {
+  const config = overlay ?? 'fullMesh';
   const kind = typeof config === 'string' ? config : config.kind;
   const rest = typeof config === 'string' ? {} : config;
   switch (kind) {

@@ -6,6 +6,7 @@ import type { RegistryMessage } from '../registry/global.ts';
 import type { GroupsMessage } from '../registry/groups.ts';
 import type { ReliableFrame } from './reliable.ts';
 import type { NodeLoad } from '../ecosystem/placement.ts';
+import type { SwitchMessage } from '../topology/switch.ts';
 
 export const enum Kind {
   /** [Send, to, msg] */
@@ -42,6 +43,8 @@ export const enum Kind {
   NameResolved = 15,
   /** [Load, load]: the sender's load report (about once a second). */
   Load = 16,
+  /** [Switch, message]: topology switching (see topology/switch.ts). */
+  Switch = 17,
 }
 
 export type Message =
@@ -58,4 +61,5 @@ export type Message =
   | [Kind.Reliable, ReliableFrame]
   | [Kind.MonitorName, Pid, string, Ref]
   | [Kind.NameResolved, Pid, Ref, Pid]
-  | [Kind.Load, NodeLoad];
+  | [Kind.Load, NodeLoad]
+  | [Kind.Switch, SwitchMessage];

@@ -173,11 +173,19 @@ export class MembershipDirectory {
     if (entry?.status !== Status.Alive) this.host.directoryChanged('expired', [spec.name]);
   }
 
-  /** A neighbour joined the active view; the first after none: swap everything with it. */
+  /** A neighbour joined the active view: the first after none swaps everything with it; later ones compare digests. */
   neighborUp(name: string): void {
     if (!this.#running) return;
-    if (this.#alone) this.host.sendDirectory(name, { e: this.#all(), want: true });
-    this.#alone = false;
+    if (this.#alone) {
+      this.host.sendDirectory(name, { e: this.#all(), want: true });
+      this.#alone = false;
+      return;
+    }
+    // A new neighbour may have missed changes that went round while it had others: compare
+    // digests once the changes in flight have landed (a full swap follows only if they differ).
+    this.clock.setTimer(this.#gossipMs * 3, () => {
+      if (this.#running) this.host.sendDirectory(name, { digest: this.#digest });
+    });
   }
 
   neighborDown(): void {
