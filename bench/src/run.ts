@@ -6,6 +6,7 @@ import { runLocal } from './suites/local.js';
 import { runRemote } from './suites/remote.js';
 import { runScale } from './suites/scale.js';
 import { runSim } from './suites/sim.js';
+import { runSwitch } from './suites/switch.js';
 import type { SuiteOptions } from './harness.js';
 
 const suites: Record<string, (options: SuiteOptions) => Promise<void>> = {
@@ -15,6 +16,7 @@ const suites: Record<string, (options: SuiteOptions) => Promise<void>> = {
   sim: runSim,
   scale: runScale,
   remote: runRemote,
+  switch: runSwitch,
 };
 
 const args = process.argv.slice(2);

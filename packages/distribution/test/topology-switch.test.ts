@@ -3,7 +3,7 @@
 // every node; the errors of a switch that should not happen.
 
 import { describe, expect, it } from 'vitest';
-import { startNode } from '../src/index.ts';
+import { startNode, TopologyAdvisor } from '../src/index.ts';
 import type { Node } from '../src/index.ts';
 import { stoppedAfterEach, until } from './helpers.ts';
 
@@ -75,5 +75,31 @@ describe('topology switching', () => {
     expect(await a.switchTopology('hyparview', { auto: true })).toMatchObject({ ok: true });
     expect(await a.switchTopology('fullMesh', { auto: true })).toMatchObject({ ok: false, error: 'cooldown_active' });
     expect(await a.switchTopology('fullMesh')).toMatchObject({ ok: true });
+  });
+});
+
+describe('automatic switching', () => {
+  it('a rule that holds three checks in a row switches the cluster; the cooldown stops it flapping back', async () => {
+    const nodes = await cluster(3);
+    const [a] = nodes as [Node];
+    const advisor = new TopologyAdvisor(a, {
+      rules: [
+        { name: 'test: three is a crowd', minNodes: 3, from: ['fullMesh'], to: 'hyparview', why: 'a test rule' },
+        { name: 'test: and back', minNodes: 3, from: ['hyparview'], to: 'fullMesh', why: 'a flapping rule' },
+      ],
+    });
+    const results: { rule: string; result: unknown }[] = [];
+    const stop = advisor.autoSwitch({ intervalMs: 50, confirmations: 3, onResult: (r) => results.push(r) });
+    try {
+      await until(() => results.length >= 2, 'a switch and a refused flap back', 15_000);
+    } finally {
+      stop();
+      advisor.stop();
+    }
+    expect(results[0]).toMatchObject({ rule: 'test: three is a crowd', result: { ok: true, to: 'hyparview' } });
+    expect(results[1]).toMatchObject({ rule: 'test: and back', result: { ok: false, error: 'cooldown_active' } });
+    expect(a.topologyHistory()).toHaveLength(1);
+    expect(a.topologyHistory()[0]?.reason).toContain('three is a crowd');
+    await until(() => nodes.every((n) => n.topology === 'hyparview'), 'every node on hyparview');
   });
 });

@@ -185,6 +185,41 @@ export class TopologyAdvisor {
     return { topology: this.current, nodeCount: metrics.nodeCount, metrics };
   }
 
+  /**
+   * Switches automatically: every `intervalMs` the rules are checked, and a recommendation that
+   * holds `confirmations` checks in a row (hysteresis) becomes an automatic switch — which the
+   * switcher's cooldown may refuse (`cooldown_active`), so metrics that hover at a threshold do not
+   * flap the cluster. Returns the function that stops it.
+   */
+  autoSwitch(options: { intervalMs?: number; confirmations?: number; onResult?: (r: { rule: string; result: unknown }) => void } = {}): () => void {
+    const clock = this.node.runtime.clock;
+    let streak: { topology: TopologyName; count: number } | null = null;
+    let stopped = false;
+    let timer: ReturnType<typeof clock.setTimer> | null = null;
+    const check = async (): Promise<void> => {
+      const { recommendation } = this.analyzePerformance();
+      if (recommendation === null) streak = null;
+      else if (streak?.topology === recommendation.topology) streak.count++;
+      else streak = { topology: recommendation.topology, count: 1 };
+      if (recommendation !== null && streak !== null && streak.count >= (options.confirmations ?? 3)) {
+        streak = null;
+        const result = await this.node.switchTopology(recommendation.topology, { auto: true, reason: `rule ${recommendation.rule}: ${recommendation.why}` });
+        options.onResult?.({ rule: recommendation.rule, result });
+      }
+    };
+    const schedule = (): void => {
+      timer = clock.setTimer(options.intervalMs ?? 60_000, () => {
+        if (stopped) return;
+        void check().finally(schedule);
+      });
+    };
+    schedule();
+    return () => {
+      stopped = true;
+      if (timer !== null) clock.clearTimer(timer);
+    };
+  }
+
   stop(): void {
     this.#off();
   }
