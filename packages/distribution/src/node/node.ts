@@ -264,7 +264,8 @@ export class Node {
         send: (node, m) => {
           this.#sendTo(node, [Kind.Switch, m]);
         },
-        prepare: (to, participants, timeoutMs) => this.#prepareOverlay(to, participants, timeoutMs),
+        prepare: (to, participants) => this.#prepareOverlay(to, participants),
+        join: (participants, timeoutMs) => this.#joinOverlay(participants, timeoutMs),
         commit: () => {
           this.#commitOverlay();
         },
@@ -355,13 +356,12 @@ export class Node {
     return this.#switcher.state;
   }
 
-  async #prepareOverlay(to: TopologyName, participants: string[], timeoutMs: number): Promise<{ ok: boolean; why?: string }> {
+  /** Brings the new overlay up beside the current one (listening on the other tags, not joining yet). */
+  async #prepareOverlay(to: TopologyName, participants: string[]): Promise<{ ok: boolean; why?: string }> {
     if (this.#pendingOverlay !== null) await this.#abortOverlay();
     const tags = this.#overlayTags === 'primary' ? 'alternate' : 'primary';
-    const specs = participants.map((p) => ({ name: p, addresses: p === this.name ? [...this.addresses] : [...(this.transport.link(p)?.peer.addresses ?? [])] })).filter((s) => s.addresses.length > 0);
-    const servers = this.#servers ?? participants.slice(0, Math.max(1, Math.ceil(Math.sqrt(participants.length))));
-    // A client-server overlay is joined through a server; the others through anyone.
-    const seeds = specs.filter((s) => s.name !== this.name && (to !== 'clientServer' || servers.includes(s.name)));
+    const specs = this.#specsOf(participants);
+    const servers = this.#serversOf(participants);
     const config: OverlayConfig =
       to === 'fullMesh'
         ? { kind: 'fullMesh' }
@@ -370,10 +370,30 @@ export class Node {
           : to === 'clientServer'
             ? { kind: 'clientServer', role: servers.includes(this.name) ? 'server' : 'client' }
             : { kind: 'hyparview' };
-    const overlay = makeOverlay({ ...config, protocolTags: tags }, seeds, this.#overlayComponents);
+    const overlay = makeOverlay({ ...config, protocolTags: tags }, [], this.#overlayComponents);
     this.#pendingOverlay = overlay;
+    this.#overlay.setHandover(true);
+    overlay.setHandover(true);
     this.#bindOverlay(overlay);
     await overlay.start();
+    return { ok: true };
+  }
+
+  /** Joins the new overlay through the others (a server for client-server) and waits until it lists every participant. */
+  async #joinOverlay(participants: string[], timeoutMs: number): Promise<{ ok: boolean; why?: string }> {
+    const overlay = this.#pendingOverlay;
+    if (overlay === null) return { ok: false, why: `${this.name} has no new overlay to join` };
+    const servers = this.#serversOf(participants);
+    const contacts = this.#specsOf(participants).filter((s) => s.name !== this.name && (overlay.kind !== 'clientServer' || servers.includes(s.name)));
+    for (const contact of contacts) {
+      if (overlay.kind === 'static') break;
+      try {
+        await overlay.join(contact);
+        if (overlay.kind !== 'fullMesh') break;
+      } catch {
+        // Try the next.
+      }
+    }
     const deadline = this.#clock.now() + timeoutMs;
     while (this.#clock.now() < deadline) {
       if (this.#pendingOverlay !== overlay) return { ok: false, why: 'aborted' };
@@ -382,7 +402,15 @@ export class Node {
       await new Promise((r) => setTimeout(r, 25));
     }
     const members = new Set(overlay.members());
-    return { ok: false, why: `${this.name}'s new ${to} overlay lacks ${participants.filter((p) => !members.has(p)).join(', ')} after ${String(timeoutMs)} ms` };
+    return { ok: false, why: `${this.name}'s new ${overlay.kind} overlay lacks ${participants.filter((p) => !members.has(p)).join(', ')} after ${String(timeoutMs)} ms` };
+  }
+
+  #specsOf(participants: string[]): PeerSpec[] {
+    return participants.map((p) => ({ name: p, addresses: p === this.name ? [...this.addresses] : [...(this.transport.link(p)?.peer.addresses ?? [])] })).filter((s) => s.addresses.length > 0);
+  }
+
+  #serversOf(participants: string[]): string[] {
+    return this.#servers ?? participants.slice(0, Math.max(1, Math.ceil(Math.sqrt(participants.length))));
   }
 
   #commitOverlay(): void {
@@ -391,6 +419,7 @@ export class Node {
     const old = this.#overlay;
     this.#pendingOverlay = null;
     this.#overlay = next;
+    next.setHandover(false);
     this.#overlayTags = this.#overlayTags === 'primary' ? 'alternate' : 'primary';
     this.#plumtree.stop();
     this.#plumtree = this.#makePlumtree(next);
@@ -401,6 +430,7 @@ export class Node {
     const pending = this.#pendingOverlay;
     this.#pendingOverlay = null;
     await pending?.detach();
+    this.#overlay.setHandover(false);
   }
 
   /** @internal Use {@link startNode}. */

@@ -1,7 +1,8 @@
 // Switching a running cluster's overlay: the node that asks runs the switch as an xstate machine —
 // stable → announcing → migrating → verifying → committing → stable, or rolling back — and every
 // node follows: on `prepare` it brings the new overlay up beside the old one on the same links (the
-// other protocol tags), waits until the new overlay lists every participant, and answers; on
+// other protocol tags) and says so; once all have, each joins it and waits until it lists every
+// participant, and answers; on
 // `commit` it makes the new overlay the node's and detaches the old one; on `abort` (or when the
 // asker goes quiet) it detaches the new one. Links stay up throughout, so at-least-once traffic is
 // neither lost nor doubled.
@@ -16,6 +17,8 @@ import type { TopologyName } from './advisor.ts';
 /** A switch message between nodes. */
 export type SwitchMessage =
   | { op: 'prepare'; id: string; to: TopologyName; participants: string[]; timeoutMs: number }
+  | { op: 'ready'; id: string; ok: boolean; why?: string }
+  | { op: 'join'; id: string; participants: string[]; timeoutMs: number }
   | { op: 'prepared'; id: string; ok: boolean; why?: string }
   | { op: 'commit'; id: string }
   | { op: 'abort'; id: string };
@@ -30,8 +33,10 @@ export interface SwitchHost {
   nodes(): string[];
   current(): TopologyName;
   send(node: string, message: SwitchMessage): void;
-  /** Starts the new overlay beside the current one; resolves true once it lists all `participants` within `timeoutMs`. */
-  prepare(to: TopologyName, participants: string[], timeoutMs: number): Promise<{ ok: boolean; why?: string }>;
+  /** Starts the new overlay beside the current one (listening, not yet joining). */
+  prepare(to: TopologyName, participants: string[]): Promise<{ ok: boolean; why?: string }>;
+  /** Joins the new overlay to the others; resolves once it lists all `participants` within `timeoutMs`. */
+  join(participants: string[], timeoutMs: number): Promise<{ ok: boolean; why?: string }>;
   commit(): void;
   abort(): Promise<void>;
 }
@@ -77,7 +82,7 @@ export class TopologySwitcher {
   /** The switch this node follows as a participant (asked by another node or by itself). */
   #following: { id: string; timer: unknown } | null = null;
   /** The switch this node asks for: answers by node. */
-  #asking: { id: string; answers: Map<string, { ok: boolean; why?: string }>; participants: string[]; done: (r: { ok: boolean; why: string }) => void } | null = null;
+  #asking: { id: string; ready: Set<string>; answers: Map<string, { ok: boolean; why?: string }>; participants: string[]; timeoutMs: number; done: (r: { ok: boolean; why: string }) => void } | null = null;
   #nextId = 1;
 
   constructor(
@@ -110,7 +115,7 @@ export class TopologySwitcher {
     const timeoutMs = this.options.verifyTimeoutMs ?? 10_000;
     this.#actor.send({ type: 'SWITCH' });
     const outcome = await new Promise<{ ok: boolean; why: string }>((resolve) => {
-      this.#asking = { id, answers: new Map(), participants, done: resolve };
+      this.#asking = { id, ready: new Set(), answers: new Map(), participants, timeoutMs, done: resolve };
       for (const n of participants) this.#deliver(n, { op: 'prepare', id, to, participants, timeoutMs });
       this.#actor.send({ type: 'ANNOUNCED' });
       // Everyone had the time to answer; a missing answer is a failure.
@@ -139,6 +144,33 @@ export class TopologySwitcher {
     switch (m.op) {
       case 'prepare':
         void this.#prepare(from, m);
+        return;
+      case 'ready': {
+        // Every node listens on the new overlay's tags before any joins it: a join sent to a node
+        // that has not started the new overlay yet would be dropped.
+        const asking = this.#asking;
+        if (asking?.id !== m.id) return;
+        if (!m.ok) {
+          this.#actor.send({ type: 'FAILED' });
+          asking.done({ ok: false, why: `${from}: ${m.why ?? 'could not start the new overlay'}` });
+          return;
+        }
+        asking.ready.add(from);
+        if (asking.participants.every((p) => asking.ready.has(p))) {
+          for (const n of asking.participants) this.#deliver(n, { op: 'join', id: m.id, participants: asking.participants, timeoutMs: asking.timeoutMs });
+        }
+        return;
+      }
+      case 'join':
+        if (this.#following?.id !== m.id) return;
+        void this.host.join(m.participants, m.timeoutMs).then(
+          (result) => {
+            this.#deliver(from, { op: 'prepared', id: m.id, ...result });
+          },
+          (err: unknown) => {
+            this.#deliver(from, { op: 'prepared', id: m.id, ok: false, why: err instanceof Error ? err.message : String(err) });
+          },
+        );
         return;
       case 'prepared': {
         const asking = this.#asking;
@@ -187,11 +219,11 @@ export class TopologySwitcher {
     this.#following = { id: m.id, timer };
     let result: { ok: boolean; why?: string };
     try {
-      result = await this.host.prepare(m.to, m.participants, m.timeoutMs);
+      result = await this.host.prepare(m.to, m.participants);
     } catch (err) {
       result = { ok: false, why: err instanceof Error ? err.message : String(err) };
     }
-    this.#deliver(from, { op: 'prepared', id: m.id, ...result });
+    this.#deliver(from, { op: 'ready', id: m.id, ...result });
   }
 
   #deliver(node: string, m: SwitchMessage): void {

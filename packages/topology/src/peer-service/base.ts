@@ -82,6 +82,8 @@ export abstract class BasePeerService implements PeerService {
   readonly #receivers = new Map<string, PeerMessageHandler>();
   readonly #unsubscribe: (() => void)[] = [];
   readonly #overlayTag: number;
+  /** Another overlay shares the links (a switch in progress): close none of them. */
+  #handover = false;
   readonly #relayTag: number;
 
   constructor(options: PeerServiceOptions, components: PeerServiceComponents) {
@@ -162,6 +164,20 @@ export abstract class BasePeerService implements PeerService {
     this.#halt();
     if (starting !== null) await starting.catch(() => undefined);
     await this.transport.stop();
+  }
+
+  /**
+   * While another overlay is brought up beside this one on the same links (or this one beside
+   * another), neither may close a link the other could use: on-demand and refused links are kept
+   * until `setHandover(false)`.
+   */
+  setHandover(on: boolean): void {
+    this.#handover = on;
+  }
+
+  /** True while links must be kept for another overlay (see `setHandover`). */
+  protected get handover(): boolean {
+    return this.#handover;
   }
 
   /**
@@ -474,7 +490,7 @@ export abstract class BasePeerService implements PeerService {
     if (entry?.link !== link) return;
     const traffic = this.#traffic(link);
     this.after(ms, () => {
-      if (this.#onDemand.get(link.peer.name) !== entry || this.isNeighbor(link.peer.name) || this.#traffic(link) !== traffic) return;
+      if (this.#handover || this.#onDemand.get(link.peer.name) !== entry || this.isNeighbor(link.peer.name) || this.#traffic(link) !== traffic) return;
       this.#onDemand.delete(link.peer.name);
       link.close('temporary link no longer needed');
     });
@@ -501,7 +517,7 @@ export abstract class BasePeerService implements PeerService {
       if (this.isNeighbor(entry[0])) this.#onDemand.delete(entry[0]);
       else if (oldest === undefined || entry[1].lastUsed < oldest[1].lastUsed) oldest = entry;
     }
-    if (oldest !== undefined && this.#onDemand.size > this.#maxOnDemand) {
+    if (oldest !== undefined && this.#onDemand.size > this.#maxOnDemand && !this.#handover) {
       this.#onDemand.delete(oldest[0]);
       oldest[1].link.close('on-demand link pool is full');
     }
@@ -529,7 +545,7 @@ export abstract class BasePeerService implements PeerService {
       if (traffic !== entry.traffic) {
         entry.traffic = traffic;
         entry.lastUsed = now;
-      } else if (entry.lastUsed < now - this.#onDemandIdleMs) {
+      } else if (entry.lastUsed < now - this.#onDemandIdleMs && !this.#handover) {
         this.#onDemand.delete(name);
         entry.link.close('on-demand link idle');
       }

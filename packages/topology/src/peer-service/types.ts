@@ -53,6 +53,8 @@ export interface PeerService {
   stop(): Promise<void>;
   /** Stops the overlay but not the transport: its links stay for the overlay that replaces it. */
   detach(): Promise<void>;
+  /** While another overlay shares the links (a switch), close none that it could use. */
+  setHandover(on: boolean): void;
   /**
    * Joins the cluster through `contact` (a spec or an address). Resolves once this node has at
    * least one neighbour; rejects (`FDN_ERR_CONNECT_FAILED`) if the contact cannot be reached.

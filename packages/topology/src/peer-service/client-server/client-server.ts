@@ -84,7 +84,8 @@ export class ClientServer extends FullMesh {
     const name = link.peer.name;
     // A client refuses links from other clients: the topology says they go through a server.
     if (this.role === 'client' && this.#roleOf(name) === 'client') {
-      link.close('clients do not link to clients');
+      // (Kept, not adopted, while another overlay shares the links.)
+      if (!this.handover) link.close('clients do not link to clients');
       return;
     }
     super.onLinkUp(link);

@@ -98,6 +98,8 @@ export class MembershipDirectory {
   #refreshTimer: TimerHandle | null = null;
   #syncTimer: TimerHandle | null = null;
   #lastRefresh = 0;
+  /** A comparison since the last sync found our directories different. */
+  #differed = false;
   /** This node's latest sequence number, kept across leave and rejoin so the new entry beats the tombstone. */
   #ownSeq = 0;
   #running = false;
@@ -198,7 +200,10 @@ export class MembershipDirectory {
     if (!this.#running || typeof message !== 'object' || message === null) return;
     const m = message as Record<string, unknown>;
     if (Array.isArray(m.e)) this.#merge(from, m.e as unknown[]);
-    if (m.want === true) this.host.sendDirectory(from, { e: this.#all() });
+    if (m.want === true) {
+      this.#differed = true;
+      this.host.sendDirectory(from, { e: this.#all() });
+    }
     else if (typeof m.digest === 'number' && m.digest !== this.#digest) this.host.sendDirectory(from, { e: this.#all(), want: true });
   }
 
@@ -285,7 +290,11 @@ export class MembershipDirectory {
 
   /** Now and then, a random neighbour gets our digest (and answers with everything if it differs). */
   #scheduleSync(): void {
-    this.#syncTimer = this.clock.setTimer(this.#syncMs * (0.5 + this.random.next()), () => {
+    // While comparisons keep finding differences (a starting or reshaping cluster), compare ten
+    // times as often; in a settled cluster, every `syncMs`.
+    const period = this.#differed ? this.#syncMs / 10 : this.#syncMs;
+    this.#differed = false;
+    this.#syncTimer = this.clock.setTimer(period * (0.5 + this.random.next()), () => {
       this.#syncTimer = null;
       if (!this.#running) return;
       const neighbor = this.random.pick([...this.host.directoryNeighbors()]);

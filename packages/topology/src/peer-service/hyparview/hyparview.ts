@@ -290,7 +290,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     this.events.emit('neighborDown', victim);
     this.membershipChanged(undefined, [victim]);
     this.after(0, () => {
-      if (!this.#active.has(victim)) link.close('moved to the passive view');
+      if (!this.#active.has(victim) && !this.handover) link.close('moved to the passive view');
     });
   }
 
@@ -527,7 +527,7 @@ export class HyParView extends BasePeerService implements DirectoryHost {
       });
       this.sendOverlay(link, { t: 'neighbor', high } satisfies Message);
     });
-    if (!accepted && !existed && !this.#active.has(spec.name)) link.close('neighbour request declined');
+    if (!accepted && !existed && !this.#active.has(spec.name) && !this.handover) link.close('neighbour request declined');
     return accepted && this.#active.has(spec.name);
   }
 
