@@ -6,7 +6,7 @@
 // processes gets `noconnection` at once.
 
 import { createRuntime, Pid, Ref } from '@fdn/actors';
-import type { Dest, ExitReason, ProcessContext, RemoteName, RemoteRouter, Runtime } from '@fdn/actors';
+import type { Dest, ProcessContext, RemoteName, RemoteRouter, Runtime } from '@fdn/actors';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { silentLogger, systemClock, systemRandom } from '@fdn/core';
@@ -705,10 +705,10 @@ export class Node {
       },
       linkExit: (from, to, reason) => {
         this.#remote.get(to.node)?.links.delete(pairKey(from, to));
-        this.#sendTo(to.node, [Kind.LinkExit, from, to, portable(reason)]);
+        this.#sendTo(to.node, [Kind.LinkExit, from, to, reason]);
       },
       exit: (from, to, reason) => {
-        this.#sendTo(to.node, [Kind.Exit, from, to, portable(reason)]);
+        this.#sendTo(to.node, [Kind.Exit, from, to, reason]);
       },
       monitor: (watcher, target, ref) => {
         if (!this.overlay.isUp(target.node)) {
@@ -737,7 +737,7 @@ export class Node {
       },
       down: (watcher, ref, target, reason) => {
         this.#remote.get(watcher.node)?.watchedBy.delete(ref.toString());
-        this.#sendTo(watcher.node, [Kind.Down, watcher, ref, target, portable(reason)]);
+        this.#sendTo(watcher.node, [Kind.Down, watcher, ref, target, reason]);
       },
       resolveName: () => undefined,
     };
@@ -1040,10 +1040,6 @@ function isPidFrom(x: unknown, node: string): x is Pid {
   return x instanceof Pid && x.node === node;
 }
 
-/** Exit reasons cross as data; an Error keeps its name, message, stack and code. */
-function portable(reason: ExitReason): unknown {
-  return reason;
-}
 
 /** The transport's part of the channel options (reliability is this layer's). */
 function transportChannels(channels: Record<string, NodeChannelOptions>): Record<string, ChannelOptions> {
