@@ -447,6 +447,10 @@ export abstract class BasePeerService implements PeerService {
     this.messenger.send(next, this.#relayTag, { f: r.f, t: r.t, c: r.c, p: r.p, h: (r.h as number) - 1 } satisfies Relay);
   }
 
+  spec(node: string): PeerSpec | undefined {
+    return node === this.self.name ? { name: node, addresses: this.self.addresses } : this.specs.get(node);
+  }
+
   async forward(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus> {
     if (!this.running || node === this.self.name) return 'unknown';
     if (channel === CONTROL) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `the '${CONTROL}' channel carries the overlay protocols; forward on another channel`);

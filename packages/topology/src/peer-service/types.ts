@@ -78,6 +78,8 @@ export interface PeerService {
    * overlays use). One handler per channel; a later call replaces the earlier.
    */
   onMessage(channel: string, handler: PeerMessageHandler): void;
+  /** How to reach `node` (its addresses), if this node knows. */
+  spec(node: string): PeerSpec | undefined;
   /** True when `node` is a member this node can reach now (it was reported `up` and not yet `down`). */
   isUp(node: string): boolean;
   on<E extends keyof PeerServiceEvents>(event: E, listener: PeerServiceEvents[E]): () => void;
