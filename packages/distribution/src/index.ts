@@ -25,4 +25,6 @@ export type { NodeLoad, Placement, PlacementInput } from './ecosystem/placement.
 export { DEFAULT_RULES, forWorkload, recommend, TopologyAdvisor } from './topology/advisor.ts';
 export type { Recommendation, TopologyMetrics, TopologyName, TopologyRule, Workload } from './topology/advisor.ts';
 export { TopologySwitcher } from './topology/switch.ts';
-export type { SwitchOptions, SwitchRecord, SwitchResult, SwitchState } from './topology/switch.ts';
+export type { ProbeResult, SwitchOptions, SwitchRecord, SwitchResult, SwitchState, SwitchVerification, TopologyEpoch } from './topology/switch.ts';
+export { SimCluster } from './sim/sim-cluster.ts';
+export type { SimClusterOptions } from './sim/sim-cluster.ts';

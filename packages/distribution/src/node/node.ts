@@ -203,8 +203,9 @@ export class Node {
   readonly #spawns = new Map<number, PendingSpawn>();
   #nextSpawn = 1;
   #stopped = false;
-  /** Fault injection: nodes whose distribution messages are dropped both ways (see `blockNodes`). */
+  /** Fault injection: nodes whose distribution messages are dropped, to them and from them (see `blockNodes`). */
   readonly #blocked = new Set<string>();
+  readonly #blockedFrom = new Set<string>();
 
   constructor(options: NodeOptions) {
     validate(options);
@@ -459,14 +460,12 @@ export class Node {
     const deadline = this.#clock.now() + timeoutMs;
     for (;;) {
       if (this.#pending !== pending) return { ok: false, why: 'aborted' };
-      const expected = participants.filter(live);
-      // Counting first: the member list is built only when it can be complete.
-      const missing = overlay.memberCount() < expected.length ? null : expected.filter((p) => !new Set(overlay.members()).has(p));
-      if (missing?.length === 0) return { ok: true };
+      // Every live participant a member the new overlay can reach (not only listed: a client-server
+      // client must have linked to the servers).
+      const lacking = participants.filter((p) => p !== this.name && live(p) && !overlay.isUp(p));
+      if (lacking.length === 0) return { ok: true };
       if (this.#clock.now() >= deadline) {
-        const members = new Set(overlay.members());
-        const lacking = expected.filter((p) => !members.has(p));
-        return { ok: false, why: `${this.name}'s new ${overlay.kind} overlay lacks ${lacking.slice(0, 10).join(', ')}${lacking.length > 10 ? ` and ${String(lacking.length - 10)} more` : ''} after ${String(timeoutMs)} ms` };
+        return { ok: false, why: `${this.name}'s new ${overlay.kind} overlay does not reach ${lacking.slice(0, 10).join(', ')}${lacking.length > 10 ? ` and ${String(lacking.length - 10)} more` : ''} after ${String(timeoutMs)} ms` };
       }
       await new Promise<void>((r) => this.#clock.setTimer(50, r));
     }
@@ -769,14 +768,20 @@ export class Node {
   /**
    * Fault injection for tests and drills: drops every distribution message to and from `nodes`
    * (links stay up, heartbeats flow): a partition as processes see it, without touching the
-   * network. `unblockNodes()` heals it.
+   * network. `direction: 'out'` drops only what this node sends them, `'in'` only what they send
+   * (an asymmetric partition). `unblockNodes()` heals it.
    */
-  blockNodes(nodes: readonly string[]): void {
-    for (const n of nodes) this.#blocked.add(n);
+  blockNodes(nodes: readonly string[], options: { direction?: 'both' | 'in' | 'out' } = {}): void {
+    const direction = options.direction ?? 'both';
+    for (const n of nodes) {
+      if (direction !== 'in') this.#blocked.add(n);
+      if (direction !== 'out') this.#blockedFrom.add(n);
+    }
   }
 
   unblockNodes(): void {
     this.#blocked.clear();
+    this.#blockedFrom.clear();
   }
 
   /** Closes the links and stops every local process. */
@@ -930,7 +935,7 @@ export class Node {
    */
   /** @internal Handles a frame from `from` (public so fuzz tests can feed frames without a socket each). */
   receiveFrame(from: string, payload: Buffer): void {
-    if (this.#blocked.has(from)) return;
+    if (this.#blockedFrom.has(from)) return;
     let message: Message;
     try {
       message = this.#codec.decode(payload) as Message;
@@ -1166,7 +1171,8 @@ function isPidFrom(x: unknown, node: string): x is Pid {
 
 
 /** The transport's part of the channel options (reliability is this layer's). */
-function transportChannels(channels: Record<string, NodeChannelOptions>): Record<string, ChannelOptions> {
+/** @internal */
+export function transportChannels(channels: Record<string, NodeChannelOptions>): Record<string, ChannelOptions> {
   const out: Record<string, ChannelOptions> = {};
   for (const [name, { reliability, broadcast, ...rest }] of Object.entries(channels)) {
     if (broadcast !== undefined && !['direct', 'plumtree'].includes(broadcast)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `channel '${name}': broadcast must be 'direct' or 'plumtree'`);

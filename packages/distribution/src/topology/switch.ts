@@ -210,7 +210,7 @@ export class TopologySwitcher {
   /** The switch this node asks for. */
   #asking: Asking | null = null;
   /** Sample pings waiting for their pong, by sequence number. */
-  readonly #pings = new Map<number, (ok: boolean) => void>();
+  readonly #pings = new Map<number, () => void>();
   /** Probes this node sent outside switches, by id. */
   readonly #probes = new Map<string, { answered: Set<string>; expected: Set<string>; started: number; last: number; finish: () => void }>();
   /** Probes already passed on (a flood reaches a node many times). */
@@ -333,7 +333,7 @@ export class TopologySwitcher {
       case 'pong': {
         const resolve = this.#pings.get(m.seq);
         this.#pings.delete(m.seq);
-        resolve?.(true);
+        resolve?.();
         return;
       }
       case 'commit': {
@@ -473,23 +473,29 @@ export class TopologySwitcher {
     const others = participants.filter((p) => p !== this.host.name);
     const sample = this.host.sample(others, this.options.pingSample ?? 3);
     const times: number[] = [];
-    const waitMs = Math.min(timeoutMs, 3_000);
+    const deadline = this.host.now() + Math.min(timeoutMs, 5_000);
+    // One ping at a time per node, again every 500 ms until it answers: a route of the new
+    // overlay may still be opening (a link being dialled).
+    const ping = (node: string): Promise<boolean> => {
+      const seq = this.#nextPing++;
+      const sentAt = this.host.now();
+      return new Promise<boolean>((resolve) => {
+        const timer = this.host.setTimer(Math.max(1, Math.min(500, deadline - sentAt)), () => {
+          this.#pings.delete(seq);
+          resolve(false);
+        });
+        this.#pings.set(seq, () => {
+          this.host.clearTimer(timer);
+          times.push(this.host.now() - sentAt);
+          resolve(true);
+        });
+        this.host.sendOver('new', node, { op: 'ping', id, seq });
+      });
+    };
     const results = await Promise.all(
       sample.map(async (node) => {
-        const seq = this.#nextPing++;
-        const sentAt = this.host.now();
-        const answered = await new Promise<boolean>((resolve) => {
-          const timer = this.host.setTimer(waitMs, () => {
-            this.#pings.delete(seq);
-            resolve(false);
-          });
-          this.#pings.set(seq, (ok) => {
-            this.host.clearTimer(timer);
-            resolve(ok);
-          });
-          this.host.sendOver('new', node, { op: 'ping', id, seq });
-        });
-        if (answered) times.push(this.host.now() - sentAt);
+        let answered = await ping(node);
+        while (!answered && this.host.now() < deadline && this.#following?.id === id) answered = await ping(node);
         return { node, answered };
       }),
     );

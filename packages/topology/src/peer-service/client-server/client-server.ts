@@ -26,16 +26,24 @@ export function clientServer(options: ClientServerOptions): (components: PeerSer
   return (components) => new ClientServer(options, components);
 }
 
-/** What a server tells its clients: the clients it is linked to (all of them, or one change). */
-type Reach = { t: 'cs.linked'; nodes: string[] } | { t: 'cs.link'; node: string; up: boolean };
+/**
+ * What a server tells its clients: the clients it is linked to (all of them, or one change); and
+ * what a client asks a server that has not told it (a client whose overlay started on links that
+ * were already up, as after a topology switch, which the server had announced to an earlier one).
+ */
+type Reach = { t: 'cs.linked'; nodes: string[] } | { t: 'cs.link'; node: string; up: boolean } | { t: 'cs.ask' };
 
 export class ClientServer extends FullMesh {
   override readonly kind = 'clientServer';
   readonly role: Role;
   /** On a client: per linked server, the clients it says it is linked to. */
   readonly #reach = new Map<string, Set<string>>();
+  /** The keys of `#reach` in name order (null: to be sorted again). */
+  #reachOrder: string[] | null = null;
   /** On a server: the linked clients already announced to the others. */
   readonly #told = new Set<string>();
+  /** On a client: the servers asked for their reach (and not answered yet). */
+  readonly #asked = new Set<string>();
 
   constructor(options: ClientServerOptions, components: PeerServiceComponents) {
     if ((options.role as unknown) !== 'server' && (options.role as unknown) !== 'client') {
@@ -96,7 +104,12 @@ export class ClientServer extends FullMesh {
     super.onLinkDown(link, reason);
     const name = link.peer.name;
     if (this.role === 'client') {
-      this.#reach.delete(name);
+      this.#asked.delete(name);
+      if (this.#reach.delete(name)) {
+        this.#reachOrder = null;
+        // The clients reached only through that server are out of reach now.
+        this.refreshReachability({ kind: 'unreachable', message: `lost the link to server ${name}` });
+      }
     } else if (this.#told.delete(name) && this.member(name) !== undefined) {
       // (A client that left is gone from the membership: the gossip says so, as 'left'.)
       for (const client of this.#linkedClients()) if (this.#told.has(client.peer.name)) this.sendOverlay(client, { t: 'cs.link', node: name, up: false } satisfies Reach);
@@ -118,31 +131,60 @@ export class ClientServer extends FullMesh {
     }
   }
 
+  /** A client asks each linked server that has not told it whom it reaches. */
+  #askServers(): void {
+    for (const link of this.transport.links()) {
+      const name = link.peer.name;
+      if (this.#reach.has(name) || this.#asked.has(name) || this.#roleOf(name) !== 'server') continue;
+      this.#asked.add(name);
+      this.sendOverlay(link, { t: 'cs.ask' } satisfies Reach);
+    }
+  }
+
   #linkedClients(): Link[] {
     return this.transport.links().filter((l) => this.#roleOf(l.peer.name) === 'client');
   }
 
   protected override onOverlayMessage(link: Link, value: unknown): void {
     const m = value as Partial<Reach> & Record<string, unknown>;
+    if (m.t === 'cs.ask') {
+      if (this.role !== 'server' || this.#roleOf(link.peer.name) !== 'client') return;
+      this.#told.delete(link.peer.name);
+      this.#tellClients();
+      return;
+    }
     if (m.t !== 'cs.linked' && m.t !== 'cs.link') {
       super.onOverlayMessage(link, value);
       if (this.role === 'server') this.#tellClients();
+      else this.#askServers();
       return;
     }
     const server = link.peer.name;
+    this.#asked.delete(server);
     if (this.role !== 'client' || this.#roleOf(server) !== 'server') return;
+    // Only the clients named can change reachability: a thousand clients announced one by one
+    // must not cost a thousand checks of every member each.
+    let touched: Iterable<string>;
     if (m.t === 'cs.linked' && Array.isArray(m.nodes) && m.nodes.every(isName)) {
-      this.#reach.set(server, new Set(m.nodes));
+      const before = this.#reach.get(server);
+      const after = new Set(m.nodes);
+      if (before === undefined) this.#reachOrder = null;
+      this.#reach.set(server, after);
+      touched = before === undefined ? after : new Set([...before, ...after]);
     } else if (m.t === 'cs.link' && isName(m.node) && typeof m.up === 'boolean') {
       let set = this.#reach.get(server);
-      if (set === undefined) this.#reach.set(server, (set = new Set()));
+      if (set === undefined) {
+        this.#reach.set(server, (set = new Set()));
+        this.#reachOrder = null;
+      }
       if (m.up) set.add(m.node);
       else set.delete(m.node);
+      touched = [m.node];
     } else {
       this.logger.warn(`ignoring a malformed reachability message from ${server}`);
       return;
     }
-    this.refreshReachability();
+    this.refreshReachability(undefined, touched);
   }
 
   protected override async forwardIndirect(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus> {
@@ -166,7 +208,8 @@ export class ClientServer extends FullMesh {
    * while it lasts (relayed messages then keep their order).
    */
   #serverLink(target: string): Link | undefined {
-    for (const server of [...this.#reach.keys()].sort()) {
+    this.#reachOrder ??= [...this.#reach.keys()].sort();
+    for (const server of this.#reachOrder) {
       if (this.#reach.get(server)?.has(target) !== true) continue;
       const link = this.transport.link(server);
       if (link !== undefined) return link;
