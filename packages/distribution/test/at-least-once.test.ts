@@ -103,6 +103,51 @@ describe('at-least-once channels', () => {
 });
 
 describe('ReliableChannels (one end against a scripted other end)', () => {
+  it('sends again what is not acknowledged after resendAfterMs even when no new link comes up (a relayed peer)', async () => {
+    const { ReliableChannels } = await import('../src/node/reliable.ts');
+    let now = 0;
+    const sent: unknown[] = [];
+    const timers: { at: number; fn: () => void }[] = [];
+    const r = new ReliableChannels(
+      {
+        incarnation: 1,
+        linkIncarnation: () => undefined,
+        transmit: (_node, _channel, frame) => {
+          sent.push(frame);
+          return false;
+        },
+        deliver: () => undefined,
+        setTimer: (ms, fn) => timers.push({ at: now + ms, fn }),
+        now: () => now,
+      },
+      { resendAfterMs: 1_000 },
+    );
+    expect(r.send('far', 'c', Buffer.from('a'))).toBe('queued');
+    r.send('far', 'c', Buffer.from('b'));
+    expect(sent).toHaveLength(2);
+    const fire = (to: number): void => {
+      now = to;
+      for (const t of timers.splice(0)) if (t.at <= now) t.fn();
+      else timers.push(t);
+    };
+    fire(1_000);
+    expect(sent.slice(2)).toEqual([
+      [0, 'c', 1, 1, Buffer.from('a')],
+      [0, 'c', 1, 2, Buffer.from('b')],
+    ]);
+    // An ack of the first: only the second goes again, and only after another quiet period.
+    r.receive('far', [1, 'c', 1, 1]);
+    fire(1_500);
+    expect(sent).toHaveLength(4);
+    fire(2_000);
+    fire(2_600);
+    expect(sent.slice(4)).toEqual([[0, 'c', 1, 2, Buffer.from('b')]]);
+    r.receive('far', [1, 'c', 1, 2]);
+    fire(5_000);
+    expect(sent).toHaveLength(5);
+    expect(timers).toHaveLength(0);
+  });
+
   it('delivers each number once and in order: duplicates and messages past a gap are dropped; acks free the store', async () => {
     const { ReliableChannels } = await import('../src/node/reliable.ts');
     const delivered: string[] = [];
@@ -117,6 +162,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
       },
       deliver: (_node, inner) => delivered.push(inner.toString()),
       setTimer: (_ms, fn) => timers.push(fn),
+      now: () => 0,
     });
     const msg = (seq: number, text: string, inc = 3): unknown => [0, 'c', inc, seq, Buffer.from(text)];
     for (const [seq, text] of [[1, 'one'], [2, 'two'], [2, 'two again'], [4, 'four too early'], [3, 'three'], [1, 'one again'], [4, 'four']] as const) r.receive('peer', msg(seq, text));

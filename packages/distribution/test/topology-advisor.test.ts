@@ -7,7 +7,7 @@ import type { Node, TopologyMetrics } from '../src/index.ts';
 import { stoppedAfterEach, until } from './helpers.ts';
 
 const started = stoppedAfterEach();
-const base: TopologyMetrics = { nodeCount: 5, rttP50Ms: 0.2, rttMaxMs: 0.5, nodeLossesPerHour: 0, links: 4, bytesOutPerSec: {}, queuedMessages: 0, workload: null };
+const base: TopologyMetrics = { nodeCount: 5, rttP50Ms: 0.2, rttMaxMs: 0.5, nodeLossesPerHour: 0, links: 4, bytesOutPerSec: {}, queuedMessages: 0, workload: null, broadcastReach: null, broadcastDelayMs: null, broadcastMeasuredAt: null };
 
 describe('topology rules', () => {
   it('follow the design document: big meshes to HyParView, small slow clusters to a full mesh, events to pub/sub, huge ones to client-server', () => {

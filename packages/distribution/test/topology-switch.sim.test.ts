@@ -5,8 +5,8 @@
 // Failures print the seed: FDN_SIM_SEED=<seed> replays the run.
 
 import { describe, expect, it } from 'vitest';
-import { SimCluster } from '../src/index.ts';
-import type { Node, Pid, SwitchResult, TopologyName } from '../src/index.ts';
+import { SimCluster, TopologyAdvisor } from '../src/index.ts';
+import type { Node, TopologyName } from '../src/index.ts';
 
 const SEED = Number(process.env.FDN_SIM_SEED ?? 7);
 
@@ -22,28 +22,15 @@ async function cluster(count: number, latencyMs = 1): Promise<SimCluster> {
   return sim;
 }
 
-/** Every running node runs `topology` at `epoch` and reaches all the others. */
-function settled(sim: SimCluster, topology: TopologyName, epoch: number): boolean {
-  const count = sim.nodes().length;
-  return sim.nodes().every((n) => n.topology === topology && n.topologyEpoch().epoch === epoch && n.nodes().length === count - 1);
-}
-
-async function switchTo(sim: SimCluster, asker: Node, to: TopologyName, during?: () => Promise<void>): Promise<SwitchResult> {
-  let result: SwitchResult | null = null;
-  void asker.switchTopology(to, { reason: `test: to ${to}` }).then((r) => {
-    result = r;
-  });
-  if (during !== undefined) await during();
-  await sim.runUntil(() => result !== null, 60_000, `the switch to ${to}`);
-  return result as unknown as SwitchResult;
-}
 
 describe(`topology switching in simulation (FDN_SIM_SEED=${String(SEED)})`, () => {
   it('40 nodes: hyparview → clientServer → pubSub → hyparview while nodes crash and join mid-switch; at-least-once traffic neither lost nor doubled', async () => {
     const sim = await cluster(40);
-    const [, sender, sinkNode, asker] = sim.nodes() as [Node, Node, Node, Node];
+    const [, sender, , asker] = sim.nodes() as [Node, Node, Node, Node];
+    // The stream's ends are not linked: its messages open a link (or are relayed) first.
+    const sinkNode = sim.nodes().find((n, i) => i > 3 && sender.transport.link(n.name) === undefined) as Node;
     const got: number[] = [];
-    const sink: Pid = sinkNode.runtime.spawn(async (ctx) => {
+    const sink = sinkNode.runtime.spawn(async (ctx) => {
       for (;;) got.push((await ctx.receive()) as number);
     });
     let sent = 0;
@@ -54,30 +41,33 @@ describe(`topology switching in simulation (FDN_SIM_SEED=${String(SEED)})`, () =
       sim.clock.setTimer(20, tick);
     };
     tick();
+    // Before any switch: the stream flows although its ends had no link.
+    await sim.runUntil(() => got.length >= 50, 2_000, 'the first 50 messages between nodes without a link');
     let next = 40;
     const churnable = (): string[] => sim.names().filter((n) => ![name(0), sender.name, sinkNode.name, asker.name].includes(n));
     const targets: TopologyName[] = ['clientServer', 'pubSub', 'hyparview'];
     for (const [i, to] of targets.entries()) {
       const crashed = sim.network.random.pick(churnable()) as string;
       const joiner = name(next++);
-      const result = await switchTo(sim, asker, to, async () => {
-        // Mid-switch: one node crashes, a new one joins (through a node of the old overlay).
-        await sim.run(40);
-        await sim.crash(crashed);
-        void sim.start(joiner, [name(0)]);
-      });
+      const switching = asker.switchTopology(to, { reason: `test: to ${to}` });
+      // Mid-switch: one node crashes, a new one joins (through a node of the old overlay).
+      await sim.run(40);
+      await sim.crash(crashed);
+      void sim.start(joiner, [name(0)]);
+      const result = await sim.await(switching, 60_000, `the switch to ${to}`);
       expect(result, JSON.stringify(result)).toMatchObject({ ok: true, to });
       if (!result.ok) return;
       expect(result.verification.probeReach).toBe(1);
       // The crashed node was excused, not waited for (unless it went before the announcement).
       expect(result.verification.participants - result.verification.excused.length).toBeLessThanOrEqual(40);
-      await sim.runUntil(() => sim.nodes().length === 40 && settled(sim, to, i + 1), 30_000, `every node, the joiner ${joiner} too, on ${to} at epoch ${String(i + 1)}`);
+      await sim.runUntil(() => sim.nodes().length === 40 && sim.converged(to) && asker.topologyEpoch().epoch === i + 1, 30_000, `every node, the joiner ${joiner} too, on ${to} at epoch ${String(i + 1)}`);
       expect(sim.node(joiner).topologyHistory().at(-1)?.reason ?? '').toMatch(/adopted|asked by/);
       await sim.run(500);
     }
     sending = false;
     await sim.runUntil(() => got.length >= sent, 30_000, `all ${String(sent)} messages delivered (${String(got.length)} so far)`);
     await sim.run(1_000);
+    expect(sent).toBeGreaterThan(200);
     expect(got.length).toBe(sent);
     for (let i = 0; i < sent; i++) if (got[i] !== i) throw new Error(`message ${String(i)} is ${String(got[i])}`);
     expect(asker.topologyHistory().map((h) => h.to)).toEqual(targets);
@@ -89,19 +79,15 @@ describe(`topology switching in simulation (FDN_SIM_SEED=${String(SEED)})`, () =
     const sim = await cluster(12, 5);
     const asker = sim.node(name(1));
     const cut = [name(7), name(9)];
-    let result: SwitchResult | null = null;
-    void asker.switchTopology('clientServer').then((r) => {
-      result = r;
-    });
+    const switching = asker.switchTopology('clientServer');
     // Once the probe is out, the asker's messages to two nodes are lost: their answers still come.
     await sim.runUntil(() => asker.switchState === 'verifying', 20_000, 'the probe phase');
     asker.blockNodes(cut, { direction: 'out' });
-    await sim.runUntil(() => result !== null, 20_000, 'the switch');
-    expect(result).toMatchObject({ ok: true });
+    expect(await sim.await(switching, 20_000, 'the switch')).toMatchObject({ ok: true });
     for (const n of cut) expect(sim.node(n).topology).toBe('hyparview');
     asker.unblockNodes();
     // Their follower timers expire (3 × 5 s + 10 s), they roll back, ask the others, and adopt.
-    await sim.runUntil(() => settled(sim, 'clientServer', 1), 60_000, 'the cut nodes adopt clientServer');
+    await sim.runUntil(() => sim.converged('clientServer'), 60_000, 'the cut nodes adopt clientServer');
     for (const n of cut) expect(sim.node(n).topologyHistory().at(-1)?.reason).toMatch(/^adopted from/);
     await sim.stopAll();
   });
@@ -109,23 +95,38 @@ describe(`topology switching in simulation (FDN_SIM_SEED=${String(SEED)})`, () =
   it('a probe broadcast measures reach and delay on the current overlay', async () => {
     const sim = await cluster(30);
     const node = sim.node(name(3));
-    let probe: Awaited<ReturnType<Node['probeBroadcast']>> | null = null;
-    void node.probeBroadcast(2_000).then((r) => {
-      probe = r;
-    });
-    await sim.runUntil(() => probe !== null, 5_000, 'the probe');
+    const probe = await sim.await(node.probeBroadcast(2_000), 5_000, 'the probe');
     expect(probe).toMatchObject({ reached: 29, expected: 29, reach: 1, missing: [] });
+    expect(probe.ms).toBeGreaterThan(0);
     // Crashed nodes are missing from a probe sent before anyone noticed.
     await sim.crash(name(20));
-    probe = null;
-    void node.probeBroadcast(2_000).then((r) => {
-      probe = r;
-    });
-    await sim.runUntil(() => probe !== null, 5_000, 'the second probe');
-    const second = probe as unknown as { reached: number; missing: string[] };
+    const second = await sim.await(node.probeBroadcast(2_000), 5_000, 'the second probe');
     // Every live node answers; the crashed one is missing if the prober still counted it.
     expect(second.reached).toBe(28);
     expect(second.missing.filter((m) => m !== name(20))).toEqual([]);
+    await sim.stopAll();
+  });
+
+  it('the advisor: one periodic probe per cluster (on the smallest name) gives broadcast reach and delay; currentTopologyInfo carries the overlay, the last switch and the history', async () => {
+    const sim = await cluster(20);
+    const first = new TopologyAdvisor(sim.node(name(0)), { probeIntervalMs: 1_000 });
+    const other = new TopologyAdvisor(sim.node(name(5)), { probeIntervalMs: 1_000 });
+    await sim.runUntil(() => first.metrics().broadcastReach !== null, 3_000, 'the periodic probe');
+    expect(first.metrics()).toMatchObject({ broadcastReach: 1, nodeCount: 20 });
+    expect(first.metrics().broadcastDelayMs).toBeGreaterThan(0);
+    expect(other.metrics().broadcastReach).toBeNull();
+    const asker = sim.node(name(5));
+    const result = await sim.await(asker.switchTopology('pubSub', { reason: 'test: events' }), 30_000, 'the switch');
+    expect(result).toMatchObject({ ok: true });
+    // The asker's metrics carry its switch's probe; every node's info, the switch.
+    expect(other.metrics().broadcastReach).toBe(1);
+    const info = other.currentTopologyInfo();
+    expect(info).toMatchObject({ topology: 'pubSub', nodeCount: 20, overlay: { kind: 'hyparview', topology: 'pubSub', epoch: 1, tags: 'alternate' }, lastSwitch: { from: 'hyparview', to: 'pubSub', reason: 'test: events' } });
+    expect(info.history).toHaveLength(1);
+    await sim.runUntil(() => sim.converged('pubSub'), 10_000, 'everyone on pubSub');
+    expect(first.currentTopologyInfo().lastSwitch).toMatchObject({ to: 'pubSub', reason: `test: events (asked by ${name(5)})` });
+    first.stop();
+    other.stop();
     await sim.stopAll();
   });
 });

@@ -256,6 +256,7 @@ export class Node {
           this.receiveFrame(node, inner);
         },
         setTimer: (ms, fn) => this.#clock.setTimer(ms, fn),
+        now: () => this.#clock.now(),
       },
       options.reliable,
     );
@@ -884,11 +885,18 @@ export class Node {
 
   /** A frame of an at-least-once channel, on the link if there is one (else it waits for the next link). */
   #transmitReliable(node: string, channel: string, frame: ReliableFrame): boolean {
+    if (this.#stopped) return false;
     const link = this.transport.link(node);
-    if (link === undefined || this.#stopped) return false;
-    const status = link.send(channel, this.#codec.encode([Kind.Reliable, frame]));
+    const bytes = this.#codec.encode([Kind.Reliable, frame]);
+    if (link === undefined || (this.#remote.get(node)?.pending ?? null) !== null) {
+      // No link yet: the overlay opens one (or relays); the frame stays unacknowledged meanwhile.
+      this.#sendLater(node, channel, bytes, undefined);
+      return false;
+    }
+    const status = link.send(channel, bytes);
     return status === 'sent' || status === 'backpressure';
   }
+
 
   /** Messages of at-least-once channels not yet acknowledged (to `node`, or to anyone). */
   unacknowledged(node?: string): number {
@@ -919,11 +927,17 @@ export class Node {
     const pending = state.pending;
     state.pending = null;
     const link: Link | undefined = linked ? this.transport.link(node) : undefined;
-    if (link === undefined) {
-      if (pending.length > 0) this.logger.debug(`dropped ${String(pending.length)} messages to ${node}: no link`);
+    if (link !== undefined) {
+      for (const p of pending) link.send(p.channel, p.bytes, p.options);
       return;
     }
-    for (const p of pending) link.send(p.channel, p.bytes, p.options);
+    // Reached without a link of our own (a client-server client relays through a server): the
+    // rest go the same way, in order.
+    if (linked) {
+      for (const p of pending) void this.overlay.forward(node, p.channel, p.bytes, p.options).catch(() => undefined);
+      return;
+    }
+    if (pending.length > 0) this.logger.debug(`dropped ${String(pending.length)} messages to ${node}: no link`);
   }
 
   // ==== Inbound ====
@@ -1044,9 +1058,12 @@ export class Node {
       case Kind.Groups:
         this.pg.receive(from, m[1]);
         return;
-      case Kind.Reliable:
-        this.#reliable.receive(from, m[1]);
+      case Kind.Reliable: {
+        const frame = m[1] as unknown;
+        if (!Array.isArray(frame) || typeof frame[1] !== 'string' || !this.transport.channels.has(frame[1])) throw new Error('a reliable frame of an unknown channel');
+        this.#reliable.receive(from, frame);
         return;
+      }
       case Kind.Switch: {
         const switchMessage = parseSwitchMessage(m[1]);
         if (switchMessage === null) throw new Error('a malformed topology switch message');

@@ -2,7 +2,9 @@
 // live: the sender numbers each message per (peer, channel), keeps it until the peer acknowledges
 // it, and sends again everything unacknowledged whenever a new link to the peer comes up; the
 // receiver delivers only the next number it expects and drops the rest (duplicates, and anything
-// after a gap, which will come again in order). Acknowledgements are cumulative and batched.
+// after a gap, which will come again in order). Acknowledgements are cumulative and batched. A
+// peer reached without a link of its own (relayed through a server, or while a link opens) may
+// never bring a new link up: what it has not acknowledged for `resendAfterMs` goes again too.
 //
 // The numbering belongs to one start of each node (the incarnations): a restarted sender starts
 // afresh, and messages kept for a peer that restarted are dropped (their pids died with it).
@@ -16,6 +18,8 @@ interface Outgoing {
   /** seq → encoded inner message, in order. */
   unacked: Map<number, Buffer>;
   bytes: number;
+  /** When the peer last acknowledged something, or this side last sent everything again. */
+  progressAt: number;
 }
 
 /** What the receiver keeps per (peer incarnation, channel). */
@@ -36,6 +40,7 @@ export interface ReliableHost {
   /** Hands an inner message to the node, in order. */
   deliver(node: string, inner: Buffer): void;
   setTimer(ms: number, fn: () => void): unknown;
+  now(): number;
 }
 
 /** [0, channel, senderIncarnation, seq, inner] a message; [1, channel, receiverIncarnationSeen, upTo] an ack. */
@@ -48,7 +53,12 @@ export interface ReliableOptions {
   maxUnackedBytes?: number;
   /** Acknowledgements are batched over this long (default 20 ms). */
   ackDelayMs?: number;
+  /** Unacknowledged messages with no acknowledgement for this long are sent again (default 2,000 ms; 0: only on a new link). */
+  resendAfterMs?: number;
 }
+
+/** A resend after silence sends at most this many of the oldest (the rest follow as acks come). */
+const RESEND_BATCH = 1_000;
 
 export class ReliableChannels {
   readonly #out = new Map<string, Outgoing>();
@@ -57,6 +67,8 @@ export class ReliableChannels {
   readonly #maxBytes: number;
   readonly #ackDelayMs: number;
   #ackTimer: unknown = null;
+  readonly #resendAfterMs: number;
+  #resendTimer: unknown = null;
 
   constructor(
     readonly host: ReliableHost,
@@ -65,6 +77,7 @@ export class ReliableChannels {
     this.#maxUnacked = options.maxUnacked ?? 100_000;
     this.#maxBytes = options.maxUnackedBytes ?? 64 * 2 ** 20;
     this.#ackDelayMs = options.ackDelayMs ?? 20;
+    this.#resendAfterMs = options.resendAfterMs ?? 2_000;
   }
 
   /** Numbers, keeps and (if a link is up) sends `inner`. */
@@ -73,13 +86,15 @@ export class ReliableChannels {
     let out = this.#out.get(key);
     const incarnation = this.host.linkIncarnation(node) ?? null;
     if (out === undefined || (incarnation !== null && out.peerIncarnation !== null && out.peerIncarnation !== incarnation)) {
-      out = { peerIncarnation: incarnation, next: 1, unacked: new Map(), bytes: 0 };
+      out = { peerIncarnation: incarnation, next: 1, unacked: new Map(), bytes: 0, progressAt: this.host.now() };
       this.#out.set(key, out);
     }
     out.peerIncarnation ??= incarnation;
     if (out.unacked.size >= this.#maxUnacked || out.bytes + inner.length > this.#maxBytes) return 'full';
     const seq = out.next++;
+    if (out.unacked.size === 0) out.progressAt = this.host.now();
     out.unacked.set(seq, inner);
+    this.#scheduleResend();
     out.bytes += inner.length;
     return this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner]) ? 'sent' : 'queued';
   }
@@ -110,6 +125,7 @@ export class ReliableChannels {
         if (seq > upTo) break;
         out.unacked.delete(seq);
         out.bytes -= inner.length;
+        out.progressAt = this.host.now();
       }
       return;
     }
@@ -140,6 +156,30 @@ export class ReliableChannels {
       if ((node === undefined || k === node) && (channel === undefined || c === channel)) n += out.unacked.size;
     }
     return n;
+  }
+
+  /** While anything is unacknowledged, checks every `resendAfterMs` for peers gone silent. */
+  #scheduleResend(): void {
+    if (this.#resendTimer !== null || this.#resendAfterMs <= 0) return;
+    this.#resendTimer = this.host.setTimer(this.#resendAfterMs, () => {
+      this.#resendTimer = null;
+      const now = this.host.now();
+      let pending = false;
+      for (const [key, out] of this.#out) {
+        if (out.unacked.size === 0) continue;
+        pending = true;
+        if (now - out.progressAt < this.#resendAfterMs) continue;
+        out.progressAt = now;
+        const node = key.slice(0, key.indexOf('\u0000'));
+        const channel = key.slice(node.length + 1);
+        let n = 0;
+        for (const [seq, inner] of out.unacked) {
+          if (n++ >= RESEND_BATCH) break;
+          this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner]);
+        }
+      }
+      if (pending) this.#scheduleResend();
+    });
   }
 
   #scheduleAck(): void {

@@ -108,6 +108,30 @@ export class SimCluster {
     if (!until()) throw new Error(`simulation: ${what} did not happen within ${String(maxMs)} virtual ms (t=${String(this.clock.now() - deadline + maxMs)})`);
   }
 
+  /** Runs until `promise` settles (a switch, a call, a spawn); throws after `maxMs` of virtual time. */
+  async await<T>(promise: Promise<T>, maxMs: number, what: string): Promise<T> {
+    let outcome: { value: T } | { error: unknown } | null = null;
+    promise.then(
+      (value) => (outcome = { value }),
+      (error: unknown) => (outcome = { error }),
+    );
+    await this.runUntil(() => outcome !== null, maxMs, what);
+    const settled = outcome as unknown as { value: T } | { error: unknown };
+    if ('error' in settled) throw settled.error;
+    return settled.value;
+  }
+
+  /** Every running node runs the same overlay at the same epoch (`topology`, if given) and reaches every other. */
+  converged(topology?: string): boolean {
+    const nodes = this.nodes();
+    const first = nodes[0]?.topologyEpoch();
+    if (first === undefined) return true;
+    return nodes.every((n) => {
+      const t = n.topologyEpoch();
+      return t.topology === (topology ?? first.topology) && t.epoch === first.epoch && t.switchId === first.switchId && n.nodes().length === nodes.length - 1;
+    });
+  }
+
   async stopAll(): Promise<void> {
     for (const name of [...this.#nodes.keys()]) await this.stop(name);
   }

@@ -1,9 +1,10 @@
 // Which overlay suits the cluster now: metrics collected cheaply and periodically, rules kept as
 // data a user can change, and recommendations that name the rule that produced them. This is the
-// deciding half of run-time topology management; switching a running cluster's overlay (the
-// announcing/migrating/verifying state machine) is not built yet.
+// deciding half of run-time topology management; the switching half is `switch.ts`, which
+// `autoSwitch` drives (with hysteresis, and the switcher's cooldown).
 
 import type { Node } from '../node/node.ts';
+import type { ProbeResult, SwitchRecord, TopologyEpoch } from './switch.ts';
 
 export type TopologyName = 'fullMesh' | 'hyparview' | 'clientServer' | 'static' | 'pubSub';
 export type Workload = 'lowLatency' | 'highThroughput' | 'eventDriven' | 'largeCluster';
@@ -25,6 +26,25 @@ export interface TopologyMetrics {
   queuedMessages: number;
   /** The workload the application declared (`optimizeForWorkload`), if any. */
   workload: Workload | null;
+  /**
+   * Broadcast reach (fraction of the nodes) and delay (ms, to the last answer) of the last probe
+   * broadcast this node measured: its periodic probe, `measureBroadcast()`, or a switch it asked
+   * for. Null until one ran.
+   */
+  broadcastReach: number | null;
+  broadcastDelayMs: number | null;
+  broadcastMeasuredAt: number | null;
+}
+
+/** What `currentTopologyInfo()` reports. */
+export interface TopologyInfo {
+  topology: TopologyName;
+  /** The overlay as configured now: its kind, protocol tags, servers, and epoch (committed switches). */
+  overlay: TopologyEpoch & { kind: string };
+  nodeCount: number;
+  metrics: TopologyMetrics;
+  lastSwitch: SwitchRecord | null;
+  history: readonly SwitchRecord[];
 }
 
 /**
@@ -108,21 +128,55 @@ export class TopologyAdvisor {
   #lastAt: number;
   #bytesPerSec: Record<string, number> = {};
   readonly #off: () => void;
+  #probe: ProbeResult | null = null;
+  #probeTimer: unknown = null;
+  #stopped = false;
 
+  /**
+   * `probeIntervalMs` (default 60,000; 0: never): how often the cluster measures broadcast reach
+   * and delay. Only the node with the smallest name runs the probe, so the cluster pays for one
+   * per interval (a message per overlay link and an answer per node), and that node's metrics
+   * carry it.
+   */
   constructor(
     readonly node: Node,
-    readonly options: { rules?: TopologyRule[]; windowMs?: number; serversDesignated?: boolean } = {},
+    readonly options: { rules?: TopologyRule[]; windowMs?: number; serversDesignated?: boolean; probeIntervalMs?: number } = {},
   ) {
     this.#rules = (options.rules ?? DEFAULT_RULES).slice();
     this.#lastAt = node.runtime.clock.now();
     this.#off = node.onNodeEvent((e) => {
       if (e.type === 'nodedown' && e.reason !== 'left') this.#losses.push(node.runtime.clock.now());
     });
+    this.#scheduleProbe();
+  }
+
+  #scheduleProbe(): void {
+    const every = this.options.probeIntervalMs ?? 60_000;
+    if (every <= 0 || this.#stopped) return;
+    const clock = this.node.runtime.clock;
+    this.#probeTimer = clock.setTimer(every, () => {
+      const others = this.node.nodes();
+      const smallest = others.every((n) => n > this.node.name);
+      if (!smallest || others.length === 0) {
+        this.#scheduleProbe();
+        return;
+      }
+      void this.measureBroadcast().finally(() => {
+        this.#scheduleProbe();
+      });
+    });
+  }
+
+  /** Measures broadcast reach and delay now (a probe over the overlay; see `Node.probeBroadcast`). */
+  async measureBroadcast(timeoutMs = 5_000): Promise<ProbeResult> {
+    const result = await this.node.probeBroadcast(timeoutMs);
+    this.#probe = result;
+    return result;
   }
 
   /** The overlay the node runs now, by the names of this module. */
   get current(): TopologyName {
-    return this.node.overlay.kind as TopologyName;
+    return this.node.topology;
   }
 
   setRules(rules: TopologyRule[]): void {
@@ -155,6 +209,12 @@ export class TopologyAdvisor {
       this.#lastAt = now;
     }
     const hours = Math.min(windowMs, Math.max(1, now - (this.#losses[0] ?? now))) / 3_600_000;
+    // The newer of this node's last probe and the verification of the last switch it asked for.
+    const lastSwitch = this.node.topologyHistory().findLast((h) => h.verification !== undefined);
+    const probe =
+      lastSwitch?.verification !== undefined && (this.#probe === null || lastSwitch.time > this.#probe.at)
+        ? { reach: lastSwitch.verification.probeReach, ms: lastSwitch.verification.probeMs, at: lastSwitch.time }
+        : this.#probe;
     return {
       nodeCount: node.overlay.memberCount(),
       rttP50Ms: rtts.length === 0 ? null : (rtts[Math.floor(rtts.length / 2)] as number),
@@ -164,6 +224,9 @@ export class TopologyAdvisor {
       bytesOutPerSec: { ...this.#bytesPerSec },
       queuedMessages: Object.values(all).reduce((s, m) => s + m.queuedMessages, 0),
       workload: this.#workload,
+      broadcastReach: probe?.reach ?? null,
+      broadcastDelayMs: probe?.ms ?? null,
+      broadcastMeasuredAt: probe?.at ?? null,
     };
   }
 
@@ -179,10 +242,11 @@ export class TopologyAdvisor {
     return forWorkload(workload, this.node.overlay.memberCount(), this.options.serversDesignated === true);
   }
 
-  /** Topology, node count and a metrics summary. */
-  currentTopologyInfo(): { topology: TopologyName; nodeCount: number; metrics: TopologyMetrics } {
+  /** Topology, overlay configuration, node count, a metrics summary, the last switch and the history (this node's view). */
+  currentTopologyInfo(): TopologyInfo {
     const metrics = this.metrics();
-    return { topology: this.current, nodeCount: metrics.nodeCount, metrics };
+    const history = this.node.topologyHistory();
+    return { topology: this.current, overlay: { ...this.node.topologyEpoch(), kind: this.node.overlay.kind }, nodeCount: metrics.nodeCount, metrics, lastSwitch: history.at(-1) ?? null, history };
   }
 
   /**
@@ -221,6 +285,8 @@ export class TopologyAdvisor {
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#off();
+    if (this.#probeTimer !== null) this.node.runtime.clock.clearTimer(this.#probeTimer as ReturnType<Node['runtime']['clock']['setTimer']>);
   }
 }
