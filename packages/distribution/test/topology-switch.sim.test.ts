@@ -129,4 +129,17 @@ describe(`topology switching in simulation (FDN_SIM_SEED=${String(SEED)})`, () =
     other.stop();
     await sim.stopAll();
   });
+
+  it('every topology from every other: 9 nodes through hyparview → clientServer → static → fullMesh → pubSub → static → clientServer → fullMesh → hyparview', async () => {
+    const sim = await cluster(9);
+    const path: TopologyName[] = ['clientServer', 'static', 'fullMesh', 'pubSub', 'static', 'clientServer', 'fullMesh', 'hyparview'];
+    for (const [i, to] of path.entries()) {
+      // A different asker each time (a client of client-server included).
+      const asker = sim.nodes()[(i * 4) % 9] as Node;
+      const result = await sim.await(asker.switchTopology(to), 30_000, `the switch to ${to}`);
+      expect(result, `${to}: ${JSON.stringify(result)}`).toMatchObject({ ok: true, from: i === 0 ? 'hyparview' : path[i - 1], to });
+      await sim.runUntil(() => sim.converged(to), 20_000, `every node on ${to}`);
+    }
+    await sim.stopAll();
+  });
 });

@@ -71,6 +71,21 @@ describe('simulated network', () => {
     expect(link.rttMs).toBeGreaterThanOrEqual(40);
   });
 
+  it('what the accepting side sends as soon as its link is up reaches the dialler after its own linkUp (as on a socket)', async () => {
+    const net = new SimNetwork({ seed: 4, latencyMs: 3 });
+    const x = net.transport({ name: 'x', secret: SECRET });
+    const y = net.transport({ name: 'y', secret: SECRET });
+    const seen: string[] = [];
+    x.on('linkUp', () => seen.push('x linkUp'));
+    x.onMessage('default', (_l, p) => seen.push(`x got ${p.toString()}`));
+    y.on('linkUp', (link) => link.send('default', Buffer.from('hello at once')));
+    await x.start();
+    await y.start();
+    await drive(net, x.connect('sim://y'));
+    await drive(net, net.clock.advance(10));
+    expect(seen).toEqual(['x linkUp', 'x got hello at once']);
+  });
+
   it('loses messages at the configured rate on a lossy pair', async () => {
     const net = new SimNetwork({ seed: 3 });
     const { link, got } = await pair(net, 'a', 'b');

@@ -192,3 +192,48 @@ describe('HyParView and Plumtree simulations', () => {
       }));
   }
 });
+
+describe('HyParView.suspect: another overlay says a member is down', () => {
+  /** 24 nodes with the member directory; returns the simulation once every node lists all. */
+  async function directoryCluster(seed: number): Promise<Simulation> {
+    // Partitions are never noticed by the links here: only the directory can drop a node.
+    const sim = new Simulation({ seed, latencyMs: 2, partitionDetectMs: 1e9, plumtree: false, overlay: (_name, c) => {
+        const overlay = new HyParView({ seeds: ['sim://n0'] }, c);
+        overlay.useDirectory();
+        return overlay;
+      },
+    });
+    await sim.addNodes(24);
+    await sim.run(30_000, () => sim.live().every((n) => n.overlay.memberCount() === 24));
+    expect(sim.live().every((n) => n.overlay.memberCount() === 24)).toBe(true);
+    return sim;
+  }
+
+  /** A node with no link to `target`. */
+  function stranger(sim: Simulation, target: string): SimulatedNode {
+    return sim.live().find((n) => n.name !== target && n.transport.link(target) === undefined) as SimulatedNode;
+  }
+
+  it('a member cut off (its links never notice) is dropped by every node without a link to it once one of them suspects it', async () => {
+    const sim = await directoryCluster(5);
+    sim.network.partition(['n17']);
+    const others = sim.live().filter((n) => n.name !== 'n17');
+    await sim.run(3_000);
+    // Nothing noticed: the links look up, the directory still lists it.
+    expect(others.every((n) => n.overlay.members().includes('n17'))).toBe(true);
+    stranger(sim, 'n17').overlay.suspect('n17');
+    // Its neighbours still hold links that look up (their own failure detector's business); every
+    // other node drops it.
+    const unlinked = others.filter((n) => n.transport.link('n17') === undefined);
+    expect(unlinked.length).toBeGreaterThan(15);
+    await sim.run(10_000, () => unlinked.every((n) => !n.overlay.members().includes('n17')));
+    expect(unlinked.filter((n) => n.overlay.members().includes('n17')).map((n) => n.name)).toEqual([]);
+  });
+
+  it('a live member that is suspected refutes it and stays listed', async () => {
+    const sim = await directoryCluster(6);
+    stranger(sim, 'n9').overlay.suspect('n9');
+    await sim.run(10_000);
+    expect(sim.live().filter((n) => !n.overlay.members().includes('n9')).map((n) => n.name)).toEqual([]);
+  });
+});

@@ -297,8 +297,8 @@ export class Node {
         neighbors: (which) => (which === 'new' ? (this.#pending?.overlay ?? this.#overlay) : this.#overlay).neighbors(),
         prepare: (to, participants) => this.#prepareOverlay(to, participants),
         join: (participants, timeoutMs) => this.#joinOverlay(participants, timeoutMs),
-        commit: (epoch, switchId) => {
-          this.#commitOverlay(epoch, switchId);
+        commit: (epoch, switchId, excused) => {
+          this.#commitOverlay(epoch, switchId, excused);
         },
         abort: () => this.#abortOverlay(),
         epoch: (from, info) => {
@@ -449,15 +449,22 @@ export class Node {
     const overlay = pending.overlay;
     const live = (p: string): boolean => p === this.name || this.#overlay.isUp(p);
     const contacts = this.#specsOf(participants).filter((s) => s.name !== this.name && live(s.name) && (overlay.kind !== 'clientServer' || pending.servers.includes(s.name)));
-    for (const contact of contacts) {
-      if (overlay.kind === 'static') break;
-      try {
-        await overlay.join(contact);
-        if (overlay.kind !== 'fullMesh') break;
-      } catch {
-        // Try the next.
+    // HyParView: through the first live participant (one root: no islands); while this node has
+    // no neighbour in it (its join was lost in the crowd), again through the next ones.
+    let entry = contacts;
+    const joinSome = async (): Promise<void> => {
+      for (const contact of entry) {
+        if (overlay.kind === 'static') break;
+        try {
+          await overlay.join(contact);
+          if (overlay.kind !== 'fullMesh') break;
+        } catch {
+          // Try the next.
+        }
       }
-    }
+    };
+    await joinSome();
+    let lastJoin = this.#clock.now();
     const deadline = this.#clock.now() + timeoutMs;
     for (;;) {
       if (this.#pending !== pending) return { ok: false, why: 'aborted' };
@@ -465,6 +472,12 @@ export class Node {
       // client must have linked to the servers).
       const lacking = participants.filter((p) => p !== this.name && live(p) && !overlay.isUp(p));
       if (lacking.length === 0) return { ok: true };
+      if (overlay.kind === 'hyparview' && overlay.neighbors().length === 0 && this.#clock.now() - lastJoin >= 1_000) {
+        entry = [...entry.slice(1), ...entry.slice(0, 1)];
+        await joinSome();
+        lastJoin = this.#clock.now();
+        continue;
+      }
       if (this.#clock.now() >= deadline) {
         return { ok: false, why: `${this.name}'s new ${overlay.kind} overlay does not reach ${lacking.slice(0, 10).join(', ')}${lacking.length > 10 ? ` and ${String(lacking.length - 10)} more` : ''} after ${String(timeoutMs)} ms` };
       }
@@ -487,12 +500,14 @@ export class Node {
     return this.#servers ?? participants.slice(0, Math.max(1, Math.ceil(Math.sqrt(participants.length))));
   }
 
-  #commitOverlay(epoch: number, switchId: string): void {
+  #commitOverlay(epoch: number, switchId: string, excused: string[]): void {
     const next = this.#pending;
     if (next === null) return;
     this.#pending = null;
     this.#install(next.overlay, { epoch, switchId, topology: next.topology, tags: next.tags, servers: next.servers });
     next.overlay.setHandover(false);
+    // Participants lost during the switch may still be listed by the new overlay.
+    for (const node of excused) next.overlay.suspect(node);
     // Nodes that were not part of the switch (they joined meanwhile) learn of it and follow.
     for (const link of this.transport.links()) this.#sendTo(link.peer.name, [Kind.Switch, { op: 'epoch', ask: false, ...this.#topo }]);
   }
@@ -1148,6 +1163,8 @@ export class Node {
       spawn.reject(new DistributionError(DistributionErrorCode.NOCONNECTION, `spawn on ${node}: the node was lost (${why})`));
     }
     this.#switcher.nodeDown(node);
+    // A node lost during a switch may be listed by the new overlay with no link to tell it.
+    this.#pending?.overlay.suspect(node);
     this.#global.nodeDown(node);
     this.pg.nodeDown(node);
     this.#loads.delete(node);

@@ -33,15 +33,9 @@ export class SimCluster {
 
   constructor(options: SimClusterOptions) {
     this.#options = options;
-    this.network = new SimNetwork({
-      seed: options.seed,
-      clock: this.clock,
-      latencyMs: options.latencyMs ?? 1,
-      jitterMs: options.jitterMs ?? 0,
-      lossRate: options.lossRate ?? 0,
-      partitionDetectMs: options.partitionDetectMs ?? 1_000,
-      logger: options.logger ?? silentLogger(),
-    });
+    // The network's own options pass through (its defaults: 1 ms links, no jitter, no loss).
+    const { node: _node, stepMs: _stepMs, ...network } = options;
+    this.network = new SimNetwork({ ...network, clock: this.clock });
   }
 
   /** Starts a node that joins through `seeds` (node names); a crashed node's name can be reused (a new incarnation). */

@@ -43,7 +43,7 @@ export type SwitchMessage =
   | { op: 'probed'; id: string }
   | { op: 'ping'; id: string; seq: number }
   | { op: 'pong'; id: string; seq: number }
-  | { op: 'commit'; id: string; epoch: number }
+  | { op: 'commit'; id: string; epoch: number; excused: string[] }
   | { op: 'abort'; id: string }
   | ({ op: 'epoch'; ask: boolean } & TopologyEpoch);
 
@@ -70,7 +70,8 @@ export interface SwitchHost {
   prepare(to: TopologyName, participants: string[]): Promise<{ ok: boolean; why?: string }>;
   /** Joins the new overlay; resolves once it lists every live participant, or fails after `timeoutMs`. */
   join(participants: string[], timeoutMs: number): Promise<{ ok: boolean; why?: string }>;
-  commit(epoch: number, switchId: string): void;
+  /** Makes the new overlay the node's; `excused` participants went down during the switch. */
+  commit(epoch: number, switchId: string, excused: string[]): void;
   abort(): Promise<void>;
   /** A node told its epoch and overlay (answer `ask`s with `current()`; adopt a newer one). */
   epoch(from: string, info: TopologyEpoch): void;
@@ -157,7 +158,7 @@ export function parseSwitchMessage(x: unknown): SwitchMessage | null {
     case 'pong':
       return isNumber(m.seq) ? (m as SwitchMessage) : null;
     case 'commit':
-      return isNumber(m.epoch) ? (m as SwitchMessage) : null;
+      return isNumber(m.epoch) && isStrings(m.excused) ? (m as SwitchMessage) : null;
     case 'probed':
     case 'abort':
       return m as SwitchMessage;
@@ -265,13 +266,14 @@ export class TopologySwitcher {
     if (outcome.ok) {
       this.#actor.send({ type: 'VERIFIED' });
       const epoch = this.host.current().epoch + 1;
-      for (const n of participants) if (!asking.excused.has(n)) this.#deliver(n, { op: 'commit', id, epoch });
+      const excused = [...asking.excused].sort();
+      for (const n of participants) if (!asking.excused.has(n)) this.#deliver(n, { op: 'commit', id, epoch, excused });
       this.#actor.send({ type: 'DONE' });
       this.#lastSwitchAt = this.host.now();
       const live = participants.length - asking.excused.size;
       const verification: SwitchVerification = {
         participants: participants.length,
-        excused: [...asking.excused].sort(),
+        excused,
         probeReach: live === 0 ? 1 : asking.answered.size / live,
         probeMs: asking.probeDoneAt - asking.probeStartedAt,
         pingP50Ms: median(asking.pingMs),
@@ -341,7 +343,7 @@ export class TopologySwitcher {
         if (following?.id !== m.id) return;
         this.host.clearTimer(following.timer);
         this.#following = null;
-        this.host.commit(m.epoch, m.id);
+        this.host.commit(m.epoch, m.id, m.excused);
         // The asker records its switch with what verification measured.
         if (from === this.host.name) return;
         this.#lastSwitchAt = this.host.now();
@@ -470,7 +472,8 @@ export class TopologySwitcher {
 
   /** Pings a few participants over the new overlay; a live one that does not answer fails the switch. */
   async #pingSample(id: string, participants: string[], timeoutMs: number): Promise<{ ok: boolean; why?: string; pingMs?: number }> {
-    const others = participants.filter((p) => p !== this.host.name);
+    // Among the participants still up: one that died is not waited for.
+    const others = participants.filter((p) => p !== this.host.name && this.host.isUp(p));
     const sample = this.host.sample(others, this.options.pingSample ?? 3);
     const times: number[] = [];
     const deadline = this.host.now() + Math.min(timeoutMs, 5_000);
@@ -495,7 +498,7 @@ export class TopologySwitcher {
     const results = await Promise.all(
       sample.map(async (node) => {
         let answered = await ping(node);
-        while (!answered && this.host.now() < deadline && this.#following?.id === id) answered = await ping(node);
+        while (!answered && this.host.now() < deadline && this.#following?.id === id && this.host.isUp(node)) answered = await ping(node);
         return { node, answered };
       }),
     );

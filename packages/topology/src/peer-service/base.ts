@@ -447,6 +447,11 @@ export abstract class BasePeerService implements PeerService {
     this.messenger.send(next, this.#relayTag, { f: r.f, t: r.t, c: r.c, p: r.p, h: (r.h as number) - 1 } satisfies Relay);
   }
 
+  /** Links tell this overlay who is down; a hint changes nothing (HyParView overrides). */
+  suspect(_node: string): void {
+    // Nothing to do: reachability follows this overlay's own links.
+  }
+
   spec(node: string): PeerSpec | undefined {
     return node === this.self.name ? { name: node, addresses: this.self.addresses } : this.specs.get(node);
   }

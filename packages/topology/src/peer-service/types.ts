@@ -78,6 +78,12 @@ export interface PeerService {
    * overlays use). One handler per channel; a later call replaces the earlier.
    */
   onMessage(channel: string, handler: PeerMessageHandler): void;
+  /**
+   * The application has reason to think `node` is down (another overlay or a failure detector
+   * lost it). Overlays that learn liveness only from their own links (HyParView's directory of
+   * members it has no link to) spread the report; the node refutes it if it lives. Others ignore it.
+   */
+  suspect(node: string): void;
   /** How to reach `node` (its addresses), if this node knows. */
   spec(node: string): PeerSpec | undefined;
   /** True when `node` is a member this node can reach now (it was reported `up` and not yet `down`). */

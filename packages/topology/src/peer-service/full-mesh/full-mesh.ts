@@ -99,6 +99,12 @@ export class FullMesh extends BasePeerService {
     return this.#byName.get(name);
   }
 
+  /** Every member's addresses travel in the membership, so a member never linked to is known too. */
+  override spec(node: string): PeerSpec | undefined {
+    const member = this.#byName.get(node);
+    return member === undefined ? super.spec(node) : { name: member.name, addresses: member.addresses };
+  }
+
   protected override onStart(): void {
     this.#addSelf();
     this.every(this.#gossipIntervalMs, () => {

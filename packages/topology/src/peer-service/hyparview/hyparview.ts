@@ -691,6 +691,17 @@ export class HyParView extends BasePeerService implements DirectoryHost {
     if (this.seeds.some((s) => sharesAddress(s, link.peer.addresses))) this.#seedNames.add(link.peer.name);
   }
 
+  /** As the views know it, or the directory (which has every member's addresses). */
+  override spec(node: string): PeerSpec | undefined {
+    return super.spec(node) ?? this.#directory?.spec(node);
+  }
+
+  /** A member with no link here, said to be down: the directory reports it (it refutes if alive). */
+  override suspect(node: string): void {
+    if (this.#active.has(node) || this.transport.link(node) !== undefined) return;
+    this.#directory?.reportDown(node);
+  }
+
   protected onLinkDown(link: Link, reason: LinkDownReason): void {
     const name = link.peer.name;
     if (this.#active.get(name) === link) {

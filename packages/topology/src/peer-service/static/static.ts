@@ -64,8 +64,13 @@ export class StaticPeerService extends BasePeerService {
     this.#redialer.clear();
   }
 
+  /** Links already up (another overlay's, during a switch) are adopted; the missing ones dialled. */
   #connectAll(): void {
-    for (const spec of this.#list.values()) if (this.transport.link(spec.name) === undefined) this.#redialer.dial(spec);
+    for (const spec of this.#list.values()) {
+      const link = this.transport.link(spec.name);
+      if (link === undefined) this.#redialer.dial(spec);
+      else if (this.isNeighbor(spec.name)) this.#adopt(link);
+    }
   }
 
   protected override hasMember(node: string): boolean {

@@ -162,7 +162,12 @@ export class SimNetwork {
     const { to, channel, size, tag, body } = batch;
     for (let i = 0; i < to.length; i++) {
       const link = to[i] as SimLink;
-      if (!link.up) continue;
+      if (!link.up) {
+        // Still forming (the dialler's side waits for the answer to its dial): a socket would
+        // read the handshake's answer before the data sent after it, so the data waits too.
+        if (link.downReason === null) link.holdEarly(channel[i] as string, size[i] as number, tag[i] as number, body[i]);
+        continue;
+      }
       this.stats.delivered++;
       this.stats.bytes += size[i] as number;
       link.receive(channel[i] as string, size[i] as number, tag[i] as number, body[i]);

@@ -44,6 +44,8 @@ export class SimLink implements Link {
   /** Per channel used so far (a handful: a list beats a Map for memory, 10,000 nodes have 100,000 links). */
   #counters: Counters[] | null = null;
   #paused: Map<string, Held[]> | null = null;
+  /** Messages that arrived before this side came up (delivered right after its linkUp). */
+  #early: (Held & { channel: string })[] | null = null;
   downReason: LinkDownReason | null = null;
 
   constructor(
@@ -88,6 +90,18 @@ export class SimLink implements Link {
     if (at > this.lastArrivalAny) this.lastArrivalAny = at;
     if (this.remote !== null) net.deliverAt(at, this.remote, channel, size, tag, body);
     return 'sent';
+  }
+
+  /** @internal A message for this side before it is up. */
+  holdEarly(channel: string, size: number, tag: number, body: unknown): void {
+    (this.#early ??= []).push({ channel, size, tag, body });
+  }
+
+  /** @internal This side came up: what arrived early is delivered now, in order. */
+  releaseEarly(): void {
+    const early = this.#early;
+    this.#early = null;
+    if (early !== null) for (const m of early) if (this.up) this.receive(m.channel, m.size, m.tag, m.body);
   }
 
   /** @internal A message arrives (the network checked the link is up). */
@@ -367,6 +381,7 @@ export class SimTransport implements Transport {
     if (this.#state !== 'started') return;
     link.up = true;
     this.#events.emit('linkUp', link);
+    link.releaseEarly();
   }
 
   /**
