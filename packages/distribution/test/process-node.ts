@@ -13,7 +13,7 @@ export interface ChildNode {
   name: string;
   address: string;
   child: ChildProcess;
-  call<T = unknown>(cmd: string, timeoutMs?: number): Promise<T>;
+  call<T = unknown>(cmd: string, timeoutMs?: number, args?: unknown[]): Promise<T>;
   /** SIGKILL, then wait for the process to be gone. */
   kill(): Promise<void>;
 }
@@ -53,7 +53,7 @@ export async function spawnChildNode(options: Omit<NodeOptions, 'logger' | 'cloc
     name: options.name,
     address,
     child,
-    call: <T>(cmd: string, callTimeoutMs = 10_000) =>
+    call: <T>(cmd: string, callTimeoutMs = 10_000, args?: unknown[]) =>
       new Promise<T>((resolve, reject) => {
         const id = next++;
         const timer = setTimeout(() => {
@@ -64,7 +64,7 @@ export async function spawnChildNode(options: Omit<NodeOptions, 'logger' | 'cloc
           clearTimeout(timer);
           resolve(v as T);
         });
-        child.send({ id, cmd });
+        child.send({ id, cmd, args });
       }),
     kill: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -481,7 +481,19 @@ export class Node {
       if (this.#clock.now() >= deadline) {
         return { ok: false, why: `${this.name}'s new ${overlay.kind} overlay does not reach ${lacking.slice(0, 10).join(', ')}${lacking.length > 10 ? ` and ${String(lacking.length - 10)} more` : ''} after ${String(timeoutMs)} ms` };
       }
-      await new Promise<void>((r) => this.#clock.setTimer(50, r));
+      // Checked again every 50 ms, and near the end also as soon as the new overlay reports a
+      // member up (not earlier: a check costs O(n), a thousand members come up one by one).
+      const nearlyDone = lacking.length <= 8;
+      await new Promise<void>((resolve) => {
+        const clock = this.#clock;
+        const done = (): void => {
+          off?.();
+          clock.clearTimer(timer);
+          resolve();
+        };
+        const timer = clock.setTimer(50, done);
+        const off = nearlyDone ? overlay.on('up', done) : null;
+      });
     }
   }
 
