@@ -76,6 +76,26 @@ export class ClientServer extends FullMesh {
     return member.role === 'server';
   }
 
+  /**
+   * Changes go at once between servers, and between each client and one server (its home: picked
+   * by a hash of the client's name over the servers): a thousand clients each gossiping to every
+   * server, and every server to every client, would cost O(clients × servers) full states per
+   * change. The periodic gossip still goes to every neighbour (anti-entropy).
+   */
+  protected override gossipsTo(node: string): boolean {
+    if (this.role === 'client') return this.#homeOf(this.self.name) === node;
+    return this.#roleOf(node) === 'server' || this.#homeOf(node) === this.self.name;
+  }
+
+  /** The server a client gossips with: among the known servers by a hash of its name (all nodes agree once membership does). */
+  #homeOf(client: string): string | undefined {
+    const servers = this.servers();
+    if (servers.length === 0) return undefined;
+    let h = 0;
+    for (let i = 0; i < client.length; i++) h = (h * 31 + client.charCodeAt(i)) >>> 0;
+    return servers[h % servers.length];
+  }
+
   /** A client's neighbours are the servers; a server's are every member linked to it. */
   protected override isNeighbor(node: string): boolean {
     if (!super.isNeighbor(node)) return false;

@@ -108,7 +108,7 @@ export class FullMesh extends BasePeerService {
   protected override onStart(): void {
     this.#addSelf();
     this.every(this.#gossipIntervalMs, () => {
-      this.#gossipNow();
+      this.#gossipNow(true);
       this.#reconcile();
     });
   }
@@ -218,7 +218,7 @@ export class FullMesh extends BasePeerService {
       // A member can only disappear from a merged set by leaving (a restart keeps its name).
       this.membershipChanged({ kind: 'left', message: 'left the cluster' });
       // A departure travels at once (the leaver's links are closing); additions are debounced.
-      if (this.#byName.size < before) this.#gossipNow();
+      if (this.#byName.size < before) this.#gossipNow(true);
       else this.#gossipSoon();
       this.#reconcile();
     }
@@ -233,21 +233,33 @@ export class FullMesh extends BasePeerService {
     });
   }
 
-  #gossipNow(): void {
+  /** Sends the state to the neighbours: all of them (periodic, departures), or those `gossipsTo` picks (changes). */
+  #gossipNow(all = false): void {
     if (this.#left) return;
     const state = this.#set.toState();
-    for (const link of this.transport.links()) if (this.isNeighbor(link.peer.name)) this.sendOverlay(link, { t: 'state', state } satisfies Message);
+    for (const link of this.transport.links()) if (this.isNeighbor(link.peer.name) && (all || this.gossipsTo(link.peer.name))) this.sendOverlay(link, { t: 'state', state } satisfies Message);
   }
 
-  /** A member seen with two incarnations: the older one is a dead predecessor. */
-  #pruneStale(): void {
+  /** Whether a change is gossiped to this neighbour at once (all of them here; ClientServer narrows it). */
+  protected gossipsTo(_node: string): boolean {
+    return true;
+  }
+
+  /** A member seen with two incarnations: the older one is a dead predecessor. Returns whether one was removed. */
+  #pruneStale(only?: string): boolean {
     const newest = new Map<string, number>();
-    for (const [, spec] of this.#set.entries()) newest.set(spec.name, Math.max(newest.get(spec.name) ?? -Infinity, spec.incarnation));
+    for (const [, spec] of this.#set.entries()) if (only === undefined || spec.name === only) newest.set(spec.name, Math.max(newest.get(spec.name) ?? -Infinity, spec.incarnation));
+    let removed = false;
     for (const [key, spec] of this.#set.entries()) {
+      if (only !== undefined && spec.name !== only) continue;
       const link = this.transport.link(spec.name);
       const current = link?.peer.incarnation ?? newest.get(spec.name);
-      if (spec.incarnation !== current && key !== this.#replica) this.#set.remove(key);
+      if (spec.incarnation !== current && key !== this.#replica) {
+        this.#set.remove(key);
+        removed = true;
+      }
     }
+    return removed;
   }
 
   // ==== Links ====
@@ -270,8 +282,18 @@ export class FullMesh extends BasePeerService {
       this.sendOverlay(link, { t: 'state', state: this.#set.toState() } satisfies Message);
       return;
     }
-    this.#pruneStale();
-    this.#setChanged();
+    // Only this member's entries can have changed: a server linking a thousand clients must not
+    // rebuild its member table a thousand times.
+    if (this.#pruneStale(name)) this.#setChanged();
+    else this.#neighborLinked(name);
+  }
+
+  /** One link came up: a neighbour now if the overlay wants it. */
+  #neighborLinked(name: string): void {
+    if (this.#neighbors.has(name) || this.transport.link(name) === undefined || !this.isNeighbor(name)) return;
+    this.#neighbors.add(name);
+    this.adoptLink(name);
+    this.events.emit('neighborUp', name);
   }
 
   protected onLinkDown(link: Link, _reason: LinkDownReason): void {
