@@ -441,7 +441,7 @@ export class Node {
 
   /**
    * Joins the new overlay through the others (a server for client-server) and waits until it
-   * lists every participant still up on the current overlay (one that went down is not waited for).
+   * reaches every participant still up on the current overlay (one that went down is not waited for).
    */
   async #joinOverlay(participants: string[], timeoutMs: number): Promise<{ ok: boolean; why?: string }> {
     const pending = this.#pending;
