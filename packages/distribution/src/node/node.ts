@@ -172,6 +172,8 @@ export class Node {
   #pending: { overlay: PeerService; topology: TopologyName; tags: 'primary' | 'alternate'; servers: string[] } | null = null;
   /** Channels whose broadcast mode the configuration chose (the others follow the topology). */
   readonly #broadcastModes = new Map<string, 'direct' | 'plumtree'>();
+  /** The configured seeds: a HyParView brought up by a switch keeps them (it rejoins through them when isolated). */
+  readonly #seeds: (string | PeerSpec)[];
   readonly #overlayComponents: Parameters<ReturnType<typeof fullMesh>>[0];
   readonly #switcher: TopologySwitcher;
   readonly #servers: string[] | undefined;
@@ -234,7 +236,8 @@ export class Node {
       );
     this.runtime = createRuntime({ node: options.name, incarnation: this.transport.self.incarnation, clock: this.#clock, logger: this.logger, random });
     this.#overlayComponents = { transport: this.transport, clock: this.#clock, random, logger: this.logger.child({ component: 'overlay' }) };
-    this.#overlay = makeOverlay(options.overlay, options.seeds ?? [], this.#overlayComponents);
+    this.#seeds = options.seeds ?? [];
+    this.#overlay = makeOverlay(options.overlay, this.#seeds, this.#overlayComponents);
     this.#servers = options.topology?.servers;
     this.factory = new ProcessFactory(this.runtime);
     this.#codec = new Codec(this.runtime);
@@ -416,13 +419,18 @@ export class Node {
     if (this.#pending !== null) await this.#abortOverlay();
     const tags = this.#topo.tags === 'primary' ? 'alternate' : 'primary';
     const servers = this.#serversOf(participants);
-    const overlay = makeOverlay({ ...this.#overlayConfig(to, this.#specsOf(participants), servers), protocolTags: tags }, [], this.#overlayComponents);
+    const overlay = makeOverlay({ ...this.#overlayConfig(to, this.#specsOf(participants), servers), protocolTags: tags }, this.#seedsFor(to), this.#overlayComponents);
     this.#pending = { overlay, topology: to, tags, servers };
     this.#overlay.setHandover(true);
     overlay.setHandover(true);
     this.#bindOverlay(overlay);
     await overlay.start();
     return { ok: true };
+  }
+
+  /** HyParView uses its seeds beyond the first join (an isolated node rejoins, islands merge); the others join as the switch tells them. */
+  #seedsFor(to: TopologyName): (string | PeerSpec)[] {
+    return to === 'hyparview' || to === 'pubSub' ? this.#seeds : [];
   }
 
   #overlayConfig(to: TopologyName, specs: PeerSpec[], servers: string[]): Exclude<OverlayConfig, string> {
@@ -520,7 +528,11 @@ export class Node {
     next.overlay.setHandover(false);
     // Participants lost during the switch may still be listed by the new overlay.
     for (const node of excused) next.overlay.suspect(node);
-    // Nodes that were not part of the switch (they joined meanwhile) learn of it and follow.
+    this.#tellEpoch();
+  }
+
+  /** Tells every linked node this node's epoch: those not part of the switch (they joined meanwhile, or were on the other side of a partition) follow. */
+  #tellEpoch(): void {
     for (const link of this.transport.links()) this.#sendTo(link.peer.name, [Kind.Switch, { op: 'epoch', ask: false, ...this.#topo }]);
   }
 
@@ -556,10 +568,12 @@ export class Node {
     const from0 = this.#topo.topology;
     if (this.#pending !== null) await this.#abortOverlay();
     const contact = this.#specOf(from);
-    const overlay = makeOverlay({ ...this.#overlayConfig(topo.topology, [...this.#specsOf([this.name]), ...(contact === undefined ? [] : [contact])], topo.servers), protocolTags: topo.tags }, [], this.#overlayComponents);
+    const overlay = makeOverlay({ ...this.#overlayConfig(topo.topology, [...this.#specsOf([this.name]), ...(contact === undefined ? [] : [contact])], topo.servers), protocolTags: topo.tags }, this.#seedsFor(topo.topology), this.#overlayComponents);
     this.#bindOverlay(overlay);
     this.#install(overlay, topo);
     this.#switcher.record({ time: this.#clock.now(), from: from0, to: topo.topology, reason: `adopted from ${from} (epoch ${String(topo.epoch)})`, ms: 0 });
+    // The news spreads link by link (after a partition heals, a whole half adopts this way).
+    this.#tellEpoch();
     await overlay.start();
     if (overlay.kind === 'static' || this.#overlay !== overlay) return;
     // A client of a client-server overlay joins through a server.
