@@ -121,12 +121,13 @@ export class ReliableChannels {
       const out = this.#out.get(`${node}\u0000${channel}`);
       if (out === undefined || frame[2] !== this.host.incarnation) return;
       const upTo = frame[3] as number;
+      const before = out.unacked.size;
       for (const [seq, inner] of out.unacked) {
         if (seq > upTo) break;
         out.unacked.delete(seq);
         out.bytes -= inner.length;
-        out.progressAt = this.host.now();
       }
+      if (out.unacked.size < before) out.progressAt = this.host.now();
       return;
     }
     if (frame[0] !== 0 || !(frame[4] instanceof Uint8Array)) return;

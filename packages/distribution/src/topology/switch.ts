@@ -370,8 +370,8 @@ export class TopologySwitcher {
   #answer(from: string, m: Extract<SwitchMessage, { op: 'ready' | 'prepared' | 'probed' }>): void {
     const asking = this.#asking;
     if (asking?.id !== m.id) return;
-    const phase = m.op === 'ready' ? 'ready' : m.op === 'prepared' ? 'prepared' : 'probed';
-    if (asking.phase !== phase) return;
+    // The phases are named after the answer each waits for.
+    if (asking.phase !== m.op) return;
     if (m.op !== 'probed' && !m.ok) {
       asking.done({ ok: false, why: `${from}: ${m.why ?? 'failed'}` });
       return;
