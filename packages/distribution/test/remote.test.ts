@@ -4,7 +4,7 @@
 import { GenServer, isDownMessage, isExitMessage, Pid, TIMEOUT } from '@fdn/actors';
 import type { GenServerBehaviour, ProcessContext } from '@fdn/actors';
 import { describe, expect, it } from 'vitest';
-import { CloseCode } from '@fdn/topology';
+import { memoryLogger, silentLogger } from '@fdn/core';
 import { DistributionErrorCode, startNode } from '../src/index.ts';
 import type { Node, NodeEvent } from '../src/index.ts';
 import { stoppedAfterEach, until } from './helpers.ts';
@@ -167,20 +167,32 @@ describe('across nodes', () => {
     expect(got).toEqual(['still fine']);
   });
 
-  it('garbage on the wire closes that link with PROTOCOL_ERROR; the node keeps running and links again', async () => {
-    const [a, b] = (await cluster(2)) as [Node, Node];
+  it('a frame that cannot be decoded fails alone: dropped and logged with FDN_ERR_DECODE_FAILED, the link and the next messages carry on', async () => {
+    const logger = memoryLogger();
+    const a = await startNode({ name: 'n0', secret: SECRET, logger: silentLogger() });
+    started.push(a);
+    const b = await startNode({ name: 'n1', secret: SECRET, seeds: [a.addresses[0] as string], logger });
+    started.push(b);
+    await until(() => a.nodes().includes('n1') && b.nodes().includes('n0'), 'linked');
     const closes: (number | undefined)[] = [];
     b.transport.on('linkDown', (_link, reason) => closes.push(reason.closeCode));
-    a.transport.link('n1')?.send('default', Buffer.from('not msgpack at all'));
-    await until(() => closes.length > 0, 'b closed the link');
-    expect(closes[0]).toBe(CloseCode.PROTOCOL_ERROR);
-    await until(() => a.nodes().includes('n1') && b.nodes().includes('n0'), 'linked again');
     const got: unknown[] = [];
     const sink = b.runtime.spawn(async (ctx) => {
       for (;;) got.push(await ctx.receive());
     });
+    a.send(sink, 'before the junk');
+    a.transport.link('n1')?.send('default', Buffer.from('not msgpack at all'));
+    a.transport.link('n1')?.send('default', Buffer.from([0x93, 0x00, 0xd4, 0x7e, 0x00, 0x01])); // an unknown extension
     a.send(sink, 'after the junk');
-    await until(() => got.length === 1, 'the next message arrived');
+    await until(() => got.length === 2, 'both good messages arrived');
+    expect(got).toEqual(['before the junk', 'after the junk']);
+    expect(closes).toEqual([]);
+    expect(b.framesDropped).toBe(2);
+    const reports = logger.entries.filter((e) => e.fields.code === DistributionErrorCode.DECODE_FAILED);
+    // One report per peer per 10 s, however many frames: the second is counted, not logged.
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.level).toBe('error');
+    expect(reports[0]?.message).toContain('n0 sent a message that cannot be decoded');
   });
 
   it('fuzz: 20,000 random and mutated frames never throw out of the decoder, and the node keeps working', async () => {
@@ -220,7 +232,7 @@ describe('across nodes', () => {
         b.receiveFrame('n0', frame);
       }).not.toThrow();
     }
-    // Garbage closed the link (maybe many times); the cluster heals and messages flow.
+    // Garbage was dropped frame by frame; the link stayed and messages flow.
     await until(() => a.nodes().includes('n1') && b.nodes().includes('n0'), 'linked again');
     await until(() => {
       a.send(sink, 'still alive');

@@ -1,100 +1,109 @@
-// What crosses the wire between nodes: msgpack (msgpackr) with extension types for pids, refs,
-// errors, Maps and the runtime's own messages (call, cast, reply, DOWN, EXIT), so a GenServer on
-// another node sees the same classes as a local one. Binary data (Buffer, Uint8Array) is carried
-// as msgpack bin, not copied into another representation.
+// What crosses the wire between nodes: MessagePack with this codec's own extension types (see
+// extensions.ts), so a value arrives as the value it left: Maps with any keys, Sets, Dates,
+// bigints of any size, undefined (not null), typed arrays, errors with their code, cause and
+// stack, pids, refs, and the runtime's call/cast/reply/DOWN/EXIT messages. Buffers travel as
+// MessagePack bin. Other class instances arrive as plain objects of their own fields; functions,
+// symbols, promises and weak collections are refused in the sender.
 //
-// msgpackr's extensions are process-wide; decoding a pid needs the receiving node's runtime (a
-// pid naming a live local process must come out as that process's own pid object). Decoding is
-// synchronous, so the node that decodes sets itself as the current decoder around each call.
+// Each codec holds its own extension tables: nothing here is process-wide, so what else is loaded
+// (another layer's msgpack, a second node in the same process) never changes this wire format.
 
-import { Pid, Ref, Wire } from '@fdn/actors';
+import { Pid } from '@fdn/actors';
 import type { Runtime } from '@fdn/actors';
-import { addExtension, Packr } from 'msgpackr';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
+import { distributionExtensions, ExtType } from './extensions.ts';
+import type { PidFactory } from './extensions.ts';
+import { WriteError } from './msgpack/errors.ts';
+import { Reader } from './msgpack/reader.ts';
+import type { Cursor } from './msgpack/reader.ts';
+import { Writer } from './msgpack/writer.ts';
 
-/** Extension type numbers (0x40–0x5f are ours). Part of the wire protocol: never renumber. */
-const enum Ext {
-  Pid = 0x40,
-  Ref = 0x41,
-  Error = 0x42,
-  Map = 0x43,
-  CallRequest = 0x44,
-  CastRequest = 0x45,
-  CallReply = 0x46,
-  From = 0x47,
-  SystemRequest = 0x48,
-  Down = 0x49,
-  Exit = 0x4a,
-  Function = 0x4b,
+/** What the codec needs from its node: how to turn a decoded pid into the runtime's own. */
+export interface CodecOptions {
+  /** Default: a new `Pid` each time (a runtime's `pidFor` gives live local processes their own object). */
+  pidFor?: PidFactory;
 }
-
-let decodingFor: Runtime | null = null;
-
-const pidFor = (node: string, id: number, incarnation: number): Pid => decodingFor?.pidFor(node, id, incarnation) ?? new Pid(node, id, incarnation);
-
-addExtension({ Class: Pid, type: Ext.Pid, write: (p: Pid) => [p.node, p.id, p.incarnation], read: ([n, i, c]: [string, number, number]) => pidFor(n, i, c) });
-addExtension({ Class: Ref, type: Ext.Ref, write: (r: Ref) => [r.node, r.id, r.incarnation], read: ([n, i, c]: [string, number, number]) => new Ref(n, i, c) });
-addExtension({
-  Class: Error,
-  type: Ext.Error,
-  // An error crosses as its name, message, stack and code (an exit reason, a failed call's cause).
-  write: (e: Error & { code?: unknown }) => [e.name, e.message, e.stack ?? null, typeof e.code === 'string' ? e.code : null],
-  read: ([name, message, stack, code]: [string, string, string | null, string | null]) => {
-    const err = new Error(message) as Error & { code?: string };
-    err.name = name;
-    if (stack !== null) err.stack = stack;
-    if (code !== null) err.code = code;
-    return err;
-  },
-});
-addExtension({ Class: Map, type: Ext.Map, write: (m: Map<unknown, unknown>) => [...m], read: (entries: [unknown, unknown][]) => new Map(entries) });
-addExtension({ Class: Wire.FromImpl, type: Ext.From, write: (f: Wire.FromImpl) => [f.pid, f.ref], read: ([pid, ref]: [Pid, Ref]) => new Wire.FromImpl(pid, ref) });
-addExtension({ Class: Wire.CallRequest, type: Ext.CallRequest, write: (c: Wire.CallRequest) => [c.from, c.request], read: ([from, request]: [Wire.FromImpl, unknown]) => new Wire.CallRequest(from, request) });
-addExtension({ Class: Wire.CastRequest, type: Ext.CastRequest, write: (c: Wire.CastRequest) => [c.request], read: ([request]: [unknown]) => new Wire.CastRequest(request) });
-addExtension({ Class: Wire.CallReply, type: Ext.CallReply, write: (c: Wire.CallReply) => [c.ref, c.value], read: ([ref, value]: [Ref, unknown]) => new Wire.CallReply(ref, value) });
-addExtension({
-  Class: Wire.SystemRequest,
-  type: Ext.SystemRequest,
-  write: (s: Wire.SystemRequest) => [s.op, s.reason],
-  read: ([op, reason]: ['getState' | 'stop', unknown]) => new Wire.SystemRequest(op, reason),
-});
-addExtension({ Class: Wire.DownMessageImpl, type: Ext.Down, write: (d: Wire.DownMessageImpl) => [d.ref, d.pid, d.reason], read: ([ref, pid, reason]: [Ref, Pid, unknown]) => new Wire.DownMessageImpl(ref, pid, reason) });
-addExtension({ Class: Wire.ExitMessageImpl, type: Ext.Exit, write: (e: Wire.ExitMessageImpl) => [e.from, e.reason], read: ([from, reason]: [Pid, unknown]) => new Wire.ExitMessageImpl(from, reason) });
-addExtension({
-  Class: Function,
-  type: Ext.Function,
-  // msgpackr would send a function as nil; a message that silently loses a field is worse than an error.
-  write: (f: (...args: unknown[]) => unknown) => {
-    throw new DistributionError(DistributionErrorCode.ENCODE_FAILED, `cannot send a function (${f.name || 'anonymous'}): functions never cross nodes`);
-  },
-  read: () => null,
-});
 
 /** Encodes and decodes the frames of one node. */
 export class Codec {
-  readonly #packr = new Packr({ useRecords: false, moreTypes: true });
+  /** The extension types this codec uses (a wire-protocol constant). */
+  static readonly extensionTypes: readonly number[] = Object.values(ExtType);
 
-  constructor(readonly runtime: Runtime) {}
+  readonly #writer = new Writer();
+  readonly #reader = new Reader();
+
+  constructor(source: Runtime | CodecOptions = {}) {
+    const pidFor: PidFactory =
+      'pidFor' in source && typeof source.pidFor === 'function'
+        ? (node, id, incarnation) => (source.pidFor as PidFactory)(node, id, incarnation)
+        : (node, id, incarnation) => new Pid(node, id, incarnation);
+    const { classes, readers, bigint, undefinedType } = distributionExtensions(pidFor);
+    for (const ext of classes) this.#writer.register(ext);
+    for (const ext of readers) this.#reader.register(ext);
+    this.#writer.registerPrimitives(undefinedType, bigint);
+  }
 
   /** Encodes `value`; throws FDN_ERR_ENCODE_FAILED (in the sender) if it cannot be sent. */
   encode(value: unknown): Buffer {
     try {
-      return this.#packr.pack(value);
+      return this.#writer.encode(value);
     } catch (err) {
-      if (err instanceof DistributionError) throw err;
-      throw new DistributionError(DistributionErrorCode.ENCODE_FAILED, `cannot encode the message: ${(err as Error).message}`, { cause: err });
+      throw encodeFailed(err);
     }
   }
 
-  /** Decodes a frame; throws FDN_ERR_DECODE_FAILED on garbage. */
-  decode(bytes: Uint8Array): unknown {
-    decodingFor = this.runtime;
+  /** Encodes several values one after the other, as one frame. */
+  encodeAll(values: readonly unknown[]): Buffer {
     try {
-      return this.#packr.unpack(bytes);
+      return this.#writer.encodeAll(values);
     } catch (err) {
-      throw new DistributionError(DistributionErrorCode.DECODE_FAILED, `cannot decode a frame: ${(err as Error).message}`, { cause: err });
-    } finally {
-      decodingFor = null;
+      throw encodeFailed(err);
     }
   }
+
+  /** A frame of `header` followed by `encoded` (a value this codec encoded before), without encoding it again. */
+  encodeWith(header: unknown, encoded: Uint8Array): Buffer {
+    try {
+      return this.#writer.encodeWith(header, encoded);
+    } catch (err) {
+      throw encodeFailed(err);
+    }
+  }
+
+  /** Decodes a frame of one value; throws FDN_ERR_DECODE_FAILED on anything else. */
+  decode(bytes: Uint8Array): unknown {
+    try {
+      return this.#reader.decode(bytes);
+    } catch (err) {
+      throw decodeFailed(err);
+    }
+  }
+
+  /** Reads a frame of several values one by one (each `next` throws FDN_ERR_DECODE_FAILED on garbage). */
+  cursor(bytes: Uint8Array): Cursor {
+    const cursor = this.#reader.cursor(bytes);
+    return {
+      next: () => {
+        try {
+          return cursor.next();
+        } catch (err) {
+          throw decodeFailed(err);
+        }
+      },
+      get done() {
+        return cursor.done;
+      },
+      rest: () => cursor.rest(),
+    };
+  }
+}
+
+function encodeFailed(err: unknown): DistributionError {
+  if (err instanceof DistributionError) return err;
+  const why = err instanceof WriteError ? err.message : `cannot encode the message: ${(err as Error).message}`;
+  return new DistributionError(DistributionErrorCode.ENCODE_FAILED, `${why}. Send data: plain objects, arrays, strings, numbers, bigints, booleans, null/undefined, Buffers and typed arrays, Maps, Sets, Dates, errors, pids and refs`, { cause: err });
+}
+
+function decodeFailed(err: unknown): DistributionError {
+  return new DistributionError(DistributionErrorCode.DECODE_FAILED, `cannot decode a message: ${(err as Error).message}`, { cause: err });
 }

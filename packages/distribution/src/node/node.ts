@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { silentLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
-import { clientServer, CloseCode, createWsTransport, DEFAULT_CHANNEL, fullMesh, hyparview, MessageLog, Plumtree, staticMembers } from '@fdn/topology';
+import { clientServer, createWsTransport, DEFAULT_CHANNEL, fullMesh, hyparview, MessageLog, Plumtree, staticMembers } from '@fdn/topology';
 import type { ChannelMetrics, ChannelOptions, ClientServerOptions, PhiAccrualOptions, FullMeshOptions, HyParViewOptions, Link, PeerService, PeerSpec, PlumtreeOptions, SendOptions, StaticOptions, Transport } from '@fdn/topology';
 import { Codec } from '../codec/codec.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
@@ -205,6 +205,8 @@ export class Node {
   readonly #spawns = new Map<number, PendingSpawn>();
   #nextSpawn = 1;
   #stopped = false;
+  #framesDropped = 0;
+  readonly #dropLog = new Map<string, { at: number; count: number }>();
   /** Fault injection: nodes whose distribution messages are dropped, to them and from them (see `blockNodes`). */
   readonly #blocked = new Set<string>();
   readonly #blockedFrom = new Set<string>();
@@ -984,34 +986,48 @@ export class Node {
   // ==== Inbound ====
 
   /**
-   * A frame from `from`. Garbage (undecodable, or not a protocol message) means a broken or
-   * hostile peer: the link is closed with PROTOCOL_ERROR (as Erlang drops a connection that sends
-   * a bad distribution message) and logged; the node keeps running, and the overlay may link again.
+   * @internal Handles a frame from `from` (public so fuzz tests can feed frames without a socket
+   * each). A frame this node cannot use (undecodable, not a protocol message, malformed) fails
+   * alone: it is dropped and logged with FDN_ERR_DECODE_FAILED, and the link and every other
+   * message on it carry on.
    */
-  /** @internal Handles a frame from `from` (public so fuzz tests can feed frames without a socket each). */
   receiveFrame(from: string, payload: Buffer): void {
     if (this.#blockedFrom.has(from)) return;
     let message: Message;
     try {
       message = this.#codec.decode(payload) as Message;
     } catch (err) {
-      this.#garbage(from, 'an undecodable frame', err);
+      this.#undecodable(from, 'a message that cannot be decoded', err);
       return;
     }
     if (!Array.isArray(message) || typeof message[0] !== 'number') {
-      this.#garbage(from, 'a frame that is not a protocol message', null);
+      this.#undecodable(from, 'a frame that is not a protocol message', null);
       return;
     }
     try {
       this.#dispatch(from, message);
     } catch (err) {
-      this.#garbage(from, 'a malformed protocol message', err);
+      this.#undecodable(from, 'a malformed protocol message', err);
     }
   }
 
-  #garbage(from: string, what: string, err: unknown): void {
-    this.logger.warn(`${from} sent ${what}: closing the link`, { code: DistributionErrorCode.DECODE_FAILED, reason: err });
-    this.transport.link(from)?.close(`${what} (${DistributionErrorCode.DECODE_FAILED})`, CloseCode.PROTOCOL_ERROR);
+  /** Frames dropped because they could not be decoded or understood, since the node started. */
+  get framesDropped(): number {
+    return this.#framesDropped;
+  }
+
+  /** One line per peer at most every 10 s (with how many were dropped since): a broken peer must not flood the log. */
+  #undecodable(from: string, what: string, err: unknown): void {
+    this.#framesDropped++;
+    const now = this.#clock.now();
+    const last = this.#dropLog.get(from);
+    if (last !== undefined && now - last.at < 10_000) {
+      last.count++;
+      return;
+    }
+    const since = last === undefined ? '' : ` (${String(last.count)} more since the last report)`;
+    this.#dropLog.set(from, { at: now, count: 0 });
+    this.logger.error(`${from} sent ${what}: dropped that message${since}. Are both nodes the same @fdn version?`, { code: DistributionErrorCode.DECODE_FAILED, peer: from, reason: err });
   }
 
   #dispatch(from: string, m: Message): void {
@@ -1129,7 +1145,7 @@ export class Node {
         return;
       }
       default:
-        this.#garbage(from, `a message of unknown kind ${String(m[0])}`, null);
+        this.#undecodable(from, `a message of unknown kind ${String(m[0])}`, null);
     }
   }
 
