@@ -40,7 +40,7 @@ const counter = await GenServer.start(
   },
   undefined,
 );
-node.registerGlobal('counter', counter);
+await node.registerGlobal('counter', counter);
 const ws = await rawWsServer(() => expected);
 
 process.on('message', (m: { expect?: number }) => {

@@ -5,7 +5,7 @@ export type { ErrorCodeValue } from './errors.ts';
 export { Pid, Ref, comparePids, isPid, isRef } from './pid/pid.ts';
 export type { DownMessage, ExitMessage, ExitReason, ShutdownReason } from './exit/reason.ts';
 export { formatReason, isDownMessage, isExitMessage, isNormalExit, isShutdownReason } from './exit/reason.ts';
-export { TIMEOUT } from './process/types.ts';
+export { isGlobalName, TIMEOUT } from './process/types.ts';
 export type {
   Dest,
   GroupName,
@@ -13,6 +13,7 @@ export type {
   OverflowPolicy,
   ProcessBody,
   ProcessContext,
+  GlobalName,
   RemoteName,
   SpawnOptions,
   Timeout,

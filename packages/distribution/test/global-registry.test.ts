@@ -2,7 +2,8 @@
 // seen everywhere, freed when their process exits or their node goes, and a conflict between two
 // registrations of one name ends the same way on every node.
 
-import { Pid } from '@fdn/actors';
+import { GenServer, Supervisor } from '@fdn/actors';
+import type { GenServerBehaviour, Pid } from '@fdn/actors';
 import { describe, expect, it } from 'vitest';
 import { startNode } from '../src/index.ts';
 import type { GlobalNameConflict, Node } from '../src/index.ts';
@@ -37,24 +38,109 @@ describe('cluster registry', () => {
       got.push(await ctx.receive());
       await ctx.receive((m) => m === 'exit now');
     });
-    expect(b.registerGlobal('leader', server)).toBe(true);
-    expect(b.registerGlobal('leader', idle(b))).toBe(false);
+    expect(await b.registerGlobal('leader', server)).toBe(true);
+    expect(await b.registerGlobal('leader', idle(b))).toBe(false);
     await until(() => a.whereisGlobal('leader')?.equals(server) === true && c.whereisGlobal('leader')?.equals(server) === true, 'everyone knows the leader');
     expect(a.sendGlobal('leader', 'hello from a')).toBe(true);
     await until(() => got.length === 1, 'the message arrived');
     expect(got).toEqual(['hello from a']);
-    expect(a.registerGlobal('leader', idle(a))).toBe(false);
+    expect(await a.registerGlobal('leader', idle(a))).toBe(false);
     b.runtime.send(server, 'exit now');
     await until(() => [a, b, c].every((n) => n.whereisGlobal('leader') === undefined), 'the name is free everywhere');
     expect(a.sendGlobal('leader', 'nobody')).toBe(false);
-    expect(a.registerGlobal('leader', idle(a))).toBe(true);
+    expect(await a.registerGlobal('leader', idle(a))).toBe(true);
     await until(() => c.whereisGlobal('leader')?.node === 'g0', 'the new owner is known');
+  });
+
+  it('a name is free the moment its process exits: a supervised GenServer registering in init restarts at once (intensity 1)', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    const starts: Pid[] = [];
+    const coordinator: GenServerBehaviour<null, null, 'crash' | 'who', Pid> = {
+      init: async (_arg, ctx) => {
+        if (!(await a.registerGlobal('coordinator', ctx.self))) return { type: 'stop', reason: 'the name coordinator is taken' };
+        starts.push(ctx.self);
+        return { type: 'ok', state: null };
+      },
+      handleCall: (req, _from, state, ctx) => {
+        if (req === 'crash') throw new Error('asked to crash');
+        return { type: 'reply', reply: ctx.self, state };
+      },
+    };
+    const sup = await Supervisor.start(a.runtime, { strategy: 'oneForOne', intensity: 1, periodMs: 5_000, children: [{ id: 'coordinator', start: (ctx) => GenServer.startLink(ctx, coordinator, null) }] });
+    expect(starts).toHaveLength(1);
+    // From the other node, through the cluster registry.
+    expect((await GenServer.call<Pid>(b.runtime, { global: 'coordinator' }, 'who')).equals(starts[0])).toBe(true);
+    await expect(GenServer.call(b.runtime, { global: 'coordinator' }, 'crash')).rejects.toMatchObject({ code: 'FDN_ERR_CALL_EXIT' });
+    await until(() => starts.length === 2, 'the coordinator restarted and registered again');
+    expect(a.runtime.isAlive(sup)).toBe(true);
+    await until(() => b.whereisGlobal('coordinator')?.equals(starts[1]) === true, 'the other node knows the new one');
+    expect((await GenServer.call<Pid>(b.runtime, { global: 'coordinator' }, 'who')).equals(starts[1])).toBe(true);
+  });
+
+  it('{ global: name } works as a destination of ctx.send; an unknown one throws NOT_REGISTERED for send and NOPROC for call', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    const got: unknown[] = [];
+    const sink = b.runtime.spawn(async (ctx) => {
+      for (;;) got.push(await ctx.receive());
+    });
+    expect(await b.registerGlobal('sink', sink)).toBe(true);
+    await until(() => a.whereisGlobal('sink') !== undefined, 'a knows the name');
+    await a.runtime.run((ctx) => {
+      ctx.send({ global: 'sink' }, 'via ctx.send');
+      expect(() => {
+        ctx.send({ global: 'nobody' }, 'lost');
+      }).toThrow(expect.objectContaining({ code: 'FDN_ERR_NOT_REGISTERED' }) as Error);
+      return Promise.resolve();
+    });
+    a.send({ global: 'sink' }, 'via node.send');
+    await until(() => got.length === 2, 'both arrived');
+    expect(got).toEqual(['via ctx.send', 'via node.send']);
+    await expect(GenServer.call(a.runtime, { global: 'nobody' }, 'x')).rejects.toMatchObject({ code: 'FDN_ERR_NOPROC' });
+  });
+
+  it('two nodes registering one name at the same moment: exactly one gets true, every node agrees (50 races)', async () => {
+    const [a, b, c] = (await cluster(3)) as [Node, Node, Node];
+    const nodes = [a, b, c];
+    for (let round = 0; round < 50; round++) {
+      const name = `race-${String(round)}`;
+      // Two or three claimants, started in the same tick, in varying order.
+      const claimants = round % 3 === 0 ? nodes : round % 2 === 0 ? [a, b] : [c, a];
+      const pids = claimants.map((n) => idle(n));
+      const results = await Promise.all(claimants.map((n, i) => n.registerGlobal(name, pids[i] as Pid)));
+      expect(results.filter(Boolean), `round ${String(round)}: ${JSON.stringify(results)}`).toHaveLength(1);
+      const winner = pids[results.indexOf(true)] as Pid;
+      await until(() => nodes.every((n) => n.whereisGlobal(name)?.equals(winner) === true), `round ${String(round)}: every node knows the winner`);
+    }
+  });
+
+  it('registrations that never met (a partition) are settled when the nodes meet: every node keeps the lowest pid; the loser is told', async () => {
+    const a = await startNode({ name: 'g0', secret: SECRET });
+    started.push(a);
+    const b = await startNode({ name: 'g1', secret: SECRET });
+    started.push(b);
+    const told: GlobalNameConflict[] = [];
+    const listener = (n: Node): Pid =>
+      n.runtime.spawn(async (ctx) => {
+        for (;;) told.push((await ctx.receive()) as GlobalNameConflict);
+      });
+    const onA = listener(a);
+    const onB = listener(b);
+    // Apart, both succeed: neither can know of the other.
+    expect(await a.registerGlobal('singleton', onA)).toBe(true);
+    expect(await b.registerGlobal('singleton', onB)).toBe(true);
+    await b.join(a.addresses[0] as string);
+    const winner = onA; // g0 < g1
+    await until(() => [a, b].every((n) => n.whereisGlobal('singleton')?.equals(winner) === true), 'both agree on the winner');
+    await until(() => told.length === 1, 'the loser was told');
+    expect(told[0]).toMatchObject({ type: 'global_name_conflict', name: 'singleton' });
+    expect(told[0]?.winner.equals(winner)).toBe(true);
+    expect(b.runtime.isAlive(onB)).toBe(true);
   });
 
   it('names of a node that stops go everywhere; a node that joins later learns the names', async () => {
     const [a, b] = (await cluster(2)) as [Node, Node];
-    b.registerGlobal('on-b', idle(b));
-    a.registerGlobal('on-a', idle(a));
+    await b.registerGlobal('on-b', idle(b));
+    await a.registerGlobal('on-a', idle(a));
     await until(() => a.globalNames().length === 2 && b.globalNames().length === 2, 'both names known on both nodes');
     const late = await startNode({ name: 'g9', secret: SECRET, seeds: [a.addresses[0] as string] });
     started.push(late);
@@ -62,26 +148,6 @@ describe('cluster registry', () => {
     started.splice(started.indexOf(b), 1);
     await b.stop();
     await until(() => a.globalNames().join() === 'on-a' && late.globalNames().join() === 'on-a', "b's name is gone");
-  });
-
-  it('two registrations of one name at the same instant: every node keeps the lowest pid; the loser is told', async () => {
-    const [a, b, c] = (await cluster(3)) as [Node, Node, Node];
-    const told: GlobalNameConflict[] = [];
-    const onA = a.runtime.spawn(async (ctx) => {
-      for (;;) told.push((await ctx.receive()) as GlobalNameConflict);
-    });
-    const onB = b.runtime.spawn(async (ctx) => {
-      for (;;) told.push((await ctx.receive()) as GlobalNameConflict);
-    });
-    // Both succeed locally: neither has heard of the other yet.
-    expect(a.registerGlobal('singleton', onA)).toBe(true);
-    expect(b.registerGlobal('singleton', onB)).toBe(true);
-    const winner = onA; // g0 < g1
-    await until(() => [a, b, c].every((n) => n.whereisGlobal('singleton')?.equals(winner) === true), 'all agree on the winner');
-    await until(() => told.length === 1, 'the loser was told');
-    expect(told[0]).toMatchObject({ type: 'global_name_conflict', name: 'singleton' });
-    expect(told[0]?.winner.equals(winner)).toBe(true);
-    expect(b.runtime.isAlive(onB)).toBe(true);
   });
 });
 

@@ -195,6 +195,22 @@ describe('across nodes', () => {
     expect(reports[0]?.message).toContain('n0 sent a message that cannot be decoded');
   });
 
+  it('a call to a node that never existed says it was never reached and what to check; to a lost one, that it was lost', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    const never = await GenServer.call(a.runtime, { name: 'svc', node: 'zz' }, 'hi').catch((err: unknown) => err as { code: string; message: string });
+    expect(never).toMatchObject({ code: DistributionErrorCode.NOCONNECTION });
+    expect(never.message).toContain('node zz was never reached from n0');
+    expect(never.message).toContain('connected: n1');
+    expect(never.message).not.toContain('was lost');
+    const { pid } = await a.spawn(null, 'n1', 'counter', [0]).catch(() => ({ pid: new Pid('n1', 1, b.runtime.incarnation) }));
+    started.splice(started.indexOf(b), 1);
+    await b.stop();
+    await until(() => !a.nodes().includes('n1'), 'n1 gone');
+    const lost = await GenServer.call(a.runtime, pid, 'get').catch((err: unknown) => err as { code: string; message: string });
+    expect(lost).toMatchObject({ code: DistributionErrorCode.NOCONNECTION });
+    expect(lost.message).toMatch(/the connection to node n1 was lost \d+ s ago/);
+  });
+
   it('fuzz: 20,000 random and mutated frames never throw out of the decoder, and the node keeps working', async () => {
     const [a, b] = (await cluster(2)) as [Node, Node];
     const got: unknown[] = [];

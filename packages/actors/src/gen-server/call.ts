@@ -6,7 +6,7 @@ import type { ExitReason } from '../exit/reason.ts';
 import { Pid } from '../pid/pid.ts';
 import { toProcess } from '../process/process.ts';
 import type { Process } from '../process/process.ts';
-import { TIMEOUT } from '../process/types.ts';
+import { isGlobalName, TIMEOUT } from '../process/types.ts';
 import type { Dest, ProcessContext, RemoteName } from '../process/types.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { CallReply, CallRequest, CastRequest, FromImpl, SystemRequest } from './messages.ts';
@@ -50,7 +50,7 @@ export async function call<Reply = unknown>(caller: Caller, server: Dest, reques
     ctx.demonitor(ref, { flush: true });
     throw new CallError(ErrorCode.CALL_TIMEOUT, `call to ${describe(server, pid)} got no reply within ${timeoutMs} ms`, { reason: 'timeout' });
   }
-  throw downToError((msg as DownMessageImpl).reason, server, pid, 'call');
+  throw downToError(ctx.runtime, (msg as DownMessageImpl).reason, server, pid, 'call');
 }
 
 /** Sends `request` to `server` without waiting. Never throws: a cast to a dead or unknown server is lost. */
@@ -91,7 +91,7 @@ export async function stop(caller: Caller, server: Dest, reason: ExitReason = 'n
   }
   const down = msg as DownMessageImpl;
   if (down.reason === reason || (typeof reason === 'object' && JSON.stringify(down.reason) === JSON.stringify(reason))) return;
-  throw downToError(down.reason, server, pid, 'stop');
+  throw downToError(ctx.runtime, down.reason, server, pid, 'stop');
 }
 
 /** The server's state, for debugging (OTP's `sys:get_state`). */
@@ -107,6 +107,11 @@ function resolveServer(ctx: Process, server: Dest, op: string): Pid | RemoteName
     if (pid === undefined) throw new CallError(ErrorCode.NOPROC, `${op} to '${server}': no process is registered under that name`, { reason: 'noproc' });
     return pid;
   }
+  if (isGlobalName(server)) {
+    const pid = ctx.runtime.resolveGlobal(server.global);
+    if (pid === undefined) throw new CallError(ErrorCode.NOPROC, `${op} to { global: '${server.global}' }: no process is registered globally under that name`, { reason: 'noproc' });
+    return pid;
+  }
   if (server.node === ctx.node) {
     const pid = ctx.runtime.whereis(server.name);
     if (pid === undefined) throw new CallError(ErrorCode.NOPROC, `${op} to '${server.name}': no process is registered under that name`, { reason: 'noproc' });
@@ -115,16 +120,17 @@ function resolveServer(ctx: Process, server: Dest, op: string): Pid | RemoteName
   return ctx.runtime.resolveRemoteName(server) ?? server;
 }
 
-function downToError(reason: ExitReason, server: Dest, pid: Pid | RemoteName, op: string): CallError {
+function downToError(rt: Runtime, reason: ExitReason, server: Dest, pid: Pid | RemoteName, op: string): CallError {
   if (reason === 'noproc') return new CallError(ErrorCode.NOPROC, `${op} to ${describe(server, pid)}: the process is not alive`, { reason });
   if (reason === 'noconnection') {
-    return new CallError(ErrorCode.NOCONNECTION, `${op} to ${describe(server, pid)}: the connection to node ${pid.node} was lost`, { reason });
+    return new CallError(ErrorCode.NOCONNECTION, `${op} to ${describe(server, pid)}: ${rt.explainNoconnection(pid.node)}`, { reason });
   }
   return new CallError(ErrorCode.CALL_EXIT, `${op} to ${describe(server, pid)}: it exited before replying (${formatReason(reason)})`, { reason });
 }
 
 function describe(server: Dest, pid: Pid | RemoteName): string {
   if (server instanceof Pid) return server.toString();
+  if (isGlobalName(server)) return `{ global: '${server.global}' } (${pid instanceof Pid ? pid.toString() : pid.name})`;
   if (!(pid instanceof Pid)) return `'${pid.name}'@${pid.node}`;
   if (typeof server === 'string') return `'${server}' (${pid})`;
   return `'${server.name}'@${server.node} (${pid})`;

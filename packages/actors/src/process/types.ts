@@ -25,8 +25,21 @@ export type ProcessBody = (ctx: ProcessContext) => unknown;
 /** A process group name (local groups; cluster groups come with @fdn/distribution). */
 export type GroupName = string;
 
-/** Where a message goes: a pid, or the name of a locally registered process. */
-export type Dest = Pid | string | RemoteName;
+/**
+ * Where a message goes: a pid, the name of a locally registered process, a name registered on
+ * another node (`{ name, node }`), or a name in the cluster registry (`{ global: name }`).
+ */
+export type Dest = Pid | string | RemoteName | GlobalName;
+
+/** A process registered in the cluster registry (OTP's `{global, Name}`), resolved by the distribution layer. */
+export interface GlobalName {
+  readonly global: string;
+}
+
+/** True when `dest` names a process in the cluster registry. */
+export function isGlobalName(dest: unknown): dest is GlobalName {
+  return typeof dest === 'object' && dest !== null && typeof (dest as { global?: unknown }).global === 'string';
+}
 
 /** A process registered under `name` on node `node` (resolved by the distribution layer). */
 export interface RemoteName {

@@ -35,6 +35,13 @@ export interface RemoteRouter {
   demonitor(watcher: Pid, target: Pid, ref: Ref): void;
   /** The pid a name registered on another node stands for, when this node knows it. */
   resolveName(name: RemoteName): Pid | undefined;
+  /** The pid registered as `name` in the cluster registry, if any. */
+  resolveGlobal?(name: string): Pid | undefined;
+  /**
+   * Why `node` cannot be reached, in words for an error message (never reached, or lost, and
+   * what to check). Called only when a call or monitor to it failed with `noconnection`.
+   */
+  explainNoconnection?(node: string): string;
   /** The local `target` exited: tell the remote `watcher` with a DOWN for `ref`. */
   down(watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void;
 }

@@ -9,6 +9,7 @@ import type { ExitReason } from '../exit/reason.ts';
 import { Pid, Ref } from '../pid/pid.ts';
 import { Process, TimerRecord } from '../process/process.ts';
 import type { LoopInit } from '../process/process.ts';
+import { isGlobalName } from '../process/types.ts';
 import type { Dest, GroupName, ProcessBody, ProcessContext, RemoteName, SpawnOptions, TimerRef } from '../process/types.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { SchedulerOptions } from '../scheduler/scheduler.ts';
@@ -224,8 +225,26 @@ export class Runtime {
       p.deliver(msg);
       return;
     }
+    if (isGlobalName(dest)) {
+      const pid = this.resolveGlobal(dest.global);
+      if (pid === undefined) {
+        throw new ActorError(ErrorCode.NOT_REGISTERED, `no process is registered globally as '${dest.global}'${this.#router === null ? ' (this runtime is not part of a cluster)' : ''}; check node.whereisGlobal() first or send to a pid`);
+      }
+      this.sendFrom(from, pid, msg);
+      return;
+    }
     if (dest.node === this.node) this.#names.get(dest.name)?.deliver(msg);
     else this.#router?.sendNamed(from, dest, msg);
+  }
+
+  /** The pid registered as `name` in the cluster registry (needs a distribution node), or undefined. */
+  resolveGlobal(name: string): Pid | undefined {
+    return this.#router?.resolveGlobal?.(name);
+  }
+
+  /** @internal Why a remote node is not reachable, for error messages. */
+  explainNoconnection(node: string): string {
+    return this.#router?.explainNoconnection?.(node) ?? `the connection to node ${node} was lost`;
   }
 
   /** Sends an exit signal to `pid` from outside any process (see `ctx.exit(pid, reason)`). */
@@ -740,6 +759,16 @@ export class Runtime {
       proc.down(r, target, reason);
       return;
     }
+  }
+
+  /**
+   * @internal Calls `hook` synchronously when the live local process `pid` exits, before anything
+   * that process's exit wakes up runs (a supervisor restarting it finds its names free). Returns
+   * the remover, or null if `pid` is not a live local process.
+   */
+  onProcessExit(pid: Pid, hook: (reason: ExitReason) => void): (() => void) | null {
+    const proc = this.#local(pid);
+    return proc?.alive === true ? proc.onExit(hook) : null;
   }
 
   /** @internal The live local process a pid names, or null. */

@@ -19,6 +19,12 @@ export const DistributionErrorCode = {
   BAD_CONFIG: 'FDN_ERR_BAD_CONFIG',
   /** A write from a coordinator whose lease is older than the stored one (fencing). */
   FENCED: 'FDN_ERR_FENCED',
+  /** An argument is not what the function takes (the message says what it takes). */
+  BAD_ARGUMENT: 'FDN_ERR_BAD_ARGUMENT',
+  /** A global registration got no answer from a connected node in time (try again). */
+  REGISTRY_TIMEOUT: 'FDN_ERR_REGISTRY_TIMEOUT',
+  /** A send to a global name nobody holds (Erlang's badarg from `global:send`). */
+  NOT_REGISTERED: 'FDN_ERR_NOT_REGISTERED',
   /** The node was stopped. */
   STOPPED: 'FDN_ERR_NODE_STOPPED',
 } as const;

@@ -5,7 +5,7 @@
 // per remote node, so when a node is lost every process linked to or monitoring one of its
 // processes gets `noconnection` at once.
 
-import { createRuntime, Pid, Ref } from '@fdn/actors';
+import { createRuntime, isGlobalName, Pid, Ref } from '@fdn/actors';
 import type { Dest, ProcessContext, RemoteName, RemoteRouter, Runtime } from '@fdn/actors';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
@@ -206,6 +206,8 @@ export class Node {
   #nextSpawn = 1;
   #stopped = false;
   #framesDropped = 0;
+  /** Nodes this node has been connected to, and when and why each was lost (for error messages). */
+  readonly #seen = new Map<string, { lostAt: number | null; why: string | null }>();
   readonly #dropLog = new Map<string, { at: number; count: number }>();
   /** Fault injection: nodes whose distribution messages are dropped, to them and from them (see `blockNodes`). */
   readonly #blocked = new Set<string>();
@@ -273,6 +275,8 @@ export class Node {
     this.runtime.setRouter(this.#router());
     this.#global = new GlobalRegistry({
       runtime: this.runtime,
+      clock: this.#clock,
+      logger: this.logger.child({ component: 'global' }),
       nodes: () => this.nodes(),
       sendRegistry: (node, m) => {
         this.#sendTo(node, [Kind.Registry, m]);
@@ -347,6 +351,7 @@ export class Node {
     }
     overlay.on('up', (node) => {
       if (overlay !== this.#overlay) return;
+      this.#seen.set(node, { lostAt: null, why: null });
       this.#global.nodeUp(node);
       this.pg.nodeUp(node);
       this.#emit({ type: 'nodeup', node });
@@ -673,6 +678,11 @@ export class Node {
   send(dest: Dest, msg: unknown, options: NodeSendOptions = {}): NodeSendStatus {
     const channel = options.channel ?? this.#routes.route(msg);
     const reliable = options.reliability === 'at_least_once';
+    if (isGlobalName(dest)) {
+      const pid = this.#global.whereis(dest.global);
+      if (pid === undefined) throw new DistributionError(DistributionErrorCode.NOT_REGISTERED, `no process is registered globally as '${dest.global}'; check whereisGlobal() first or send to a pid`);
+      return this.send(pid, msg, options);
+    }
     if (dest instanceof Pid && dest.node !== this.name) return this.#sendTo(dest.node, [Kind.Send, dest, msg], channel, options.partitionKey, reliable);
     if (typeof dest === 'object' && !(dest instanceof Pid) && dest.node !== this.name) return this.#sendTo(dest.node, [Kind.SendNamed, dest.name, msg], channel, options.partitionKey, reliable);
     this.runtime.send(dest, msg);
@@ -779,12 +789,14 @@ export class Node {
 
   /**
    * Registers the live local process `pid` as `name` across the cluster (OTP's
-   * `global:register_name`). False if the name is known already. If another node registered the
-   * same name meanwhile (a partition), the lowest pid keeps it everywhere once they meet, and the
-   * other process gets `{ type: 'global_name_conflict', name, winner }`. Freed when the process
-   * exits or its node is lost.
+   * `global:register_name`): every connected node is asked first, so of two nodes registering
+   * one name at the same moment exactly one gets true. False if the name is taken. If a
+   * partition hid another registration of the name, the lowest pid keeps it everywhere once they
+   * meet, and the other process gets `{ type: 'global_name_conflict', name, winner }`. Freed the
+   * moment the process exits (a supervisor restarting it can register again at once) or its node
+   * is lost. Send to it with `ctx.send({ global: name }, msg)` or `GenServer.call(ctx, { global: name }, req)`.
    */
-  registerGlobal(name: string, pid: Pid): boolean {
+  registerGlobal(name: string, pid: Pid): Promise<boolean> {
     return this.#global.register(name, pid);
   }
 
@@ -906,6 +918,8 @@ export class Node {
         this.#sendTo(watcher.node, [Kind.Down, watcher, ref, target, reason]);
       },
       resolveName: () => undefined,
+      resolveGlobal: (name) => this.#global.whereis(name),
+      explainNoconnection: (node) => this.#explainNoconnection(node),
     };
   }
 
@@ -1215,7 +1229,17 @@ export class Node {
       for (const { watcher, target, ref } of s.watching.values()) this.runtime.remoteDown(watcher, ref, target, 'noconnection');
       for (const { target, ref } of s.watchedBy.values()) this.runtime.remoteDemonitor(target, ref);
     }
+    this.#seen.set(node, { lostAt: this.#clock.now(), why });
     this.#emit({ type: 'nodedown', node, reason: why });
+  }
+
+  /** Why `node` is not reachable: lost (when, why) or never reached (and what to check). */
+  #explainNoconnection(node: string): string {
+    const seen = this.#seen.get(node);
+    if (seen?.lostAt != null) return `the connection to node ${node} was lost ${String(Math.round((this.#clock.now() - seen.lostAt) / 1000))} s ago (${seen.why ?? 'unknown'})`;
+    if (seen !== undefined) return `node ${node} is not reachable from ${this.name} now`;
+    const known = this.nodes();
+    return `node ${node} was never reached from ${this.name}: it is not a member of this cluster (connected: ${known.length === 0 ? 'none' : known.slice(0, 10).join(', ')}). Check the node name, that ${node} runs with the same secret, and that it joined through a seed`;
   }
 
   #emit(event: NodeEvent): void {

@@ -4,7 +4,7 @@
 // and hands all of them to a node that comes up; a lost node's members drop out everywhere.
 // A process may join a group several times and must leave as often (pg's counting).
 
-import { isDownMessage, Pid } from '@fdn/actors';
+import { Pid } from '@fdn/actors';
 import type { Runtime } from '@fdn/actors';
 
 /** Sent to processes that monitor a group when members join or leave it. */
@@ -28,27 +28,18 @@ export class ProcessGroups {
   readonly #groups = new Map<string, Map<string, [Pid, number]>>();
   /** group → local processes watching it. */
   readonly #watchers = new Map<string, Set<Pid>>();
-  readonly #monitor: Pid;
 
-  constructor(readonly host: ProcessGroupsHost) {
-    this.#monitor = host.runtime.spawn(
-      async (ctx) => {
-        for (;;) {
-          const m = await ctx.receive();
-          if (isDownMessage(m)) this.#localExit(m.pid);
-          else if (m instanceof Pid) ctx.monitor(m);
-        }
-      },
-      { label: 'fdn.process_groups' },
-    );
-  }
+  constructor(readonly host: ProcessGroupsHost) {}
 
   /** Adds the live local process `pid` to `group` (once more, if it is a member already). */
   join(group: string, pid: Pid): void {
     if (typeof group !== 'string' || group === '') throw new TypeError('a group name must be a non-empty string');
     if (pid.node !== this.host.runtime.node) throw new TypeError(`only local processes join groups here; ${pid.toString()} is on ${pid.node}`);
     if (!this.host.runtime.isAlive(pid)) return;
-    if (!this.#isLocalMember(pid)) this.host.runtime.send(this.#monitor, pid);
+    // A member leaves every group the moment it exits (as with the global registry's names).
+    if (!this.#isLocalMember(pid)) this.host.runtime.onProcessExit(pid, () => {
+      this.#localExit(pid);
+    });
     if (this.#add(group, pid, 1)) this.#broadcast([1, group, [pid]]);
   }
 
