@@ -16,6 +16,8 @@ export interface ChildNode {
   call<T = unknown>(cmd: string, timeoutMs?: number, args?: unknown[]): Promise<T>;
   /** SIGKILL, then wait for the process to be gone. */
   kill(): Promise<void>;
+  /** Resolves when the process is gone, with how it ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export async function spawnChildNode(options: Omit<NodeOptions, 'logger' | 'clock' | 'random'>, timeoutMs = 15_000): Promise<ChildNode> {
@@ -25,9 +27,9 @@ export async function spawnChildNode(options: Omit<NodeOptions, 'logger' | 'cloc
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => {
     children.delete(child);
-    resolve();
+    resolve({ code, signal });
   }));
   const pending = new Map<number, (v: unknown) => void>();
   let next = 1;
@@ -70,6 +72,7 @@ export async function spawnChildNode(options: Omit<NodeOptions, 'logger' | 'cloc
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
+    exited,
   };
 }
 

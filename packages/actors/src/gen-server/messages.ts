@@ -3,7 +3,6 @@
 
 import type { Pid, Ref } from '../pid/pid.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import type { ExitReason } from '../exit/reason.ts';
 
 /** Who is waiting for a call's reply; pass it to `GenServer.reply` to answer later. */
 export interface From {
@@ -43,10 +42,4 @@ export class CallReply {
   ) {}
 }
 
-/** @internal System requests (OTP's `sys` messages) that every behaviour answers itself. */
-export class SystemRequest {
-  constructor(
-    readonly op: 'getState' | 'stop',
-    readonly reason: ExitReason = 'normal',
-  ) {}
-}
+export { SystemRequest } from '../process/system.ts';

@@ -2,9 +2,10 @@
 // that links and monitors ride on. Several runtimes can live in one OS process (one per node).
 
 import { VirtualClock, createTelemetry, silentLogger, systemClock, systemRandom } from '@fdn/core';
-import type { Clock, Logger, Random, Telemetry } from '@fdn/core';
+import type { Clock, Logger, Random, Telemetry, TimerHandle } from '@fdn/core';
 import { ActorError, ErrorCode } from '../errors.ts';
 import { DownMessageImpl, formatReason, isNormalExit } from '../exit/reason.ts';
+import { SystemRequest } from '../process/system.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import { Pid, Ref } from '../pid/pid.ts';
 import { Process, TimerRecord } from '../process/process.ts';
@@ -634,8 +635,53 @@ export class Runtime {
   }
 
   /**
-   * Stops the runtime: every process exits with `reason` (untrappable; stop supervision trees
-   * first for an orderly shutdown), names and groups are freed, and `spawn` is refused.
+   * Stops the runtime in order, the way OTP stops an application: each root process (started
+   * from outside any process, or orphaned), newest first, is asked to stop with `shutdown` and
+   * waited for up to `timeoutMs` (default 5,000), then killed. A GenServer, Supervisor or
+   * StateMachine runs its `terminate` (a supervisor first stops its children in reverse start
+   * order, each with its own shutdown timeout); a function process gets the exit signal (an
+   * `EXIT` message if it traps exits, so it can clean up and return). Whatever is still alive
+   * after that is killed, and `spawn` is refused from then on.
+   */
+  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#stopped) return;
+    const timeoutMs = options.timeoutMs ?? 5_000;
+    const roots: Process[] = [];
+    for (const proc of this.#table.values()) {
+      const parent = proc.extras?.parent ?? null;
+      if (parent === null || !this.isAlive(parent)) roots.push(proc);
+    }
+    for (const proc of roots.reverse()) {
+      if (!proc.alive) continue;
+      const exited = new Promise<void>((resolve) => {
+        proc.onExit(() => {
+          resolve();
+        });
+      });
+      if (proc.isLoop) proc.deliver(new SystemRequest('stop', 'shutdown'));
+      else proc.signal(this.systemPid, 'shutdown', false);
+      // (A function process that does not trap exits is gone already.)
+      const alive = (): boolean => proc.alive;
+      if (!alive()) continue;
+      let timer: TimerHandle | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = this.clock.setTimer(timeoutMs, () => {
+          resolve('late');
+        });
+      });
+      const outcome = await Promise.race([exited, late]);
+      if (timer !== undefined) this.clock.clearTimer(timer);
+      if (outcome === 'late' && alive()) {
+        this.logger.warn(`process ${proc.self} did not stop within ${String(timeoutMs)} ms of shutdown: killed`, { pid: proc.self.toString(), name: proc.extras?.name ?? undefined });
+        proc.signal(this.systemPid, 'kill', true);
+      }
+    }
+    this.shutdown('shutdown');
+  }
+
+  /**
+   * Stops the runtime at once: every process exits with `reason` (untrappable, no `terminate`;
+   * {@link stop} is the orderly way), names and groups are freed, and `spawn` is refused.
    */
   shutdown(reason: ExitReason = 'shutdown'): void {
     this.#stopped = true;

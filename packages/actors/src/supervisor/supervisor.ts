@@ -2,12 +2,13 @@
 
 import { isFdnError } from '@fdn/core';
 import { ErrorCode } from '../errors.ts';
-import { call } from '../gen-server/call.ts';
+import { call, stop as stopServer } from '../gen-server/call.ts';
 import type { Caller } from '../gen-server/call.ts';
 import { startBehaviour } from '../gen-server/start.ts';
 import { bootGenServer } from '../gen-server/server.ts';
 import type { GenServerBehaviour, StartOptions } from '../gen-server/types.ts';
 import type { Pid } from '../pid/pid.ts';
+import type { ExitReason } from '../exit/reason.ts';
 import type { Dest, ProcessContext } from '../process/types.ts';
 import { normalizeSupervisorSpec } from './spec.ts';
 import { supervisorBehaviour } from './server.ts';
@@ -89,6 +90,17 @@ export function whichChildren(caller: Caller, supervisor: Dest): Promise<ChildIn
 /** Counts of specs, running children, supervisors and workers. */
 export function countChildren(caller: Caller, supervisor: Dest): Promise<ChildCounts> {
   return request(caller, supervisor, { op: 'countChildren' }) as Promise<ChildCounts>;
+}
+
+/**
+ * Stops the supervisor in order (OTP's `supervisor:stop/3`): it stops its children in reverse
+ * start order, each within its own `shutdown`, then exits with `reason` (default `normal`).
+ * Resolves once it has exited; throws `FDN_ERR_NOPROC` if it is not alive and
+ * `FDN_ERR_CALL_TIMEOUT` after `timeoutMs` (default: no limit). `GenServer.stop` on a supervisor
+ * does the same.
+ */
+export function stop(caller: Caller, supervisor: Dest, reason: ExitReason = 'normal', timeoutMs: number = Number.POSITIVE_INFINITY): Promise<void> {
+  return stopServer(caller, supervisor, reason, timeoutMs);
 }
 
 /** Throws `FDN_ERR_INVALID_CHILD_SPEC` if the spec is invalid (OTP's `check_childspecs`). */

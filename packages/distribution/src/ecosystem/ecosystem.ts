@@ -412,7 +412,7 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
   const { intensity, periodMs, policy, placement } = k;
   let lastCheckpoint: unknown = undefined;
   const candidates = (lost: Set<string>): string[] => {
-    const up = new Set(node.nodes());
+    const up = new Set(node.nodes().filter((n) => !node.isLeaving(n)));
     let nodes: string[];
     if (policy === 'localOnly') nodes = [node.name];
     else if (policy === 'explicitNodes') nodes = k.nodes.filter((n) => n === node.name || up.has(n));
@@ -636,8 +636,10 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
           return { type: 'noreply', state };
         }
         const lostNode = slot.node ?? '?';
-        const reason = msg.reason === 'noconnection' ? `node ${lostNode} lost` : `slot supervisor exited on ${lostNode}`;
-        if (msg.reason === 'noconnection') state.lost.add(lostNode);
+        // Its node stopping in order: the slot stops with `shutdown`, maybe after the node is gone already.
+        const leaving = node.isLeaving(lostNode) || !node.nodes().includes(lostNode);
+        const reason = msg.reason === 'noconnection' ? `node ${lostNode} lost` : leaving ? `node ${lostNode} left` : `slot supervisor exited on ${lostNode}`;
+        if (msg.reason === 'noconnection' || leaving) state.lost.add(lostNode);
         slot.node = null;
         slot.supervisor = null;
         slot.ref = null;
@@ -685,7 +687,7 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
         const slot = state.slots[m.slot ?? -1];
         if (slot?.supervisor === null && !slot.retired) {
           // A lost node that came back may host again.
-          for (const n of state.lost) if (node.nodes().includes(n)) state.lost.delete(n);
+          for (const n of state.lost) if (node.nodes().includes(n) && !node.isLeaving(n)) state.lost.delete(n);
           await placeSlot(ctx, state, slot, slot.respawns > 0 ? 'respawned' : 'placed');
         }
       }

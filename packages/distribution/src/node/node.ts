@@ -82,6 +82,12 @@ export interface NodeOptions {
    * transport options, `failureDetector` and `heartbeatMs` are then the transport's business.
    */
   transport?: Transport;
+  /**
+   * Stop in order on SIGTERM and SIGINT (`node.stop()`: terminate callbacks run, supervisors stop
+   * their children, the node leaves the cluster), then exit with 0. Default false: the process's
+   * signals are the application's to decide.
+   */
+  handleSignals?: boolean;
   clock?: Clock;
   random?: Random;
   logger?: Logger;
@@ -205,9 +211,14 @@ export class Node {
   readonly #spawns = new Map<number, PendingSpawn>();
   #nextSpawn = 1;
   #stopped = false;
+  #stopping: Promise<void> | null = null;
+  #removeSignalHandlers: (() => void) | null = null;
+  readonly #options: NodeOptions;
   #framesDropped = 0;
   /** Nodes this node has been connected to, and when and why each was lost (for error messages). */
   readonly #seen = new Map<string, { lostAt: number | null; why: string | null }>();
+  /** Nodes that said they are stopping in order (until they are down). */
+  readonly #leaving = new Set<string>();
   readonly #dropLog = new Map<string, { at: number; count: number }>();
   /** Fault injection: nodes whose distribution messages are dropped, to them and from them (see `blockNodes`). */
   readonly #blocked = new Set<string>();
@@ -215,6 +226,7 @@ export class Node {
 
   constructor(options: NodeOptions) {
     validate(options);
+    this.#options = options;
     this.name = options.name;
     this.#clock = options.clock ?? systemClock();
     const random = options.random ?? systemRandom();
@@ -352,6 +364,7 @@ export class Node {
     overlay.on('up', (node) => {
       if (overlay !== this.#overlay) return;
       this.#seen.set(node, { lostAt: null, why: null });
+      this.#leaving.delete(node);
       this.#global.nodeUp(node);
       this.pg.nodeUp(node);
       this.#emit({ type: 'nodeup', node });
@@ -601,6 +614,7 @@ export class Node {
   /** @internal Use {@link startNode}. */
   async start(): Promise<void> {
     await this.overlay.start();
+    if (this.#options.handleSignals === true) this.#handleSignals();
     if (this.#loadReportMs > 0) {
       this.#loadDelay.enable();
       this.#scheduleLoadReport();
@@ -645,6 +659,11 @@ export class Node {
   /** The other nodes this node is connected to now, sorted. */
   nodes(): string[] {
     return this.overlay.members().filter((n) => n !== this.name && this.overlay.isUp(n));
+  }
+
+  /** True while `node` (another node, or this one) is stopping in order: nothing new should be placed on it. */
+  isLeaving(node: string): boolean {
+    return node === this.name ? this.#stopping !== null : this.#leaving.has(node);
   }
 
   /** Where other nodes reach this one. */
@@ -840,21 +859,90 @@ export class Node {
     this.#blockedFrom.clear();
   }
 
-  /** Closes the links and stops every local process. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
+  /**
+   * Stops the node in order, as OTP stops an application: every local process tree is stopped
+   * (newest first; supervisors stop their children in reverse start order within their
+   * shutdown timeouts; `terminate` callbacks run, and can still reach other nodes), then the node
+   * leaves the cluster (its peers see `left`, not a failure) and closes its links. A process that
+   * does not stop within `timeoutMs` (default 5,000) is killed. Calling it again returns the same
+   * promise.
+   */
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#stopping ??= this.#stopInOrder(options.timeoutMs ?? 5_000);
+    return this.#stopping;
+  }
+
+  async #stopInOrder(timeoutMs: number): Promise<void> {
+    this.#removeSignalHandlers?.();
+    // Peers stop placing work here before this node's processes start to go.
+    for (const node of this.nodes()) this.#sendTo(node, [Kind.Leaving]);
     for (const [id, s] of this.#spawns) {
       this.#clock.clearTimer(s.timer);
       s.reject(new DistributionError(DistributionErrorCode.STOPPED, 'the node stopped'));
       this.#spawns.delete(id);
     }
     if (this.#loadTimer !== null) this.#clock.clearTimer(this.#loadTimer);
-    await this.#pending?.overlay.detach();
     this.#loadDelay.disable();
-    this.runtime.shutdown('shutdown');
+    await this.runtime.stop({ timeoutMs });
+    // What the stopping processes sent (a channel's first message may still wait for its socket) leaves before the links close.
+    await this.#drainLinks(2_000);
+    this.#stopped = true;
     this.#plumtree.stop();
+    await this.#pending?.overlay.detach();
+    // Leave gracefully, but never wait long on a peer that does not read.
+    let giveUp = (): void => undefined;
+    const bound = this.#clock.setTimer(2_000, () => {
+      giveUp();
+    });
+    await Promise.race([
+      this.overlay.leave().catch((err: unknown) => {
+        this.logger.debug('leaving the cluster failed', { reason: err });
+      }),
+      new Promise<void>((resolve) => {
+        giveUp = resolve;
+      }),
+    ]);
+    this.#clock.clearTimer(bound);
     await this.overlay.stop();
+  }
+
+  /** Waits until no link queues anything on any channel, at most `maxMs`. */
+  async #drainLinks(maxMs: number): Promise<void> {
+    const deadline = this.#clock.now() + maxMs;
+    const queued = (): number => {
+      let n = 0;
+      for (const link of this.transport.links()) for (const channel of this.transport.channels.keys()) n += link.metrics(channel).queuedMessages;
+      for (const state of this.#remote.values()) n += state.pending?.length ?? 0;
+      return n;
+    };
+    while (queued() > 0 && this.#clock.now() < deadline) {
+      await new Promise<void>((resolve) => this.#clock.setTimer(10, resolve));
+    }
+  }
+
+  /** SIGTERM and SIGINT stop the node in order, then exit with 0 (a second signal exits at once with 1). */
+  #handleSignals(): void {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (this.#stopping !== null) {
+        this.logger.warn(`${signal} again while stopping: exiting now`);
+        process.exit(1);
+      }
+      this.logger.info(`${signal}: stopping ${this.name} in order`);
+      this.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          this.logger.error(`stopping ${this.name} failed`, { reason: err });
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    this.#removeSignalHandlers = () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      this.#removeSignalHandlers = null;
+    };
   }
 
   // ==== Outbound ====
@@ -1148,6 +1236,9 @@ export class Node {
         }
         return;
       }
+      case Kind.Leaving:
+        this.#leaving.add(from);
+        return;
       case Kind.SpawnReply: {
         const [, id, pid, code, text] = m;
         const pending = this.#spawns.get(id);
@@ -1230,6 +1321,7 @@ export class Node {
       for (const { target, ref } of s.watchedBy.values()) this.runtime.remoteDemonitor(target, ref);
     }
     this.#seen.set(node, { lostAt: this.#clock.now(), why });
+    this.#leaving.delete(node);
     this.#emit({ type: 'nodedown', node, reason: why });
   }
 

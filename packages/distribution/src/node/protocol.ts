@@ -45,6 +45,8 @@ export const enum Kind {
   Load = 16,
   /** [Switch, message]: topology switching (see topology/switch.ts). */
   Switch = 17,
+  /** [Leaving]: the sender is stopping in order: place nothing new on it. */
+  Leaving = 18,
 }
 
 export type Message =
@@ -62,4 +64,5 @@ export type Message =
   | [Kind.MonitorName, Pid, string, Ref]
   | [Kind.NameResolved, Pid, Ref, Pid]
   | [Kind.Load, NodeLoad]
-  | [Kind.Switch, SwitchMessage];
+  | [Kind.Switch, SwitchMessage]
+  | [Kind.Leaving];

@@ -1,0 +1,12 @@
+// System requests (OTP's `sys` messages): every behaviour process answers them itself. Here
+// rather than with GenServer because the runtime sends one too, to stop a process in order.
+
+import type { ExitReason } from '../exit/reason.ts';
+
+/** @internal */
+export class SystemRequest {
+  constructor(
+    readonly op: 'getState' | 'stop',
+    readonly reason: ExitReason = 'normal',
+  ) {}
+}
