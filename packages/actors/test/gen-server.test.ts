@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { consoleLogger } from '@fdn/core';
 import { ErrorCode, GenServer, isExitMessage } from '../src/index.ts';
 import type { CallResult, From, GenServerBehaviour, NoReplyResult, Pid } from '../src/index.ts';
 import { deferred, settle, testRuntime } from './helpers.ts';
@@ -312,5 +313,29 @@ describe('GenServer', () => {
     expect(() => {
       GenServer.cast(rt, pid, 1);
     }).not.toThrow();
+  });
+});
+
+describe('crash reports as printed', () => {
+  it('show the pids, the last message, the state and the reason, never the runtime or a process behind a pid', async () => {
+    const lines: string[] = [];
+    const { rt } = testRuntime({ logger: consoleLogger({ write: (l) => lines.push(l) }) });
+    const holdsCtx: GenServerBehaviour<{ ctx: unknown; n: number }, null, 'crash'> = {
+      init: (_a, ctx) => ({ type: 'ok', state: { ctx, n: 7 } }),
+      handleCall: () => {
+        throw new Error('boom');
+      },
+    };
+    const pid = await GenServer.start(rt, holdsCtx, null);
+    await expect(GenServer.call(rt, pid, 'crash')).rejects.toMatchObject({ code: ErrorCode.CALL_EXIT });
+    await settle(rt);
+    const report = lines.find((l) => l.includes('terminating')) ?? '';
+    expect(report).toContain(`"pid":"${pid.toString()}"`);
+    expect(report).toContain("request: 'crash'");
+    expect(report).toContain('n: 7');
+    expect(report).toContain('Error: boom');
+    for (const internal of ['Runtime {', '_proc', 'TimersList', 'mailbox:', 'waitResolve']) expect(report).not.toContain(internal);
+    // The caller of rt.run / GenServer.call got the error as a rejection: no second report for it.
+    expect(lines.filter((l) => l.includes('crashed'))).toEqual([]);
   });
 });

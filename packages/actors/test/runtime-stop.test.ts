@@ -77,3 +77,24 @@ describe('Supervisor.stop', () => {
     await expect(Supervisor.stop(rt, sup)).rejects.toMatchObject({ code: ErrorCode.NOPROC });
   });
 });
+
+describe('simpleOneForOne shutdown', () => {
+  it('stops all its children at once and exits with the reason (regression: it crashed with "receive() while another receive() is pending")', async () => {
+    const { rt, clock, log: logger } = testRuntime();
+    const log: string[] = [];
+    const sup = await Supervisor.start(rt, { strategy: 'simpleOneForOne', children: [{ id: 'w', shutdown: 1_000, start: (ctx: ProcessContext, name: unknown) => GenServer.startLink(ctx, recorder(log, String(name), { trap: true, hang: name === 'stuck' }), null) }] });
+    for (const name of ['a', 'b', 'c', 'stuck']) await Supervisor.startChild(rt, sup, [name]);
+    const stopped = rt.run(async (ctx) => {
+      const ref = ctx.monitor(sup);
+      await Supervisor.stop(ctx, sup, 'shutdown');
+      return ctx.receive((m) => (m as { ref?: unknown }).ref === ref, 100);
+    });
+    await settle(rt);
+    expect(log.sort()).toEqual(['terminate a shutdown', 'terminate b shutdown', 'terminate c shutdown', 'terminate stuck shutdown']);
+    // 'stuck' never finishes terminate: killed when its shutdown time runs out.
+    await clock.advance(1_000);
+    expect(await stopped).toMatchObject({ type: 'DOWN', reason: 'shutdown' });
+    expect(rt.processCount).toBe(0);
+    expect(logger.entries.filter((e) => e.message.includes('terminating'))).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleLogger, createTelemetry, FdnError, isFdnError, memoryLogger } from '../src/index.ts';
+import { consoleLogger, createTelemetry, defaultLogger, FdnError, isFdnError, memoryLogger, toLogValue } from '../src/index.ts';
 
 describe('logger', () => {
   it('records entries with child bindings', () => {
@@ -17,6 +17,57 @@ describe('logger', () => {
     expect(lines[0]).toContain('ERROR boom');
     expect(lines[0]).toContain('Error: bad');
     expect(lines[0]).toMatch(/at .*logger-telemetry/);
+  });
+});
+
+describe('log values', () => {
+  class Internal {
+    table = new Map([[1, { deep: true }]]);
+    socket = { fd: 3 };
+    run = (): void => undefined;
+  }
+  class Named {
+    toString(): string {
+      return '<n.1.2>';
+    }
+  }
+
+  it('errors nested anywhere show name, message, code, reason and cause (JSON.stringify printed {})', () => {
+    const inner = Object.assign(new Error('db down'), { code: 'E_DB' });
+    const reason = { shutdown: { failedToStartChild: 'worker', reason: inner } };
+    const err = Object.assign(new Error('start failed', { cause: new RangeError('root') }), { code: 'FDN_ERR_START_FAILED', reason });
+    expect(toLogValue({ err })).toEqual({
+      err: { name: 'Error', message: 'start failed', code: 'FDN_ERR_START_FAILED', reason: { shutdown: { failedToStartChild: 'worker', reason: { name: 'Error', message: 'db down', code: 'E_DB' } } }, cause: { name: 'RangeError', message: 'root' } },
+    });
+    const lines: string[] = [];
+    consoleLogger({ write: (l) => lines.push(l) }).error('child failed', { reason });
+    expect(lines[0]).toContain('"message":"db down"');
+    expect(lines[0]).not.toContain('"reason":{}');
+    expect(lines[0]).toContain('Error: db down\n    at ');
+  });
+
+  it('internals of class instances are never walked into; values that name themselves print as that', () => {
+    expect(toLogValue({ rt: new Internal(), pid: new Named(), list: [new Named()] })).toEqual({ rt: '[Internal]', pid: '<n.1.2>', list: ['<n.1.2>'] });
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(toLogValue(cyclic)).toEqual({ a: 1, self: '[Circular]' });
+    expect(toLogValue({ n: 2n ** 70n, m: new Map([[1, 'x']]), d: new Date(0), b: Buffer.alloc(3) })).toEqual({ n: '1180591620717411303424n', m: { Map: [[1, 'x']] }, d: '1970-01-01T00:00:00.000Z', b: '[Buffer(3 bytes)]' });
+  });
+
+  it('the default logger prints warnings and errors, not info', () => {
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => {
+      written.push(chunk);
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      defaultLogger().info('quiet');
+      defaultLogger().warn('loud', { x: 1 });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(written).toEqual(['WARN loud {"x":1}\n']);
   });
 });
 

@@ -19,6 +19,10 @@ export class FromImpl implements From {
     readonly pid: Pid,
     readonly ref: Ref,
   ) {}
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `From(${this.pid.toString()}, ${this.ref.toString()})`;
+  }
 }
 
 /** @internal A `call`: the caller waits for a {@link CallReply} tagged with `from.ref`. */

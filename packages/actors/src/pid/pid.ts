@@ -34,6 +34,11 @@ export class Pid {
   toJSON(): string {
     return this.toString();
   }
+
+  /** How `console.log` and crash reports show it (never its process's internals). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
 }
 
 /** Total order on pids: by node name, then incarnation, then id. */
@@ -69,6 +74,11 @@ export class Ref {
   }
 
   toJSON(): string {
+    return this.toString();
+  }
+
+  /** How `console.log` and crash reports show it (never its process's internals). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
 }

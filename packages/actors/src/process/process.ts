@@ -74,6 +74,8 @@ interface ProcessExtras {
   label: string | null;
   /** Internal observers of this process's exit (runtime.run, start acknowledgements). */
   exitHooks: ((reason: ExitReason) => void)[] | null;
+  /** Its crash reaches a caller as a rejected promise (`runtime.run`): no crash report of its own. */
+  quietCrash: boolean;
   parent: Pid | null;
 }
 
@@ -123,6 +125,11 @@ export class Process implements ProcessContext, Runnable {
   ) {
     this.entry = entry;
     this.isLoop = isLoop;
+  }
+
+  /** How `console.log` and crash reports show a process context (never the runtime behind it). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `[Process ${this.self.toString()}]`;
   }
 
   // ==== ProcessContext: identity ====
@@ -408,6 +415,7 @@ export class Process implements ProcessContext, Runnable {
       dropped: 0,
       label: null,
       exitHooks: null,
+      quietCrash: false,
       parent: null,
     });
   }

@@ -1,7 +1,7 @@
 // The runtime: one node's processes, names, groups and timers, and the exit-signal machinery
 // that links and monitors ride on. Several runtimes can live in one OS process (one per node).
 
-import { VirtualClock, createTelemetry, silentLogger, systemClock, systemRandom } from '@fdn/core';
+import { VirtualClock, createTelemetry, defaultLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, Telemetry, TimerHandle } from '@fdn/core';
 import { ActorError, ErrorCode } from '../errors.ts';
 import { DownMessageImpl, formatReason, isNormalExit } from '../exit/reason.ts';
@@ -26,7 +26,7 @@ export interface RuntimeOptions {
   incarnation?: number;
   /** Time source for timers and receive timeouts (default: the system clock). */
   clock?: Clock;
-  /** Where crash reports go (default: silent). */
+  /** Where crash reports go (default: warnings and errors to stderr, see `defaultLogger`). */
   logger?: Logger;
   /** Telemetry hub for spawn/exit/restart events (default: a private hub). */
   telemetry?: Telemetry;
@@ -83,12 +83,17 @@ export class Runtime {
     this.node = node;
     this.incarnation = options.incarnation ?? 1 + (options.random ?? systemRandom()).int(0x7ffffffe);
     this.clock = options.clock ?? systemClock();
-    this.logger = options.logger ?? silentLogger();
+    this.logger = options.logger ?? defaultLogger();
     this.telemetry = options.telemetry ?? createTelemetry();
     this.scheduler = new Scheduler(options.scheduler);
     this.systemPid = new Pid(this.node, 0, this.incarnation);
     // A virtual clock's advance() waits for the processes its timers wake up to settle.
     if (this.clock instanceof VirtualClock) this.clock.addSettler(() => this.scheduler.busy());
+  }
+
+  /** How `console.log` and crash reports show a runtime (never its process table). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `[Runtime ${this.node}]`;
   }
 
   // ==== Processes ====
@@ -111,7 +116,9 @@ export class Runtime {
         value = await body(ctx);
         returned = true;
       }, options);
-      (pid._proc as Process).onExit((reason) => {
+      const proc = pid._proc as Process;
+      proc.ext().quietCrash = true;
+      proc.onExit((reason) => {
         if (returned && reason === 'normal') resolve(value as T);
         else reject(reason instanceof Error ? reason : new ActorError(ErrorCode.EXITED, `process ${pid} exited: ${formatReason(reason)}`, { reason }));
       });
@@ -398,7 +405,7 @@ export class Runtime {
   /** @internal An uncaught error ends the process, with a crash report (Erlang's "Error in process"). */
   crash(proc: Process, err: unknown): void {
     if (!proc.alive) return;
-    if (!isNormalExit(err)) {
+    if (!isNormalExit(err) && proc.extras?.quietCrash !== true) {
       this.logger.error(`process ${proc.self} crashed`, {
         pid: proc.self.toString(),
         name: proc.extras?.name ?? undefined,

@@ -10,7 +10,7 @@ import { toProcess } from '../process/process.ts';
 import type { Process } from '../process/process.ts';
 import type { ProcessContext } from '../process/types.ts';
 import { summarize } from '../util/inspect.ts';
-import { shutdownChild } from './shutdown.ts';
+import { shutdownChild, shutdownChildren } from './shutdown.ts';
 import { normalizeChildSpec, normalizeSupervisorSpec } from './spec.ts';
 import type { NormalizedChildSpec, NormalizedSupervisorSpec } from './spec.ts';
 import type { AnyChildSpec, ChildCounts, ChildInfo, SupervisorSpec } from './types.ts';
@@ -206,7 +206,10 @@ export class SupervisorState {
   async #shutdown(child: Child): Promise<void> {
     const pid = child.pid;
     if (pid === null) return;
-    const reason = await shutdownChild(this.ctx, pid, child.spec.shutdown);
+    this.#checkShutdown(child, await shutdownChild(this.ctx, pid, child.spec.shutdown));
+  }
+
+  #checkShutdown(child: Child, reason: ExitReason): void {
     const expected = child.spec.shutdown === 'brutal_kill' ? 'killed' : 'shutdown';
     if (reason !== expected && !isNormalExit(reason) && reason !== 'noproc') this.#reportError('shutdownError', child, reason);
   }
@@ -214,7 +217,12 @@ export class SupervisorState {
   /** Stops `children`: in reverse start order, or all at once for simpleOneForOne. */
   async stopChildren(children: Child[]): Promise<void> {
     if (this.isSimple) {
-      await Promise.all(children.map((c) => this.#shutdown(c)));
+      const running = children.filter((c) => c.pid !== null);
+      const shutdown = running[0]?.spec.shutdown ?? 'infinity';
+      const reasons = await shutdownChildren(this.ctx, running.map((c) => c.pid as Pid), shutdown);
+      running.forEach((c, i) => {
+        this.#checkShutdown(c, reasons[i]);
+      });
     } else {
       for (const c of children.slice().reverse()) await this.#shutdown(c);
     }

@@ -1,5 +1,7 @@
 // The Logger interface: structured, injected, with child loggers per component.
 
+import { stacksOf, toLogValue } from './log-value.ts';
+
 /** Severity, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -59,6 +61,18 @@ export function consoleLogger(options: ConsoleLoggerOptions = {}): Logger {
   });
 }
 
+/**
+ * The logger @fdn components use when none is given: warnings and errors (crash reports,
+ * supervisor reports, refused links) to stderr, one line each with the stack. Pass your own
+ * (`consoleLogger({ level: 'debug' })`, pino behind the `Logger` interface, `silentLogger()`)
+ * to change it.
+ */
+export function defaultLogger(): Logger {
+  return (DEFAULT ??= consoleLogger({ level: 'warn' }));
+}
+
+let DEFAULT: Logger | undefined;
+
 /** A logger that keeps entries in memory, for tests that assert on reports. */
 export function memoryLogger(): Logger & { readonly entries: LogEntry[]; clear(): void } {
   const entries: LogEntry[] = [];
@@ -90,34 +104,30 @@ function formatLine(level: LogLevel, message: string, fields: Record<string, unk
   const stacks: string[] = [];
   const shown: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
-    if (value instanceof Error) {
-      shown[key] = `${value.name}: ${value.message}`;
-      if (value.stack !== undefined) stacks.push(value.stack);
-    } else {
-      shown[key] = value;
-    }
+    shown[key] = value instanceof Error ? `${value.name}: ${value.message}` : toLogValue(value);
+    stacksOf(value, stacks);
+    // An error nested in a reason ({ shutdown: { failedToStartChild, reason: Error } }) shows its stack too.
+    if (!(value instanceof Error) && typeof value === 'object' && value !== null) for (const inner of nestedErrors(value)) stacksOf(inner, stacks);
   }
   const rest = Object.keys(shown).length === 0 ? '' : ' ' + safeJson(shown);
   const tail = stacks.length === 0 ? '' : '\n' + stacks.join('\n');
   return `${level.toUpperCase()} ${message}${rest}${tail}`;
 }
 
+/** Errors inside plain objects and arrays (a few levels down). */
+function nestedErrors(value: object, depth = 0, out: Error[] = []): Error[] {
+  if (depth > 4 || out.length > 3) return out;
+  const values: unknown[] = Array.isArray(value) ? (value as unknown[]) : Object.values(value);
+  for (const v of values) {
+    if (v instanceof Error) out.push(v);
+    else if (typeof v === 'object' && v !== null && (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype)) nestedErrors(v, depth + 1, out);
+  }
+  return out;
+}
+
 function safeJson(value: unknown): string {
-  const seen = new WeakSet();
   try {
-    return JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === 'bigint') return `${v}n`;
-      if (typeof v === 'object' && v !== null) {
-        if (seen.has(v)) return '[Circular]';
-        seen.add(v);
-        // Class instances with their own toString (pids, refs) print as that.
-        const proto = Object.getPrototypeOf(v) as unknown;
-        if (!Array.isArray(v) && proto !== Object.prototype && proto !== null && Object.prototype.hasOwnProperty.call(proto, 'toString')) {
-          return (v as { toString(): string }).toString();
-        }
-      }
-      return v;
-    });
+    return JSON.stringify(value);
   } catch {
     return '[unserialisable]';
   }

@@ -9,7 +9,7 @@ import { createRuntime, isGlobalName, Pid, Ref } from '@fdn/actors';
 import type { Dest, ProcessContext, RemoteName, RemoteRouter, Runtime } from '@fdn/actors';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
-import { silentLogger, systemClock, systemRandom } from '@fdn/core';
+import { defaultLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { clientServer, createWsTransport, DEFAULT_CHANNEL, fullMesh, hyparview, MessageLog, Plumtree, staticMembers } from '@fdn/topology';
 import type { ChannelMetrics, ChannelOptions, ClientServerOptions, PhiAccrualOptions, FullMeshOptions, HyParViewOptions, Link, PeerService, PeerSpec, PlumtreeOptions, SendOptions, StaticOptions, Transport } from '@fdn/topology';
@@ -233,7 +233,7 @@ export class Node {
     this.random = random;
     this.#loadReportMs = options.loadReportMs ?? 1_000;
     this.#loadDelay = monitorEventLoopDelay({ resolution: 10 });
-    this.logger = options.logger ?? silentLogger();
+    this.logger = options.logger ?? defaultLogger();
     this.#spawnTimeoutMs = options.spawnTimeoutMs ?? 5_000;
     // Validated even with an injected transport: a channel's node-level options must make sense.
     const channels = options.channels === undefined ? undefined : transportChannels(options.channels);

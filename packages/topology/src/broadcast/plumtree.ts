@@ -9,7 +9,7 @@
 // once); the paper's optimisation rewires a tree when an announcement shows a much shorter path;
 // a built-in digest exchange repairs what the tree missed (anti-entropy).
 
-import { silentLogger, systemClock, systemRandom } from '@fdn/core';
+import { defaultLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';
 import { CONTROL } from '../channels/config.ts';
 import { TopologyError, TopologyErrorCode } from '../errors.ts';
@@ -170,7 +170,7 @@ export class Plumtree {
     this.#peers = components.peerService;
     this.#clock = components.clock ?? systemClock();
     this.#random = components.random ?? systemRandom();
-    this.#logger = (components.logger ?? silentLogger()).child({ node: this.#peers.self.name, component: 'plumtree' });
+    this.#logger = (components.logger ?? defaultLogger()).child({ node: this.#peers.self.name, component: 'plumtree' });
     this.#lazyTickMs = options.lazyTickMs ?? 250;
     this.#graftTimeoutMs = options.graftTimeoutMs ?? 250;
     this.#graftRetryMs = options.graftRetryMs ?? 250;

@@ -2,7 +2,7 @@
 // known nodes, membership diffs and up/down, receiving forwarded messages, and `forward` (over a
 // link, else an on-demand link from a bounded pool, else as the overlay decides, e.g. a relay).
 
-import { silentLogger, systemClock, systemRandom } from '@fdn/core';
+import { defaultLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';
 import { CONTROL } from '../channels/config.ts';
 import { TopologyError, TopologyErrorCode } from '../errors.ts';
@@ -90,7 +90,7 @@ export abstract class BasePeerService implements PeerService {
     this.transport = components.transport;
     this.clock = components.clock ?? systemClock();
     this.random = components.random ?? systemRandom();
-    this.logger = (components.logger ?? silentLogger()).child({ node: components.transport.self.name });
+    this.logger = (components.logger ?? defaultLogger()).child({ node: components.transport.self.name });
     this.messenger = Messenger.of(this.transport, CONTROL, this.logger);
     this.events = new Emitter<PeerServiceEvents>((event, err) => {
       this.logger.error(`a '${event}' listener threw`, { reason: err });

@@ -8,7 +8,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { silentLogger, systemClock, systemRandom } from '@fdn/core';
+import { defaultLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ChannelConfig, ChannelOptions } from '../../channels/config.ts';
@@ -135,7 +135,7 @@ export class WsTransport implements Transport, LinkHost {
     this.#secret = secretBytes(options.secret);
     this.channels = resolveChannels(options.channels);
     this.clock = components.clock ?? systemClock();
-    this.logger = (components.logger ?? silentLogger()).child({ node: options.name });
+    this.logger = (components.logger ?? defaultLogger()).child({ node: options.name });
     const random = components.random ?? systemRandom();
     this.#self = { name: options.name, incarnation: options.incarnation ?? 1 + random.int(0x7ffffffe), addresses: [] };
     this.pingIntervalMs = options.pingIntervalMs ?? 1_000;
