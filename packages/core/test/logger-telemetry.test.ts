@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleLogger, createTelemetry, defaultLogger, FdnError, isFdnError, memoryLogger, toLogValue } from '../src/index.ts';
+import { consoleLogger, createTelemetry, defaultLogger, FdnError, heldBack, isFdnError, LogThrottle, memoryLogger, toLogValue, VirtualClock } from '../src/index.ts';
 
 describe('logger', () => {
   it('records entries with child bindings', () => {
@@ -103,5 +103,27 @@ describe('FdnError', () => {
     expect(isFdnError(e, 'FDN_ERR_TEST')).toBe(true);
     expect(isFdnError(e, 'OTHER')).toBe(false);
     expect(e.name).toBe('FdnError');
+  });
+});
+
+describe('LogThrottle', () => {
+  it('logs the first occurrence at once, repeats after 1, 2, 4… s with the count held back, and a new episode at once', () => {
+    const clock = new VirtualClock();
+    const t = new LogThrottle(clock, { firstMs: 1_000, maxMs: 8_000 });
+    const logged: [number, number][] = [];
+    for (let ms = 0; ms <= 20_000; ms += 250) {
+      clock.advanceSync(ms - clock.now());
+      const held = t.occurrence('auth:b');
+      if (held !== null) logged.push([ms, held]);
+    }
+    expect(logged).toEqual([[0, 0], [1_000, 3], [3_000, 7], [7_000, 15], [15_000, 31]]);
+    // Quiet for longer than the longest delay: the next one is a new episode.
+    clock.advanceSync(20_000);
+    expect(t.occurrence('auth:b')).toBe(0);
+    expect(t.occurrence('other')).toBe(0);
+    t.clear('other');
+    expect(t.occurrence('other')).toBe(0);
+    expect(heldBack(0)).toBe('');
+    expect(heldBack(3)).toBe(' (3 more like it since the last report)');
   });
 });

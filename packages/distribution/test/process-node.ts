@@ -20,7 +20,7 @@ export interface ChildNode {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function spawnChildNode(options: Omit<NodeOptions, 'logger' | 'clock' | 'random'>, timeoutMs = 15_000): Promise<ChildNode> {
+export async function spawnChildNode(options: Omit<NodeOptions, 'logger' | 'clock' | 'random'> & { name: string }, timeoutMs = 15_000): Promise<ChildNode> {
   const child = fork(FIXTURE, [], {
     env: { ...process.env, FDN_NODE: JSON.stringify(options) },
     execArgv: ['--conditions=@fdn/source', '--import', 'tsx'],

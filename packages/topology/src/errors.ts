@@ -59,6 +59,8 @@ export const TopologyErrorCode = {
   LINK_DOWN: 'FDN_ERR_LINK_DOWN',
   UNKNOWN_CHANNEL: 'FDN_ERR_UNKNOWN_CHANNEL',
   MESSAGE_TOO_LARGE: 'FDN_ERR_MESSAGE_TOO_LARGE',
+  /** The node cannot listen where it was told to (port in use, an address not this machine's…). */
+  LISTEN_FAILED: 'FDN_ERR_LISTEN_FAILED',
   /** A join reached its contact but the overlay gave this node no neighbour in time. */
   JOIN_TIMEOUT: 'FDN_ERR_JOIN_TIMEOUT',
 } as const;

@@ -15,7 +15,7 @@ export type { SimNetworkOptions, SimNodeOptions, SimStats } from './transport/si
 export { SimLink, SimTransport } from './transport/sim/sim-transport.ts';
 
 // Peer services (overlays) and broadcast.
-export type { DownReason, ForwardStatus, PeerMessageHandler, PeerService, PeerServiceEvents, PeerSpec } from './peer-service/types.ts';
+export type { DownReason, ForwardStatus, JoinStatus, PeerMessageHandler, PeerService, PeerServiceEvents, PeerSpec } from './peer-service/types.ts';
 export type { PeerServiceComponents, PeerServiceOptions } from './peer-service/base.ts';
 export { FullMesh, fullMesh } from './peer-service/full-mesh/full-mesh.ts';
 export type { FullMeshOptions, MemberSpec } from './peer-service/full-mesh/full-mesh.ts';

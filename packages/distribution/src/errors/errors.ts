@@ -25,6 +25,10 @@ export const DistributionErrorCode = {
   REGISTRY_TIMEOUT: 'FDN_ERR_REGISTRY_TIMEOUT',
   /** A send to a global name nobody holds (Erlang's badarg from `global:send`). */
   NOT_REGISTERED: 'FDN_ERR_NOT_REGISTERED',
+  /** The node did not join the cluster in time (`node.joined()`): the message says what the seeds answered. */
+  NOT_JOINED: 'FDN_ERR_NOT_JOINED',
+  /** The node could not listen where it was told to (the port is taken, or the address is not this machine's). */
+  LISTEN_FAILED: 'FDN_ERR_LISTEN_FAILED',
   /** The node was stopped. */
   STOPPED: 'FDN_ERR_NODE_STOPPED',
 } as const;

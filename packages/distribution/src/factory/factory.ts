@@ -90,8 +90,14 @@ export class ProcessFactory {
 }
 
 function toStart<S, A, C, R, K>(s: GenServerBehaviour<S, A, C, R, K> | SpawnBody | Spawnable): FactoryStart {
+  const given: unknown = s;
+  if (typeof given !== 'function' && (typeof given !== 'object' || given === null)) {
+    throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `register a GenServer behaviour (an object with init), a process body (a function), or { kind: 'genServer' | 'body' | 'start', … }; got ${given === null ? 'null' : typeof given}`);
+  }
   if (typeof s === 'function') return (ctx, ...args) => ctx.spawnLink((c) => (s as (ctx: ProcessContext, ...a: unknown[]) => unknown)(c, ...args));
   if ('kind' in s) {
+    const kind: unknown = s.kind;
+    if (kind !== 'genServer' && kind !== 'body' && kind !== 'start') throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown spawnable kind ${JSON.stringify(kind)}: use 'genServer', 'body' or 'start'`);
     switch (s.kind) {
       case 'genServer':
         return (ctx, arg) => GenServer.startLink(ctx, s.behaviour, arg);
@@ -102,6 +108,6 @@ function toStart<S, A, C, R, K>(s: GenServerBehaviour<S, A, C, R, K> | SpawnBody
     }
   }
   const behaviour = s;
-  if (typeof behaviour.init !== 'function') throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'register a GenServer behaviour (with init), a process body, or { kind, ... }');
+  if (typeof behaviour.init !== 'function') throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `a GenServer behaviour needs an init function; this object has ${Object.keys(behaviour).join(', ') || 'no keys'}. Register a behaviour (with init), a process body (a function), or { kind, … }`);
   return (ctx, arg) => GenServer.startLink(ctx, behaviour, arg as A);
 }

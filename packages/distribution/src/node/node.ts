@@ -12,8 +12,11 @@ import type { IntervalHistogram } from 'node:perf_hooks';
 import { defaultLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { clientServer, createWsTransport, DEFAULT_CHANNEL, fullMesh, hyparview, MessageLog, Plumtree, staticMembers } from '@fdn/topology';
-import type { ChannelMetrics, ChannelOptions, ClientServerOptions, PhiAccrualOptions, FullMeshOptions, HyParViewOptions, Link, PeerService, PeerSpec, PlumtreeOptions, SendOptions, StaticOptions, Transport } from '@fdn/topology';
+import type { ChannelMetrics, ChannelOptions, ClientServerOptions, PhiAccrualOptions, FullMeshOptions, HyParViewOptions, Link, PeerService, PeerSpec, PlumtreeOptions, SendOptions, StaticOptions, TlsOptions, Transport } from '@fdn/topology';
 import { Codec } from '../codec/codec.ts';
+import { optionsFromEnvironment } from '../config/environment.ts';
+import { requireIdentity } from '../config/load.ts';
+import { checkNodeOptions } from '../config/validate.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import { ProcessFactory } from '../factory/factory.ts';
 import { registerSlotBehaviour } from '../ecosystem/ecosystem.ts';
@@ -42,15 +45,20 @@ export type OverlayConfig =
   | 'pubSub'
   | ({ kind: 'pubSub'; directory?: boolean } & HyParViewOptions);
 
+/**
+ * A node's options. Every key is checked against the schema (`config/schema.ts`) before anything
+ * starts: an unknown key or a bad value is FDN_ERR_BAD_CONFIG naming it. `startNode` fills what is
+ * left out from the environment (FDN_NAME, FDN_SECRET or FDN_SECRET_FILE, FDN_LISTEN, FDN_SEEDS).
+ */
 export interface NodeOptions {
-  /** Unique in the cluster: letters, digits, `_`, `-`, `.`, `@`. */
-  name: string;
-  /** The cluster's shared secret (never sent; each link proves it with an HMAC). */
-  secret: string | Uint8Array;
-  /** Where to listen (default 127.0.0.1, an ephemeral port). */
-  listen?: { host?: string; port?: number } | false;
-  /** Nodes to join through: addresses (`ws://127.0.0.1:4370`) or specs. */
-  seeds?: (string | PeerSpec)[];
+  /** Unique in the cluster: letters, digits, `_`, `-`, `.`, `@` (or FDN_NAME). */
+  name?: string;
+  /** The cluster's shared secret, at least 8 characters or bytes, never sent: each link proves it with an HMAC (or FDN_SECRET / FDN_SECRET_FILE). */
+  secret?: string | Uint8Array;
+  /** Where to listen (default 127.0.0.1, an ephemeral port; `false` for a node that only dials; or FDN_LISTEN). */
+  listen?: { host?: string; port?: number; backlog?: number } | false;
+  /** Nodes to join through: addresses (`ws://127.0.0.1:4370`) or specs (or FDN_SEEDS, comma-separated). */
+  seeds?: readonly (string | PeerSpec)[];
   /** The overlay (default `fullMesh`). */
   overlay?: OverlayConfig;
   /**
@@ -82,6 +90,8 @@ export interface NodeOptions {
    * transport options, `failureDetector` and `heartbeatMs` are then the transport's business.
    */
   transport?: Transport;
+  /** TLS for every link (wss): this node's key and certificate, the CA to trust, and `mutual` to require certificates from nodes that dial in. */
+  tls?: TlsOptions;
   /**
    * Stop in order on SIGTERM and SIGINT (`node.stop()`: terminate callbacks run, supervisors stop
    * their children, the node leaves the cluster), then exit with 0. Default false: the process's
@@ -157,9 +167,16 @@ interface RemoteNodeState {
   pending: { channel: string; bytes: Buffer; options: SendOptions | undefined }[] | null;
 }
 
-/** Starts a node: listens, joins through its seeds, and returns once it runs. */
-export async function startNode(options: NodeOptions): Promise<Node> {
-  const node = new Node(options);
+/**
+ * Starts a node: checks its options, listens, starts joining through its seeds, and resolves once
+ * it runs (`await node.joined()` waits until it is connected). What the options leave out is
+ * read from the environment: FDN_NAME, FDN_SECRET (or FDN_SECRET_FILE), FDN_LISTEN, FDN_SEEDS.
+ * Throws FDN_ERR_BAD_CONFIG (every mistake, by key) or FDN_ERR_LISTEN_FAILED (the port is taken…).
+ */
+export async function startNode(options: NodeOptions = {}): Promise<Node> {
+  if (typeof options !== 'object' || (options as unknown) === null) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'startNode needs an options object');
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as NodeOptions;
+  const node = new Node({ ...optionsFromEnvironment(), ...given });
   await node.start();
   return node;
 }
@@ -225,7 +242,8 @@ export class Node {
   readonly #blockedFrom = new Set<string>();
 
   constructor(options: NodeOptions) {
-    validate(options);
+    checkNodeOptions(options);
+    requireIdentity(options);
     this.#options = options;
     this.name = options.name;
     this.#clock = options.clock ?? systemClock();
@@ -247,12 +265,13 @@ export class Node {
           ...(channels === undefined ? {} : { channels }),
           ...(options.failureDetector === undefined ? {} : { failureDetector: options.failureDetector }),
           ...(options.heartbeatMs === undefined ? {} : { pingIntervalMs: options.heartbeatMs }),
+          ...(options.tls === undefined ? {} : { tls: options.tls }),
         },
         { clock: this.#clock, logger: this.logger.child({ component: 'transport' }), random },
       );
     this.runtime = createRuntime({ node: options.name, incarnation: this.transport.self.incarnation, clock: this.#clock, logger: this.logger, random });
     this.#overlayComponents = { transport: this.transport, clock: this.#clock, random, logger: this.logger.child({ component: 'overlay' }) };
-    this.#seeds = options.seeds ?? [];
+    this.#seeds = [...(options.seeds ?? [])];
     this.#overlay = makeOverlay(options.overlay, this.#seeds, this.#overlayComponents);
     this.#servers = options.topology?.servers;
     this.factory = new ProcessFactory(this.runtime);
@@ -643,6 +662,35 @@ export class Node {
       this.#loadDelay.reset();
       for (const node of this.nodes()) this.#sendTo(node, [Kind.Load, load]);
       this.#scheduleLoadReport();
+    });
+  }
+
+  /**
+   * Resolves once this node is connected to another node: at once if it has no seeds (a cluster
+   * of its own until another node joins it). Rejects with FDN_ERR_NOT_JOINED after `timeoutMs`
+   * (default 10,000), saying why: what each seed answered last. Meanwhile the node keeps trying
+   * (and warns with backoff), so a later call can still succeed.
+   */
+  joined(options: { timeoutMs?: number } = {}): Promise<void> {
+    const status = this.overlay.joinStatus();
+    if (this.nodes().length > 0 || (status.seeds === 0 && this.overlay.kind !== 'static')) return Promise.resolve();
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        off();
+        this.#clock.clearTimer(timer);
+      };
+      const off = this.onNodeEvent((e) => {
+        if (e.type !== 'nodeup') return;
+        done();
+        resolve();
+      });
+      const timer = this.#clock.setTimer(timeoutMs, () => {
+        done();
+        const s = this.overlay.joinStatus();
+        const why = s.lastFailure === null ? 'no seed has answered yet' : `the last seed to fail: ${s.lastFailure}`;
+        reject(new DistributionError(DistributionErrorCode.NOT_JOINED, `${this.name} has not joined the cluster within ${String(timeoutMs)} ms (${String(s.attempts)} rounds through ${String(s.seeds)} seeds; ${why}). Check the seed addresses (ws://host:port), that a seed runs, and that every node has the same secret`));
+      });
     });
   }
 
@@ -1396,15 +1444,4 @@ function makeOverlay(overlay: OverlayConfig | undefined, seeds: (string | PeerSp
     default:
       throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown overlay '${String(kind)}': use fullMesh, hyparview, clientServer or static`);
   }
-}
-
-function validate(options: NodeOptions): void {
-  if (typeof options !== 'object' || (options as unknown) === null) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'startNode needs an options object');
-  if (typeof options.name !== 'string' || !/^[A-Za-z0-9_.@-]{1,255}$/.test(options.name)) {
-    throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `node name must be 1–255 letters, digits, '_', '-', '.', '@'; got ${JSON.stringify(options.name)}`);
-  }
-  if (typeof options.secret === 'string' ? options.secret.length < 8 : !(options.secret instanceof Uint8Array) || options.secret.length < 8) {
-    throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'the cluster secret must be at least 8 characters (or bytes)');
-  }
-  if (options.spawnTimeoutMs !== undefined && !(options.spawnTimeoutMs > 0)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'spawnTimeoutMs must be a positive number');
 }

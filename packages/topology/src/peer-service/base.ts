@@ -2,7 +2,7 @@
 // known nodes, membership diffs and up/down, receiving forwarded messages, and `forward` (over a
 // link, else an on-demand link from a bounded pool, else as the overlay decides, e.g. a relay).
 
-import { defaultLogger, systemClock, systemRandom } from '@fdn/core';
+import { defaultLogger, heldBack, LogThrottle, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';
 import { CONTROL } from '../channels/config.ts';
 import { TopologyError, TopologyErrorCode } from '../errors.ts';
@@ -10,7 +10,7 @@ import { Messenger, Tag } from '../messenger/messenger.ts';
 import type { NodeIdentity } from '../node/identity.ts';
 import type { Link, LinkDownReason, SendOptions, Transport } from '../transport/types.ts';
 import { Emitter } from '../util/emitter.ts';
-import type { DownReason, ForwardStatus, PeerMessageHandler, PeerService, PeerServiceEvents, PeerSpec } from './types.ts';
+import type { DownReason, ForwardStatus, JoinStatus, PeerMessageHandler, PeerService, PeerServiceEvents, PeerSpec } from './types.ts';
 import { isName } from './validate.ts';
 
 /** A message relayed by an intermediate node: origin, target, channel, payload, hops left. */
@@ -28,7 +28,7 @@ const MEMBERSHIP_EVENT_MS = 50;
 /** Options every peer service takes. */
 export interface PeerServiceOptions {
   /** Nodes to join through when started (the first that answers), and to rejoin through when isolated. */
-  seeds?: (PeerSpec | string)[];
+  seeds?: readonly (PeerSpec | string)[];
   /** Links kept open for `forward` to nodes that are not neighbours (default 64, least recently used closed first). */
   maxOnDemandLinks?: number;
   /** An on-demand link unused this long is closed (default 30,000 ms). */
@@ -329,23 +329,41 @@ export abstract class BasePeerService implements PeerService {
 
   // ==== Joining and timers ====
 
-  /** Joins through the seeds, first that answers; retried with backoff while none does. */
   /** Why the last join through a seed failed (for debugging a node that stays outside). */
   protected lastJoinFailure: string | null = null;
+  #joinAttempts = 0;
+  #joinThrottle: LogThrottle | null = null;
 
+  /** How joining through the seeds goes: see {@link JoinStatus}. */
+  joinStatus(): JoinStatus {
+    return { seeds: this.seeds.length, attempts: this.#joinAttempts, lastFailure: this.lastJoinFailure, joined: this.members().some((m) => m !== this.self.name && this.isUp(m)) };
+  }
+
+  /**
+   * Joins through the seeds, first that answers; retried with backoff while none does. A round in
+   * which no seed answered is a warning (with each seed's reason), repeated with growing gaps.
+   */
   protected async joinSeeds(attempt = 0): Promise<void> {
+    const failures: string[] = [];
     for (const seed of this.random.shuffle(this.seeds.slice())) {
       if (!this.running) return;
       if (seed.name === this.self.name || seed.addresses.some((a) => this.self.addresses.includes(a))) continue;
       try {
         await this.join(seed);
+        this.#joinThrottle?.clear('join');
         return;
       } catch (err) {
         this.lastJoinFailure = `${seed.name || String(seed.addresses[0])}: ${err instanceof Error ? err.message : String(err)}`;
+        failures.push(this.lastJoinFailure);
         this.logger.debug(`seed ${seed.name || seed.addresses[0]} did not answer`, { reason: err });
       }
     }
     if (!this.running || this.seeds.every((s) => s.name === this.self.name || s.addresses.some((a) => this.self.addresses.includes(a)))) return;
+    this.#joinAttempts++;
+    const held = (this.#joinThrottle ??= new LogThrottle(this.clock, { firstMs: 5_000 })).occurrence('join');
+    if (held !== null) {
+      this.logger.warn(`${this.self.name} has not joined the cluster: no seed answered (${failures.join('; ')}); retrying with backoff. Check the seed addresses and that the seeds run${heldBack(held)}`, { code: 'FDN_NOT_JOINED', attempts: this.#joinAttempts });
+    }
     // Backoff capped at 5 s: a node outside the cluster is useless, and seeds that are merely
     // busy (a whole cluster starting at once) answer on the next try.
     this.after(Math.min(5_000, 500 * 2 ** attempt) * (0.5 + this.random.next()), () => {

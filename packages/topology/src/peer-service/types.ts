@@ -84,9 +84,23 @@ export interface PeerService {
    * members it has no link to) spread the report; the node refutes it if it lives. Others ignore it.
    */
   suspect(node: string): void;
+  /** How joining through the configured seeds goes (a node that joins nobody says so here). */
+  joinStatus(): JoinStatus;
   /** How to reach `node` (its addresses), if this node knows. */
   spec(node: string): PeerSpec | undefined;
   /** True when `node` is a member this node can reach now (it was reported `up` and not yet `down`). */
   isUp(node: string): boolean;
   on<E extends keyof PeerServiceEvents>(event: E, listener: PeerServiceEvents[E]): () => void;
+}
+
+/** How a peer service's joining through its seeds goes. */
+export interface JoinStatus {
+  /** Seeds configured (0: a cluster of its own until someone joins it). */
+  seeds: number;
+  /** Rounds in which no seed answered. */
+  attempts: number;
+  /** The last seed's failure, as `seed: reason`. */
+  lastFailure: string | null;
+  /** Linked to at least one other member. */
+  joined: boolean;
 }

@@ -16,7 +16,7 @@ type Message = { t: 'join'; spec: PeerSpec } | { t: 'leave' };
 
 export interface StaticOptions extends PeerServiceOptions {
   /** The other members, with their addresses (this node may be listed too; it is skipped). */
-  members: PeerSpec[];
+  members: readonly PeerSpec[];
   /** First redial delay (default 500 ms, doubling up to `maxRedialMs`). */
   redialMs?: number;
   /** Default 30,000 ms. */

@@ -8,7 +8,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { defaultLogger, systemClock, systemRandom } from '@fdn/core';
+import { defaultLogger, heldBack, LogThrottle, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ChannelConfig, ChannelOptions } from '../../channels/config.ts';
@@ -36,12 +36,16 @@ import type { LinkHost } from './ws-link.ts';
 
 /** TLS settings: a server certificate, and what to trust when dialling. */
 export interface TlsOptions {
+  /** This node's private key (PEM). */
   key: string | Buffer;
+  /** This node's certificate (PEM), shown to nodes that dial it, and with `mutual` to nodes it dials. */
   cert: string | Buffer;
-  /** Certificates to trust (for self-signed clusters). */
+  /** Certificates to trust (a cluster's own CA, or self-signed certificates); default: Node's trusted roots. */
   ca?: string | Buffer | (string | Buffer)[];
   /** Verify the peer's certificate when dialling (default true). */
   rejectUnauthorized?: boolean;
+  /** Mutual TLS: a node that dials this one must present a certificate signed by `ca` (default false). */
+  mutual?: boolean;
 }
 
 /** User options of {@link createWsTransport}. */
@@ -103,6 +107,7 @@ export class WsTransport implements Transport, LinkHost {
   readonly channels: ReadonlyMap<string, ChannelConfig>;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly #throttle: LogThrottle;
   readonly scheduler = new WriteScheduler();
   readonly pingIntervalMs: number;
   readonly idleTimeoutMs: number;
@@ -136,6 +141,7 @@ export class WsTransport implements Transport, LinkHost {
     this.channels = resolveChannels(options.channels);
     this.clock = components.clock ?? systemClock();
     this.logger = (components.logger ?? defaultLogger()).child({ node: options.name });
+    this.#throttle = new LogThrottle(this.clock);
     const random = components.random ?? systemRandom();
     this.#self = { name: options.name, incarnation: options.incarnation ?? 1 + random.int(0x7ffffffe), addresses: [] };
     this.pingIntervalMs = options.pingIntervalMs ?? 1_000;
@@ -170,7 +176,8 @@ export class WsTransport implements Transport, LinkHost {
     const listen = this.#options.listen ?? {};
     if (listen !== false) {
       const tls = this.#options.tls;
-      const server = tls === undefined ? createHttpServer() : createHttpsServer({ key: tls.key, cert: tls.cert });
+      const mutual = tls?.mutual === true;
+      const server = tls === undefined ? createHttpServer() : createHttpsServer({ key: tls.key, cert: tls.cert, ...(tls.ca === undefined ? {} : { ca: tls.ca }), requestCert: mutual, rejectUnauthorized: mutual });
       const wsOptions = { noServer: true, maxPayload: this.#maxPayload, allowSynchronousEvents: true } as const;
       this.#wss = new WebSocketServer({ ...wsOptions, perMessageDeflate: false });
       this.#wssDeflate = new WebSocketServer({ ...wsOptions, perMessageDeflate: true });
@@ -182,12 +189,14 @@ export class WsTransport implements Transport, LinkHost {
       });
       const host = listen.host ?? '127.0.0.1';
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (err: NodeJS.ErrnoException) => {
+          reject(listenFailed(err, host, listen.port ?? 0));
+        });
         // A long accept queue: a seed that thousands of nodes join through at once, with its event
         // loop busy, would otherwise drop SYNs (Node's default 511), and each drop costs the
         // dialler a retransmission timeout of 1, 3, 7 seconds (measured: handshakes timing out).
         server.listen({ port: listen.port ?? 0, host, backlog: listen.backlog ?? 4_096 }, () => {
-          server.off('error', reject);
+          server.removeAllListeners('error');
           resolve();
         });
       });
@@ -352,7 +361,8 @@ export class WsTransport implements Transport, LinkHost {
       generateMask: ZERO_MASK,
       allowSynchronousEvents: true,
       handshakeTimeout: this.handshakeTimeoutMs,
-      ...(tls === undefined ? {} : { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true }),
+      // The dialling side always shows its certificate: a mutual-TLS listener requires it.
+      ...(tls === undefined ? {} : { ca: tls.ca, key: tls.key, cert: tls.cert, rejectUnauthorized: tls.rejectUnauthorized ?? true }),
     });
     ws.binaryType = 'fragments';
     const conn = new Conn(ws, 'dialer', this.maxMessageBytes, this.clock.now(), url);
@@ -408,7 +418,7 @@ export class WsTransport implements Transport, LinkHost {
           }
           const expected = acceptorProof(this.#secret, hello, msg.nonce, msg);
           if (!proofsEqual(msg.proof, expected)) {
-            this.logger.error(`refused the node at ${url}: it does not prove the cluster secret; check that both nodes are configured with the same secret`, { peer: msg.name });
+            this.#report('error', `auth:${url}`, `refused the node at ${url}: it does not prove the cluster secret; check that both nodes are configured with the same secret`, { peer: msg.name });
             this.#refuse(conn, CloseCode.AUTH_FAILED, 'wrong cluster secret');
             return;
           }
@@ -451,7 +461,7 @@ export class WsTransport implements Transport, LinkHost {
           finish(null);
           return;
         }
-        if (conn.state !== 'open') finish(new TopologyError(TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: ${err.message}`, { cause: err }));
+        if (conn.state !== 'open') finish(new TopologyError(TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: ${err.message}${connectHint(url, err)}`, { cause: err }));
       });
     });
   }
@@ -513,7 +523,7 @@ export class WsTransport implements Transport, LinkHost {
           return;
         }
         if (msg.v !== PROTOCOL_VERSION) {
-          this.logger.error(`refused ${msg.name} from ${remote}: it speaks protocol ${msg.v}, this node speaks ${PROTOCOL_VERSION}; run the same @fdn version on both`);
+          this.#report('error', `version:${msg.name}`, `refused ${msg.name} from ${remote}: it speaks protocol ${msg.v}, this node speaks ${PROTOCOL_VERSION}; run the same @fdn version on both`);
           this.#refuse(conn, CloseCode.VERSION_MISMATCH, `protocol ${msg.v} not supported; this node speaks ${PROTOCOL_VERSION}`);
           return;
         }
@@ -522,7 +532,7 @@ export class WsTransport implements Transport, LinkHost {
           return;
         }
         if (msg.name === this.#self.name) {
-          this.logger.error(`refused a node at ${remote} that uses this node's own name (${msg.name}); give every node a unique name`);
+          this.#report('error', `own-name:${remote}`, `refused a node at ${remote} that uses this node's own name (${msg.name}); give every node a unique name`);
           this.#refuse(conn, CloseCode.DUPLICATE_NAME, `${msg.name} is this node's own name`);
           return;
         }
@@ -552,7 +562,7 @@ export class WsTransport implements Transport, LinkHost {
       }
       const hello = conn.hello;
       if (!proofsEqual(msg.proof, dialerProof(this.#secret, hello, nonce, this.#self))) {
-        this.logger.error(`refused ${hello.name} from ${remote}: it does not prove the cluster secret; check that both nodes are configured with the same secret`);
+        this.#report('error', `auth:${hello.name}`, `refused ${hello.name} from ${remote}: it does not prove the cluster secret; check that both nodes are configured with the same secret`);
         this.#refuse(conn, CloseCode.AUTH_FAILED, 'wrong cluster secret');
         return;
       }
@@ -695,13 +705,20 @@ export class WsTransport implements Transport, LinkHost {
   }
 
   #protocolError(conn: Conn, code: number, reason: string): void {
-    this.logger.warn(`closing a socket from ${conn.peer?.name ?? conn.address}: ${reason}`, { channel: conn.channel, code: closeCodeName(code) });
+    this.#report('warn', `protocol:${conn.peer?.name ?? conn.address}:${String(code)}`, `closing a socket from ${conn.peer?.name ?? conn.address}: ${reason}`, { channel: conn.channel, code: closeCodeName(code) });
     conn.close(code, reason);
+  }
+
+  /** A refusal or protocol error, logged with backoff per peer and kind: a misconfigured peer redialled every second must not flood the log. */
+  #report(level: 'warn' | 'error', key: string, message: string, fields?: Record<string, unknown>): void {
+    const held = this.#throttle.occurrence(key);
+    if (held === null) return;
+    this.logger[level](message + heldBack(held), fields);
   }
 
   #refuse(conn: Conn, code: number, reason: string): void {
     if (code !== CloseCode.HANDSHAKE_TIMEOUT && code !== CloseCode.CROSSED) {
-      this.logger.warn(`refused a socket from ${conn.hello?.name ?? conn.address}: ${reason}`, { code: closeCodeName(code) });
+      this.#report('warn', `refused:${conn.hello?.name ?? conn.address}:${String(code)}`, `refused a socket from ${conn.hello?.name ?? conn.address}: ${reason}`, { code: closeCodeName(code) });
     }
     this.#handshaking.delete(conn);
     conn.close(code, reason);
@@ -720,4 +737,27 @@ export class WsTransport implements Transport, LinkHost {
     this.logger.info(`link down with ${link.peer.name}: ${reason.kind}`, { message: reason.message, closeCode: reason.closeCode });
     this.#events.emit('linkDown', link, reason);
   }
+}
+
+/** A listen error as the user should read it: which address, what went wrong, what to do. */
+function listenFailed(err: NodeJS.ErrnoException, host: string, port: number): TopologyError {
+  const where = `${host}:${String(port)}`;
+  const what =
+    err.code === 'EADDRINUSE'
+      ? `port ${String(port)} on ${host} is already in use (another node or program listens there): pick another port, or 0 for any free one`
+      : err.code === 'EADDRNOTAVAIL'
+        ? `${host} is not an address of this machine: listen on one of its addresses, 127.0.0.1, or 0.0.0.0`
+        : err.code === 'EACCES'
+          ? `not allowed to listen on ${where} (ports below 1024 need privileges): pick a port from 1024 up`
+          : `cannot listen on ${where}: ${err.message}`;
+  return new TopologyError(TopologyErrorCode.LISTEN_FAILED, what, { cause: err });
+}
+
+/** What a dial failure usually means, for the message. */
+function connectHint(url: string, err: NodeJS.ErrnoException): string {
+  if (err.code === 'ECONNREFUSED') return ' (nothing listens there: is the node running, and is the port right?)';
+  if (url.startsWith('ws://') && (err.message.includes('socket hang up') || err.code === 'ECONNRESET')) return ' (the node there may use TLS: try wss://, and give this node the cluster\'s tls options)';
+  if (url.startsWith('wss://') && /certificate|self.signed|SSL|TLS/i.test(err.message)) return ' (its certificate is not trusted: give this node the cluster CA as tls.ca)';
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return ' (the host name does not resolve)';
+  return '';
 }
