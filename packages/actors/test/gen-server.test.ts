@@ -97,6 +97,27 @@ describe('GenServer', () => {
     expect(err.reason.code).toBe(ErrorCode.BAD_RETURN_VALUE);
   });
 
+  it('a bad result names what that callback may return (init does not list handleCall’s results)', async () => {
+    const { rt } = testRuntime();
+    const noReturn = { init: () => undefined } as unknown as GenServerBehaviour<null>;
+    const err = (await GenServer.start(rt, noReturn, null).catch((e: unknown) => e)) as { code: string; message: string; reason: { message: string } };
+    expect(err.code).toBe(ErrorCode.START_FAILED);
+    const text = `${err.message} ${err.reason.message}`;
+    expect(text).toContain("init returned undefined (did it forget to return");
+    expect(text).toContain("init must return { type: 'ok', state } | { type: 'stop', reason } | { type: 'ignore' }");
+    expect(text).not.toContain("'reply'");
+    const castWrong: GenServerBehaviour<null> = { init: () => ({ type: 'ok', state: null }), handleCast: () => ({ type: 'reply', reply: 1, state: null }) as never };
+    const pid = await GenServer.start(rt, castWrong, null);
+    const exited = rt.run(async (ctx) => {
+      ctx.monitor(pid);
+      GenServer.cast(ctx, pid, 'x');
+      return ctx.receive((m) => (m as { type?: string }).type === 'DOWN', 1_000);
+    });
+    await settle(rt);
+    const down = (await exited) as { reason: { message: string } };
+    expect(down.reason.message).toContain("handleCast must return { type: 'noreply', state } | { type: 'stop', reason, state }");
+  });
+
   it('stop runs terminate and waits for the exit; a stop result replies after terminate', async () => {
     const { rt } = testRuntime();
     const log: string[] = [];

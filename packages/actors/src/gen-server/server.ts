@@ -268,8 +268,18 @@ class GenServerLoop<S> implements MessageHandler {
   }
 }
 
+/** What each callback may return, for the error when it returns something else. */
+const RESULT_TYPES: Record<string, string> = {
+  init: "{ type: 'ok', state } | { type: 'stop', reason } | { type: 'ignore' }",
+  handleCall: "{ type: 'reply', reply, state } | { type: 'noreply', state } | { type: 'stop', reason, state }",
+  handleCast: "{ type: 'noreply', state } | { type: 'stop', reason, state }",
+  handleInfo: "{ type: 'noreply', state } | { type: 'stop', reason, state }",
+  handleContinue: "{ type: 'noreply', state } | { type: 'stop', reason, state }",
+};
+
 function badReturn(callback: string, value: unknown): ActorError {
-  return new ActorError(ErrorCode.BAD_RETURN_VALUE, `${callback} returned ${summarize(value, 200)}; expected one of its result types ({ type: 'reply' | 'noreply' | 'stop', … })`, {
+  const hint = value === undefined ? ' (did it forget to return, or return from an inner function?)' : '';
+  return new ActorError(ErrorCode.BAD_RETURN_VALUE, `${callback} returned ${summarize(value, 200)}${hint}; ${callback} must return ${RESULT_TYPES[callback] ?? 'one of its result types'}`, {
     reason: { badReturnValue: value },
   });
 }

@@ -728,7 +728,7 @@ export class Node {
       this.#nodeWatchers.delete(pid);
       return;
     }
-    if (!this.runtime.isAlive(pid) || pid.node !== this.name) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `monitorNodes needs a live local process, got ${pid.toString()}`);
+    if (!this.runtime.isAlive(pid) || pid.node !== this.name) throw new DistributionError(DistributionErrorCode.BAD_ARGUMENT, `monitorNodes needs a live process of ${this.name}; ${pid.toString()} is ${pid.node === this.name ? 'not alive' : `on ${pid.node}`}`);
     this.#nodeWatchers.add(pid);
   }
 
@@ -758,7 +758,7 @@ export class Node {
 
   /** `send` on a named channel (the channels document's `send_message(channel, dest, msg, opts)`). */
   sendMessage(channel: string, dest: Dest, msg: unknown, options: Omit<NodeSendOptions, 'channel'> = {}): NodeSendStatus {
-    if (!this.transport.channels.has(channel) || channel === 'control') throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown channel '${channel}'`);
+    if (!this.transport.channels.has(channel) || channel === 'control') throw this.#unknownChannel(channel);
     return this.send(dest, msg, { ...options, channel });
   }
 
@@ -769,7 +769,7 @@ export class Node {
    */
   broadcast(name: string, msg: unknown, options: { channel?: string } = {}): void {
     const channel = options.channel ?? this.#routes.route(msg) ?? DEFAULT_CHANNEL;
-    if (!this.transport.channels.has(channel) || channel === 'control') throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown channel '${channel}'`);
+    if (!this.transport.channels.has(channel) || channel === 'control') throw this.#unknownChannel(channel);
     const message: Message = [Kind.SendNamed, name, msg];
     if (this.#plumtreeBroadcast.has(channel)) {
       this.#plumtree.broadcast(`fdn.broadcast.${channel}`, this.#codec.encode(message));
@@ -796,7 +796,7 @@ export class Node {
       for (const c of this.transport.channels.keys()) all[c] = this.getChannelMetrics(c);
       return all;
     }
-    if (!this.transport.channels.has(channel)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `unknown channel '${channel}'`);
+    if (!this.transport.channels.has(channel)) throw this.#unknownChannel(channel);
     const sum: NodeChannelMetrics = { channel, messagesOut: 0, bytesOut: 0, messagesIn: 0, bytesIn: 0, queuedMessages: 0, queuedBytes: 0, dropped: 0, unacknowledged: this.#reliable.unacked(undefined, channel), links: 0 };
     for (const link of this.transport.links()) {
       const m = link.metrics(channel);
@@ -827,13 +827,13 @@ export class Node {
    * FDN_ERR_UNKNOWN_BEHAVIOUR, FDN_ERR_SPAWN_FAILED, FDN_ERR_NOCONNECTION or FDN_ERR_SPAWN_TIMEOUT.
    */
   async spawn(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[] = [], options: RemoteSpawnOptions = {}): Promise<{ pid: Pid; ref: Ref | null }> {
-    if ((options.link === true || options.monitor === true) && ctx === null) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'spawn with link or monitor needs the calling process (ctx)');
+    if ((options.link === true || options.monitor === true) && ctx === null) throw new DistributionError(DistributionErrorCode.BAD_ARGUMENT, 'spawn with link or monitor needs the calling process: pass its ctx (or spawn from runtime.run)');
     if (node === this.name) {
       const pid = await this.factory.start(behaviour, args);
       if (options.link === true) ctx?.link(pid);
       return { pid, ref: options.monitor === true && ctx !== null ? ctx.monitor(pid) : null };
     }
-    if (!this.overlay.isUp(node)) throw new DistributionError(DistributionErrorCode.NOCONNECTION, `cannot spawn '${behaviour}' on ${node}: not connected`);
+    if (!this.overlay.isUp(node)) throw new DistributionError(DistributionErrorCode.NOCONNECTION, `cannot spawn '${behaviour}' on ${node}: ${this.#explainNoconnection(node)}`);
     const requester = ctx?.self ?? null;
     const ref = options.monitor === true ? this.runtime.makeRef() : null;
     const id = this.#nextSpawn++;
@@ -926,7 +926,7 @@ export class Node {
     for (const node of this.nodes()) this.#sendTo(node, [Kind.Leaving]);
     for (const [id, s] of this.#spawns) {
       this.#clock.clearTimer(s.timer);
-      s.reject(new DistributionError(DistributionErrorCode.STOPPED, 'the node stopped'));
+      s.reject(new DistributionError(DistributionErrorCode.STOPPED, `${this.name} was stopped while the spawn on ${s.node} waited for its answer`));
       this.#spawns.delete(id);
     }
     if (this.#loadTimer !== null) this.#clock.clearTimer(this.#loadTimer);
@@ -1371,6 +1371,11 @@ export class Node {
     this.#seen.set(node, { lostAt: this.#clock.now(), why });
     this.#leaving.delete(node);
     this.#emit({ type: 'nodedown', node, reason: why });
+  }
+
+  #unknownChannel(channel: string): DistributionError {
+    const channels = [...this.transport.channels.keys()].filter((c) => c !== 'control');
+    return new DistributionError(DistributionErrorCode.BAD_ARGUMENT, `unknown channel '${channel}' (this node has ${channels.join(', ')}); add it to the node's \`channels\` option, the same on every node`);
   }
 
   /** Why `node` is not reachable: lost (when, why) or never reached (and what to check). */
