@@ -26,6 +26,7 @@ export type { RemoteRouter } from './runtime/remote.ts';
 export type { SchedulerOptions } from './scheduler/scheduler.ts';
 export * as GenServer from './gen-server/gen-server.ts';
 export type { CallResult, Caller, From, GenServerBehaviour, InitResult, NoReplyResult, StartOptions } from './gen-server/gen-server.ts';
+export type { MaybeAsync, Then } from './gen-server/types.ts';
 export * as Supervisor from './supervisor/supervisor.ts';
 export type {
   AnyChildSpec,

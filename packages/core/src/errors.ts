@@ -1,7 +1,7 @@
 // The base of every @fdn error: a stable `code` that callers test, and a message that says what to do.
 
 /**
- * Base class of @fdn errors. Test `err.code` (a stable string such as `FDN_ERR_NOPROC`),
+ * Base class of `@fdn` errors. Test `err.code` (a stable string such as `FDN_ERR_NOPROC`),
  * not the message or the class.
  */
 export class FdnError extends Error {

@@ -60,7 +60,7 @@ describe('log values', () => {
     process.stderr.write = ((chunk: string) => {
       written.push(chunk);
       return true;
-    }) as typeof process.stderr.write;
+    });
     try {
       defaultLogger().info('quiet');
       defaultLogger().warn('loud', { x: 1 });

@@ -2,6 +2,9 @@
 // monitors, links and spawn across nodes.
 
 export { Codec } from './codec/codec.ts';
+export type { CodecOptions } from './codec/codec.ts';
+export type { PidFactory } from './codec/extensions.ts';
+export type { Cursor } from './codec/msgpack/reader.ts';
 export { DistributionError, DistributionErrorCode } from './errors/errors.ts';
 export type { DistributionErrorCodeValue } from './errors/errors.ts';
 export { ProcessFactory } from './factory/factory.ts';
@@ -26,7 +29,7 @@ export type { Ecosystem, EcosystemInfo, EcosystemMetrics, EcosystemSpec, Failove
 export { loadScore, place } from './ecosystem/placement.ts';
 export type { NodeLoad, Placement, PlacementInput } from './ecosystem/placement.ts';
 export { DEFAULT_RULES, forWorkload, recommend, TopologyAdvisor } from './topology/advisor.ts';
-export type { Recommendation, TopologyMetrics, TopologyName, TopologyRule, Workload } from './topology/advisor.ts';
+export type { Recommendation, TopologyInfo, TopologyMetrics, TopologyName, TopologyRule, Workload } from './topology/advisor.ts';
 export { TopologySwitcher } from './topology/switch.ts';
 export type { ProbeResult, SwitchOptions, SwitchRecord, SwitchResult, SwitchState, SwitchVerification, TopologyEpoch } from './topology/switch.ts';
 export { SimCluster } from './sim/sim-cluster.ts';

@@ -5,7 +5,7 @@ import type { ProcessContext, SpawnOptions } from '../process/types.ts';
 import type { From } from './messages.ts';
 
 /** What a callback may ask for after it returns: an idle timeout or an immediate continuation. */
-interface Then {
+export interface Then {
   /** If no message arrives within this many ms, `handleInfo('timeout', …)` runs. */
   timeout?: number;
   /** Run `handleContinue(continue, state)` before the next message (OTP's `{continue, C}`). */
@@ -24,7 +24,8 @@ export type CallResult<S, R> =
 /** Result of `handleCast`, `handleInfo` and `handleContinue`. */
 export type NoReplyResult<S> = ({ type: 'noreply'; state: S } & Then) | { type: 'stop'; reason: ExitReason; state: S };
 
-type MaybeAsync<T> = T | Promise<T>;
+/** A callback result, returned at once or as a promise. */
+export type MaybeAsync<T> = T | Promise<T>;
 
 /**
  * A GenServer: a process that owns a state and answers calls, casts and plain messages.

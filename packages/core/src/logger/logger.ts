@@ -62,7 +62,7 @@ export function consoleLogger(options: ConsoleLoggerOptions = {}): Logger {
 }
 
 /**
- * The logger @fdn components use when none is given: warnings and errors (crash reports,
+ * The logger `@fdn` components use when none is given: warnings and errors (crash reports,
  * supervisor reports, refused links) to stderr, one line each with the stack. Pass your own
  * (`consoleLogger({ level: 'debug' })`, pino behind the `Logger` interface, `silentLogger()`)
  * to change it.

@@ -14,7 +14,7 @@ export interface EnvironmentOptions {
   seeds?: string[];
 }
 
-/** The variables @fdn reads, for documentation and error messages. */
+/** The variables `@fdn` reads, for documentation and error messages. */
 export const ENVIRONMENT_VARIABLES = ['FDN_NAME', 'FDN_SECRET', 'FDN_SECRET_FILE', 'FDN_LISTEN', 'FDN_SEEDS', 'FDN_PROFILE'] as const;
 
 /** Reads the node options the environment sets (`env` defaults to `process.env`). */

@@ -52,9 +52,9 @@ export type OverlayConfig =
  */
 export interface NodeOptions {
   /** Unique in the cluster: letters, digits, `_`, `-`, `.`, `@` (or FDN_NAME). */
-  name?: string;
+  name?: string | undefined;
   /** The cluster's shared secret, at least 8 characters or bytes, never sent: each link proves it with an HMAC (or FDN_SECRET / FDN_SECRET_FILE). */
-  secret?: string | Uint8Array;
+  secret?: string | Uint8Array | undefined;
   /** Where to listen (default 127.0.0.1, an ephemeral port; `false` for a node that only dials; or FDN_LISTEN). */
   listen?: { host?: string; port?: number; backlog?: number } | false;
   /** Nodes to join through: addresses (`ws://127.0.0.1:4370`) or specs (or FDN_SEEDS, comma-separated). */

@@ -20,7 +20,7 @@ export interface ProcessGroupsHost {
   sendGroups(node: string, message: GroupsMessage): void;
 }
 
-/** [1, group, pids]: joined; [2, group, pids]: left; [3, [[group, pids], …]]: all of the sender's memberships. */
+/** `[1, group, pids]`: joined; `[2, group, pids]`: left; `[3, [[group, pids], …]]`: all of the sender's memberships. */
 export type GroupsMessage = [1, string, Pid[]] | [2, string, Pid[]] | [3, [string, Pid[]][]];
 
 export class ProcessGroups {

@@ -29,7 +29,7 @@ export const MAX_BATCH_BYTES = 1024 * 1024;
 const IN_FLIGHT_LIMIT = 4 * 1024 * 1024;
 const LATENCY_WEIGHT = 0.1;
 
-/** @internal What a flush did. */
+/** What a flush did: nothing left, more to write on the next turn, or waiting for the socket. */
 export type FlushResult = 'idle' | 'more' | 'blocked';
 
 export class Outbox {

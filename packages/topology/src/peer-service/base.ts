@@ -54,7 +54,7 @@ export function toSpec(contact: PeerSpec | string): PeerSpec {
   return typeof contact === 'string' ? { name: '', addresses: [contact] } : contact;
 }
 
-/** @internal */
+/** What the four peer services share (links, on-demand pool, relays, seeds, timers). Extend it to write another overlay. */
 export abstract class BasePeerService implements PeerService {
   abstract readonly kind: string;
   protected readonly transport: Transport;

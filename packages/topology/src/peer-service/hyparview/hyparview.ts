@@ -19,7 +19,7 @@ import type { PeerServiceComponents, PeerServiceOptions } from '../base.ts';
 import type { PeerSpec } from '../types.ts';
 import { isPeerSpec, isPeerSpecList, isSmallInt } from '../validate.ts';
 import { MembershipDirectory } from './directory.ts';
-import type { DirectoryHost, DirectoryMessage, DirectoryOptions } from './directory.ts';
+import type { DirectoryMessage, DirectoryOptions } from './directory.ts';
 
 export interface HyParViewOptions extends PeerServiceOptions {
   /** Active view size (default 5). */
@@ -67,7 +67,9 @@ export function hyparview(options: HyParViewOptions = {}): (components: PeerServ
   return (components) => new HyParView(options, components);
 }
 
-export class HyParView extends BasePeerService implements DirectoryHost {
+// Not `implements DirectoryHost`: it is one structurally, and the clause would keep the directory's
+// internal hooks in the published declarations.
+export class HyParView extends BasePeerService {
   readonly kind = 'hyparview';
   readonly activeSize: number;
   readonly passiveSize: number;

@@ -19,7 +19,7 @@ import { CloseCode, closeCodeName, TopologyError, TopologyErrorCode } from '../.
 import type { NodeIdentity } from '../../node/identity.ts';
 import type { ChannelMetrics, Link, LinkDownReason, MessageHandler, SendOptions, SendStatus } from '../types.ts';
 import { encodeDialMe, encodePing, Frame } from '../../wire/frames.ts';
-import type { Conn, ConnHandler } from './conn.ts';
+import type { Conn } from './conn.ts';
 
 /** What a link needs from its transport. */
 export interface LinkHost {
@@ -59,8 +59,10 @@ class Slot {
 
 const RTT_WEIGHT = 0.2;
 
-/** @internal */
-export class WsLink implements Link, ConnHandler {
+/** One link to a peer over WebSockets (made by WsTransport; not constructed by users). */
+// Not `implements ConnHandler`: it is one structurally, and the clause would put the socket types
+// (ws's) into the published declarations.
+export class WsLink implements Link {
   state: 'up' | 'switching' | 'down' = 'up';
   readonly #slots = new Map<string, Slot[]>();
   readonly #paused = new Set<string>();
@@ -181,7 +183,7 @@ export class WsLink implements Link, ConnHandler {
   // ==== Sockets ====
 
   /**
-   * Binds an authenticated socket to its slot, resolving a second socket for the same slot by the
+   * @internal Binds an authenticated socket to its slot, resolving a second socket for the same slot by the
    * rule above. Returns whether `conn` was kept (if not, it has been closed).
    */
   attach(conn: Conn): boolean {
@@ -234,7 +236,7 @@ export class WsLink implements Link, ConnHandler {
     }
   }
 
-  /** A socket of this link closed. */
+  /** @internal A socket of this link closed. */
   connClosed(conn: Conn, code: number, reason: string): void {
     if (this.state === 'down') return;
     const slot = this.#slots.get(conn.channel)?.[conn.index];
@@ -262,8 +264,9 @@ export class WsLink implements Link, ConnHandler {
     this.down(downReason(ours, code, reason));
   }
 
-  // ==== ConnHandler: what open sockets deliver ====
+  // ==== ConnHandler: what open sockets deliver (internal: sockets are the transport's) ====
 
+  /** @internal */
   onMessage(conn: Conn, payload: Buffer): void {
     const slot = this.#slots.get(conn.channel)?.[conn.index];
     if (slot !== undefined) {
@@ -279,12 +282,14 @@ export class WsLink implements Link, ConnHandler {
     }
   }
 
+  /** @internal */
   onPing(conn: Conn, id: number, sentAt: number): void {
     // The peer's pings are its heartbeats (one per ping interval).
     this.#detector?.heartbeat(this.host.clock.now());
     conn.write(encodePing(Frame.PONG, id, sentAt), NOOP);
   }
 
+  /** @internal */
   onPong(_conn: Conn, id: number, sentAt: number): void {
     const sample = this.host.clock.now() - sentAt;
     if (sample >= 0) this.#rtt = this.#rtt === undefined ? sample : this.#rtt + RTT_WEIGHT * (sample - this.#rtt);
@@ -294,6 +299,7 @@ export class WsLink implements Link, ConnHandler {
     }
   }
 
+  /** @internal */
   onDialMe(_conn: Conn, channel: string, index: number): void {
     const config = this.host.channels.get(channel);
     if (config === undefined || index >= config.parallelism || this.peer.addresses.length === 0) return;

@@ -102,7 +102,7 @@ const ZERO_MASK = (mask: Buffer): void => {
   mask.fill(0);
 };
 
-/** @internal Use {@link createWsTransport}. */
+/** A Transport over WebSockets; create one with {@link createWsTransport}. */
 export class WsTransport implements Transport, LinkHost {
   readonly channels: ReadonlyMap<string, ChannelConfig>;
   readonly clock: Clock;
