@@ -66,6 +66,7 @@ async function main(): Promise<number> {
   const control: Node = await startNode({ name: 'control', secret });
   say(`control node up at ${control.addresses[0] ?? '?'}; starting worker nodes w1, w2, w3 (OS processes)`);
   const children = new Map<string, ChildProcess>();
+  let offNodeEvents = (): void => undefined;
   try {
     for (const name of ['w1', 'w2', 'w3']) children.set(name, await startWorkerNode(name, secret, control.addresses[0] as string));
     for (let i = 0; i < 500 && control.nodes().length < 3; i++) await new Promise((r) => setTimeout(r, 20));
@@ -75,7 +76,7 @@ async function main(): Promise<number> {
     const expected = countWords(chunks.join(' '));
     // Set from callbacks (node events, telemetry) as well as the loop below.
     const times: { killedAt: number | null; recoveredAt: number | null } = { killedAt: null, recoveredAt: null };
-    control.onNodeEvent((e) => {
+    offNodeEvents = control.onNodeEvent((e) => {
       if (e.type === 'nodedown') say(`✗ node ${e.node} is down (${e.reason}), ${times.killedAt === null ? '' : `${String(Math.round(performance.now() - times.killedAt))} ms after the kill`}`);
     });
     // Workers the killed node held, and how many have been respawned elsewhere since.
@@ -135,6 +136,8 @@ async function main(): Promise<number> {
     process.stdout.write(`        wall time           ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     return correct ? 0 : 1;
   } finally {
+    // The demo is over: its own teardown is not news.
+    offNodeEvents();
     for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await control.stop();
   }
