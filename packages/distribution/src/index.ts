@@ -17,11 +17,12 @@ export { optionsFromEnvironment, ENVIRONMENT_VARIABLES } from './config/environm
 export type { EnvironmentOptions } from './config/environment.ts';
 export { nodeConfigFileSchema, nodeOptionsSchema, NODE_OPTION_KEYS } from './config/schema.ts';
 export type { RoutingRule } from './node/routing.ts';
+export type { SpawnLimits } from './node/spawn-limits.ts';
 export type { ReliableOptions } from './node/reliable.ts';
 export type { GlobalNameConflict } from './registry/global.ts';
 export { ProcessGroups } from './registry/groups.ts';
 export type { GroupEvent } from './registry/groups.ts';
-export { backlogPolicy, CANDIDATE_BEHAVIOUR, checkpoint, ecosystemInfo, rebalance, reportMetrics, SLOT_BEHAVIOUR, spawnEcosystem } from './ecosystem/ecosystem.ts';
+export { backlogPolicy, checkpoint, ecosystemInfo, rebalance, reportMetrics, spawnEcosystem } from './ecosystem/ecosystem.ts';
 export { FileStore, MemoryStore } from './ecosystem/store.ts';
 export type { Checkpoint, CheckpointStore } from './ecosystem/store.ts';
 export type { LeaseOptions } from './ecosystem/lease.ts';

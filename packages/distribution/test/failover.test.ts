@@ -18,10 +18,11 @@ const started = stoppedAfterEach();
 
 const idle: GenServerBehaviour<null> = { init: () => ({ type: 'ok', state: null }) };
 
-async function cluster(names: string[]): Promise<Node[]> {
+/** The candidates share one checkpoint directory (each node's own configuration: another node cannot pick it). */
+async function cluster(names: string[], checkpointDir = mkdtempSync(join(tmpdir(), 'fdn-failover-'))): Promise<Node[]> {
   const nodes: Node[] = [];
   for (const name of names) {
-    const n = await startNode({ name, secret: SECRET, seeds: nodes.length === 0 ? [] : [nodes[0]?.addresses[0] as string] });
+    const n = await startNode({ name, secret: SECRET, checkpointDir, seeds: nodes.length === 0 ? [] : [nodes[0]?.addresses[0] as string] });
     n.factory.register('tally', tally);
     n.factory.register('idle', idle);
     started.push(n);
@@ -41,8 +42,7 @@ describe('coordinator failover', () => {
   it("the leader's node goes: a standby takes over with the checkpointed state and adopts the running workers", async () => {
     const nodes = await cluster(['f0', 'f1', 'f2']);
     const [f0] = nodes as [Node];
-    const storeDir = mkdtempSync(join(tmpdir(), 'fdn-failover-'));
-    const eco = await spawnEcosystem(f0, { coordinator: { behaviour: 'tally', nodes: ['f0', 'f1', 'f2'], storeDir, lease: LEASE }, workers: { behaviour: 'idle', count: 3 }, distribution: { placement: 'roundRobin' } });
+    const eco = await spawnEcosystem(f0, { coordinator: { behaviour: 'tally', nodes: ['f0', 'f1', 'f2'], lease: LEASE }, workers: { behaviour: 'idle', count: 3 }, distribution: { placement: 'roundRobin' } });
     let info: EcosystemInfo | null = null;
     await until(async () => (info = await infoOf(f0, eco)) !== null && Object.values(info.workersPerNode).reduce((a, b) => a + b, 0) === 3, 'the ecosystem runs', 5_000);
     const first = (info as unknown as EcosystemInfo).coordinator;
@@ -68,8 +68,7 @@ describe('coordinator failover', () => {
   it('a coordinator cut off with a minority steps down; the majority side runs the only one, from the checkpoint', async () => {
     const nodes = await cluster(['g0', 'g1', 'g2']);
     const [g0] = nodes as [Node];
-    const storeDir = mkdtempSync(join(tmpdir(), 'fdn-failover-'));
-    const eco = await spawnEcosystem(g0, { coordinator: { behaviour: 'tally', nodes: ['g0', 'g1', 'g2'], storeDir, lease: LEASE }, workers: { behaviour: 'idle', count: 2 } });
+    const eco = await spawnEcosystem(g0, { coordinator: { behaviour: 'tally', nodes: ['g0', 'g1', 'g2'], lease: LEASE }, workers: { behaviour: 'idle', count: 2 } });
     let info: EcosystemInfo | null = null;
     await until(async () => (info = await infoOf(g0, eco)) !== null, 'the ecosystem runs', 5_000);
     const first = (info as unknown as EcosystemInfo).coordinator;

@@ -118,12 +118,12 @@ describe('ecosystem coordinator on OS processes', () => {
     const a = await startNode({ name: 'a', secret: SECRET });
     local = a;
     const seeds = [a.addresses[0] as string];
-    const children = await Promise.all(['b', 'c', 'd'].map((name) => spawnChildNode({ name, secret: SECRET, seeds })));
+    const checkpointDir = mkdtempSync(join(tmpdir(), 'fdn-failover-os-'));
+    const children = await Promise.all(['b', 'c', 'd'].map((name) => spawnChildNode({ name, secret: SECRET, seeds, checkpointDir })));
     await until(() => a.nodes().length === 3, 'a sees three nodes');
     await until(async () => (await (children[2] as (typeof children)[number]).call<string[]>('nodes')).length === 3, 'd sees three nodes');
-    const storeDir = mkdtempSync(join(tmpdir(), 'fdn-failover-os-'));
     const eco = await spawnEcosystem(a, {
-      coordinator: { behaviour: 'tally', nodes: ['b', 'c', 'd'], storeDir, lease: { leaseMs: 1_000, renewMs: 150, marginMs: 200 } },
+      coordinator: { behaviour: 'tally', nodes: ['b', 'c', 'd'], lease: { leaseMs: 1_000, renewMs: 150, marginMs: 200 } },
       workers: { behaviour: 'idle', count: 3 },
       distribution: { policy: 'explicitNodes', nodes: ['b', 'c', 'd'] },
     });

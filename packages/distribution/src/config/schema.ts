@@ -126,6 +126,8 @@ function configShape(address: z.ZodType<string>) {
     channels: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'channel names are 1–64 letters, digits, _ . -'), channel).optional(),
     reliable: z.strictObject({ maxUnacked: z.number().int().min(1).optional(), maxUnackedBytes: positive.optional(), ackDelayMs: ms.optional(), resendAfterMs: ms.optional() }).optional(),
     spawnTimeoutMs: positive.optional(),
+    spawnLimits: z.strictObject({ maxProcesses: z.number().int().min(0).optional(), perBehaviour: z.number().int().min(0).optional(), perPeerPerSecond: positive.optional() }).optional(),
+    checkpointDir: z.string().min(1).optional().describe("where this node keeps failover checkpoints (default: fdn-ecosystems in the OS temp dir)"),
     loadReportMs: ms.optional(),
     topology: z.strictObject({ verifyTimeoutMs: positive.optional(), cooldownMs: ms.optional(), pingSample: count.optional(), servers: z.array(nodeName).optional() }).optional(),
     failureDetector: z.union([z.literal(false), z.strictObject({ threshold: positive.optional(), maxSamples: z.number().int().min(1).optional(), minStdDevMs: positive.optional(), acceptablePauseMs: ms.optional(), firstIntervalMs: positive.optional() })]).optional(),
@@ -142,6 +144,7 @@ const injectedShape = {
   clock: injected('a Clock', 'now').optional(),
   random: injected('a Random', 'next').optional(),
   logger: injected('a Logger', 'warn').optional(),
+  checkpointStore: injected('a CheckpointStore', 'save').optional(),
 };
 
 /** The options a configuration file can hold (everything but the injected parts). */

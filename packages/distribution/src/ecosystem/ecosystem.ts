@@ -19,11 +19,8 @@
 
 import { GenServer, isDownMessage, Pid, Supervisor } from '@fdn/actors';
 import type { GenServerBehaviour, ProcessContext, Ref, RemoteName } from '@fdn/actors';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startLease } from './lease.ts';
 import type { LeaseEvent, LeaseOptions } from './lease.ts';
-import { FileStore } from './store.ts';
 import type { CheckpointStore } from './store.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import type { Node } from '../node/node.ts';
@@ -80,8 +77,6 @@ export interface FailoverCoordinator {
   behaviour: string;
   /** Candidate nodes (3 or 5 tolerate 1 or 2 lost); a majority must be reachable to run it. */
   nodes: string[];
-  /** Checkpoints go to files here (default: `fdn-ecosystems` in the OS temp dir); shared by the candidates. */
-  storeDir?: string;
   lease?: LeaseOptions;
 }
 
@@ -212,12 +207,16 @@ interface Started {
 
 let nextEcosystem = 1;
 
-/** Registers the slot behaviour in `node`'s factory (every node does, at start). */
+/**
+ * Registers the ecosystem's own behaviours (a slot, a failover candidate) in `node`'s system
+ * factory: not the user's, so `node.spawn` from a peer cannot reach them, and what they are sent
+ * is checked field by field (a spec from another node is data, never a path or a module).
+ */
 export function registerSlotBehaviour(node: Node): void {
-  node.factory.register(SLOT_BEHAVIOUR, {
+  node.systemFactory.register(SLOT_BEHAVIOUR, {
     kind: 'start',
     start: (ctx: ProcessContext, ...a: unknown[]) => {
-      const spec = a[0] as SlotSpec;
+      const spec = checkSlotSpec(a[0]);
       const report = (c: ProcessContext, msg: Started): void => {
         if (spec.keeper !== null) c.send(spec.keeper, msg);
         // With failover, the keeper is wherever the lease is: each candidate node's keeper name.
@@ -246,10 +245,69 @@ export function registerSlotBehaviour(node: Node): void {
       });
     },
   });
-  node.factory.register(CANDIDATE_BEHAVIOUR, {
+  node.systemFactory.register(CANDIDATE_BEHAVIOUR, {
     kind: 'start',
-    start: (ctx: ProcessContext, ...a: unknown[]) => ctx.spawnLink((c) => runCandidate(node, c, a[0] as FailoverData)),
+    start: (ctx: ProcessContext, ...a: unknown[]) => {
+      const data = checkFailoverData(a[0]);
+      return ctx.spawnLink((c) => runCandidate(node, c, data));
+    },
   });
+}
+
+// ==== What another node may send: checked before anything starts ====
+
+const NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+function bad(what: string): DistributionError {
+  return new DistributionError(DistributionErrorCode.SPAWN_FAILED, `refused an ecosystem spec: ${what}`);
+}
+
+function isInt(x: unknown, min: number, max: number): x is number {
+  return Number.isInteger(x) && (x as number) >= min && (x as number) <= max;
+}
+
+function isNameList(x: unknown, max: number): x is string[] {
+  return Array.isArray(x) && x.length <= max && x.every((n) => typeof n === 'string' && NAME.test(n));
+}
+
+function checkSlotSpec(x: unknown): SlotSpec {
+  if (typeof x !== 'object' || x === null) throw bad('a slot spec is not an object');
+  const s = x as Partial<SlotSpec>;
+  if (typeof s.ecosystem !== 'string' || !NAME.test(s.ecosystem)) throw bad('the ecosystem name');
+  if (typeof s.behaviour !== 'string' || s.behaviour === '') throw bad('the worker behaviour');
+  if (!Array.isArray(s.args)) throw bad('the worker arguments');
+  if (!isInt(s.slot, 0, 1_000_000)) throw bad('the slot number');
+  if (s.keeper !== null && !(s.keeper instanceof Pid)) throw bad('the keeper');
+  if (!isNameList(s.candidates, 64)) throw bad('the candidates');
+  if (!isInt(s.intensity, 0, 1_000_000) || !isInt(s.periodMs, 1, 86_400_000)) throw bad('the restart intensity');
+  return s as SlotSpec;
+}
+
+function checkFailoverData(x: unknown): FailoverData {
+  if (typeof x !== 'object' || x === null) throw bad('a failover spec is not an object');
+  const d = x as Partial<FailoverData>;
+  if (typeof d.name !== 'string' || !NAME.test(d.name)) throw bad('the ecosystem name');
+  const c = d.coordinator as Partial<FailoverData['coordinator']> | undefined;
+  if (c === undefined || typeof c.behaviour !== 'string' || !isNameList(c.nodes, 64) || typeof c.lease !== 'object' || (c.lease as unknown) === null) throw bad('the coordinator');
+  // Only the keys a candidate uses: anything else (a storeDir of old) is not read, let alone used.
+  const lease = c.lease as Record<string, unknown>;
+  for (const key of Object.keys(lease)) if (!['leaseMs', 'renewMs', 'marginMs'].includes(key) || !isInt(lease[key], 1, 3_600_000)) throw bad(`the lease option ${key}`);
+  const w = d.workers as Partial<FailoverData['workers']> | undefined;
+  if (typeof w !== 'object' || typeof w.behaviour !== 'string' || !isInt(w.count, 0, 100_000) || !Array.isArray(w.args)) throw bad('the workers');
+  if (!isInt(d.intensity, 0, 1_000_000) || !isInt(d.periodMs, 1, 86_400_000)) throw bad('the restart intensity');
+  if (!['oneForOne', 'oneForAll', 'restForOne'].includes(d.strategy as string)) throw bad('the strategy');
+  if (typeof d.distribution !== 'object' || typeof d.channels !== 'object') throw bad('the distribution or channels');
+  return {
+    name: d.name,
+    coordinator: { behaviour: c.behaviour, args: c.args, nodes: c.nodes, lease: c.lease },
+    workers: { behaviour: w.behaviour, count: w.count, args: w.args },
+    intensity: d.intensity,
+    periodMs: d.periodMs,
+    distribution: d.distribution,
+    scaling: d.scaling ?? null,
+    strategy: d.strategy as FailoverData['strategy'],
+    channels: d.channels,
+  };
 }
 
 interface SlotSpec {
@@ -267,7 +325,7 @@ interface SlotSpec {
 /** An ecosystem's spec as data (what travels to failover candidates; no functions). */
 interface FailoverData {
   name: string;
-  coordinator: { behaviour: string; args: unknown; nodes: string[]; storeDir: string; lease: LeaseOptions };
+  coordinator: { behaviour: string; args: unknown; nodes: string[]; lease: LeaseOptions };
   workers: { behaviour: string; count: number; args: unknown[] };
   intensity: number;
   periodMs: number;
@@ -290,7 +348,8 @@ function channelsOf(spec: Pick<EcosystemSpec, 'channels'>): { control: string; d
 async function runCandidate(node: Node, ctx: ProcessContext, data: FailoverData): Promise<void> {
   const lease = startLease(node, data.name, data.coordinator.nodes, ctx.self, data.coordinator.lease);
   ctx.link(lease);
-  const store = new FileStore(data.coordinator.storeDir);
+  // This node's own store, from its own configuration: nothing another node sends picks a path.
+  const store = node.checkpointStore;
   let keeper: Pid | null = null;
   for (;;) {
     const e = (await ctx.receive()) as LeaseEvent;
@@ -366,13 +425,14 @@ function isFailover(c: EcosystemSpec['coordinator']): c is FailoverCoordinator {
 export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS, CA>): Promise<Ecosystem> {
   validateSpec(spec);
   const name = spec.name ?? `ecosystem-${String(nextEcosystem++)}`;
+  if (!NAME.test(name)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `an ecosystem name is 1–128 letters, digits, '_', '.', ':' or '-'; got ${JSON.stringify(name)}`);
   const coordinator = spec.coordinator;
   if (isFailover(coordinator)) {
     if (spec.scaling?.policy !== undefined) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'a failover ecosystem scales with the built-in backlog policy only (a policy function cannot travel to the candidates)');
     if (coordinator.nodes.length === 0) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'coordinator.nodes needs at least one candidate');
     const data: FailoverData = {
       name,
-      coordinator: { behaviour: coordinator.behaviour, args: spec.coordinatorArgs, nodes: coordinator.nodes.slice().sort(), storeDir: coordinator.storeDir ?? join(tmpdir(), 'fdn-ecosystems'), lease: coordinator.lease ?? {} },
+      coordinator: { behaviour: coordinator.behaviour, args: spec.coordinatorArgs, nodes: coordinator.nodes.slice().sort(), lease: coordinator.lease ?? {} },
       workers: { behaviour: spec.workers.behaviour, count: spec.workers.count, args: spec.workers.args ?? [] },
       intensity: spec.intensity ?? 5,
       periodMs: spec.periodMs ?? 5_000,
@@ -381,7 +441,7 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
       channels: channelsOf(spec),
       scaling: spec.scaling === undefined ? null : { min: spec.scaling.min, max: spec.scaling.max, ...(spec.scaling.cooldownMs === undefined ? {} : { cooldownMs: spec.scaling.cooldownMs }), ...(spec.scaling.intervalMs === undefined ? {} : { intervalMs: spec.scaling.intervalMs }) },
     };
-    for (const candidate of data.coordinator.nodes) await node.spawn(null, candidate, CANDIDATE_BEHAVIOUR, [data]);
+    for (const candidate of data.coordinator.nodes) await node.spawnSystem(null, candidate, CANDIDATE_BEHAVIOUR, [data]);
     return { name, keeper: null, coordinator: null, candidates: data.coordinator.nodes };
   }
   const config: KeeperConfig = {
@@ -438,7 +498,7 @@ function keeperBehaviour(node: Node, k: KeeperConfig): GenServerBehaviour<Keeper
     }
     try {
       const slotSpec: SlotSpec = { ecosystem: name, behaviour: spec.behaviour, args: spec.args, slot: slot.slot, keeper: k.failover === null ? ctx.self : null, candidates: k.failover?.candidates ?? [], intensity, periodMs };
-      const { pid, ref } = await node.spawn(ctx, target, SLOT_BEHAVIOUR, [slotSpec], { monitor: true });
+      const { pid, ref } = await node.spawnSystem(ctx, target, SLOT_BEHAVIOUR, [slotSpec], { monitor: true });
       slot.node = target;
       slot.supervisor = pid;
       slot.ref = ref;

@@ -13,6 +13,8 @@ export const DistributionErrorCode = {
   UNKNOWN_BEHAVIOUR: 'FDN_ERR_UNKNOWN_BEHAVIOUR',
   /** The target node's factory refused or failed to start the process. */
   SPAWN_FAILED: 'FDN_ERR_SPAWN_FAILED',
+  /** A spawn past one of the node's limits (processes, a behaviour's processes, a peer's rate); nothing started. */
+  SPAWN_REFUSED: 'FDN_ERR_SPAWN_REFUSED',
   /** No answer to a remote spawn within its timeout. */
   SPAWN_TIMEOUT: 'FDN_ERR_SPAWN_TIMEOUT',
   /** The node configuration is invalid. */

@@ -19,11 +19,14 @@ export type Spawnable = { kind: 'genServer'; behaviour: GenServerBehaviour<unkno
 export interface RegisterOptions {
   /** Restart type of the spawned processes under the factory's supervisor (default `temporary`: a remote spawner holds the pid, a restart would give a new one). */
   restart?: RestartType;
+  /** At most this many live processes of this behaviour (below the node's `spawnLimits.perBehaviour`). */
+  maxProcesses?: number;
 }
 
 interface Entry {
   start: FactoryStart;
   restart: RestartType;
+  maxProcesses: number | undefined;
   supervisor: Promise<Pid> | null;
 }
 
@@ -40,7 +43,8 @@ export class ProcessFactory {
   register<S, A, C, R, K>(name: string, spawnable: GenServerBehaviour<S, A, C, R, K> | SpawnBody | Spawnable, options: RegisterOptions = {}): void {
     if (typeof name !== 'string' || name === '') throw new DistributionError(DistributionErrorCode.BAD_CONFIG, 'a factory name must be a non-empty string');
     if (this.#entries.has(name)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `'${name}' is already registered in this node's process factory`);
-    this.#entries.set(name, { start: toStart(spawnable), restart: options.restart ?? 'temporary', supervisor: null });
+    if (options.maxProcesses !== undefined && !(Number.isInteger(options.maxProcesses) && options.maxProcesses >= 0)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `maxProcesses of '${name}' must be a non-negative integer`);
+    this.#entries.set(name, { start: toStart(spawnable), restart: options.restart ?? 'temporary', maxProcesses: options.maxProcesses, supervisor: null });
   }
 
   /** Stops allowing `name` (processes already spawned keep running). */
@@ -55,6 +59,11 @@ export class ProcessFactory {
 
   has(name: string): boolean {
     return this.#entries.has(name);
+  }
+
+  /** The `maxProcesses` `name` was registered with, if any. */
+  maxProcesses(name: string): number | undefined {
+    return this.#entries.get(name)?.maxProcesses;
   }
 
   /** Starts `name` with `args` linked to `ctx`'s process (a supervisor of the caller's own, e.g. an ecosystem slot). */

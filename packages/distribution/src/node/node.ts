@@ -19,6 +19,12 @@ import { requireIdentity } from '../config/load.ts';
 import { checkNodeOptions } from '../config/validate.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import { ProcessFactory } from '../factory/factory.ts';
+import { FileStore } from '../ecosystem/store.ts';
+import type { CheckpointStore } from '../ecosystem/store.ts';
+import { SpawnLimiter } from './spawn-limits.ts';
+import type { SpawnLimits } from './spawn-limits.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { registerSlotBehaviour } from '../ecosystem/ecosystem.ts';
 import type { NodeLoad } from '../ecosystem/placement.ts';
 import { GlobalRegistry } from '../registry/global.ts';
@@ -72,6 +78,15 @@ export interface NodeOptions {
   reliable?: ReliableOptions;
   /** Remote spawns wait this long for an answer (default 5,000 ms). */
   spawnTimeoutMs?: number;
+  /** Bounds on what spawns (remote ones above all) can make this node hold: see {@link SpawnLimits}. */
+  spawnLimits?: SpawnLimits;
+  /**
+   * Where this node keeps the checkpoints of the failover ecosystems it is a candidate for: a
+   * directory of its own choosing (default `fdn-ecosystems` in the OS temp dir). Never chosen by
+   * another node. `checkpointStore` replaces it with any `CheckpointStore`.
+   */
+  checkpointDir?: string;
+  checkpointStore?: CheckpointStore;
   /** How often this node reports its load to the others (default 1,000 ms; 0: never). */
   loadReportMs?: number;
   /** Topology switching: verification timeout, cooldown of automatic switches, and the servers of a client-server overlay (default: the first √n nodes by name). */
@@ -200,7 +215,12 @@ export class Node {
   readonly #overlayComponents: Parameters<ReturnType<typeof fullMesh>>[0];
   readonly #switcher: TopologySwitcher;
   readonly #servers: string[] | undefined;
+  /** The behaviours other nodes may spawn here (yours: `factory.register`). */
   readonly factory: ProcessFactory;
+  /** @internal The node's own spawnable behaviours (ecosystem slots and candidates), apart from the user's. */
+  readonly systemFactory: ProcessFactory;
+  readonly #limits: SpawnLimiter;
+  #checkpointStore: CheckpointStore | null;
   readonly logger: Logger;
   readonly #global: GlobalRegistry;
   readonly #reliable: ReliableChannels;
@@ -275,6 +295,9 @@ export class Node {
     this.#overlay = makeOverlay(options.overlay, this.#seeds, this.#overlayComponents);
     this.#servers = options.topology?.servers;
     this.factory = new ProcessFactory(this.runtime);
+    this.systemFactory = new ProcessFactory(this.runtime);
+    this.#limits = new SpawnLimiter(this.name, this.#clock, options.spawnLimits, (b) => this.factory.maxProcesses(b));
+    this.#checkpointStore = options.checkpointStore ?? null;
     this.#codec = new Codec(this.runtime);
     for (const name of this.transport.channels.keys()) {
       const c = options.channels?.[name];
@@ -714,6 +737,11 @@ export class Node {
     return node === this.name ? this.#stopping !== null : this.#leaving.has(node);
   }
 
+  /** @internal Where this node keeps failover checkpoints (its own configuration; created on first use). */
+  get checkpointStore(): CheckpointStore {
+    return (this.#checkpointStore ??= new FileStore(this.#options.checkpointDir ?? join(tmpdir(), 'fdn-ecosystems')));
+  }
+
   /** Where other nodes reach this one. */
   get addresses(): readonly string[] {
     return this.transport.self.addresses;
@@ -826,10 +854,23 @@ export class Node {
    * process is linked to or monitors the new process from its first instant. Rejects with
    * FDN_ERR_UNKNOWN_BEHAVIOUR, FDN_ERR_SPAWN_FAILED, FDN_ERR_NOCONNECTION or FDN_ERR_SPAWN_TIMEOUT.
    */
-  async spawn(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[] = [], options: RemoteSpawnOptions = {}): Promise<{ pid: Pid; ref: Ref | null }> {
+  spawn(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[] = [], options: RemoteSpawnOptions = {}): Promise<{ pid: Pid; ref: Ref | null }> {
+    return this.#spawnOn(ctx, node, behaviour, args, options, false);
+  }
+
+  /**
+   * @internal Spawns one of the node's own behaviours (ecosystem slots and candidates) on `node`:
+   * they are not in the user's factory, so a peer cannot reach them through `spawn`, and they
+   * take only data that they check (no path, module or command).
+   */
+  spawnSystem(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[] = [], options: RemoteSpawnOptions = {}): Promise<{ pid: Pid; ref: Ref | null }> {
+    return this.#spawnOn(ctx, node, behaviour, args, options, true);
+  }
+
+  async #spawnOn(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[], options: RemoteSpawnOptions, system: boolean): Promise<{ pid: Pid; ref: Ref | null }> {
     if ((options.link === true || options.monitor === true) && ctx === null) throw new DistributionError(DistributionErrorCode.BAD_ARGUMENT, 'spawn with link or monitor needs the calling process: pass its ctx (or spawn from runtime.run)');
     if (node === this.name) {
-      const pid = await this.factory.start(behaviour, args);
+      const pid = await this.#startSpawned(this.name, behaviour, args, system);
       if (options.link === true) ctx?.link(pid);
       return { pid, ref: options.monitor === true && ctx !== null ? ctx.monitor(pid) : null };
     }
@@ -844,12 +885,20 @@ export class Node {
         reject(new DistributionError(DistributionErrorCode.SPAWN_TIMEOUT, `spawn of '${behaviour}' on ${node}: no answer within ${String(timeoutMs)} ms`));
       });
       this.#spawns.set(id, { node, resolve, reject, timer });
-      this.#sendTo(node, [Kind.SpawnRequest, id, behaviour, args, requester, options.link === true, ref]);
+      this.#sendTo(node, [Kind.SpawnRequest, id, behaviour, args, requester, options.link === true, ref, system]);
     });
     // The target linked/monitored on its side before the process ran; record ours to match.
     if (ctx !== null && options.link === true) this.#adoptRemoteLink(ctx, pid);
     if (ctx !== null && ref !== null) this.#adoptRemoteMonitor(ctx, pid, ref);
     return { pid, ref };
+  }
+
+  /** Starts a spawned behaviour here, within the limits: from the user's factory, or the node's own. */
+  async #startSpawned(from: string, behaviour: string, args: unknown[], system: boolean): Promise<Pid> {
+    if (!system) this.#limits.admit(from, behaviour, this.runtime.processCount);
+    const pid = await (system ? this.systemFactory : this.factory).start(behaviour, args);
+    if (!system) this.#limits.started(behaviour, pid, this.runtime);
+    return pid;
   }
 
   // ==== The cluster registry ====
@@ -1303,11 +1352,11 @@ export class Node {
   }
 
   async #onSpawnRequest(from: string, m: Message): Promise<void> {
-    const [, id, behaviour, args, requester, link, ref] = m as [Kind.SpawnRequest, number, string, unknown[], Pid | null, boolean, Ref | null];
+    const [, id, behaviour, args, requester, link, ref, system] = m as [Kind.SpawnRequest, number, string, unknown[], Pid | null, boolean, Ref | null, boolean | undefined];
     if (typeof id !== 'number' || typeof behaviour !== 'string' || !Array.isArray(args)) return;
     let pid: Pid;
     try {
-      pid = await this.factory.start(behaviour, args);
+      pid = await this.#startSpawned(from, behaviour, args, system === true);
     } catch (err) {
       const e = err as DistributionError;
       this.#sendTo(from, [Kind.SpawnReply, id, null, e.code, e.message]);

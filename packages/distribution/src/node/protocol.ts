@@ -27,7 +27,7 @@ export const enum Kind {
   Demonitor = 7,
   /** [Down, watcher, ref, target, reason] */
   Down = 8,
-  /** [SpawnRequest, id, behaviour, args, requester | null, link, monitor] */
+  /** [SpawnRequest, id, behaviour, args, requester | null, link, monitor, system]: `system` names one of the node's own behaviours (ecosystems), not the user's factory. */
   SpawnRequest = 9,
   /** [SpawnReply, id, pid | null, errorCode | null, message | null] */
   SpawnReply = 10,
@@ -56,7 +56,7 @@ export type Message =
   | [Kind.LinkExit | Kind.Exit, Pid, Pid, unknown]
   | [Kind.Monitor | Kind.Demonitor, Pid, Pid, Ref]
   | [Kind.Down, Pid, Ref, Pid, unknown]
-  | [Kind.SpawnRequest, number, string, unknown[], Pid | null, boolean, Ref | null]
+  | [Kind.SpawnRequest, number, string, unknown[], Pid | null, boolean, Ref | null, boolean]
   | [Kind.SpawnReply, number, Pid | null, string | null, string | null]
   | [Kind.Registry, RegistryMessage]
   | [Kind.Groups, GroupsMessage]
