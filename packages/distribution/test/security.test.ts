@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GenServerBehaviour } from '@fdn/actors';
+import type { GenServerBehaviour, Pid } from '@fdn/actors';
 import { describe, expect, it } from 'vitest';
 import { DistributionErrorCode, startNode } from '../src/index.ts';
 import type { Node, NodeOptions } from '../src/index.ts';
@@ -61,13 +61,13 @@ describe('spawn limits', () => {
   it('a behaviour registered with maxProcesses: the next spawn is FDN_ERR_SPAWN_REFUSED naming the limit; room comes back when one exits', async () => {
     const [a, b] = await pair();
     b.factory.register('capped', idle, { maxProcesses: 3 });
-    const pids = [];
+    const pids: Pid[] = [];
     for (let i = 0; i < 3; i++) pids.push((await a.spawn(null, 'target', 'capped', [null])).pid);
     const err = (await a.spawn(null, 'target', 'capped', [null]).catch((e: unknown) => e)) as { code: string; message: string };
     expect(err.code).toBe(DistributionErrorCode.SPAWN_REFUSED);
     expect(err.message).toContain("runs 3 'capped' processes, the limit for that behaviour");
-    b.runtime.exit(pids[0] as (typeof pids)[number], 'kill');
-    await until(() => !b.runtime.isAlive(pids[0] as (typeof pids)[number]), 'one exited');
+    b.runtime.exit(pids[0] as Pid, 'kill');
+    await until(() => !b.runtime.isAlive(pids[0] as Pid), 'one exited');
     await a.spawn(null, 'target', 'capped', [null]);
   });
 
@@ -87,5 +87,26 @@ describe('spawn limits', () => {
     const full = (await a.spawn(null, 'small', 'idle', [null]).catch((e: unknown) => e)) as { code: string; message: string };
     expect(full.code).toBe(DistributionErrorCode.SPAWN_REFUSED);
     expect(full.message).toContain('spawnLimits.maxProcesses');
+  });
+});
+
+describe('what a peer can make the registries hold', () => {
+  it('global names: at most 100,000 per peer, none longer than 1,024 characters; groups likewise', async () => {
+    const [, b] = await pair();
+    const { Codec } = await import('../src/index.ts');
+    const { Pid: PidClass } = await import('@fdn/actors');
+    const codec = new Codec();
+    const entries = Array.from({ length: 100_050 }, (_, i) => [`n${String(i)}`, new PidClass('attacker', i + 1, 1)]);
+    b.receiveFrame('attacker', codec.encode([11, [3, entries]]));
+    expect(b.globalNames().length).toBe(100_000);
+    b.receiveFrame('attacker', codec.encode([11, [1, 'x'.repeat(2_000), new PidClass('attacker', 1, 1)]]));
+    expect(b.globalNames().some((n) => n.length > 1_024)).toBe(false);
+    const groups = Array.from({ length: 100_050 }, (_, i) => [`g${String(i)}`, [new PidClass('attacker', i + 1, 1)]]);
+    b.receiveFrame('attacker', codec.encode([12, [3, groups]]));
+    expect(b.pg.groups().length).toBe(100_000);
+    b.receiveFrame('attacker', codec.encode([12, [1, 'y'.repeat(2_000), [new PidClass('attacker', 1, 1)]]]));
+    expect(b.pg.groups().some((g) => g.length > 1_024)).toBe(false);
+    // The node lost none of its own abilities.
+    expect(await b.registerGlobal('mine', b.runtime.spawn(async (ctx) => ctx.receive(() => false)))).toBe(true);
   });
 });

@@ -1241,7 +1241,8 @@ export class Node {
       case Kind.Link: {
         const [, remote, local] = m;
         if (!isPidFrom(remote, from) || !(local instanceof Pid)) return;
-        if (rt.remoteLink(remote, local)) this.#state(from).links.set(pairKey(local, remote), { local, remote });
+        if (this.#signalsFrom(from) >= MAX_SIGNALS_PER_PEER) this.#sendTo(from, [Kind.LinkExit, local, remote, 'system_limit']);
+        else if (rt.remoteLink(remote, local)) this.#state(from).links.set(pairKey(local, remote), { local, remote });
         else this.#sendTo(from, [Kind.LinkExit, local, remote, 'noproc']);
         return;
       }
@@ -1267,7 +1268,8 @@ export class Node {
       case Kind.Monitor: {
         const [, watcher, target, ref] = m;
         if (!isPidFrom(watcher, from) || !(target instanceof Pid) || !(ref instanceof Ref)) return;
-        if (rt.remoteMonitor(watcher, target, ref)) this.#state(from).watchedBy.set(ref.toString(), { target, ref });
+        if (this.#signalsFrom(from) >= MAX_SIGNALS_PER_PEER) this.#sendTo(from, [Kind.Down, watcher, ref, target, 'system_limit']);
+        else if (rt.remoteMonitor(watcher, target, ref)) this.#state(from).watchedBy.set(ref.toString(), { target, ref });
         else this.#sendTo(from, [Kind.Down, watcher, ref, target, 'noproc']);
         return;
       }
@@ -1387,6 +1389,12 @@ export class Node {
 
   // ==== Nodes ====
 
+  /** Links and monitors `node`'s processes hold on this node's (bounded: MAX_SIGNALS_PER_PEER). */
+  #signalsFrom(node: string): number {
+    const s = this.#remote.get(node);
+    return s === undefined ? 0 : s.links.size + s.watchedBy.size;
+  }
+
   #state(node: string): RemoteNodeState {
     let s = this.#remote.get(node);
     if (s === undefined) {
@@ -1450,6 +1458,12 @@ export class Node {
     }
   }
 }
+
+/**
+ * Links and monitors one node's processes may hold on this node's processes; past it a link gets
+ * an exit `system_limit` and a monitor a DOWN `system_limit` (OTP's name for a resource limit).
+ */
+const MAX_SIGNALS_PER_PEER = 1_000_000;
 
 /** Pub/sub: announcements flushed and lost payloads grafted sooner, anti-entropy twice as often (event streams trade a few more IHAVEs for lower tail delay). */
 const PUBSUB_PLUMTREE: PlumtreeOptions = { lazyTickMs: 50, graftTimeoutMs: 100, graftRetryMs: 100, exchangeTickMs: 5_000 };

@@ -81,6 +81,13 @@ interface Reservation {
   parked: Parked[];
 }
 
+/** Longest global name (longer ones from a peer are ignored; locally, refused). */
+const MAX_NAME = 1_024;
+/** Most names one node's processes can hold in this node's registry. */
+const MAX_NAMES_PER_NODE = 100_000;
+/** Most claims in flight at once (a peer flooding claims is refused, not remembered). */
+const MAX_RESERVATIONS = 10_000;
+
 export interface GlobalRegistryOptions {
   /** A registration waits this long for every node's answer (default 5,000 ms). */
   claimTimeoutMs?: number;
@@ -88,6 +95,8 @@ export interface GlobalRegistryOptions {
 
 export class GlobalRegistry {
   readonly #names = new Map<string, Pid>();
+  /** Names held per node: a peer cannot make this node hold more than MAX_NAMES_PER_NODE of its names. */
+  readonly #perNode = new Map<string, number>();
   /** Removers of the exit hooks of this node's registered processes, by name. */
   readonly #exitHooks = new Map<string, () => void>();
   readonly #reservations = new Map<string, Reservation>();
@@ -109,7 +118,7 @@ export class GlobalRegistry {
    * does not answer within the claim timeout.
    */
   register(name: string, pid: Pid): Promise<boolean> {
-    if (typeof name !== 'string' || name === '') throw new DistributionError(DistributionErrorCode.BAD_ARGUMENT, `a global name must be a non-empty string, got ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || name === '' || name.length > MAX_NAME) throw new DistributionError(DistributionErrorCode.BAD_ARGUMENT, `a global name is a non-empty string of at most ${String(MAX_NAME)} characters, got ${typeof name === 'string' ? `${String(name.length)} characters` : JSON.stringify(name)}`);
     const rt = this.host.runtime;
     if (pid.node !== rt.node || !rt.isAlive(pid)) return Promise.resolve(false);
     if (this.#names.has(name)) return Promise.resolve(false);
@@ -134,7 +143,7 @@ export class GlobalRegistry {
   unregister(name: string): void {
     const pid = this.#names.get(name);
     if (pid?.node !== this.host.runtime.node) return;
-    this.#names.delete(name);
+    this.#drop(name);
     this.#exitHooks.get(name)?.();
     this.#exitHooks.delete(name);
     for (const node of this.host.nodes()) this.host.sendRegistry(node, [2, name, pid]);
@@ -149,6 +158,27 @@ export class GlobalRegistry {
     return [...this.#names.keys()].sort();
   }
 
+  /** Sets `name` (counting the names each node holds, which is bounded per node). */
+  #put(name: string, pid: Pid): void {
+    const previous = this.#names.get(name);
+    if (previous !== undefined) this.#count(previous.node, -1);
+    this.#names.set(name, pid);
+    this.#count(pid.node, 1);
+  }
+
+  #drop(name: string): void {
+    const previous = this.#names.get(name);
+    if (previous === undefined) return;
+    this.#names.delete(name);
+    this.#count(previous.node, -1);
+  }
+
+  #count(node: string, delta: number): void {
+    const n = (this.#perNode.get(node) ?? 0) + delta;
+    if (n <= 0) this.#perNode.delete(node);
+    else this.#perNode.set(node, n);
+  }
+
   /** A node came up: it gets every name of this node's processes. */
   nodeUp(node: string): void {
     const mine: [string, Pid][] = [];
@@ -158,7 +188,7 @@ export class GlobalRegistry {
 
   /** A node was lost: its processes' names and reservations go, and nobody waits for its answer. */
   nodeDown(node: string): void {
-    for (const [name, pid] of this.#names) if (pid.node === node) this.#names.delete(name);
+    for (const [name, pid] of this.#names) if (pid.node === node) this.#drop(name);
     for (const [name, r] of this.#reservations) if (r.pid.node === node) this.#release(name, r.pid);
     for (const [id, claim] of this.#claims) {
       claim.granted.delete(node);
@@ -170,6 +200,9 @@ export class GlobalRegistry {
   /** A registry message from `from` (which speaks only for its own processes). */
   receive(from: string, m: unknown): void {
     if (!Array.isArray(m)) return;
+    // Names longer than MAX_NAME are not names anyone registered here: a peer cannot make this node hold them.
+    if (typeof m[1] === 'string' && m[1].length > MAX_NAME) return;
+    if (typeof m[2] === 'string' && m[2].length > MAX_NAME) return;
     switch (m[0]) {
       case 1:
         if (typeof m[1] === 'string' && m[2] instanceof Pid && m[2].node === from) {
@@ -178,7 +211,7 @@ export class GlobalRegistry {
         }
         return;
       case 2:
-        if (typeof m[1] === 'string' && m[2] instanceof Pid && this.#names.get(m[1])?.equals(m[2]) === true) this.#names.delete(m[1]);
+        if (typeof m[1] === 'string' && m[2] instanceof Pid && this.#names.get(m[1])?.equals(m[2]) === true) this.#drop(m[1]);
         return;
       case 3:
         if (!Array.isArray(m[1])) return;
@@ -211,6 +244,10 @@ export class GlobalRegistry {
       return;
     }
     const reserved = this.#reservations.get(name);
+    if (reserved === undefined && this.#reservations.size >= MAX_RESERVATIONS) {
+      this.#answer(from, id, false, null);
+      return;
+    }
     if (reserved === undefined || reserved.pid.equals(pid)) {
       if (reserved === undefined) this.#reserve(name, pid);
       this.#answer(from, id, true, null);
@@ -276,7 +313,7 @@ export class GlobalRegistry {
       claim.resolve(false);
       return;
     }
-    this.#names.set(claim.name, claim.pid);
+    this.#put(claim.name, claim.pid);
     this.#watch(claim.name, claim.pid);
     // The announcement also ends every node's reservation (see #learn). As with OTP's `global`,
     // `register` resolves once every connected node knows the name (or is gone, or the timeout).
@@ -339,13 +376,17 @@ export class GlobalRegistry {
   #learn(name: string, pid: Pid): void {
     this.#endReservation(name, pid);
     const current = this.#names.get(name);
+    if (current === undefined && (this.#perNode.get(pid.node) ?? 0) >= MAX_NAMES_PER_NODE) {
+      this.host.logger.warn(`${pid.node} holds ${String(MAX_NAMES_PER_NODE)} global names already: '${name}' is not recorded here`);
+      return;
+    }
     if (current === undefined) {
-      this.#names.set(name, pid);
+      this.#put(name, pid);
       return;
     }
     if (current.equals(pid)) return;
     const [winner, loser] = comparePids(current, pid) <= 0 ? [current, pid] : [pid, current];
-    this.#names.set(name, winner);
+    this.#put(name, winner);
     if (loser.node === this.host.runtime.node) {
       this.#exitHooks.get(name)?.();
       this.#exitHooks.delete(name);

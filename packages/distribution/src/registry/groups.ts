@@ -23,9 +23,16 @@ export interface ProcessGroupsHost {
 /** `[1, group, pids]`: joined; `[2, group, pids]`: left; `[3, [[group, pids], …]]`: all of the sender's memberships. */
 export type GroupsMessage = [1, string, Pid[]] | [2, string, Pid[]] | [3, [string, Pid[]][]];
 
+/** Longest group name (longer ones from a peer are ignored; locally, refused). */
+const MAX_GROUP_NAME = 1_024;
+/** Most memberships one node's processes can hold in this node's view. */
+const MAX_PER_NODE = 100_000;
+
 export class ProcessGroups {
   /** group → member pid (string form) → [pid, count]. */
   readonly #groups = new Map<string, Map<string, [Pid, number]>>();
+  /** Memberships (group, pid) held per node: a peer cannot make this node hold more than MAX_PER_NODE of them. */
+  readonly #perNode = new Map<string, number>();
   /** group → local processes watching it. */
   readonly #watchers = new Map<string, Set<Pid>>();
 
@@ -33,7 +40,7 @@ export class ProcessGroups {
 
   /** Adds the live local process `pid` to `group` (once more, if it is a member already). */
   join(group: string, pid: Pid): void {
-    if (typeof group !== 'string' || group === '') throw new TypeError('a group name must be a non-empty string');
+    if (typeof group !== 'string' || group === '' || group.length > MAX_GROUP_NAME) throw new TypeError(`a group name is a non-empty string of at most ${String(MAX_GROUP_NAME)} characters`);
     if (pid.node !== this.host.runtime.node) throw new TypeError(`only local processes join groups here; ${pid.toString()} is on ${pid.node}`);
     if (!this.host.runtime.isAlive(pid)) return;
     // A member leaves every group the moment it exits (as with the global registry's names).
@@ -95,6 +102,7 @@ export class ProcessGroups {
       for (const [key, [pid, count]] of members) {
         if (pid.node !== node) continue;
         members.delete(key);
+        this.#count(node, -1);
         for (let i = 0; i < count; i++) gone.push(pid);
       }
       if (members.size === 0) this.#groups.delete(group);
@@ -104,6 +112,7 @@ export class ProcessGroups {
 
   receive(from: string, m: unknown): void {
     if (!Array.isArray(m)) return;
+    if (typeof m[1] === 'string' && m[1].length > MAX_GROUP_NAME) return;
     const pidsOf = (x: unknown): Pid[] => (Array.isArray(x) ? x.filter((p): p is Pid => p instanceof Pid && p.node === from) : []);
     switch (m[0]) {
       case 1:
@@ -115,10 +124,14 @@ export class ProcessGroups {
       case 3:
         if (!Array.isArray(m[1])) return;
         for (const entry of m[1] as unknown[]) {
-          if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
+          if (!Array.isArray(entry) || typeof entry[0] !== 'string' || entry[0].length > MAX_GROUP_NAME) continue;
           const group = entry[0];
           // A full list replaces what we knew of the sender's members in that group.
-          for (const [key, [pid]] of this.#groups.get(group) ?? []) if (pid.node === from) this.#groups.get(group)?.delete(key);
+          for (const [key, [pid]] of this.#groups.get(group) ?? []) {
+            if (pid.node !== from) continue;
+            this.#groups.get(group)?.delete(key);
+            this.#count(from, -1);
+          }
           for (const pid of pidsOf(entry[1])) this.#add(group, pid, 1);
         }
         return;
@@ -131,8 +144,14 @@ export class ProcessGroups {
     if (members === undefined) this.#groups.set(group, (members = new Map<string, [Pid, number]>()));
     const key = pid.toString();
     const entry = members.get(key);
-    if (entry === undefined) members.set(key, [pid, count]);
-    else entry[1] += count;
+    if (entry === undefined) {
+      if ((this.#perNode.get(pid.node) ?? 0) >= MAX_PER_NODE) {
+        if (members.size === 0) this.#groups.delete(group);
+        return false;
+      }
+      members.set(key, [pid, count]);
+      this.#count(pid.node, 1);
+    } else entry[1] += count;
     this.#notify(group, 'pg_join', [pid]);
     return true;
   }
@@ -143,10 +162,19 @@ export class ProcessGroups {
     const entry = members?.get(key);
     if (members === undefined || entry === undefined) return false;
     entry[1] -= count;
-    if (entry[1] <= 0) members.delete(key);
+    if (entry[1] <= 0) {
+      members.delete(key);
+      this.#count(pid.node, -1);
+    }
     if (members.size === 0) this.#groups.delete(group);
     this.#notify(group, 'pg_leave', [pid]);
     return true;
+  }
+
+  #count(node: string, delta: number): void {
+    const n = (this.#perNode.get(node) ?? 0) + delta;
+    if (n <= 0) this.#perNode.delete(node);
+    else this.#perNode.set(node, n);
   }
 
   #isLocalMember(pid: Pid): boolean {
