@@ -2,7 +2,14 @@
 // socket, with one of the protocol's close codes; the node must keep serving a well-behaved peer.
 // FDN_FUZZ_FRAMES=1000000 npx vitest run --project topology fuzz   for a larger run.
 
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { constants, createDeflateRaw } from 'node:zlib';
 import { seededRandom } from '@fdn/core';
 import type { Random } from '@fdn/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -177,3 +184,104 @@ describe('fuzz', () => {
     expect(process.memoryUsage().heapUsed).toBeLessThan(1_500 * 1024 * 1024);
   });
 });
+
+describe('fuzz over TLS and on a deflate channel', () => {
+  it('mutated handshakes and frames over wss and over permessage-deflate sockets: protocol close codes only, the node keeps serving', async () => {
+    const { key, cert } = selfSigned();
+    const channels = { zipped: { compression: 'deflate' as const } };
+    const a = await node('a', { tls: { key, cert, ca: cert }, channels });
+    const b = await node('b', { tls: { key, cert, ca: cert }, channels });
+    const link = await b.t.connect(urlOf(a.t));
+    const r = seededRandom(Number(process.env.FDN_FUZZ_SEED ?? 20261207));
+    const codes = new Map<number, number>();
+    const rounds = Math.min(150, Math.ceil(FRAMES / 800));
+    for (let round = 0; round < rounds; round++) {
+      const name = `t${String(round % 10)}`;
+      // A control link of its own first, then a deflate channel socket of that link (or garbage before any).
+      const control = await rawHandshake(urlOf(a.t), { name, incarnation: round + 1, ca: cert });
+      const deflate = r.int(4) === 0 ? await rawSocket(urlOf(a.t), { path: '/fdn/z', ca: cert }) : await rawHandshake(urlOf(a.t), { name, incarnation: round + 1, channel: 'zipped', path: '/fdn/z', ca: cert });
+      for (let i = 0; i < 20; i++) deflate.send(mutate(r, corpus(r)));
+      const code = await Promise.race([deflate.closed.then((c) => c.code), new Promise<number>((resolve) => setTimeout(() => resolve(1000), 200))]);
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+      expect(KNOWN_CODES.has(code) || code === 1000 || code === 1005 || code === 1006, `unexpected close code ${String(code)}`).toBe(true);
+      deflate.ws.terminate();
+      control.ws.terminate();
+    }
+    expect(codes.get(CloseCode.PROTOCOL_ERROR) ?? 0).toBeGreaterThan(0);
+    link.send('zipped', Buffer.from('still served'));
+    await until(() => a.received.some((m) => m.payload.toString() === 'still served'), 5_000);
+  }, 60_000);
+
+  it('a deflate bomb (512 MiB of zeros in under a megabyte) is refused as too big without being inflated whole', async () => {
+    const a = await node('a', { channels: { zipped: { compression: 'deflate' as const } } });
+    const before = process.memoryUsage().rss;
+    const code = await sendDeflateBomb(urlOf(a.t), 512 * 2 ** 20);
+    // ws stops inflating at maxPayload and closes with 1009 (message too big).
+    expect(code).toBe(1009);
+    expect(process.memoryUsage().rss - before).toBeLessThan(256 * 2 ** 20);
+    const b = await node('b', { channels: { zipped: { compression: 'deflate' as const } } });
+    const link = await b.t.connect(urlOf(a.t));
+    link.send('zipped', Buffer.from('served after the bomb'));
+    await until(() => a.received.some((m) => m.payload.toString() === 'served after the bomb'), 5_000);
+  }, 60_000);
+});
+
+/** A self-signed certificate for 127.0.0.1, made with openssl for this run. */
+function selfSigned(): { key: Buffer; cert: Buffer } {
+  const dir = mkdtempSync(join(tmpdir(), 'fdn-fuzz-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const out = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+  rmSync(dir, { recursive: true, force: true });
+  return out;
+}
+
+/**
+ * Speaks just enough WebSocket by hand to send one compressed text frame whose payload inflates to
+ * `inflated` bytes of zeros (a client library compresses what it sends, so it cannot send a bomb).
+ * Resolves with the close code the node answers with.
+ */
+async function sendDeflateBomb(url: string, inflated: number): Promise<number> {
+  const { port, hostname } = new URL(url);
+  const socket = connect({ host: hostname, port: Number(port) });
+  socket.on('error', () => undefined);
+  const key = randomBytes(16).toString('base64');
+  socket.write(`GET /fdn/z HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n`);
+  let buffered = Buffer.alloc(0);
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer): void => {
+      buffered = Buffer.concat([buffered, d]);
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      if (!buffered.subarray(0, end).toString().startsWith('HTTP/1.1 101')) reject(new Error(`no upgrade: ${buffered.subarray(0, end).toString()}`));
+      buffered = buffered.subarray(end + 4);
+      resolve();
+    };
+    socket.on('data', onData);
+  });
+  // Compressed in 1 MiB steps; a sync flush, then the trailing 00 00 ff ff dropped (RFC 7692).
+  const deflater = createDeflateRaw();
+  const parts: Buffer[] = [];
+  deflater.on('data', (d: Buffer) => parts.push(d));
+  const zeros = Buffer.alloc(2 ** 20);
+  for (let sent = 0; sent < inflated; sent += zeros.length) deflater.write(zeros);
+  await new Promise<void>((resolve) => deflater.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+  const compressed = Buffer.concat(parts).subarray(0, -4);
+  const header = Buffer.alloc(14);
+  header[0] = 0x80 | 0x40 | 0x1; // FIN, RSV1 (compressed), text
+  header[1] = 0x80 | 127; // masked, 64-bit length
+  header.writeBigUInt64BE(BigInt(compressed.length), 2);
+  // A zero masking key leaves the payload as it is.
+  const closed = new Promise<number>((resolve) => {
+    const onData = (d: Buffer): void => {
+      buffered = Buffer.concat([buffered, d]);
+      if (buffered.length >= 4 && ((buffered[0] as number) & 0x0f) === 0x8) resolve(buffered.readUInt16BE(2));
+    };
+    socket.on('data', onData);
+    socket.on('close', () => resolve(1006));
+  });
+  socket.write(Buffer.concat([header, compressed]));
+  const code = await closed;
+  socket.destroy();
+  return code;
+}

@@ -55,9 +55,17 @@ export interface RawClient {
   send(data: string | Buffer): void;
 }
 
+/** How a raw socket connects: the path (`/fdn/z` for a deflate channel) and TLS trust. */
+export interface RawOptions {
+  path?: string;
+  ca?: Buffer;
+}
+
 /** Opens a raw socket to `url` (path `/fdn`) without any handshake. */
-export async function rawSocket(url: string, path = '/fdn'): Promise<RawClient> {
-  const ws = new WebSocket(`${url}${path}`, { generateMask: (mask: Buffer) => mask.fill(0) });
+export async function rawSocket(url: string, pathOrOptions: string | RawOptions = '/fdn'): Promise<RawClient> {
+  const options = typeof pathOrOptions === 'string' ? { path: pathOrOptions } : pathOrOptions;
+  const path = options.path ?? '/fdn';
+  const ws = new WebSocket(`${url}${path}`, { generateMask: (mask: Buffer) => mask.fill(0), perMessageDeflate: path.endsWith('/z'), ...(options.ca === undefined ? {} : { ca: options.ca }) });
   const texts: string[] = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     ws.on('close', (code, reason) => {
@@ -87,9 +95,9 @@ export async function rawSocket(url: string, path = '/fdn'): Promise<RawClient> 
 /** Runs the dialler side of the handshake by hand; resolves once welcomed (or with the close). */
 export async function rawHandshake(
   url: string,
-  options: { name: string; secret?: string; incarnation?: number; channel?: string; index?: number; version?: number },
+  options: { name: string; secret?: string; incarnation?: number; channel?: string; index?: number; version?: number } & RawOptions,
 ): Promise<RawClient & { hello: Hello; challenge: Challenge | undefined; welcomed: boolean; proof: string | undefined }> {
-  const client = await rawSocket(url);
+  const client = await rawSocket(url, options);
   const hello: Hello = {
     t: 'hello',
     v: options.version ?? PROTOCOL_VERSION,

@@ -6,7 +6,7 @@ import type { PhiAccrualOptions } from '../../failure/phi-accrual.ts';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { defaultLogger, heldBack, LogThrottle, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
@@ -127,6 +127,9 @@ export class WsTransport implements Transport, LinkHost {
   #wssDeflate: WebSocketServer | null = null;
   readonly #links = new Map<string, WsLink>();
   readonly #handshaking = new Set<Conn>();
+  /** TCP sockets not yet authenticated, by remote address:port. */
+  readonly #unauthenticated = new Map<string, Socket>();
+  #refusedSockets = 0;
   readonly #handlers = new Map<string, MessageHandler>();
   readonly #connecting = new Map<string, Promise<Link>>();
   readonly #linkWaiters = new Set<{ wants: (link: WsLink) => boolean; done: (link: WsLink | null) => void }>();
@@ -177,7 +180,13 @@ export class WsTransport implements Transport, LinkHost {
     if (listen !== false) {
       const tls = this.#options.tls;
       const mutual = tls?.mutual === true;
-      const server = tls === undefined ? createHttpServer() : createHttpsServer({ key: tls.key, cert: tls.cert, ...(tls.ca === undefined ? {} : { ca: tls.ca }), requestCert: mutual, rejectUnauthorized: mutual });
+      // Slow or silent clients (slowloris, half-open sockets) get `handshakeTimeoutMs` for the
+      // HTTP upgrade too, checked every second rather than Node's default 30 s.
+      const http = { headersTimeout: this.handshakeTimeoutMs, requestTimeout: this.handshakeTimeoutMs, connectionsCheckingInterval: Math.min(1_000, this.handshakeTimeoutMs) };
+      const server = tls === undefined ? createHttpServer(http) : createHttpsServer({ ...http, key: tls.key, cert: tls.cert, ...(tls.ca === undefined ? {} : { ca: tls.ca }), requestCert: mutual, rejectUnauthorized: mutual });
+      server.on('connection', (socket: Socket) => {
+        this.#onRawConnection(socket);
+      });
       const wsOptions = { noServer: true, maxPayload: this.#maxPayload, allowSynchronousEvents: true } as const;
       this.#wss = new WebSocketServer({ ...wsOptions, perMessageDeflate: false });
       this.#wssDeflate = new WebSocketServer({ ...wsOptions, perMessageDeflate: true });
@@ -482,6 +491,45 @@ export class WsTransport implements Transport, LinkHost {
 
   // ==== Accepting ====
 
+  /**
+   * A TCP connection, before anything is known of it: at most `maxPendingHandshakes` sockets may be
+   * unauthenticated at once (more are closed at once, and counted), and each must finish its HTTP
+   * upgrade and the handshake within `handshakeTimeoutMs` or be closed. Authenticated links are not
+   * in this pool, so a flood of silent or slow sockets cannot starve the links that work.
+   */
+  #onRawConnection(socket: Socket): void {
+    if (this.#unauthenticated.size >= this.#maxPending) {
+      this.#refusedSockets++;
+      const from = socket.remoteAddress ?? '?';
+      socket.destroy();
+      this.#report('warn', 'slots', `refused a connection from ${from}: ${String(this.#maxPending)} sockets are already waiting to authenticate (maxPendingHandshakes)`);
+      return;
+    }
+    const key = `${socket.remoteAddress ?? '?'}:${String(socket.remotePort ?? '?')}`;
+    this.#unauthenticated.set(key, socket);
+    socket.setTimeout(this.handshakeTimeoutMs, () => {
+      if (this.#unauthenticated.get(key) !== socket) return;
+      this.#refusedSockets++;
+      socket.destroy();
+    });
+    socket.once('close', () => {
+      if (this.#unauthenticated.get(key) === socket) this.#unauthenticated.delete(key);
+    });
+  }
+
+  /** The socket from `remote` proved the secret: it leaves the pool of unauthenticated ones. */
+  #authenticated(remote: string): void {
+    const socket = this.#unauthenticated.get(remote);
+    if (socket === undefined) return;
+    this.#unauthenticated.delete(remote);
+    socket.setTimeout(0);
+  }
+
+  /** Sockets refused or closed before they authenticated (a full pool, a timeout). */
+  get refusedSockets(): number {
+    return this.#refusedSockets;
+  }
+
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '').split('?')[0];
     const wss = path === '/fdn' ? this.#wss : path === '/fdn/z' ? this.#wssDeflate : null;
@@ -568,6 +616,7 @@ export class WsTransport implements Transport, LinkHost {
       }
       proven = true;
       this.clock.clearTimer(timer);
+      this.#authenticated(remote);
       conn.peer = { name: hello.name, incarnation: hello.incarnation, addresses: hello.addresses };
       void this.#admit(conn);
     });
