@@ -201,7 +201,7 @@ describe('fuzz over TLS and on a deflate channel', () => {
       const control = await rawHandshake(urlOf(a.t), { name, incarnation: round + 1, ca: cert });
       const deflate = r.int(4) === 0 ? await rawSocket(urlOf(a.t), { path: '/fdn/z', ca: cert }) : await rawHandshake(urlOf(a.t), { name, incarnation: round + 1, channel: 'zipped', path: '/fdn/z', ca: cert });
       for (let i = 0; i < 20; i++) deflate.send(mutate(r, corpus(r)));
-      const code = await Promise.race([deflate.closed.then((c) => c.code), new Promise<number>((resolve) => setTimeout(() => resolve(1000), 200))]);
+      const code = await Promise.race([deflate.closed.then((c) => c.code), new Promise<number>((resolve) => setTimeout(() => { resolve(1000); }, 200))]);
       codes.set(code, (codes.get(code) ?? 0) + 1);
       expect(KNOWN_CODES.has(code) || code === 1000 || code === 1005 || code === 1006, `unexpected close code ${String(code)}`).toBe(true);
       deflate.ws.terminate();
@@ -265,7 +265,7 @@ async function sendDeflateBomb(url: string, inflated: number): Promise<number> {
   deflater.on('data', (d: Buffer) => parts.push(d));
   const zeros = Buffer.alloc(2 ** 20);
   for (let sent = 0; sent < inflated; sent += zeros.length) deflater.write(zeros);
-  await new Promise<void>((resolve) => deflater.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+  await new Promise<void>((resolve) => { deflater.flush(constants.Z_SYNC_FLUSH, () => { resolve(); }); });
   const compressed = Buffer.concat(parts).subarray(0, -4);
   const header = Buffer.alloc(14);
   header[0] = 0x80 | 0x40 | 0x1; // FIN, RSV1 (compressed), text
@@ -278,7 +278,7 @@ async function sendDeflateBomb(url: string, inflated: number): Promise<number> {
       if (buffered.length >= 4 && ((buffered[0] as number) & 0x0f) === 0x8) resolve(buffered.readUInt16BE(2));
     };
     socket.on('data', onData);
-    socket.on('close', () => resolve(1006));
+    socket.on('close', () => { resolve(1006); });
   });
   socket.write(Buffer.concat([header, compressed]));
   const code = await closed;
