@@ -132,8 +132,8 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     };
     fire(1_000);
     expect(sent.slice(2)).toEqual([
-      [0, 'c', 1, 1, Buffer.from('a')],
-      [0, 'c', 1, 2, Buffer.from('b')],
+      [0, 'c', 1, 1, Buffer.from('a'), null],
+      [0, 'c', 1, 2, Buffer.from('b'), null],
     ]);
     // An ack of the first: only the second goes again, and only after another quiet period.
     r.receive('far', [1, 'c', 1, 1]);
@@ -141,7 +141,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     expect(sent).toHaveLength(4);
     fire(2_000);
     fire(2_600);
-    expect(sent.slice(4)).toEqual([[0, 'c', 1, 2, Buffer.from('b')]]);
+    expect(sent.slice(4)).toEqual([[0, 'c', 1, 2, Buffer.from('b'), null]]);
     r.receive('far', [1, 'c', 1, 2]);
     fire(5_000);
     expect(sent).toHaveLength(5);
@@ -183,8 +183,69 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     r.receive('peer', [1, 'c', 6, 2]); // an ack for another start of ours: ignored
     expect(r.unacked('peer')).toBe(1);
     r.linkUp('peer', 9);
-    expect(sent.at(-1)).toEqual([0, 'c', 7, 2, Buffer.from('y')]);
-    r.linkUp('peer', 10); // the peer restarted: what we kept for the old one is dropped
+    expect(sent.at(-1)).toEqual([0, 'c', 7, 2, Buffer.from('y'), 9]);
+    r.linkUp('peer', 10); // the peer restarted: what we kept for the old one's pids is dropped
     expect(r.unacked('peer')).toBe(0);
+    // Frames numbered for another start of this node (queued across our restart) are not ours.
+    const before = delivered.length;
+    r.receive('peer', [0, 'c', 4, 2, Buffer.from('for my predecessor'), 6]);
+    expect(delivered.length).toBe(before);
+    r.receive('peer', [0, 'c', 4, 2, Buffer.from('for me'), 7]);
+    expect(delivered.at(-1)).toBe('for me');
+  });
+
+  it('the peer restarts: what was addressed to names goes to the new incarnation, renumbered in order; what was addressed to pids is dropped', async () => {
+    const { ReliableChannels } = await import('../src/node/reliable.ts');
+    const sent: [number, string, number, number, Buffer, number | null][] = [];
+    let peer = 9;
+    const r = new ReliableChannels({
+      incarnation: 7,
+      linkIncarnation: () => peer,
+      transmit: (_node, _channel, frame) => {
+        sent.push(frame as (typeof sent)[number]);
+        return true;
+      },
+      deliver: () => undefined,
+      setTimer: () => null,
+      now: () => 0,
+    });
+    r.send('peer', 'c', Buffer.from('to a pid 1'));
+    r.send('peer', 'c', Buffer.from('to a name 1'), true);
+    r.send('peer', 'c', Buffer.from('to a pid 2'));
+    r.send('peer', 'c', Buffer.from('to a name 2'), true);
+    r.receive('peer', [1, 'c', 7, 1]); // the first was acknowledged before the restart
+    peer = 10;
+    sent.length = 0;
+    r.linkUp('peer', 10);
+    expect(sent.map((f) => [f[3], f[4].toString(), f[5]])).toEqual([
+      [1, 'to a name 1', 10],
+      [2, 'to a name 2', 10],
+    ]);
+    expect(r.unacked('peer')).toBe(2);
+    // A send that finds the new incarnation first does the same.
+    r.send('peer', 'c', Buffer.from('to a name 3'), true);
+    expect(sent.at(-1)?.[3]).toBe(3);
+  });
+
+  it('a resend after silence goes in batches of 1,000, and each acknowledged batch lets the next one go at once', async () => {
+    const { ReliableChannels } = await import('../src/node/reliable.ts');
+    let now = 0;
+    let sent = 0;
+    const timers: { at: number; fn: () => void }[] = [];
+    const r = new ReliableChannels(
+      { incarnation: 1, linkIncarnation: () => 2, transmit: () => (sent++, true), deliver: () => undefined, setTimer: (ms, fn) => timers.push({ at: now + ms, fn }), now: () => now },
+      { resendAfterMs: 1_000 },
+    );
+    for (let i = 0; i < 2_500; i++) r.send('far', 'c', Buffer.from([i & 0xff]));
+    sent = 0;
+    now = 1_000;
+    for (const t of timers.splice(0)) t.fn();
+    expect(sent).toBe(1_000);
+    r.receive('far', [1, 'c', 1, 1_000]);
+    expect(sent).toBe(2_000);
+    r.receive('far', [1, 'c', 1, 2_000]);
+    expect(sent).toBe(2_500);
+    r.receive('far', [1, 'c', 1, 2_500]);
+    expect(r.unacked()).toBe(0);
   });
 });

@@ -20,9 +20,9 @@ export interface ChildNode {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function spawnChildNode(options: Omit<NodeOptions, 'logger' | 'clock' | 'random'> & { name: string }, timeoutMs = 15_000): Promise<ChildNode> {
+export async function spawnChildNode(options: Omit<NodeOptions, 'logger' | 'clock' | 'random'> & { name: string }, timeoutMs = 15_000, env: Record<string, string> = {}): Promise<ChildNode> {
   const child = fork(FIXTURE, [], {
-    env: { ...process.env, FDN_NODE: JSON.stringify(options) },
+    env: { ...process.env, ...env, FDN_NODE: JSON.stringify(options) },
     execArgv: ['--conditions=@fdn/source', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

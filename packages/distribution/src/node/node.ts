@@ -1112,7 +1112,8 @@ export class Node {
   #sendTo(node: string, message: Message, channel = DEFAULT_CHANNEL, partitionKey?: number, reliable = false): NodeSendStatus {
     const bytes = this.#codec.encode(message);
     if (this.#stopped || this.#blocked.has(node)) return 'dropped';
-    if (reliable || this.#atLeastOnce.has(channel)) return this.#reliable.send(node, channel, bytes);
+    // A message to a name belongs to whoever holds the name: it survives a restart of that node.
+    if (reliable || this.#atLeastOnce.has(channel)) return this.#reliable.send(node, channel, bytes, message[0] === Kind.SendNamed);
     const options: SendOptions | undefined = partitionKey === undefined ? undefined : { partitionKey };
     const state = this.#remote.get(node);
     const link = this.transport.link(node);
@@ -1130,8 +1131,10 @@ export class Node {
     if (this.#stopped) return false;
     const link = this.transport.link(node);
     const bytes = this.#codec.encode([Kind.Reliable, frame]);
-    if (link === undefined || (this.#remote.get(node)?.pending ?? null) !== null) {
-      // No link yet: the overlay opens one (or relays); the frame stays unacknowledged meanwhile.
+    // A link is up: straight onto it (numbered frames need no queue's order: the receiver takes
+    // them in sequence and the unacknowledged come again). No link: the overlay opens one (or
+    // relays); the frame stays unacknowledged meanwhile.
+    if (link?.up !== true) {
       this.#sendLater(node, channel, bytes, undefined);
       return false;
     }

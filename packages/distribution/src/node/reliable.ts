@@ -7,7 +7,9 @@
 // never bring a new link up: what it has not acknowledged for `resendAfterMs` goes again too.
 //
 // The numbering belongs to one start of each node (the incarnations): a restarted sender starts
-// afresh, and messages kept for a peer that restarted are dropped (their pids died with it).
+// afresh. When the peer restarts, what it had not acknowledged is dropped if it was addressed to a
+// pid (the pid died with that incarnation) and kept, renumbered in order, if it was addressed to a
+// name (a name means whoever holds it now: the new incarnation gets it).
 // Partisan's `ack` option resends forever and never deduplicates; this does both ends.
 
 /** What the sender keeps per (peer, channel). */
@@ -17,9 +19,13 @@ interface Outgoing {
   next: number;
   /** seq → encoded inner message, in order. */
   unacked: Map<number, Buffer>;
+  /** The seqs addressed to a name (they outlive a restart of the peer). */
+  portable: Set<number>;
   bytes: number;
   /** When the peer last acknowledged something, or this side last sent everything again. */
   progressAt: number;
+  /** While resending after silence in batches: the next seq to resend when an ack makes room. */
+  resendFrom: number | null;
 }
 
 /** What the receiver keeps per (peer incarnation, channel). */
@@ -43,8 +49,12 @@ export interface ReliableHost {
   now(): number;
 }
 
-/** [0, channel, senderIncarnation, seq, inner] a message; [1, channel, receiverIncarnationSeen, upTo] an ack. */
-export type ReliableFrame = [0, string, number, number, Buffer] | [1, string, number, number];
+/**
+ * [0, channel, senderIncarnation, seq, inner, receiverIncarnation | null] a message (numbered for
+ * that receiver incarnation: a restarted receiver ignores frames numbered for its predecessor);
+ * [1, channel, senderIncarnationSeen, upTo] an ack.
+ */
+export type ReliableFrame = [0, string, number, number, Buffer, number | null] | [1, string, number, number];
 
 export interface ReliableOptions {
   /** Unacknowledged messages kept per peer and channel (default 100,000). */
@@ -80,36 +90,43 @@ export class ReliableChannels {
     this.#resendAfterMs = options.resendAfterMs ?? 2_000;
   }
 
-  /** Numbers, keeps and (if a link is up) sends `inner`. */
-  send(node: string, channel: string, inner: Buffer): 'sent' | 'queued' | 'full' {
+  /**
+   * Numbers, keeps and (if a link is up) sends `inner`. `portable`: addressed to a name, so it
+   * goes to the peer's next incarnation if this one restarts before acknowledging it.
+   */
+  send(node: string, channel: string, inner: Buffer, portable = false): 'sent' | 'queued' | 'full' {
     const key = `${node}\u0000${channel}`;
     let out = this.#out.get(key);
     const incarnation = this.host.linkIncarnation(node) ?? null;
-    if (out === undefined || (incarnation !== null && out.peerIncarnation !== null && out.peerIncarnation !== incarnation)) {
-      out = { peerIncarnation: incarnation, next: 1, unacked: new Map(), bytes: 0, progressAt: this.host.now() };
+    if (out === undefined) {
+      out = { peerIncarnation: incarnation, next: 1, unacked: new Map(), portable: new Set(), bytes: 0, progressAt: this.host.now(), resendFrom: null };
       this.#out.set(key, out);
+    } else if (incarnation !== null && out.peerIncarnation !== null && out.peerIncarnation !== incarnation) {
+      this.#rebase(out, incarnation);
     }
     out.peerIncarnation ??= incarnation;
     if (out.unacked.size >= this.#maxUnacked || out.bytes + inner.length > this.#maxBytes) return 'full';
     const seq = out.next++;
     if (out.unacked.size === 0) out.progressAt = this.host.now();
     out.unacked.set(seq, inner);
+    if (portable) out.portable.add(seq);
     this.#scheduleResend();
     out.bytes += inner.length;
-    return this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner]) ? 'sent' : 'queued';
+    return this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner, out.peerIncarnation]) ? 'sent' : 'queued';
   }
 
-  /** A link to `node` came up: everything unacknowledged goes again, in order (or is dropped if the peer restarted). */
+  /**
+   * A link to `node` came up: everything unacknowledged goes again, in order. If the peer
+   * restarted, what was addressed to its old pids is dropped first, and what was addressed to
+   * names is renumbered for the new incarnation.
+   */
   linkUp(node: string, peerIncarnation: number): void {
     for (const [key, out] of this.#out) {
       if (!key.startsWith(`${node}\u0000`)) continue;
-      if (out.peerIncarnation !== null && out.peerIncarnation !== peerIncarnation) {
-        this.#out.delete(key);
-        continue;
-      }
+      if (out.peerIncarnation !== null && out.peerIncarnation !== peerIncarnation) this.#rebase(out, peerIncarnation);
       out.peerIncarnation = peerIncarnation;
       const channel = key.slice(node.length + 1);
-      for (const [seq, inner] of out.unacked) this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner]);
+      for (const [seq, inner] of out.unacked) this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner, peerIncarnation]);
     }
   }
 
@@ -125,12 +142,19 @@ export class ReliableChannels {
       for (const [seq, inner] of out.unacked) {
         if (seq > upTo) break;
         out.unacked.delete(seq);
+        out.portable.delete(seq);
         out.bytes -= inner.length;
       }
-      if (out.unacked.size < before) out.progressAt = this.host.now();
+      if (out.unacked.size < before) {
+        out.progressAt = this.host.now();
+        // Resending after silence: the acknowledged batch made room for the next one.
+        if (out.resendFrom !== null) this.#resendBatch(node, channel, out);
+      }
       return;
     }
     if (frame[0] !== 0 || !(frame[4] instanceof Uint8Array)) return;
+    // Numbered for an earlier start of this node (it waited in a queue across our restart): not ours.
+    if (typeof frame[5] === 'number' && frame[5] !== this.host.incarnation) return;
     const incarnation = frame[2] as number;
     const seq = frame[3] as number;
     const key = `${node}\u0000${channel}`;
@@ -147,6 +171,25 @@ export class ReliableChannels {
     // A duplicate or a message past a gap is not delivered, but the ack tells the sender where we are.
     state.ackDue = true;
     this.#scheduleAck();
+  }
+
+  /** The peer restarted as `incarnation`: keep what was addressed to names, in order, numbered from 1. */
+  #rebase(out: Outgoing, incarnation: number): void {
+    const kept: Buffer[] = [];
+    for (const [seq, inner] of out.unacked) if (out.portable.has(seq)) kept.push(inner);
+    out.peerIncarnation = incarnation;
+    out.unacked = new Map();
+    out.portable = new Set();
+    out.bytes = 0;
+    out.next = 1;
+    out.resendFrom = null;
+    for (const inner of kept) {
+      const seq = out.next++;
+      out.unacked.set(seq, inner);
+      out.portable.add(seq);
+      out.bytes += inner.length;
+    }
+    out.progressAt = this.host.now();
   }
 
   /** Unacknowledged messages (for `node`, on `channel`, or all). */
@@ -172,15 +215,28 @@ export class ReliableChannels {
         if (now - out.progressAt < this.#resendAfterMs) continue;
         out.progressAt = now;
         const node = key.slice(0, key.indexOf('\u0000'));
-        const channel = key.slice(node.length + 1);
-        let n = 0;
-        for (const [seq, inner] of out.unacked) {
-          if (n++ >= RESEND_BATCH) break;
-          this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner]);
-        }
+        out.resendFrom = out.unacked.keys().next().value ?? null;
+        this.#resendBatch(node, key.slice(node.length + 1), out);
       }
       if (pending) this.#scheduleResend();
     });
+  }
+
+  /** Resends up to RESEND_BATCH unacknowledged messages from `resendFrom` on; the next ack moves on. */
+  #resendBatch(node: string, channel: string, out: Outgoing): void {
+    const from = out.resendFrom;
+    if (from === null) return;
+    let n = 0;
+    let next: number | null = null;
+    for (const [seq, inner] of out.unacked) {
+      if (seq < from) continue;
+      if (n++ >= RESEND_BATCH) {
+        next = seq;
+        break;
+      }
+      this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner, out.peerIncarnation]);
+    }
+    out.resendFrom = next;
   }
 
   #scheduleAck(): void {

@@ -65,6 +65,8 @@ export abstract class BasePeerService implements PeerService {
   protected readonly events: Emitter<PeerServiceEvents>;
   /** Where known nodes listen (learned from links, joins, gossip). */
   protected readonly specs = new Map<string, PeerSpec>();
+  /** Nodes whose on-demand dial failed, and until when not to dial them again (doubling, up to 5 s). */
+  readonly #dialFailures = new Map<string, { until: number; delayMs: number }>();
   protected readonly seeds: PeerSpec[];
   #state: 'new' | 'started' | 'stopped' = 'new';
   #starting: Promise<void> | null = null;
@@ -132,6 +134,7 @@ export abstract class BasePeerService implements PeerService {
     this.#unsubscribe.push(
       this.transport.on('linkUp', (link) => {
         this.specs.set(link.peer.name, { name: link.peer.name, addresses: link.peer.addresses });
+        this.#dialFailures.delete(link.peer.name);
         if (!this.running) return;
         this.onLinkUp(link);
         // Whatever the overlay did not adopt is on-demand: closed when idle or when the pool is full.
@@ -490,13 +493,19 @@ export abstract class BasePeerService implements PeerService {
   protected async forwardIndirect(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus> {
     const spec = this.specs.get(node);
     if (spec === undefined || spec.addresses.length === 0) return 'unknown';
+    // A node that just refused a dial is not dialled again for every message sent to it: back off.
+    const failed = this.#dialFailures.get(node);
+    if (failed !== undefined && this.clock.now() < failed.until) return 'dropped';
     let link: Link;
     try {
       link = await this.connectTo(spec);
     } catch (err) {
       this.logger.debug(`forward to ${node}: could not open a link`, { reason: err });
+      const delayMs = Math.min(5_000, (failed?.delayMs ?? 50) * 2);
+      this.#dialFailures.set(node, { until: this.clock.now() + delayMs, delayMs });
       return 'dropped';
     }
+    this.#dialFailures.delete(node);
     if (!this.isNeighbor(node)) this.#keepOnDemand(link);
     return link.send(channel, payload, options);
   }

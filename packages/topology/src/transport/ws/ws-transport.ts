@@ -335,7 +335,9 @@ export class WsTransport implements Transport, LinkHost {
   #pendingControlDial(name: string, addresses: readonly string[]): Conn | undefined {
     for (const conn of this.#handshaking) {
       if (conn.role !== 'dialer' || conn.channel !== CONTROL || conn.state !== 'handshake') continue;
-      if (conn.expectedName === name || conn.peer?.name === name || addresses.includes(conn.address)) return conn;
+      // Our dial goes where that node listens now: a real crossing. A dial to an address it no
+      // longer advertises (its previous start's) is no reason to refuse it: that dial will fail.
+      if (addresses.length > 0 ? addresses.includes(conn.address) : conn.expectedName === name || conn.peer?.name === name) return conn;
     }
     return undefined;
   }
