@@ -126,6 +126,8 @@ function configShape(address: z.ZodType<string>) {
     channels: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'channel names are 1–64 letters, digits, _ . -'), channel).optional(),
     reliable: z.strictObject({ maxUnacked: z.number().int().min(1).optional(), maxUnackedBytes: positive.optional(), ackDelayMs: ms.optional(), resendAfterMs: ms.optional() }).optional(),
     spawnTimeoutMs: positive.optional(),
+    reconnectGraceMs: ms.optional().describe('a dropped link back within this long is not a node loss (default 0)'),
+    advertise: z.array(address).min(1).readonly().optional().describe('addresses other nodes should dial to reach this one'),
     spawnLimits: z.strictObject({ maxProcesses: z.number().int().min(0).optional(), perBehaviour: z.number().int().min(0).optional(), perPeerPerSecond: positive.optional() }).optional(),
     checkpointDir: z.string().min(1).optional().describe("where this node keeps failover checkpoints (default: fdn-ecosystems in the OS temp dir)"),
     loadReportMs: ms.optional(),

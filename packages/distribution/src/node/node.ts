@@ -78,6 +78,14 @@ export interface NodeOptions {
   reliable?: ReliableOptions;
   /** Remote spawns wait this long for an answer (default 5,000 ms). */
   spawnTimeoutMs?: number;
+  /**
+   * A dropped link that comes back to the same start of the node within this long is not a node
+   * loss: no nodedown, links and monitors stay (default 0: every drop is a loss, as in Erlang).
+   * Best-effort messages sent meanwhile may be lost; at-least-once ones are not.
+   */
+  reconnectGraceMs?: number;
+  /** Addresses other nodes should dial to reach this one, when not where it listens (behind a proxy, NAT, a Kubernetes Service). */
+  advertise?: readonly string[];
   /** Bounds on what spawns (remote ones above all) can make this node hold: see {@link SpawnLimits}. */
   spawnLimits?: SpawnLimits;
   /**
@@ -254,6 +262,11 @@ export class Node {
   #framesDropped = 0;
   /** Nodes this node has been connected to, and when and why each was lost (for error messages). */
   readonly #seen = new Map<string, { lostAt: number | null; why: string | null }>();
+  /** Links that dropped within the reconnect grace: the node is not lost (yet). */
+  readonly #graced = new Map<string, { timer: ReturnType<Clock['setTimer']>; incarnation: number | undefined; reason: string }>();
+  /** The incarnation each connected node had when it came up (a different one back within the grace is a restart). */
+  readonly #incarnations = new Map<string, number>();
+  readonly #reconnectGraceMs: number;
   /** Nodes that said they are stopping in order (until they are down). */
   readonly #leaving = new Set<string>();
   readonly #dropLog = new Map<string, { at: number; count: number }>();
@@ -273,6 +286,7 @@ export class Node {
     this.#loadDelay = monitorEventLoopDelay({ resolution: 10 });
     this.logger = options.logger ?? defaultLogger();
     this.#spawnTimeoutMs = options.spawnTimeoutMs ?? 5_000;
+    this.#reconnectGraceMs = options.reconnectGraceMs ?? 0;
     // Validated even with an injected transport: a channel's node-level options must make sense.
     const channels = options.channels === undefined ? undefined : transportChannels(options.channels);
     this.transport =
@@ -286,6 +300,7 @@ export class Node {
           ...(options.failureDetector === undefined ? {} : { failureDetector: options.failureDetector }),
           ...(options.heartbeatMs === undefined ? {} : { pingIntervalMs: options.heartbeatMs }),
           ...(options.tls === undefined ? {} : { tls: options.tls }),
+          ...(options.advertise === undefined ? {} : { advertise: [...options.advertise] }),
         },
         { clock: this.#clock, logger: this.logger.child({ component: 'transport' }), random },
       );
@@ -405,6 +420,19 @@ export class Node {
     }
     overlay.on('up', (node) => {
       if (overlay !== this.#overlay) return;
+      const incarnation = this.transport.link(node)?.peer.incarnation;
+      const graced = this.#graced.get(node);
+      if (graced !== undefined) {
+        this.#graced.delete(node);
+        this.#clock.clearTimer(graced.timer);
+        // Back within the grace, the same start of that node: it was never lost.
+        if (incarnation === graced.incarnation) {
+          this.logger.info(`link to ${node} back within the reconnect grace: not a node loss`);
+          return;
+        }
+        this.#nodeLost(node, graced.reason);
+      }
+      if (incarnation !== undefined) this.#incarnations.set(node, incarnation);
       this.#seen.set(node, { lostAt: null, why: null });
       this.#leaving.delete(node);
       this.#global.nodeUp(node);
@@ -413,6 +441,16 @@ export class Node {
     });
     overlay.on('down', (node, reason) => {
       if (overlay !== this.#overlay) return;
+      // A link that drops may come back at once (a brief cut): with a reconnect grace, wait for it.
+      if (this.#reconnectGraceMs > 0 && reason.kind !== 'left' && !this.#stopped && !this.#graced.has(node)) {
+        const timer = this.#clock.setTimer(this.#reconnectGraceMs, () => {
+          if (this.#graced.get(node)?.timer !== timer) return;
+          this.#graced.delete(node);
+          this.#nodeLost(node, reason.kind);
+        });
+        this.#graced.set(node, { timer, incarnation: this.#incarnations.get(node), reason: reason.kind });
+        return;
+      }
       this.#nodeLost(node, reason.kind);
     });
   }
@@ -979,6 +1017,8 @@ export class Node {
       this.#spawns.delete(id);
     }
     if (this.#loadTimer !== null) this.#clock.clearTimer(this.#loadTimer);
+    for (const { timer } of this.#graced.values()) this.#clock.clearTimer(timer);
+    this.#graced.clear();
     this.#loadDelay.disable();
     await this.runtime.stop({ timeoutMs });
     // What the stopping processes sent (a channel's first message may still wait for its socket) leaves before the links close.
