@@ -60,7 +60,7 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
     close: () =>
       new Promise<void>((resolve) => {
         cut();
-        server.close(() => resolve());
+        server.close(() => { resolve(); });
       }),
     get cuts() {
       return cuts;
