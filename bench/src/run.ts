@@ -1,5 +1,6 @@
 // `npm run bench -- <suite> [--quick]`: runs one benchmark suite.
 
+import { runChaos } from './suites/chaos.js';
 import { runHol } from './suites/hol.js';
 import { runLink } from './suites/link.js';
 import { runLocal } from './suites/local.js';
@@ -17,6 +18,7 @@ const suites: Record<string, (options: SuiteOptions) => Promise<void>> = {
   scale: runScale,
   remote: runRemote,
   switch: runSwitch,
+  chaos: runChaos,
 };
 
 const args = process.argv.slice(2);

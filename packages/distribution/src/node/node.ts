@@ -337,6 +337,14 @@ export class Node {
       options.reliable,
     );
     this.transport.on('linkUp', (link) => {
+      // A link to a node that went down within the reconnect grace, now back as another start: that was a restart, a loss.
+      const graced = this.#graced.get(link.peer.name);
+      if (graced?.incarnation !== undefined && graced.incarnation !== link.peer.incarnation) {
+        this.#graced.delete(link.peer.name);
+        this.#clock.clearTimer(graced.timer);
+        this.#nodeLost(link.peer.name, graced.reason);
+      }
+      if (!this.#graced.has(link.peer.name)) this.#incarnations.set(link.peer.name, link.peer.incarnation);
       this.#reliable.linkUp(link.peer.name, link.peer.incarnation);
       // A node behind on switches (it joined late, or missed a commit) adopts the newer overlay.
       if (this.#topo.epoch > 0) this.#sendTo(link.peer.name, [Kind.Switch, { op: 'epoch', ask: false, ...this.#topo }]);
@@ -425,8 +433,9 @@ export class Node {
       if (graced !== undefined) {
         this.#graced.delete(node);
         this.#clock.clearTimer(graced.timer);
-        // Back within the grace, the same start of that node: it was never lost.
-        if (incarnation === graced.incarnation) {
+        // Back within the grace, the same start of that node (or one we never knew the start of:
+        // reached through the overlay, not a link of ours): it was never lost.
+        if (incarnation === graced.incarnation || graced.incarnation === undefined || incarnation === undefined) {
           this.logger.info(`link to ${node} back within the reconnect grace: not a node loss`);
           return;
         }
