@@ -284,6 +284,60 @@ describe('Supervisor', () => {
     expect(rt.isAlive((await pids(rt, sup)).flaky as Pid)).toBe(true);
   });
 
+  it('failed restarts count against the intensity: a child that never starts again takes the supervisor down after intensity attempts', async () => {
+    const { rt } = testRuntime();
+    let attempts = 0;
+    const doomed: AnyChildSpec = {
+      id: 'doomed',
+      start: async (ctx) => {
+        attempts++;
+        if (attempts > 1) throw new Error('cannot start again');
+        return GenServer.startLink(ctx, worker([], 'doomed'), undefined);
+      },
+    };
+    const reason = await rt.run(async (ctx) => {
+      const sup = await Supervisor.start(ctx, { intensity: 2, periodMs: 60_000, children: [doomed] });
+      ctx.monitor(sup);
+      await crash(rt, (await pids(rt, sup)).doomed);
+      return (await ctx.receive(isDownMessage, 1_000)) as { reason: unknown } | symbol;
+    });
+    // The first start, then exactly `intensity` restart attempts; the next one exceeds it.
+    expect(attempts).toBe(3);
+    expect(reason).toMatchObject({ reason: 'shutdown' });
+  });
+
+  it('OTP’s default intensity is 1 restart in 5 s: a second crash within 5 s takes the supervisor down, one 5 s later does not', async () => {
+    const { rt, clock } = testRuntime();
+    const log: string[] = [];
+    const survivor = await Supervisor.start(rt, { children: [child(log, 'a')] });
+    await crash(rt, (await pids(rt, survivor)).a);
+    await clock.advance(5_001);
+    await crash(rt, (await pids(rt, survivor)).a);
+    expect(rt.isAlive(survivor)).toBe(true);
+    const reason = await rt.run(async (ctx) => {
+      const sup = await Supervisor.start(ctx, { children: [child(log, 'b')] });
+      ctx.monitor(sup);
+      await crash(rt, (await pids(rt, sup)).b);
+      await clock.advance(4_000);
+      await crash(rt, (await pids(rt, sup)).b);
+      return (await ctx.receive(isDownMessage, 1_000)) as { reason: unknown } | symbol;
+    });
+    expect(reason).toMatchObject({ reason: 'shutdown' });
+  });
+
+  it('a temporary child stopped by a sibling’s failure (oneForAll) is not restarted, and its spec is gone', async () => {
+    const { rt } = testRuntime();
+    const log: string[] = [];
+    const sup = await Supervisor.start(rt, { strategy: 'oneForAll', intensity: 5, children: [child(log, 'perm'), child(log, 'temp', { restart: 'temporary' }), child(log, 'trans', { restart: 'transient' })] });
+    log.length = 0;
+    await crash(rt, (await pids(rt, sup)).perm);
+    await settle(rt);
+    const after = await Supervisor.whichChildren(rt, sup);
+    expect(after.map((c) => c.id).sort()).toEqual(['perm', 'trans']);
+    expect(log.filter((l) => l.startsWith('start'))).toEqual(['start perm', 'start trans']);
+    for (const c of after) expect(rt.isAlive(c.pid as Pid)).toBe(true);
+  });
+
   it('telemetry reports restarts', async () => {
     const { rt } = testRuntime();
     const events: string[] = [];

@@ -5,17 +5,18 @@
 // Failures print the seed: FDN_SIM_SEED=<seed> replays the run.
 
 import { describe, expect, it } from 'vitest';
+import { simSeeds } from '../../../test/support/sim-seeds.ts';
 import { SimCluster, TopologyAdvisor } from '../src/index.ts';
 import type { Node, TopologyName } from '../src/index.ts';
 
-const SEED = Number(process.env.FDN_SIM_SEED ?? 7);
+const SEEDS = simSeeds([7, 11]);
 
 function name(i: number): string {
   return `n${String(i).padStart(3, '0')}`;
 }
 
-async function cluster(count: number, latencyMs = 1): Promise<SimCluster> {
-  const sim = new SimCluster({ seed: SEED, latencyMs, stepMs: 1, node: { overlay: 'hyparview', channels: { orders: { reliability: 'at_least_once' } }, topology: { verifyTimeoutMs: 5_000 } } });
+async function cluster(count: number, latencyMs: number, seed: number): Promise<SimCluster> {
+  const sim = new SimCluster({ seed, latencyMs, stepMs: 1, node: { overlay: 'hyparview', channels: { orders: { reliability: 'at_least_once' } }, topology: { verifyTimeoutMs: 5_000 } } });
   await sim.start(name(0));
   for (let i = 1; i < count; i++) void sim.start(name(i), [name(0)]);
   await sim.runUntil(() => sim.nodes().length === count && sim.nodes().every((n) => n.nodes().length === count - 1), 60_000, 'every node lists every other');
@@ -23,9 +24,9 @@ async function cluster(count: number, latencyMs = 1): Promise<SimCluster> {
 }
 
 
-describe(`topology switching in simulation (FDN_SIM_SEED=${String(SEED)})`, () => {
+for (const SEED of SEEDS) describe(`topology switching in simulation (FDN_SIM_SEED=${String(SEED)})`, () => {
   it('40 nodes: hyparview → clientServer → pubSub → hyparview while nodes crash and join mid-switch; at-least-once traffic neither lost nor doubled', async () => {
-    const sim = await cluster(40);
+    const sim = await cluster(40, 1, SEED);
     const [, sender, , asker] = sim.nodes() as [Node, Node, Node, Node];
     // The stream's ends are not linked: its messages open a link (or are relayed) first.
     const sinkNode = sim.nodes().find((n, i) => i > 3 && sender.transport.link(n.name) === undefined) as Node;
@@ -76,7 +77,7 @@ describe(`topology switching in simulation (FDN_SIM_SEED=${String(SEED)})`, () =
 
   it('nodes that never get their commit (asymmetric partition from the asker) roll back on their own and adopt the overlay the others committed', async () => {
     // 5 ms per hop, so the probe phase lasts a few steps and the test can act inside it.
-    const sim = await cluster(12, 5);
+    const sim = await cluster(12, 5, SEED);
     const asker = sim.node(name(1));
     const cut = [name(7), name(9)];
     const switching = asker.switchTopology('clientServer');
@@ -93,7 +94,7 @@ describe(`topology switching in simulation (FDN_SIM_SEED=${String(SEED)})`, () =
   });
 
   it('a probe broadcast measures reach and delay on the current overlay', async () => {
-    const sim = await cluster(30);
+    const sim = await cluster(30, 1, SEED);
     const node = sim.node(name(3));
     const probe = await sim.await(node.probeBroadcast(2_000), 5_000, 'the probe');
     expect(probe).toMatchObject({ reached: 29, expected: 29, reach: 1, missing: [] });
@@ -108,7 +109,7 @@ describe(`topology switching in simulation (FDN_SIM_SEED=${String(SEED)})`, () =
   });
 
   it('the advisor: one periodic probe per cluster (on the smallest name) gives broadcast reach and delay; currentTopologyInfo carries the overlay, the last switch and the history', async () => {
-    const sim = await cluster(20);
+    const sim = await cluster(20, 1, SEED);
     const first = new TopologyAdvisor(sim.node(name(0)), { probeIntervalMs: 1_000 });
     const other = new TopologyAdvisor(sim.node(name(5)), { probeIntervalMs: 1_000 });
     await sim.runUntil(() => first.metrics().broadcastReach !== null, 3_000, 'the periodic probe');
@@ -131,7 +132,7 @@ describe(`topology switching in simulation (FDN_SIM_SEED=${String(SEED)})`, () =
   });
 
   it('every topology from every other: 9 nodes through hyparview → clientServer → static → fullMesh → pubSub → static → clientServer → fullMesh → hyparview', async () => {
-    const sim = await cluster(9);
+    const sim = await cluster(9, 1, SEED);
     const path: TopologyName[] = ['clientServer', 'static', 'fullMesh', 'pubSub', 'static', 'clientServer', 'fullMesh', 'hyparview'];
     for (const [i, to] of path.entries()) {
       // A different asker each time (a client of client-server included).
@@ -144,7 +145,7 @@ describe(`topology switching in simulation (FDN_SIM_SEED=${String(SEED)})`, () =
   });
 
   it('two halves of a partition switch apart (clientServer, pubSub); after the heal the whole cluster converges on one overlay', async () => {
-    const sim = await cluster(16);
+    const sim = await cluster(16, 1, SEED);
     const left = sim.names().slice(0, 8);
     const right = sim.names().slice(8);
     sim.network.partition(left, right);

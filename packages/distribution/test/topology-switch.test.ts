@@ -79,6 +79,28 @@ describe('topology switching', () => {
 });
 
 describe('automatic switching', () => {
+  it('hysteresis: a recommendation switches only after `confirmations` checks in a row (interruptions reset the count)', async () => {
+    const nodes = await cluster(2);
+    const [a] = nodes as [Node];
+    const advisor = new TopologyAdvisor(a);
+    const rec = { topology: 'hyparview' as const, rule: 'scripted', why: 'a scripted recommendation' };
+    // Holds, holds, breaks; holds, holds, breaks; then holds three times in a row.
+    const script = [rec, rec, null, rec, rec, null, rec, rec, rec, rec];
+    let checks = 0;
+    const real = advisor.analyzePerformance.bind(advisor);
+    advisor.analyzePerformance = () => ({ ...real(), recommendation: script[checks++] ?? null });
+    const results: { at: number; rule: string }[] = [];
+    const stop = advisor.autoSwitch({ intervalMs: 10, confirmations: 3, onResult: (r) => results.push({ at: checks, rule: r.rule }) });
+    try {
+      await until(() => results.length >= 1 || checks >= script.length, 'the script ran', 10_000);
+    } finally {
+      stop();
+      advisor.stop();
+    }
+    expect(results).toEqual([{ at: 9, rule: 'scripted' }]);
+  });
+
+
   it('a rule that holds three checks in a row switches the cluster; the cooldown stops it flapping back', async () => {
     const nodes = await cluster(3);
     const [a] = nodes as [Node];
@@ -102,4 +124,5 @@ describe('automatic switching', () => {
     expect(a.topologyHistory()[0]?.reason).toContain('three is a crowd');
     await until(() => nodes.every((n) => n.topology === 'hyparview'), 'every node on hyparview');
   });
+
 });
