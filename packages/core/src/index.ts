@@ -14,3 +14,4 @@ export type { LogThrottleOptions } from './logger/throttle.ts';
 export type { Measurements, Metadata, Telemetry, TelemetryHandler } from './telemetry/telemetry.ts';
 export { createTelemetry } from './telemetry/telemetry.ts';
 export { FdnError, isFdnError } from './errors.ts';
+export { newIncarnation } from './incarnation/incarnation.ts';

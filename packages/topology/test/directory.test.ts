@@ -25,6 +25,7 @@ function world(names: string[], options: { announceMs?: number; syncMs?: number 
       changes: [],
       directory: null as unknown as MembershipDirectory,
       directoryChanged: (kind, changed) => host.changes.push({ kind, names: [...changed] }),
+      directoryRestarted: (changed) => host.changes.push({ kind: 'restarted', names: [...changed] }),
       directoryNeighbors: () => host.neighbors,
       sendDirectory: (to, message) => {
         sent.push({ from: name, to, message });
@@ -53,6 +54,25 @@ function world(names: string[], options: { announceMs?: number; syncMs?: number 
 }
 
 describe('MembershipDirectory', () => {
+  it('a newer incarnation of a live member is a restart (reported as such), not a silent update', () => {
+    const w = world(['a', 'b', 'c']);
+    for (const n of ['a', 'b', 'c']) w.get(n).directory.start();
+    w.link('a', 'b');
+    w.link('b', 'c');
+    w.clock.advanceSync(2_000);
+    expect(w.known('a')).toEqual(['a', 'b', 'c']);
+    w.get('a').changes.length = 0;
+    // c starts again (a new incarnation): b hears it, and a hears it only from b.
+    const fresh = new MembershipDirectory({ ...w.get('c'), self: { ...w.get('c').self, incarnation: 2 } }, w.clock, seededRandom(99), { announceMs: 1_000 });
+    w.get('c').directory.stop();
+    w.get('c').directory = fresh;
+    fresh.start();
+    fresh.neighborUp('b');
+    w.clock.advanceSync(2_000);
+    expect(w.get('a').changes).toContainEqual({ kind: 'restarted', names: ['c'] });
+    expect(w.get('a').changes.filter((c) => c.kind !== 'restarted')).toEqual([]);
+  });
+
   it('spreads every entry along a line of neighbours, in batches', () => {
     const names = ['a', 'b', 'c', 'd', 'e'];
     const w = world(names);

@@ -1,7 +1,7 @@
 // The runtime: one node's processes, names, groups and timers, and the exit-signal machinery
 // that links and monitors ride on. Several runtimes can live in one OS process (one per node).
 
-import { VirtualClock, createTelemetry, defaultLogger, systemClock, systemRandom } from '@fdn/core';
+import { VirtualClock, createTelemetry, defaultLogger, newIncarnation, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, Telemetry, TimerHandle } from '@fdn/core';
 import { ActorError, ErrorCode } from '../errors.ts';
 import { DownMessageImpl, formatReason, isNormalExit } from '../exit/reason.ts';
@@ -22,7 +22,7 @@ import type { RemoteRouter } from './remote.ts';
 export interface RuntimeOptions {
   /** This node's name (default `'local'`). Appears in every pid and ref. */
   node?: string;
-  /** This start of the node (default: random 31-bit). A restarted node must use a new one. */
+  /** This start of the node (default: from the wall clock, see `newIncarnation`). A restarted node must use a larger one. */
   incarnation?: number;
   /** Time source for timers and receive timeouts (default: the system clock). */
   clock?: Clock;
@@ -30,7 +30,7 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Telemetry hub for spawn/exit/restart events (default: a private hub). */
   telemetry?: Telemetry;
-  /** Randomness (only the default incarnation uses it). */
+  /** Randomness (only the default incarnation uses it, within a millisecond). */
   random?: Random;
   /** Scheduler tuning. */
   scheduler?: SchedulerOptions;
@@ -81,8 +81,8 @@ export class Runtime {
       throw new ActorError(ErrorCode.BAD_ARGUMENT, `node name must be a non-empty string, got ${String(node)}`);
     }
     this.node = node;
-    this.incarnation = options.incarnation ?? 1 + (options.random ?? systemRandom()).int(0x7ffffffe);
     this.clock = options.clock ?? systemClock();
+    this.incarnation = options.incarnation ?? newIncarnation(this.clock, options.random ?? systemRandom());
     this.logger = options.logger ?? defaultLogger();
     this.telemetry = options.telemetry ?? createTelemetry();
     this.scheduler = new Scheduler(options.scheduler);

@@ -451,7 +451,9 @@ export class Node {
     overlay.on('down', (node, reason) => {
       if (overlay !== this.#overlay) return;
       // A link that drops may come back at once (a brief cut): with a reconnect grace, wait for it.
-      if (this.#reconnectGraceMs > 0 && reason.kind !== 'left' && !this.#stopped && !this.#graced.has(node)) {
+      // (A second down during the grace changes nothing: its timer decides.)
+      if (this.#graced.has(node) && reason.kind !== 'left') return;
+      if (this.#reconnectGraceMs > 0 && reason.kind !== 'left' && !this.#stopped) {
         const timer = this.#clock.setTimer(this.#reconnectGraceMs, () => {
           if (this.#graced.get(node)?.timer !== timer) return;
           this.#graced.delete(node);

@@ -30,7 +30,7 @@ const node = await startNode({
   overlay: config.overlay,
   reconnectGraceMs: config.reconnectGraceMs,
   channels: { chaos: { reliability: 'at_least_once' } },
-  logger: consoleLogger({ level: 'error' }),
+  logger: consoleLogger({ level: (process.env.FDN_CHAOS_LOG ?? 'error') as 'error', write: (line) => process.stderr.write(`${String(Date.now())} ${config.name} ${line}\n`) }),
 });
 const incarnation = node.transport.self.incarnation;
 

@@ -128,6 +128,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     const child = fork(FIXTURE, [], { env: { ...process.env, FDN_CHAOS: JSON.stringify(config) }, execArgv: ['--conditions=@fdn/source', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     m.child = child;
     m.exited = new Promise((resolve) => child.once('exit', () => { resolve(); }));
+    child.on('error', (err) => { trace(`${m.name}: ${err.message}`); });
     const pending = new Map<number, (v: unknown) => void>();
     let next = 1;
     child.on('message', (msg: { id?: number; result?: unknown }) => {
@@ -147,7 +148,13 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
           clearTimeout(timer);
           resolve(v as T);
         });
-        child.send({ id, cmd });
+        // A child just killed has no channel: the call fails (bounded), the run goes on.
+        child.send({ id, cmd }, (err) => {
+          if (err === null) return;
+          clearTimeout(timer);
+          pending.delete(id);
+          reject(new Error(`chaos: ${m.name} is gone ('${cmd}')`));
+        });
       });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new Error(`chaos: ${m.name} did not start`)); }, 20_000);
@@ -167,6 +174,8 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     // The faults, at seeded times: cuts all along; kills and the freeze spread over the middle.
     // No cuts while a node is frozen: the time to notice a freeze is measured on its own.
     let freezing = false;
+    // A frozen node answers nothing: the rejoin time of another is not made to wait for it.
+    let frozenNow: Member | null = null;
     const cutter = o.cutEveryMs > 0 ? setInterval(() => {
       if (freezing) return;
       const victim = members[random.int(members.length)] as Member;
@@ -190,7 +199,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
           faults.push({ t: ready, what: 'restarted', node: victim.name });
           await victim.call('start');
           // How long until every other node lists the new start (a join race shows here).
-          await until(async () => (await Promise.all(members.filter((x) => x !== victim && x.child !== null).map((x) => x.call<Stats>('stats', 2_000).catch(() => null)))).every((st) => st === null || st.nodes.includes(victim.name)), `${victim.name} rejoined`, 15_000).catch(() => undefined);
+          await until(async () => (await Promise.all(members.filter((x) => x !== victim && x !== frozenNow && x.child !== null).map((x) => x.call<Stats>('stats', 2_000).catch(() => null)))).every((st) => st === null || st.nodes.includes(victim.name)), `${victim.name} rejoined`, 15_000).catch(() => undefined);
           rejoinMs.push(Date.now() - ready);
         },
       });
@@ -202,9 +211,11 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
         run: async () => {
           freezing = true;
           faults.push({ t: Date.now(), what: 'stop', node: frozen.name });
+          frozenNow = frozen;
           frozen.child?.kill('SIGSTOP');
           await sleep(o.stopMs);
           frozen.child?.kill('SIGCONT');
+          frozenNow = null;
           faults.push({ t: Date.now(), what: 'cont', node: frozen.name });
           await sleep(1_000);
           freezing = false;

@@ -316,9 +316,11 @@ export abstract class BasePeerService implements PeerService {
       if (up === this.#up.has(node)) return;
       if (up) {
         this.#up.add(node);
+        this.logger.debug(`${node} is up`);
         this.events.emit('up', node);
       } else {
         this.#up.delete(node);
+        this.logger.debug(`${node} is down: ${downReason.message}`);
         this.events.emit('down', node, downReason);
       }
     };
@@ -328,6 +330,22 @@ export abstract class BasePeerService implements PeerService {
     }
     for (const node of [...this.#up]) check(node);
     for (const node of this.#members) check(node);
+  }
+
+  /**
+   * These members started again (a new incarnation) while listed as up: their old start is gone,
+   * so it goes `down` (`replaced`) before the new one comes `up`. A node that learns of a restart
+   * only through gossip (no link of its own to the restarted node) must still report the loss:
+   * links and monitors to the old start's processes depend on it.
+   */
+  protected memberRestarted(names: readonly string[]): void {
+    if (!this.running) return;
+    for (const node of names) {
+      if (!this.#up.has(node)) continue;
+      this.#up.delete(node);
+      this.events.emit('down', node, { kind: 'replaced', message: 'started again (a new incarnation)' });
+    }
+    this.refreshReachability(undefined, names);
   }
 
   // ==== Joining and timers ====

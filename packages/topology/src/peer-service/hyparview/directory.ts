@@ -71,6 +71,8 @@ export interface DirectoryHost {
   readonly self: { name: string; incarnation: number; addresses: readonly string[] };
   /** The member set changed; `kind` says why nodes went away, if any did. */
   directoryChanged(kind: 'left' | 'unreachable' | 'expired', names: readonly string[]): void;
+  /** These live members started again (a newer incarnation replaced the one known). */
+  directoryRestarted(names: readonly string[]): void;
   /** The active view: where changes are gossiped. */
   directoryNeighbors(): Iterable<string>;
   /** Sends to a neighbour (the overlay's own message). */
@@ -173,6 +175,7 @@ export class MembershipDirectory {
     }
     this.#put({ spec, inc: incarnation, seq: 0, status: Status.Alive, every: this.#announceMs, heardAt: now, from: null, hash: 0 });
     if (entry?.status !== Status.Alive) this.host.directoryChanged('expired', [spec.name]);
+    else this.host.directoryRestarted([spec.name]);
   }
 
   /** A neighbour joined the active view: the first after none swaps everything with it; later ones compare digests. */
@@ -210,6 +213,7 @@ export class MembershipDirectory {
   #merge(from: string, entries: unknown[]): void {
     const self = this.host.self;
     const added: string[] = [];
+    const restarted: string[] = [];
     const removed: Record<'left' | 'unreachable', string[]> = { left: [], unreachable: [] };
     for (const w of entries) {
       if (!isWireEntry(w)) continue;
@@ -231,7 +235,9 @@ export class MembershipDirectory {
       const isAlive = status === Status.Alive;
       if (isAlive && !wasAlive) added.push(name);
       else if (!isAlive && wasAlive) removed[status === Status.Left ? 'left' : 'unreachable'].push(name);
+      else if (isAlive && entry !== undefined && inc > entry.inc) restarted.push(name);
     }
+    if (restarted.length > 0) this.host.directoryRestarted(restarted);
     if (added.length > 0) this.host.directoryChanged('expired', added);
     if (removed.unreachable.length > 0) this.host.directoryChanged('unreachable', removed.unreachable);
     if (removed.left.length > 0) this.host.directoryChanged('left', removed.left);

@@ -150,7 +150,13 @@ export class HyParView extends BasePeerService {
 
   /** @internal The directory's member set changed. */
   directoryChanged(kind: 'left' | 'unreachable' | 'expired', names: readonly string[]): void {
+    this.logger.debug(`directory: ${names.join(', ')} ${kind}`);
     this.membershipChanged({ kind, message: kind === 'expired' ? 'no longer announced' : kind === 'left' ? 'left the cluster' : 'reported unreachable' }, names);
+  }
+
+  /** @internal The directory learned that these members started again. */
+  directoryRestarted(names: readonly string[]): void {
+    this.memberRestarted(names);
   }
 
   /** @internal The directory gossips over the active view. */
@@ -263,6 +269,7 @@ export class HyParView extends BasePeerService {
     }
     if (this.#active.size >= this.activeSize) this.#dropRandomActive(name);
     this.#active.set(name, link);
+    this.logger.debug(`${name} joined the active view`);
     this.#passive.delete(name);
     this.#reserve.delete(name);
     this.#unreachable.delete(name);
@@ -328,6 +335,7 @@ export class HyParView extends BasePeerService {
     const link = this.#active.get(name);
     if (link === undefined) return;
     this.#active.delete(name);
+    this.logger.debug(`${name} left the active view (${becausePeer})`);
     this.#directory?.neighborDown();
     this.events.emit('neighborDown', name);
     if (becausePeer === 'disconnect') {

@@ -8,7 +8,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { defaultLogger, heldBack, LogThrottle, systemClock, systemRandom } from '@fdn/core';
+import { defaultLogger, heldBack, LogThrottle, newIncarnation, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ChannelConfig, ChannelOptions } from '../../channels/config.ts';
@@ -52,7 +52,7 @@ export interface TlsOptions {
 export interface WsTransportOptions {
   /** This node's name: letters, digits and `_ . @ : -`. */
   name: string;
-  /** This start's incarnation (default: random). */
+  /** This start's incarnation (default: from the wall clock, see `newIncarnation`): a restart must get a larger one. */
   incarnation?: number;
   /** The shared cluster secret. It never leaves the node. */
   secret: string | Uint8Array;
@@ -146,7 +146,7 @@ export class WsTransport implements Transport, LinkHost {
     this.logger = (components.logger ?? defaultLogger()).child({ node: options.name });
     this.#throttle = new LogThrottle(this.clock);
     const random = components.random ?? systemRandom();
-    this.#self = { name: options.name, incarnation: options.incarnation ?? 1 + random.int(0x7ffffffe), addresses: [] };
+    this.#self = { name: options.name, incarnation: options.incarnation ?? newIncarnation(this.clock, random), addresses: [] };
     this.pingIntervalMs = options.pingIntervalMs ?? 1_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     this.failureDetector = options.failureDetector ?? {};
