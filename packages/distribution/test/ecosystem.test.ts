@@ -7,7 +7,7 @@ import type { GenServerBehaviour, Pid } from '@fdn/actors';
 import { describe, expect, it } from 'vitest';
 import { backlogPolicy, ecosystemInfo, place, rebalance, reportMetrics, spawnEcosystem, startNode } from '../src/index.ts';
 import type { Node, NodeLoad, WorkersChanged } from '../src/index.ts';
-import { stoppedAfterEach, until } from './helpers.ts';
+import { recordTelemetry, stoppedAfterEach, until } from './helpers.ts';
 
 const SECRET = 'ecosystem-test-secret';
 const started = stoppedAfterEach();
@@ -77,7 +77,8 @@ describe('ecosystems', () => {
   it('explicitNodes + roundRobin spreads the workers; a crashing worker restarts on its own node; the coordinator hears of both', async () => {
     const [a] = (await cluster(3)) as [Node, Node, Node];
     const log: WorkersChanged[] = [];
-    const eco = await spawnEcosystem(a, { coordinator: recorder(log), workers: { behaviour: 'worker', count: 4 }, distribution: { policy: 'explicitNodes', nodes: ['e1', 'e2'], placement: 'roundRobin' } });
+    const telemetry = recordTelemetry(a, 'fdn.ecosystem.');
+    const eco = await spawnEcosystem(a, { name: 'rr', coordinator: recorder(log), workers: { behaviour: 'worker', count: 4 }, distribution: { policy: 'explicitNodes', nodes: ['e1', 'e2'], placement: 'roundRobin' } });
     await until(() => log.length === 4, 'four workers started');
     let info = await ecosystemInfo(a, eco);
     expect(info.workersPerNode).toEqual({ e1: 2, e2: 2 });
@@ -89,12 +90,20 @@ describe('ecosystems', () => {
     expect(info.slots[0]?.node).toBe(victim.node);
     expect(info.slots[0]?.worker?.equals(victim.worker)).toBe(false);
     expect(info.respawns).toBe(0);
+    expect(telemetry.filter(([e]) => e === 'fdn.ecosystem.placement').map(([, m, md]) => [m.slot, md.node, md.ecosystem])).toEqual([
+      [0, 'e1', 'rr'],
+      [1, 'e2', 'rr'],
+      [2, 'e1', 'rr'],
+      [3, 'e2', 'rr'],
+    ]);
+    expect(telemetry.filter(([e]) => e === 'fdn.ecosystem.restart').map(([, m, md]) => [m.slot, md.node])).toEqual([[victim.slot, victim.node]]);
   });
 
   it("a lost node's workers are respawned on the remaining nodes (clusterWide, leastLoaded)", async () => {
     const [a, b, c] = (await cluster(3)) as [Node, Node, Node];
     await until(() => a.loadOf('e1') !== undefined && a.loadOf('e2') !== undefined, 'load reports arrived');
     const log: WorkersChanged[] = [];
+    const telemetry = recordTelemetry(a, 'fdn.ecosystem.respawn');
     const eco = await spawnEcosystem(a, { coordinator: recorder(log), workers: { behaviour: 'worker', count: 6 }, distribution: { policy: 'clusterWide', excludeSelf: true, placement: 'leastLoaded' } });
     await until(() => log.length === 6, 'six workers started');
     const before = await ecosystemInfo(a, eco);
@@ -111,6 +120,7 @@ describe('ecosystems', () => {
     expect(respawned.map((h) => `${h.node}: ${String(h.reason)}`)).toEqual(['e1: node e2 left', 'e1: node e2 left', 'e1: node e2 left']);
     expect(log.filter((x) => x.change.kind === 'lost').map((x) => x.change.node)).toEqual(['e2', 'e2', 'e2']);
     expect(respawnMs).toBeLessThan(3_000);
+    expect(telemetry.map(([e, , md]) => [e, md.node, md.reason])).toEqual(Array.from({ length: 3 }, () => ['fdn.ecosystem.respawn', 'e1', 'node e2 left']));
     expect(b.name).toBe('e1');
   });
 });
@@ -119,6 +129,7 @@ describe('adaptive scaling', () => {
   it('scales up and down with the reported backlog, within bounds, one step per cooldown; the coordinator is told', async () => {
     const [a] = (await cluster(3)) as [Node, Node, Node];
     const log: WorkersChanged[] = [];
+    const telemetry = recordTelemetry(a, 'fdn.ecosystem.scale');
     let keeper: Pid | null = null;
     const coordinator: GenServerBehaviour<null, undefined, { backlog: number }, null> = {
       init: () => ({ type: 'ok', state: null }),
@@ -153,6 +164,10 @@ describe('adaptive scaling', () => {
     ]);
     expect((info.scaling[1]?.at ?? 0) - (info.scaling[0]?.at ?? 0)).toBeGreaterThanOrEqual(300);
     expect(log.filter((c) => c.change.kind === 'retired')).toHaveLength(4);
+    expect(telemetry.map(([e, m]) => [e, m.from, m.to])).toEqual([
+      ['fdn.ecosystem.scale', 2, 5],
+      ['fdn.ecosystem.scale', 5, 1],
+    ]);
     expect(info.respawns).toBe(0);
   });
 });

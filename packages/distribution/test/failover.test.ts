@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ecosystemInfo, spawnEcosystem, startNode } from '../src/index.ts';
 import type { Ecosystem, EcosystemInfo, Node } from '../src/index.ts';
 import { tally } from './fixtures/behaviours.ts';
-import { stoppedAfterEach, until } from './helpers.ts';
+import { recordTelemetry, stoppedAfterEach, until } from './helpers.ts';
 
 const SECRET = 'failover-test-secret';
 const started = stoppedAfterEach();
@@ -51,6 +51,7 @@ describe('coordinator failover', () => {
     await new Promise((r) => setTimeout(r, 100)); // the last checkpoint is saved
     const leaderNode = nodes.find((n) => n.name === first.node) as Node;
     const survivor = nodes.find((n) => n !== leaderNode) as Node;
+    const failovers = nodes.filter((n) => n !== leaderNode).map((n) => recordTelemetry(n, 'fdn.ecosystem.failover'));
     started.splice(started.indexOf(leaderNode), 1);
     const t0 = Date.now();
     await leaderNode.stop();
@@ -63,6 +64,10 @@ describe('coordinator failover', () => {
     // Workers elsewhere were adopted, not restarted: only the lost node's worker was placed again.
     expect(now.history.length).toBeLessThanOrEqual(1);
     expect(took).toBeLessThan(5_000);
+    // The new leader's node reports the takeover, restored from the checkpoint.
+    const reported = failovers.flat();
+    expect(reported.map(([e, , md]) => [e, md.node, md.restored])).toEqual([['fdn.ecosystem.failover', now.coordinator.node, true]]);
+    expect(reported[0]?.[1].epoch).toBeGreaterThan(0);
   });
 
   it('a coordinator cut off with a minority steps down; the majority side runs the only one, from the checkpoint', async () => {

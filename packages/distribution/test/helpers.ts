@@ -20,3 +20,10 @@ export function stoppedAfterEach(): Node[] {
   });
   return started;
 }
+
+/** What a node's runtime emits under `prefix` (telemetry), in order: `[event, measurements, metadata]`. */
+export function recordTelemetry(node: Node, prefix: string): [string, Record<string, number>, Record<string, unknown>][] {
+  const seen: [string, Record<string, number>, Record<string, unknown>][] = [];
+  node.runtime.telemetry.attach(prefix, (event, measurements, metadata) => seen.push([event, { ...measurements }, { ...metadata }]));
+  return seen;
+}

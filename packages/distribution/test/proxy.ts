@@ -4,6 +4,8 @@
 
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
+import { startNode } from '../src/index.ts';
+import type { Node, NodeOptions } from '../src/index.ts';
 
 export interface Proxy {
   readonly port: number;
@@ -66,4 +68,29 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
       return cuts;
     },
   };
+}
+
+/** A port free on 127.0.0.1 now (for a node that must listen where its proxy points). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  return port;
+}
+
+/**
+ * A node listening behind a proxy of its own (it advertises the proxy's address), so every link
+ * dialled to it goes through the proxy. Stopping the node and closing the proxy is the caller's.
+ */
+export async function startNodeBehindProxy(options: NodeOptions): Promise<{ node: Node; proxy: Proxy }> {
+  const port = await freePort();
+  const proxy = await startProxy(port);
+  try {
+    const node = await startNode({ ...options, listen: { host: '127.0.0.1', port }, advertise: [proxy.address] });
+    return { node, proxy };
+  } catch (err) {
+    await proxy.close();
+    throw err;
+  }
 }

@@ -4,9 +4,8 @@
 
 import { isDownMessage } from '@fdn/actors';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startNode } from '../src/index.ts';
 import type { Node, NodeEvent } from '../src/index.ts';
-import { startProxy } from './proxy.ts';
+import { startNodeBehindProxy } from './proxy.ts';
 import type { Proxy } from './proxy.ts';
 import { stoppedAfterEach, until } from './helpers.ts';
 
@@ -17,16 +16,11 @@ afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.close()));
 });
 
-/** A node listening behind a proxy of its own (it advertises the proxy's address): every link to it goes through the proxy. */
 async function nodeBehindProxy(name: string, grace: number, seeds: string[] = []): Promise<{ node: Node; proxy: Proxy }> {
-  const probe = await startNode({ name, secret: SECRET });
-  const port = Number(new URL(probe.addresses[0] as string).port);
-  await probe.stop();
-  const proxy = await startProxy(port);
-  proxies.push(proxy);
-  const node = await startNode({ name, secret: SECRET, reconnectGraceMs: grace, listen: { port }, advertise: [proxy.address], seeds });
-  started.push(node);
-  return { node, proxy };
+  const behind = await startNodeBehindProxy({ name, secret: SECRET, reconnectGraceMs: grace, seeds });
+  proxies.push(behind.proxy);
+  started.push(behind.node);
+  return behind;
 }
 
 /** a and b, each behind its proxy: cutting both proxies cuts the a–b link whoever redials. */

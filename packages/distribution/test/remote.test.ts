@@ -150,6 +150,60 @@ describe('across nodes', () => {
     await until(() => !b.runtime.isAlive(target), 'exit(kill) reached the remote process');
   });
 
+  it('signals keep their place among the messages of the pair: what a process sent before it exits arrives before the EXIT and the DOWN', async () => {
+    const [a, b] = (await cluster(2)) as [Node, Node];
+    const SENDERS = 20;
+    const EACH = 100;
+    const BIG = Buffer.alloc(300 * 1024, 7);
+    // On b, one process per sender: traps exits, links to its sender, and records what comes.
+    const logs: unknown[][] = [];
+    const receivers = Array.from({ length: SENDERS }, (_, i) => {
+      logs[i] = [];
+      return b.runtime.spawn(async (ctx) => {
+        ctx.trapExit(true);
+        for (;;) {
+          const m = await ctx.receive();
+          (logs[i] as unknown[]).push(isExitMessage(m) ? 'EXIT' : m instanceof Uint8Array ? `${String(m.length)} bytes` : m);
+          if (isExitMessage(m)) return;
+        }
+      });
+    });
+    // A watcher on b monitors every sender; each sender's last words go to it just before it dies.
+    const watched: string[] = [];
+    const watcher = b.runtime.spawn(async (ctx) => {
+      for (;;) {
+        const m = await ctx.receive();
+        if (m instanceof Pid) ctx.monitor(m);
+        else if (isDownMessage(m)) watched.push(`DOWN ${String(m.pid)}`);
+        else watched.push(String(m));
+      }
+    });
+    // On a, the senders: link to their receiver, send, say their last words, and exit.
+    const senders = receivers.map((receiver) =>
+      a.runtime.spawn(async (ctx) => {
+        ctx.link(receiver);
+        await ctx.receive((m) => m === 'go');
+        for (let k = 0; k < EACH; k++) ctx.send(receiver, k);
+        // A large one last (sent in chunks over several turns): the EXIT still waits behind it.
+        ctx.send(receiver, BIG);
+        ctx.send(watcher, `last words of ${String(ctx.self)}`);
+        ctx.exit('done talking');
+      }),
+    );
+    for (const sender of senders) b.runtime.send(watcher, sender);
+    await new Promise((r) => setTimeout(r, 200)); // the links and monitors are in place
+    for (const sender of senders) a.runtime.send(sender, 'go');
+    await until(() => logs.every((l) => l.at(-1) === 'EXIT'), 'every receiver got its EXIT', 15_000);
+    for (const l of logs) expect(l).toEqual([...Array.from({ length: EACH }, (_, k) => k), `${String(BIG.length)} bytes`, 'EXIT']);
+    await until(() => watched.filter((w) => w.startsWith('DOWN')).length === SENDERS, 'every DOWN');
+    expect(watched.filter((w) => w.startsWith('last words of '))).toHaveLength(SENDERS);
+    for (const w of watched) {
+      if (!w.startsWith('last words of ')) continue;
+      const pid = w.slice('last words of '.length);
+      expect(watched.indexOf(`DOWN ${pid}`), `the DOWN of ${pid} after its last words`).toBeGreaterThan(watched.indexOf(w));
+    }
+  });
+
   it('a message that cannot cross nodes fails in the sender with FDN_ERR_ENCODE_FAILED; the node keeps working', async () => {
     const [a, b] = (await cluster(2)) as [Node, Node];
     const got: unknown[] = [];

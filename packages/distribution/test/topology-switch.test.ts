@@ -76,6 +76,19 @@ describe('topology switching', () => {
     expect(await a.switchTopology('fullMesh', { auto: true })).toMatchObject({ ok: false, error: 'cooldown_active' });
     expect(await a.switchTopology('fullMesh')).toMatchObject({ ok: true });
   });
+
+  it('one switch at a time: a second, asked of the asker or of a node following the first, is switch_in_progress', async () => {
+    const nodes = await cluster(3);
+    const [a, b] = nodes as [Node, Node];
+    const first = a.switchTopology('hyparview', { reason: 'test: first' });
+    expect(await a.switchTopology('clientServer')).toMatchObject({ ok: false, error: 'switch_in_progress' });
+    await until(() => b.switching, 'b follows the switch', 10_000, 1);
+    expect(await b.switchTopology('clientServer')).toMatchObject({ ok: false, error: 'switch_in_progress' });
+    expect(await first).toMatchObject({ ok: true, to: 'hyparview' });
+    await until(() => nodes.every((n) => n.topology === 'hyparview' && !n.switching), 'everyone switched');
+    // Once it is over, the next one is taken.
+    expect(await b.switchTopology('fullMesh')).toMatchObject({ ok: true });
+  });
 });
 
 describe('automatic switching', () => {

@@ -21,6 +21,7 @@ const kinds: OverlayKind[] = [
     label: 'FullMesh',
     make: (_i, c) => fullMesh({ gossipIntervalMs: 300, redialMs: 50, maxRedialMs: 400 })(c),
     join: joinFirst,
+    neighborBounds: (_i, n) => ({ min: n - 1, max: n - 1 }),
   },
   {
     label: 'HyParView (active 3, with its member directory)',
@@ -30,11 +31,16 @@ const kinds: OverlayKind[] = [
       overlay.useDirectory({ announceMs: 300 });
     },
     join: joinFirst,
+    // Nodes one short of a full view do not insist (they would push the hole around): 2..3.
+    neighborBounds: (_i, n) => ({ min: Math.min(2, n - 1), max: 3 }),
+    partialView: true,
   },
   {
     label: 'ClientServer (2 servers, the rest clients)',
     make: (i, c) => clientServer({ role: i < 2 ? 'server' : 'client', gossipIntervalMs: 300, redialMs: 50, maxRedialMs: 400 })(c),
     join: joinFirst,
+    // Servers link to everyone, clients to the servers only.
+    neighborBounds: (i, n) => (i < 2 ? { min: n - 1, max: n - 1 } : { min: 2, max: 2 }),
   },
   {
     label: 'Static',
@@ -43,6 +49,7 @@ const kinds: OverlayKind[] = [
     join: async (m, existing) => {
       for (const e of existing) await m.overlay.join(specOf(e));
     },
+    neighborBounds: (_i, n) => ({ min: n - 1, max: n - 1 }),
   },
 ];
 

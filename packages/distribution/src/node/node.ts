@@ -139,6 +139,12 @@ export type NodeChannelOptions = ChannelOptions & {
 export type NodeChannelMetrics = Omit<ChannelMetrics, 'sendLatencyMs' | 'connections'> & {
   /** At-least-once channels: messages not yet acknowledged. */
   unacknowledged: number;
+  /** At-least-once channels: messages sent again (on a new link, or after silence). */
+  resent: number;
+  /** At-least-once channels: messages received again and dropped (delivered once already). */
+  duplicatesDropped: number;
+  /** At-least-once channels: messages received past a gap and dropped (they come again, in order). */
+  gapsDropped: number;
   links: number;
 };
 
@@ -525,6 +531,11 @@ export class Node {
     return this.#switcher.state;
   }
 
+  /** True while this node asks for a topology switch or follows one another node asked for. */
+  get switching(): boolean {
+    return this.#switcher.busy;
+  }
+
   /** Brings the new overlay up beside the current one (listening on the other tags, not joining yet). */
   async #prepareOverlay(to: TopologyName, participants: string[]): Promise<{ ok: boolean; why?: string }> {
     if (this.#pending !== null) await this.#abortOverlay();
@@ -874,7 +885,7 @@ export class Node {
       return all;
     }
     if (!this.transport.channels.has(channel)) throw this.#unknownChannel(channel);
-    const sum: NodeChannelMetrics = { channel, messagesOut: 0, bytesOut: 0, messagesIn: 0, bytesIn: 0, queuedMessages: 0, queuedBytes: 0, dropped: 0, unacknowledged: this.#reliable.unacked(undefined, channel), links: 0 };
+    const sum: NodeChannelMetrics = { channel, messagesOut: 0, bytesOut: 0, messagesIn: 0, bytesIn: 0, queuedMessages: 0, queuedBytes: 0, dropped: 0, unacknowledged: this.#reliable.unacked(undefined, channel), ...this.#reliable.counters(channel), links: 0 };
     for (const link of this.transport.links()) {
       const m = link.metrics(channel);
       sum.messagesOut += m.messagesOut;

@@ -67,6 +67,16 @@ export interface ReliableOptions {
   resendAfterMs?: number;
 }
 
+/** What one channel's at-least-once ends did (counted since the node started). */
+export interface ReliableCounters {
+  /** Messages sent again (on a new link, or after silence). */
+  resent: number;
+  /** Messages received again and dropped (already delivered). */
+  duplicatesDropped: number;
+  /** Messages received past a gap and dropped (they come again in order). */
+  gapsDropped: number;
+}
+
 /** A resend after silence sends at most this many of the oldest (the rest follow as acks come). */
 const RESEND_BATCH = 1_000;
 
@@ -79,6 +89,7 @@ export class ReliableChannels {
   #ackTimer: unknown = null;
   readonly #resendAfterMs: number;
   #resendTimer: unknown = null;
+  readonly #counters = new Map<string, ReliableCounters>();
 
   constructor(
     readonly host: ReliableHost,
@@ -127,6 +138,7 @@ export class ReliableChannels {
       out.peerIncarnation = peerIncarnation;
       const channel = key.slice(node.length + 1);
       for (const [seq, inner] of out.unacked) this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner, peerIncarnation]);
+      this.#count(channel).resent += out.unacked.size;
     }
   }
 
@@ -167,7 +179,8 @@ export class ReliableChannels {
     if (seq === state.delivered + 1) {
       state.delivered = seq;
       this.host.deliver(node, Buffer.from(frame[4].buffer, frame[4].byteOffset, frame[4].byteLength));
-    }
+    } else if (seq <= state.delivered) this.#count(channel).duplicatesDropped++;
+    else this.#count(channel).gapsDropped++;
     // A duplicate or a message past a gap is not delivered, but the ack tells the sender where we are.
     state.ackDue = true;
     this.#scheduleAck();
@@ -200,6 +213,17 @@ export class ReliableChannels {
       if ((node === undefined || k === node) && (channel === undefined || c === channel)) n += out.unacked.size;
     }
     return n;
+  }
+
+  /** What `channel`'s at-least-once ends did so far (all zero for a channel never used so). */
+  counters(channel: string): ReliableCounters {
+    return { ...(this.#counters.get(channel) ?? { resent: 0, duplicatesDropped: 0, gapsDropped: 0 }) };
+  }
+
+  #count(channel: string): ReliableCounters {
+    let c = this.#counters.get(channel);
+    if (c === undefined) this.#counters.set(channel, (c = { resent: 0, duplicatesDropped: 0, gapsDropped: 0 }));
+    return c;
   }
 
   /** While anything is unacknowledged, checks every `resendAfterMs` for peers gone silent. */
@@ -236,6 +260,7 @@ export class ReliableChannels {
       }
       this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner, out.peerIncarnation]);
     }
+    this.#count(channel).resent += Math.min(n, RESEND_BATCH);
     out.resendFrom = next;
   }
 

@@ -12,13 +12,12 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom } from '@fdn/core';
 import type { NodeOptions } from '../../src/index.ts';
-import { startProxy } from '../proxy.ts';
+import { freePort, startProxy } from '../proxy.ts';
 import type { Proxy } from '../proxy.ts';
 
 export interface ChaosOptions {
@@ -76,14 +75,6 @@ interface Member {
 }
 
 const FIXTURE = fileURLToPath(new URL('./chaos-node.ts', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  return port;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const trace = (what: string): void => {

@@ -17,6 +17,10 @@ export interface Member {
   downs: { node: string; reason: DownReason }[];
   memberships: number;
   received: { from: string; text: string }[];
+  /** Its position in the cluster (what `neighborBounds` is given). */
+  index: number;
+  /** Times its neighbours outnumbered the overlay's bound (checked on every neighbourUp). */
+  overfull: number;
 }
 
 /** Builds a node's overlay. `index` is its position in the cluster (ClientServer makes 0 and 1 servers). */
@@ -27,6 +31,13 @@ export interface OverlayKind {
   attach?(overlay: PeerService): void;
   /** Joins `member` to the cluster of `existing` (already formed). */
   join(member: Member, existing: Member[]): Promise<void>;
+  /**
+   * How many neighbours the member at `index` has in a settled cluster of `n` members (`index`
+   * among the original members, servers of ClientServer first); `max` also holds at all times.
+   */
+  neighborBounds(index: number, n: number): { min: number; max: number };
+  /** Neighbours are a few of the members (HyParView): a node can lose them all and must repair. */
+  partialView?: boolean;
 }
 
 /** Where the nodes run. */
@@ -58,13 +69,17 @@ async function startMember(world: OverlayWorld, kind: OverlayKind, name: string,
   const random = world.random();
   const overlay = kind.make(index, { transport, clock: world.clock, random, logger: world.logger });
   const plumtree = new Plumtree({ lazyTickMs: 50, graftTimeoutMs: 100, graftRetryMs: 100, exchangeTickMs: 500 }, { transport, peerService: overlay, clock: world.clock, random: random.fork(), logger: world.logger });
-  const member: Member = { name, overlay, plumtree, log: null as unknown as MessageLog<string>, delivered: [], ups: [], downs: [], memberships: 0, received: [] };
+  const member: Member = { name, overlay, plumtree, log: null as unknown as MessageLog<string>, delivered: [], ups: [], downs: [], memberships: 0, received: [], index, overfull: 0 };
   member.log = new MessageLog<string>({ name: 'test', node: name, deliver: (payload) => member.delivered.push(payload) });
   plumtree.register(member.log);
   kind.attach?.(overlay);
   overlay.on('up', (node) => member.ups.push(node));
   overlay.on('down', (node, reason) => member.downs.push({ node, reason }));
   overlay.on('membership', () => member.memberships++);
+  // Generous about a cluster's size (the bound's max never shrinks with it).
+  overlay.on('neighborUp', () => {
+    if (overlay.neighbors().length > kind.neighborBounds(index, 1_000).max) member.overfull++;
+  });
   overlay.onMessage(USER, (from, payload) => member.received.push({ from, text: payload.toString() }));
   await world.drive(overlay.start());
   return member;
@@ -85,6 +100,43 @@ export async function cluster(world: OverlayWorld, kind: OverlayKind, n: number,
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * What every settled overlay satisfies among `members`: links both ways (a neighbour lists us
+ * back), as many neighbours as the overlay promises for a cluster of that size, and one connected
+ * graph (a broadcast over neighbour links reaches everyone). Returns what is wrong, or null.
+ */
+function graphProblem(kind: OverlayKind, members: Member[]): string | null {
+  const names = new Set(members.map((m) => m.name));
+  const byName = new Map(members.map((m) => [m.name, m]));
+  for (const m of members) {
+    const neighbors = m.overlay.neighbors().filter((n) => names.has(n));
+    if (neighbors.length !== m.overlay.neighbors().length) return `${m.name} keeps a crashed neighbour: ${m.overlay.neighbors().join(',')}`;
+    const { min, max } = kind.neighborBounds(m.index, members.length);
+    if (neighbors.length < min || neighbors.length > max) return `${m.name} has ${String(neighbors.length)} neighbours, not ${String(min)}..${String(max)}`;
+    for (const n of neighbors) if (!byName.get(n)?.overlay.neighbors().includes(m.name)) return `${m.name} lists ${n} as a neighbour, not the other way round`;
+  }
+  const reached = new Set<string>([(members[0] as Member).name]);
+  const queue = [(members[0] as Member).name];
+  for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+    for (const n of byName.get(name)?.overlay.neighbors() ?? []) {
+      if (names.has(n) && !reached.has(n)) {
+        reached.add(n);
+        queue.push(n);
+      }
+    }
+  }
+  return reached.size === names.size ? null : `the neighbour graph is split: ${String(reached.size)} of ${String(names.size)} reachable`;
+}
+
+async function untilGraphSettles(world: OverlayWorld, kind: OverlayKind, members: Member[], what: string, limitMs: number): Promise<void> {
+  let problem = graphProblem(kind, members);
+  for (let waited = 0; problem !== null; waited += 50) {
+    if (waited > limitMs) throw new Error(`${what}: ${problem} (after ${String(limitMs)} ms)`);
+    await world.pass(50);
+    problem = graphProblem(kind, members);
+  }
 }
 
 async function stopAll(world: OverlayWorld, members: Member[]): Promise<void> {
@@ -232,6 +284,55 @@ export function peerServiceCompliance(kind: OverlayKind, worldLabel: string, mak
         await until(world, 'a forward reaches the new incarnation', () => again.received.some((r) => r.text === 'welcome back'));
       }),
     );
+
+    it(
+      'neighbour links are symmetric, as many as the overlay promises, never more, and connect everyone',
+      withWorld(async (world, started) => {
+        const members = await cluster(world, kind, 8);
+        started.push(...members);
+        await untilGraphSettles(world, kind, members, 'a settled cluster of 8', world.settleMs);
+        // Churn the views for a while (shuffles, promotions): the bound holds throughout.
+        await world.pass(world.settleMs / 2);
+        expect(members.map((m) => m.overfull)).toEqual(members.map(() => 0));
+        await untilGraphSettles(world, kind, members, 'still settled', world.settleMs);
+      }),
+    );
+
+    it(
+      'a third of the members crash at once: the survivors repair their neighbours and stay one connected overlay',
+      withWorld(async (world, started) => {
+        const members = await cluster(world, kind, 9);
+        started.push(...members);
+        await untilGraphSettles(world, kind, members, 'a settled cluster of 9', world.settleMs);
+        // The last three (clients, for ClientServer: losing its servers would be another test).
+        const victims = members.slice(6);
+        const survivors = members.slice(0, 6);
+        for (const v of victims) await world.crash(v);
+        await untilGraphSettles(world, kind, survivors, 'the survivors repaired', world.settleMs * 2);
+        expect(survivors.map((m) => m.overfull)).toEqual(survivors.map(() => 0));
+        (survivors[5] as Member).plumtree.broadcast('test', 'after the crashes');
+        await until(world, 'a broadcast reaches every survivor', () => survivors.every((m) => m.delivered.includes('after the crashes')));
+      }),
+    );
+
+    if (kind.partialView === true) {
+      it(
+        'a member whose every neighbour crashes finds new ones (its passive view) and rejoins the overlay',
+        withWorld(async (world, started) => {
+          const members = await cluster(world, kind, 10);
+          started.push(...members);
+          await untilGraphSettles(world, kind, members, 'a settled cluster of 10', world.settleMs);
+          const lonely = members[9] as Member;
+          const victims = members.filter((m) => lonely.overlay.neighbors().includes(m.name));
+          expect(victims.length).toBeGreaterThan(0);
+          for (const v of victims) await world.crash(v);
+          const survivors = members.filter((m) => !victims.includes(m));
+          await untilGraphSettles(world, kind, survivors, `${lonely.name} lost its ${String(victims.length)} neighbours`, world.settleMs * 2);
+          lonely.plumtree.broadcast('test', 'from the lonely one');
+          await until(world, 'its broadcast reaches every survivor', () => survivors.every((m) => m.delivered.includes('from the lonely one')));
+        }),
+      );
+    }
 
     it(
       'lifecycle: stop is idempotent, no events after it, a stopped service cannot start; joining nowhere fails clearly',
