@@ -15,3 +15,4 @@ export type { Measurements, Metadata, Telemetry, TelemetryHandler } from './tele
 export { createTelemetry } from './telemetry/telemetry.ts';
 export { FdnError, isFdnError } from './errors.ts';
 export { newIncarnation } from './incarnation/incarnation.ts';
+export { uniqueIds } from './ids/unique-id.ts';

@@ -171,7 +171,7 @@ describe('at-least-once channels', () => {
 
 describe('ReliableChannels (one end against a scripted other end)', () => {
   it('keeps at most 100,000 messages or 64 MiB per peer and channel (the defaults), then answers full; an ack makes room', async () => {
-    const { ReliableChannels } = await import('../src/node/reliable.ts');
+    const { ReliableChannels } = await import('../src/reliable/reliable-channels.ts');
     const host = { incarnation: 1, linkIncarnation: () => undefined, transmit: () => false, deliver: () => undefined, setTimer: () => null, now: () => 0 };
     const byCount = new ReliableChannels(host);
     const small = Buffer.from('x');
@@ -192,7 +192,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
   });
 
   it('sends again what is not acknowledged after resendAfterMs even when no new link comes up (a relayed peer)', async () => {
-    const { ReliableChannels } = await import('../src/node/reliable.ts');
+    const { ReliableChannels } = await import('../src/reliable/reliable-channels.ts');
     let now = 0;
     const sent: unknown[] = [];
     const timers: { at: number; fn: () => void }[] = [];
@@ -237,7 +237,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
   });
 
   it('delivers each number once and in order: duplicates and messages past a gap are dropped; acks free the store', async () => {
-    const { ReliableChannels } = await import('../src/node/reliable.ts');
+    const { ReliableChannels } = await import('../src/reliable/reliable-channels.ts');
     const delivered: string[] = [];
     const sent: unknown[] = [];
     const timers: (() => void)[] = [];
@@ -284,7 +284,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
   });
 
   it('the peer restarts: what was addressed to names goes to the new incarnation, renumbered in order; what was addressed to pids is dropped', async () => {
-    const { ReliableChannels } = await import('../src/node/reliable.ts');
+    const { ReliableChannels } = await import('../src/reliable/reliable-channels.ts');
     const sent: [number, string, number, number, Buffer, number | null][] = [];
     let peer = 9;
     const r = new ReliableChannels({
@@ -317,7 +317,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
   });
 
   it('a resend after silence goes in batches of 1,000, and each acknowledged batch lets the next one go at once', async () => {
-    const { ReliableChannels } = await import('../src/node/reliable.ts');
+    const { ReliableChannels } = await import('../src/reliable/reliable-channels.ts');
     let now = 0;
     let sent = 0;
     const timers: { at: number; fn: () => void }[] = [];

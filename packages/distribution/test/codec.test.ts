@@ -11,6 +11,84 @@ import { Codec, DistributionErrorCode } from '../src/index.ts';
 const codec = new Codec();
 const roundTrip = <T>(v: T): T => codec.decode(codec.encode(v)) as T;
 
+/**
+ * MessagePack's size classes at their edges: each value is written in the smallest form the
+ * specification allows (its first byte says which), comes back as it left, and a reference
+ * decoder (msgpackr's `unpack`) reads the same value, so the bytes are standard MessagePack.
+ */
+describe('codec: every MessagePack size class, at its edges', () => {
+  const cases: [string, unknown, number][] = [
+    ['positive fixint 0', 0, 0x00],
+    ['positive fixint 127', 127, 0x7f],
+    ['uint8 128', 128, 0xcc],
+    ['uint8 255', 255, 0xcc],
+    ['uint16 256', 256, 0xcd],
+    ['uint16 65535', 65_535, 0xcd],
+    ['uint32 65536', 65_536, 0xce],
+    ['uint32 2^32-1', 2 ** 32 - 1, 0xce],
+    ['uint64 2^32', 2 ** 32, 0xcf],
+    ['uint64 2^53-1', Number.MAX_SAFE_INTEGER, 0xcf],
+    ['negative fixint -1', -1, 0xff],
+    ['negative fixint -32', -32, 0xe0],
+    ['int8 -33', -33, 0xd0],
+    ['int8 -128', -128, 0xd0],
+    ['int16 -129', -129, 0xd1],
+    ['int16 -32768', -32_768, 0xd1],
+    ['int32 -32769', -32_769, 0xd2],
+    ['int32 -2^31', -(2 ** 31), 0xd2],
+    ['int64 -2^31-1', -(2 ** 31) - 1, 0xd3],
+    ['int64 -(2^53-1)', Number.MIN_SAFE_INTEGER, 0xd3],
+    ['float64 0.5', 0.5, 0xcb],
+    ['float64 2^53', 2 ** 53, 0xcb],
+    ['fixstr 0', '', 0xa0],
+    ['fixstr 31', 'x'.repeat(31), 0xbf],
+    ['str8 32', 'x'.repeat(32), 0xd9],
+    ['str8 255', 'x'.repeat(255), 0xd9],
+    ['str16 256', 'x'.repeat(256), 0xda],
+    ['str16 65535', 'x'.repeat(65_535), 0xda],
+    ['str32 65536', 'x'.repeat(65_536), 0xdb],
+    ['str8 non-ASCII (bytes, not characters)', 'é'.repeat(16), 0xd9],
+    ['bin8 0', Buffer.alloc(0), 0xc4],
+    ['bin8 255', Buffer.alloc(255, 1), 0xc4],
+    ['bin16 256', Buffer.alloc(256, 2), 0xc5],
+    ['bin16 65535', Buffer.alloc(65_535, 3), 0xc5],
+    ['bin32 65536', Buffer.alloc(65_536, 4), 0xc6],
+    ['fixarray 0', [], 0x90],
+    ['fixarray 15', Array.from({ length: 15 }, (_, i) => i), 0x9f],
+    ['array16 16', Array.from({ length: 16 }, (_, i) => i), 0xdc],
+    ['array16 65535', Array.from({ length: 65_535 }, (_, i) => i % 100), 0xdc],
+    ['array32 65536', Array.from({ length: 65_536 }, (_, i) => i % 100), 0xdd],
+    ['fixmap 0', {}, 0x80],
+    ['fixmap 15', Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`k${String(i)}`, i])), 0x8f],
+    ['map16 16', Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${String(i)}`, i])), 0xde],
+    ['map16 65535', Object.fromEntries(Array.from({ length: 65_535 }, (_, i) => [`k${String(i)}`, i % 10])), 0xde],
+    ['map32 65536', Object.fromEntries(Array.from({ length: 65_536 }, (_, i) => [`k${String(i)}`, i % 10])), 0xdf],
+    ['nil', null, 0xc0],
+    ['false', false, 0xc2],
+    ['true', true, 0xc3],
+  ];
+  for (const [what, value, first] of cases) {
+    it(what, () => {
+      const bytes = codec.encode(value);
+      expect(bytes[0], `first byte of ${what}`).toBe(first);
+      expect(roundTrip(value)).toEqual(value);
+      // (msgpackr reads every 64-bit integer as a bigint.)
+      const reference: unknown = unpack(bytes);
+      expect(Buffer.isBuffer(value) ? Buffer.from(reference as Uint8Array) : typeof reference === 'bigint' ? Number(reference) : reference).toEqual(value);
+    });
+  }
+
+  it('strings of every length from 0 to 300, ASCII and not, as keys and values', () => {
+    for (let n = 0; n <= 300; n++) {
+      const ascii = 'a'.repeat(n);
+      const wide = 'ü€'.repeat(Math.ceil(n / 2)).slice(0, n);
+      const value = { [ascii]: wide, [wide]: ascii };
+      expect(roundTrip(value)).toEqual(value);
+      expect(unpack(codec.encode(value))).toEqual(value);
+    }
+  });
+});
+
 describe('codec: values come back as they left', () => {
   it('Maps with non-string keys, nested, in order', () => {
     const inner = new Map<unknown, unknown>([[1, 'one'], [2n, 'two']]);

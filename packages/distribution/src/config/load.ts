@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
-import type { NodeOptions } from '../node/node.ts';
+import type { NodeOptions } from '../node/options.ts';
 import { optionsFromEnvironment } from './environment.ts';
 import { checkConfigFile, checkNodeOptions } from './validate.ts';
 
@@ -73,7 +73,7 @@ export function loadNodeConfig(source: string | NodeConfigFile, options: LoadNod
   checkNodeOptions(merged, where);
   requireIdentity(merged);
   const overlay = merged.overlay;
-  const kind = typeof overlay === 'string' ? overlay : overlay?.kind;
+  const kind = typeof overlay === 'string' ? overlay : typeof overlay === 'function' ? undefined : overlay?.kind;
   if (kind === 'hyparview' && (merged.seeds ?? []).length === 0 && profile === 'prod') {
     throw new DistributionError(DistributionErrorCode.BAD_CONFIG, "profile 'prod' (HyParView) needs seeds: the addresses of a few nodes to join through (seeds, or FDN_SEEDS)");
   }

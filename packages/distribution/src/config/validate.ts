@@ -8,8 +8,10 @@ import { nodeConfigFileSchema, nodeOptionsOnTransportSchema, nodeOptionsSchema }
 
 /** Throws FDN_ERR_BAD_CONFIG if `options` are not valid node options (`where` names their source in the message). */
 export function checkNodeOptions(options: unknown, where = 'startNode options'): void {
-  const transport = typeof options === 'object' && options !== null ? (options as { transport?: unknown }).transport : undefined;
-  check(transport === undefined ? nodeOptionsSchema : nodeOptionsOnTransportSchema, options, where);
+  const given = typeof options === 'object' && options !== null ? (options as { transport?: unknown; overlay?: unknown }) : {};
+  // An overlay of your own (a function) is code, not configuration: the schema checks the rest.
+  const checked = typeof given.overlay === 'function' ? { ...given, overlay: undefined } : options;
+  check(given.transport === undefined ? nodeOptionsSchema : nodeOptionsOnTransportSchema, checked, where);
 }
 
 /** Throws FDN_ERR_BAD_CONFIG if `file` is not a valid configuration file. */

@@ -21,9 +21,13 @@ import { GenServer, isDownMessage, Pid, Supervisor } from '@fdn/actors';
 import type { GenServerBehaviour, ProcessContext, Ref, RemoteName } from '@fdn/actors';
 import { startLease } from './lease.ts';
 import type { LeaseEvent, LeaseOptions } from './lease.ts';
-import type { CheckpointStore } from './store.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { uniqueIds } from '@fdn/core';
+import { FileStore } from '../checkpoint/store.ts';
+import type { CheckpointStore } from '../checkpoint/store.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
-import type { Node } from '../node/node.ts';
+import type { Node, NodeFeature } from '../node/node.ts';
 import { place } from './placement.ts';
 import type { Placement } from './placement.ts';
 
@@ -205,7 +209,31 @@ interface Started {
   pid: Pid;
 }
 
-let nextEcosystem = 1;
+/** What ecosystems keep per node. */
+export interface EcosystemsOnNode {
+  /** Where this node keeps failover checkpoints: its own configuration, created on first use (never a path a peer sent). */
+  readonly checkpointStore: CheckpointStore;
+  /** Names for unnamed ecosystems, unique across nodes and restarts. */
+  uniqueId(): string;
+}
+
+/**
+ * Ecosystems as a feature of a node (`startNode` installs it): the slot and candidate behaviours
+ * in the node's system factory, the node's checkpoint store, and its ids.
+ */
+export const ecosystems: NodeFeature<EcosystemsOnNode> = {
+  name: 'ecosystems',
+  install(node) {
+    registerSlotBehaviour(node);
+    let store: CheckpointStore | undefined = node.options.checkpointStore;
+    return {
+      get checkpointStore(): CheckpointStore {
+        return (store ??= new FileStore(node.options.checkpointDir ?? join(tmpdir(), 'fdn-ecosystems')));
+      },
+      uniqueId: uniqueIds(node.random),
+    };
+  },
+};
 
 /**
  * Registers the ecosystem's own behaviours (a slot, a failover candidate) in `node`'s system
@@ -349,7 +377,7 @@ async function runCandidate(node: Node, ctx: ProcessContext, data: FailoverData)
   const lease = startLease(node, data.name, data.coordinator.nodes, ctx.self, data.coordinator.lease);
   ctx.link(lease);
   // This node's own store, from its own configuration: nothing another node sends picks a path.
-  const store = node.checkpointStore;
+  const store = node.feature(ecosystems).checkpointStore;
   let keeper: Pid | null = null;
   for (;;) {
     const e = (await ctx.receive()) as LeaseEvent;
@@ -424,7 +452,7 @@ function isFailover(c: EcosystemSpec['coordinator']): c is FailoverCoordinator {
  */
 export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS, CA>): Promise<Ecosystem> {
   validateSpec(spec);
-  const name = spec.name ?? `ecosystem-${String(nextEcosystem++)}`;
+  const name = spec.name ?? `ecosystem-${node.feature(ecosystems).uniqueId()}`;
   if (!NAME.test(name)) throw new DistributionError(DistributionErrorCode.BAD_CONFIG, `an ecosystem name is 1–128 letters, digits, '_', '.', ':' or '-'; got ${JSON.stringify(name)}`);
   const coordinator = spec.coordinator;
   if (isFailover(coordinator)) {

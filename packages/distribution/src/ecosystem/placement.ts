@@ -3,20 +3,11 @@
 // without a cluster.
 
 import type { Random } from '@fdn/core';
+import type { NodeLoad } from '../load/load-reports.ts';
+
+export type { NodeLoad };
 
 export type Placement = 'roundRobin' | 'leastLoaded' | 'random' | 'topologyAware';
-
-/** What a node reports about itself, about once a second. */
-export interface NodeLoad {
-  /** Live processes. */
-  processes: number;
-  /** Event-loop delay, p99 over the last report period (ms). */
-  loopDelayMs: number;
-  /** Messages waiting in its processes' mailboxes. */
-  mailboxes: number;
-  /** When this report was made (the reporter's clock, ms). */
-  at: number;
-}
 
 export interface PlacementInput {
   candidates: readonly string[];

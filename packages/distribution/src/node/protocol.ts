@@ -1,21 +1,16 @@
-// The distribution protocol: what one node says to another about processes. Each message is a
-// msgpack array whose first element is its kind; pids and refs travel as extension types.
-
-import type { Pid, Ref } from '@fdn/actors';
-import type { RegistryMessage } from '../registry/global.ts';
-import type { GroupsMessage } from '../registry/groups.ts';
-import type { ReliableFrame } from './reliable.ts';
-import type { NodeLoad } from '../ecosystem/placement.ts';
-import type { SwitchMessage } from '../topology/switch.ts';
+// The distribution protocol's message kinds: what one node says to another. Each message is a
+// msgpack array whose first element is its kind; pids and refs travel as extension types. The
+// numbers are allotted here, once, so no two features pick the same; each feature defines the
+// shape of its own messages and registers its handlers with the node's dispatcher.
 
 export const enum Kind {
-  /** [Send, to, msg] */
+  /** [Send, to, msg] (remote signals) */
   Send = 0,
-  /** [SendNamed, name, msg] */
+  /** [SendNamed, name, msg] (remote signals) */
   SendNamed = 1,
-  /** [Link, from, to] */
+  /** [Link, from, to] (remote signals) */
   Link = 2,
-  /** [Unlink, from, to] */
+  /** [Unlink, from, to] (remote signals) */
   Unlink = 3,
   /** [LinkExit, from, to, reason]: `from` exited (or was not alive) while linked to `to`. */
   LinkExit = 4,
@@ -27,42 +22,26 @@ export const enum Kind {
   Demonitor = 7,
   /** [Down, watcher, ref, target, reason] */
   Down = 8,
-  /** [SpawnRequest, id, behaviour, args, requester | null, link, monitor, system]: `system` names one of the node's own behaviours (ecosystems), not the user's factory. */
+  /** Remote spawn: see spawn/remote-spawn.ts. */
   SpawnRequest = 9,
-  /** [SpawnReply, id, pid | null, errorCode | null, message | null] */
   SpawnReply = 10,
   /** [Registry, message]: the cluster registry (see registry/global.ts). */
   Registry = 11,
   /** [Groups, message]: process groups (see registry/groups.ts). */
   Groups = 12,
-  /** [Reliable, frame]: a numbered message or an ack of an at-least-once channel (see reliable.ts). */
+  /** [Reliable, frame]: a numbered message or an ack of an at-least-once channel (see reliable/). */
   Reliable = 13,
   /** [MonitorName, watcher, name, ref]: monitor what is registered as `name` on the receiving node. */
   MonitorName = 14,
   /** [NameResolved, watcher, ref, pid]: the answer to MonitorName when the name was registered. */
   NameResolved = 15,
-  /** [Load, load]: the sender's load report (about once a second). */
+  /** [Load, load]: the sender's load report (about once a second; see load/). */
   Load = 16,
-  /** [Switch, message]: topology switching (see topology/switch.ts). */
+  /** [Switch, message]: topology switching (see switching/). */
   Switch = 17,
   /** [Leaving]: the sender is stopping in order: place nothing new on it. */
   Leaving = 18,
 }
 
-export type Message =
-  | [Kind.Send, Pid, unknown]
-  | [Kind.SendNamed, string, unknown]
-  | [Kind.Link | Kind.Unlink, Pid, Pid]
-  | [Kind.LinkExit | Kind.Exit, Pid, Pid, unknown]
-  | [Kind.Monitor | Kind.Demonitor, Pid, Pid, Ref]
-  | [Kind.Down, Pid, Ref, Pid, unknown]
-  | [Kind.SpawnRequest, number, string, unknown[], Pid | null, boolean, Ref | null, boolean]
-  | [Kind.SpawnReply, number, Pid | null, string | null, string | null]
-  | [Kind.Registry, RegistryMessage]
-  | [Kind.Groups, GroupsMessage]
-  | [Kind.Reliable, ReliableFrame]
-  | [Kind.MonitorName, Pid, string, Ref]
-  | [Kind.NameResolved, Pid, Ref, Pid]
-  | [Kind.Load, NodeLoad]
-  | [Kind.Switch, SwitchMessage]
-  | [Kind.Leaving];
+/** A protocol message: its kind, then its fields (each feature checks them: they come from a peer). */
+export type Message = readonly [Kind, ...unknown[]];

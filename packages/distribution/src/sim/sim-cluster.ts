@@ -5,8 +5,10 @@
 import { silentLogger, VirtualClock } from '@fdn/core';
 import type { Logger } from '@fdn/core';
 import { runInSteps, SimNetwork } from '@fdn/topology';
-import { Node, transportChannels } from '../node/node.ts';
-import type { NodeOptions } from '../node/node.ts';
+import type { Node } from '../node/node.ts';
+import { createNode } from '../start.ts';
+import { transportChannels } from '../node/channels.ts';
+import type { NodeOptions } from '../node/options.ts';
 
 export interface SimClusterOptions {
   seed: number;
@@ -43,7 +45,7 @@ export class SimCluster {
     if (this.#nodes.has(name)) throw new Error(`simulated node ${name} is running`);
     const merged = { ...this.#options.node, ...options };
     const transport = this.network.transport({ name, secret: SECRET, ...(merged.channels === undefined ? {} : { channels: transportChannels(merged.channels) }) });
-    const node = new Node({
+    const node = createNode({
       loadReportMs: 0,
       ...merged,
       name,

@@ -4,9 +4,11 @@
 // `autoSwitch` drives (with hysteresis, and the switcher's cooldown).
 
 import type { Node } from '../node/node.ts';
-import type { ProbeResult, SwitchRecord, TopologyEpoch } from './switch.ts';
+import type { ProbeResult, SwitchRecord, TopologyEpoch } from './switcher.ts';
 
-export type TopologyName = 'fullMesh' | 'hyparview' | 'clientServer' | 'static' | 'pubSub';
+import type { TopologyName } from './topologies.ts';
+
+export type { TopologyName };
 export type Workload = 'lowLatency' | 'highThroughput' | 'eventDriven' | 'largeCluster';
 
 /** What the advisor measured over its window. */

@@ -18,7 +18,9 @@
 // commit because its asker died, ends on the cluster's overlay.
 
 import { createActor, createMachine } from 'xstate';
-import type { TopologyName } from './advisor.ts';
+import type { PeerSpec } from '@fdn/topology';
+import { TOPOLOGIES } from './topologies.ts';
+import type { TopologyName } from './topologies.ts';
 
 /** Which overlay a node runs and how new that is: what nodes compare to converge. */
 export interface TopologyEpoch {
@@ -45,7 +47,7 @@ export type SwitchMessage =
   | { op: 'pong'; id: string; seq: number }
   | { op: 'commit'; id: string; epoch: number; excused: string[] }
   | { op: 'abort'; id: string }
-  | ({ op: 'epoch'; ask: boolean } & TopologyEpoch);
+  | ({ op: 'epoch'; ask: boolean; contacts?: PeerSpec[] } & TopologyEpoch);
 
 /** What the switch needs from its node. */
 export interface SwitchHost {
@@ -55,11 +57,14 @@ export interface SwitchHost {
   clearTimer(timer: unknown): void;
   /** Up to `count` of `items`, chosen at random. */
   sample(items: readonly string[], count: number): string[];
+  /** An id unique across nodes and restarts (switches and probes are named by one). */
+  uniqueId(): string;
   /** Nodes connected now. */
   nodes(): string[];
   /** Whether `node` is up on the current overlay (a participant that is not is excused). */
   isUp(node: string): boolean;
-  current(): TopologyEpoch;
+  /** The node's overlay, with how to reach a client-server overlay's servers (for a node that adopts it). */
+  current(): TopologyEpoch & { contacts?: PeerSpec[] };
   /** Sends over the distribution links (control traffic of the switch). */
   send(node: string, message: SwitchMessage): void;
   /** Sends over the new overlay, or the current one when no switch is under way (their routes are what pings and probes test). */
@@ -73,8 +78,8 @@ export interface SwitchHost {
   /** Makes the new overlay the node's; `excused` participants went down during the switch. */
   commit(epoch: number, switchId: string, excused: string[]): void;
   abort(): Promise<void>;
-  /** A node told its epoch and overlay (answer `ask`s with `current()`; adopt a newer one). */
-  epoch(from: string, info: TopologyEpoch): void;
+  /** A node told its epoch and overlay, and how to reach its servers (answer `ask`s with `current()`; adopt a newer one). */
+  epoch(from: string, info: TopologyEpoch & { contacts?: PeerSpec[] }): void;
 }
 
 export interface SwitchOptions {
@@ -126,7 +131,6 @@ export interface ProbeResult {
   at: number;
 }
 
-export const TOPOLOGIES: readonly TopologyName[] = ['fullMesh', 'hyparview', 'clientServer', 'static', 'pubSub'];
 
 /** Orders epochs: the newer overlay wins; equal epochs (two partitions switched apart) by switch id. */
 export function newerEpoch(a: TopologyEpoch, b: TopologyEpoch): boolean {
@@ -136,6 +140,10 @@ export function newerEpoch(a: TopologyEpoch, b: TopologyEpoch): boolean {
 const isString = (x: unknown): x is string => typeof x === 'string';
 const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every(isString);
 const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** How to reach the servers of a client-server overlay, as the sender of an epoch knows them (bounded: it comes from a peer). */
+const isContacts = (x: unknown): x is PeerSpec[] =>
+  Array.isArray(x) && x.length <= 64 && x.every((c: unknown) => typeof c === 'object' && c !== null && isString((c as PeerSpec).name) && isStrings((c as PeerSpec).addresses) && (c as PeerSpec).addresses.length <= 16 && (c as PeerSpec).addresses.every((a) => a.length <= 256));
 
 /** A switch message from the wire, checked field by field (null: malformed). */
 export function parseSwitchMessage(x: unknown): SwitchMessage | null {
@@ -163,7 +171,7 @@ export function parseSwitchMessage(x: unknown): SwitchMessage | null {
     case 'abort':
       return m as SwitchMessage;
     case 'epoch':
-      return typeof m.ask === 'boolean' && isNumber(m.epoch) && isString(m.switchId) && TOPOLOGIES.includes(m.topology as TopologyName) && (m.tags === 'primary' || m.tags === 'alternate') && isStrings(m.servers)
+      return typeof m.ask === 'boolean' && isNumber(m.epoch) && isString(m.switchId) && TOPOLOGIES.includes(m.topology as TopologyName) && (m.tags === 'primary' || m.tags === 'alternate') && isStrings(m.servers) && (m.contacts === undefined || isContacts(m.contacts))
         ? (m as SwitchMessage)
         : null;
     default:
@@ -217,7 +225,6 @@ export class TopologySwitcher {
   /** Probes already passed on (a flood reaches a node many times). */
   readonly #seenProbes = new Set<string>();
   #nextPing = 1;
-  #nextId = 1;
 
   constructor(
     readonly host: SwitchHost,
@@ -249,7 +256,7 @@ export class TopologySwitcher {
     const cooldown = this.options.cooldownMs ?? 300_000;
     if (auto && this.host.now() - this.#lastSwitchAt < cooldown) return { ok: false, error: 'cooldown_active', why: `the last switch was less than ${String(cooldown)} ms ago` };
     const started = this.host.now();
-    const id = `${this.host.name}:${String(started)}:${String(this.#nextId++)}`;
+    const id = this.host.uniqueId();
     const participants = [this.host.name, ...this.host.nodes()].sort();
     const timeoutMs = this.options.verifyTimeoutMs ?? 10_000;
     this.#actor.send({ type: 'SWITCH' });
@@ -513,7 +520,7 @@ export class TopologySwitcher {
    * links, answered by every node it reaches. Resolves when all `expected` answered or after `timeoutMs`.
    */
   probe(expected: string[], timeoutMs: number): Promise<ProbeResult> {
-    const id = `${this.host.name}:probe:${String(this.#nextId++)}`;
+    const id = `probe:${this.host.uniqueId()}`;
     const started = this.host.now();
     return new Promise((resolve) => {
       const probe = {

@@ -4,6 +4,10 @@
 // from an announcer after a delay. One tree per root (the broadcasting node), kept for the most
 // recently used `maxRoots` roots.
 //
+// Longer than 600 lines because it is one protocol as the paper states it: every handler (eager
+// push, IHAVE, GRAFT, PRUNE, exchange) reads and changes the same per-tree state, and splitting
+// them apart would scatter that state's invariants over files.
+//
 // Beyond the paper and Partisan: IHAVEs are batched per lazy tick and not sent to a neighbour that
 // announced or sent the same message to us; grafts wait for `graftTimeoutMs` (Partisan grafts at
 // once); the paper's optimisation rewires a tree when an announcement shows a much shorter path;

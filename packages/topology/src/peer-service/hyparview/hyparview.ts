@@ -3,6 +3,9 @@
 // FORWARD_JOIN, SHUFFLE) and repaired from the passive view when a neighbour fails (NEIGHBOR with
 // priority). Defaults are the paper's: active 5, passive 30, ARWL 6, PRWL 3, shuffle 3 + 4.
 //
+// Longer than 600 lines because it is one protocol's state machine over two views that every
+// message changes together (the member directory already lives apart, in directory.ts).
+//
 // Beyond the paper (and Partisan): every operation works (leave included); a node whose active
 // view empties with nothing left to promote rejoins through its seeds; nodes that could not be
 // reached are remembered and retried now and then, so the two sides of a healed partition find

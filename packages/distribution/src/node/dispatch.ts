@@ -1,0 +1,85 @@
+// Inbound frames: decoded once, then handed to the feature that registered their kind (as libp2p's
+// registrar hands streams to protocols). A frame this node cannot use fails alone: it is dropped
+// and logged, and the link and every other message carry on.
+
+import type { Clock, Logger } from '@fdn/core';
+import type { Codec } from '../codec/codec.ts';
+import { DistributionErrorCode } from '../errors/errors.ts';
+import type { Kind, Message } from './protocol.ts';
+
+/** Handles one message of a kind from `from`. Throwing marks the message malformed (dropped, logged). */
+export type MessageHandler = (from: string, message: Message) => void;
+
+/** Decodes frames and routes each message to the handler of its kind. */
+export class Dispatcher {
+  readonly #handlers = new Map<number, MessageHandler>();
+  readonly #dropLog = new Map<string, { at: number; count: number }>();
+  readonly #blockedFrom = new Set<string>();
+  #dropped = 0;
+
+  constructor(
+    private readonly codec: Codec,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Makes `handler` the receiver of messages of `kind`; a kind has one handler. */
+  register(kind: Kind, handler: MessageHandler): void {
+    if (this.#handlers.has(kind)) throw new Error(`message kind ${String(kind)} has a handler already`);
+    this.#handlers.set(kind, handler);
+  }
+
+  /** Decodes `payload` from `from` and dispatches it (see the class comment for bad frames). */
+  receiveFrame(from: string, payload: Buffer): void {
+    if (this.#blockedFrom.has(from)) return;
+    let message: unknown;
+    try {
+      message = this.codec.decode(payload);
+    } catch (err) {
+      this.#undecodable(from, 'a message that cannot be decoded', err);
+      return;
+    }
+    if (!Array.isArray(message) || typeof message[0] !== 'number') {
+      this.#undecodable(from, 'a frame that is not a protocol message', null);
+      return;
+    }
+    const handler = this.#handlers.get(message[0]);
+    if (handler === undefined) {
+      this.#undecodable(from, `a message of unknown kind ${String(message[0])}`, null);
+      return;
+    }
+    try {
+      handler(from, message as unknown as Message);
+    } catch (err) {
+      this.#undecodable(from, 'a malformed protocol message', err);
+    }
+  }
+
+  /** Frames dropped because they could not be decoded or understood, since the node started. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Fault injection: ignore everything from `node` (see `Node.blockNodes`). */
+  blockFrom(node: string): void {
+    this.#blockedFrom.add(node);
+  }
+
+  unblockAll(): void {
+    this.#blockedFrom.clear();
+  }
+
+  /** One line per peer at most every 10 s (with how many were dropped since): a broken peer must not flood the log. */
+  #undecodable(from: string, what: string, err: unknown): void {
+    this.#dropped++;
+    const now = this.clock.now();
+    const last = this.#dropLog.get(from);
+    if (last !== undefined && now - last.at < 10_000) {
+      last.count++;
+      return;
+    }
+    const since = last === undefined ? '' : ` (${String(last.count)} more since the last report)`;
+    this.#dropLog.set(from, { at: now, count: 0 });
+    this.logger.error(`${from} sent ${what}: dropped that message${since}. Are both nodes the same @fdn version?`, { code: DistributionErrorCode.DECODE_FAILED, peer: from, reason: err });
+  }
+}

@@ -1,0 +1,67 @@
+// The parts of an orderly stop that wait on the outside world: queued messages leaving, the
+// overlay's goodbye (bounded: a peer that does not read cannot hold the stop), and the process
+// signals that start a stop.
+
+import type { Clock, Logger } from '@fdn/core';
+import type { PeerService, Transport } from '@fdn/topology';
+
+/** Messages queued on every link and channel now. */
+export function queuedOnLinks(transport: Transport): number {
+  let n = 0;
+  for (const link of transport.links()) for (const channel of transport.channels.keys()) n += link.metrics(channel).queuedMessages;
+  return n;
+}
+
+/** Waits until `queued()` is 0, at most `maxMs`. */
+export async function drainLinks(clock: Clock, maxMs: number, queued: () => number): Promise<void> {
+  const deadline = clock.now() + maxMs;
+  while (queued() > 0 && clock.now() < deadline) {
+    await new Promise<void>((resolve) => clock.setTimer(10, resolve));
+  }
+}
+
+/** Leaves the cluster gracefully, but never waits longer than `maxMs` on a peer that does not read. */
+export async function leaveWithin(overlay: PeerService, clock: Clock, maxMs: number, logger: Logger): Promise<void> {
+  let giveUp = (): void => undefined;
+  const bound = clock.setTimer(maxMs, () => {
+    giveUp();
+  });
+  await Promise.race([
+    overlay.leave().catch((err: unknown) => {
+      logger.debug('leaving the cluster failed', { reason: err });
+    }),
+    new Promise<void>((resolve) => {
+      giveUp = resolve;
+    }),
+  ]);
+  clock.clearTimer(bound);
+}
+
+/**
+ * SIGTERM and SIGINT stop `node` in order, then exit with 0 (a second signal exits at once with
+ * 1). Returns the function that removes the handlers.
+ */
+export function stopOnSignals(node: { readonly name: string; stop(): Promise<void> }, logger: Logger): () => void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn(`${signal} again while stopping: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info(`${signal}: stopping ${node.name} in order`);
+    node.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error(`stopping ${node.name} failed`, { reason: err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}

@@ -1,0 +1,188 @@
+// The send path to other nodes: encode once, then onto the node's link on the chosen channel; no
+// link yet: queue in order and ask the overlay to open one (or relay); at-least-once channels
+// number, keep and resend through the reliable channels. Everything a node sends to another
+// node leaves through here.
+
+import type { Clock, Logger } from '@fdn/core';
+import { DEFAULT_CHANNEL } from '@fdn/topology';
+import type { Link, PeerService, SendOptions, Transport } from '@fdn/topology';
+import type { Codec } from '../codec/codec.ts';
+import { ReliableChannels } from '../reliable/reliable-channels.ts';
+import type { ReliableFrame, ReliableOptions } from '../reliable/reliable-channels.ts';
+import { Kind } from './protocol.ts';
+import type { Message } from './protocol.ts';
+import type { NodeSendStatus } from './options.ts';
+
+/** What the send path needs from its node. */
+export interface OutboundHost {
+  readonly codec: Codec;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The overlay that opens links (or relays) to nodes with none. */
+  overlay(): PeerService;
+  /** Hands an inner message of an at-least-once channel, in order, to the node's dispatcher. */
+  deliver(from: string, payload: Buffer): void;
+}
+
+interface Waiting {
+  channel: string;
+  bytes: Buffer;
+  options: SendOptions | undefined;
+}
+
+/** Sends protocol messages to other nodes (see the file comment). */
+export class Outbound {
+  /** The at-least-once channels' ends (numbering, store, resends, deduplication). */
+  readonly reliable: ReliableChannels;
+  /** Channels with at-least-once delivery for every message. */
+  readonly #atLeastOnce: ReadonlySet<string>;
+  /** Per node, messages waiting for a link to open (in order); absent when none is opening. */
+  readonly #waiting = new Map<string, Waiting[]>();
+  /** Fault injection: nodes nothing is sent to (see `Node.blockNodes`). */
+  readonly #blocked = new Set<string>();
+  #stopped = false;
+
+  constructor(
+    private readonly host: OutboundHost,
+    atLeastOnce: ReadonlySet<string>,
+    reliable: ReliableOptions | undefined,
+  ) {
+    this.#atLeastOnce = atLeastOnce;
+    const { transport, clock } = host;
+    this.reliable = new ReliableChannels(
+      {
+        incarnation: transport.self.incarnation,
+        linkIncarnation: (node) => transport.link(node)?.peer.incarnation,
+        transmit: (node, channel, frame) => this.#transmitReliable(node, channel, frame),
+        deliver: (node, inner) => {
+          host.deliver(node, inner);
+        },
+        setTimer: (ms, fn) => clock.setTimer(ms, fn),
+        now: () => clock.now(),
+      },
+      reliable,
+    );
+  }
+
+  /**
+   * Encodes `message` (throwing FDN_ERR_ENCODE_FAILED in the sender if it cannot) and sends it
+   * to `node` on `channel`, in order behind what waits for that node. `reliable`: at-least-once
+   * for this message even on a best-effort channel.
+   */
+  send(node: string, message: Message, channel = DEFAULT_CHANNEL, partitionKey?: number, reliable = false): NodeSendStatus {
+    const bytes = this.host.codec.encode(message);
+    // A message to a name belongs to whoever holds the name: it survives a restart of that node.
+    return this.sendEncoded(node, bytes, channel, partitionKey, reliable, message[0] === Kind.SendNamed);
+  }
+
+  /** `send` of a message encoded already (a fan-out encodes once for every node). */
+  sendEncoded(node: string, bytes: Buffer, channel: string, partitionKey: number | undefined, reliable: boolean, toName: boolean): NodeSendStatus {
+    if (this.#stopped || this.#blocked.has(node)) return 'dropped';
+    if (reliable || this.#atLeastOnce.has(channel)) return this.reliable.send(node, channel, bytes, toName);
+    const options: SendOptions | undefined = partitionKey === undefined ? undefined : { partitionKey };
+    const link = this.host.transport.link(node);
+    if (link !== undefined && !this.#waiting.has(node)) {
+      const status = link.send(channel, bytes, options);
+      if (status === 'full' || status === 'dropped') this.host.logger.debug(`a message to ${node} on '${channel}' was ${status === 'full' ? 'refused (queue full)' : 'dropped'}`);
+      return status;
+    }
+    this.#sendLater(node, channel, bytes, options);
+    return 'queued';
+  }
+
+  /** A frame of an at-least-once channel, on the link if there is one (else it waits for the next link). */
+  #transmitReliable(node: string, channel: string, frame: ReliableFrame): boolean {
+    if (this.#stopped) return false;
+    const link = this.host.transport.link(node);
+    const bytes = this.host.codec.encode([Kind.Reliable, frame]);
+    // A link is up: straight onto it (numbered frames need no queue's order: the receiver takes
+    // them in sequence and the unacknowledged come again). No link: the overlay opens one (or
+    // relays); the frame stays unacknowledged meanwhile.
+    if (link?.up !== true) {
+      this.#sendLater(node, channel, bytes, undefined);
+      return false;
+    }
+    const status = link.send(channel, bytes);
+    return status === 'sent' || status === 'backpressure';
+  }
+
+  /** A frame of an at-least-once channel arrived: numbered messages are delivered in order, once. */
+  receiveReliable(from: string, message: Message): void {
+    const frame = message[1];
+    if (!Array.isArray(frame) || typeof frame[1] !== 'string' || !this.host.transport.channels.has(frame[1])) throw new Error('a reliable frame of an unknown channel');
+    this.reliable.receive(from, frame as ReliableFrame);
+  }
+
+  /** No link yet: queue behind the messages already waiting, and open one through the overlay. */
+  #sendLater(node: string, channel: string, bytes: Buffer, options: SendOptions | undefined): void {
+    const waiting = this.#waiting.get(node);
+    if (waiting !== undefined) {
+      waiting.push({ channel, bytes, options });
+      return;
+    }
+    const queue: Waiting[] = [];
+    this.#waiting.set(node, queue);
+    void this.host
+      .overlay()
+      .forward(node, channel, bytes, options)
+      .then(
+        (status) => {
+          this.#flush(node, queue, status !== 'unknown' && status !== 'dropped');
+        },
+        () => {
+          this.#flush(node, queue, false);
+        },
+      );
+  }
+
+  #flush(node: string, queue: Waiting[], linked: boolean): void {
+    if (this.#waiting.get(node) !== queue) return;
+    this.#waiting.delete(node);
+    const link: Link | undefined = linked ? this.host.transport.link(node) : undefined;
+    if (link !== undefined) {
+      for (const w of queue) link.send(w.channel, w.bytes, w.options);
+      return;
+    }
+    // Reached without a link of our own (a client-server client relays through a server): the
+    // rest go the same way, in order.
+    if (linked) {
+      for (const w of queue) void this.host.overlay().forward(node, w.channel, w.bytes, w.options).catch(() => undefined);
+      return;
+    }
+    if (queue.length > 0) this.host.logger.debug(`dropped ${String(queue.length)} messages to ${node}: no link`);
+  }
+
+  /** Messages waiting for a link to open, to every node. */
+  waiting(): number {
+    let n = 0;
+    for (const queue of this.#waiting.values()) n += queue.length;
+    return n;
+  }
+
+  /** `node` is lost: what waited for a link to it goes. */
+  nodeLost(node: string): void {
+    this.#waiting.delete(node);
+  }
+
+  block(node: string): void {
+    this.#blocked.add(node);
+  }
+
+  isBlocked(node: string): boolean {
+    return this.#blocked.has(node);
+  }
+
+  unblockAll(): void {
+    this.#blocked.clear();
+  }
+
+  /** Nothing is sent from now on (the node stopped). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+}
