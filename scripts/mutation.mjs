@@ -17,7 +17,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TARGETS = {
   supervisor: {
     mutate: ['packages/actors/src/supervisor/**/*.ts'],
-    tests: ['packages/actors/test/supervisor.test.ts'],
+    // Every test that runs a supervisor: its own, the restart-intensity properties, the orderly stop.
+    tests: ['packages/actors/test/supervisor.test.ts', 'packages/actors/test/properties.test.ts', 'packages/actors/test/runtime-stop.test.ts'],
   },
   reliable: {
     mutate: ['packages/distribution/src/reliable/reliable-channels.ts'],

@@ -9,7 +9,7 @@ import { startNode } from '@fdn/distribution';
 import { rawWsServer } from './raw-ws.js';
 
 const { secret } = JSON.parse(process.env.FDN_PEER ?? '{}') as { secret: string };
-const node = await startNode({ name: 'remote-receiver', secret, channels: { reliable: { reliability: 'at_least_once' } } });
+const node = await startNode({ name: 'remote-receiver', secret, channels: { reliable: { reliability: 'at_least_once' }, parallel: { parallelism: 4 } } });
 let expected = Number.POSITIVE_INFINITY;
 // Failure-detector false positives: the sender never dies during the run.
 let nodedowns = 0;
@@ -25,6 +25,18 @@ const sink = node.runtime.spawn(async (ctx) => {
   }
 });
 node.runtime.register('sink', sink);
+// Eight more sinks counting into the same total: the parallel pairs of `parallelPairs`.
+for (let k = 0; k < 8; k++) {
+  node.runtime.register(
+    `sink${String(k)}`,
+    node.runtime.spawn(async (ctx) => {
+      for (;;) {
+        await ctx.receive();
+        if (++count === expected) ctx.send({ name: 'reporter', node: 'remote-sender' }, 'done');
+      }
+    }),
+  );
+}
 const echo = node.runtime.spawn(async (ctx) => {
   for (;;) {
     const m = (await ctx.receive()) as { from: Pid; i: number };

@@ -38,7 +38,7 @@ export async function runRemote(options: SuiteOptions): Promise<void> {
     `medians of ${String(repetitions)} repetitions; Erlang anchors from BENCHMARKS.md`,
   );
   const peer = await spawnPeer('remote-peer', { secret: SECRET });
-  const node = await startNode({ name: 'remote-sender', secret: SECRET, seeds: [peer.info.address as string], channels: { reliable: { reliability: 'at_least_once' } } });
+  const node = await startNode({ name: 'remote-sender', secret: SECRET, seeds: [peer.info.address as string], channels: { reliable: { reliability: 'at_least_once' }, parallel: { parallelism: 4 } } });
   const raw = await RawWsClient.connect(peer.info.ws as string);
   let nodedowns = 0;
   node.onNodeEvent((e) => {
@@ -55,6 +55,7 @@ export async function runRemote(options: SuiteOptions): Promise<void> {
     await expect(peer, n);
     rec.add('ws_raw_batched.oneway_mps', await raw.oneway(n, 500), 'msg/s');
     rec.add('fdn.at_least_once_mps', await oneway(node, peer, n, 'reliable'), 'msg/s');
+    rec.add('fdn.parallel_pairs_mps', await parallelPairs(node, peer, n), 'msg/s');
     // Round trips: @fdn and raw ws alternating in blocks of 500 (both see the same machine state).
     const fdnSamples: number[] = [];
     const wsSamples: number[] = [];
@@ -70,6 +71,7 @@ export async function runRemote(options: SuiteOptions): Promise<void> {
     rec.add('ws_raw.rtt_p99_us', quantile(wsSamples, 0.99), 'µs');
     rec.add('fdn.call_rps', await callRate(node, calls), 'calls/s');
   }
+  rec.add('fdn.broadcast_encodes_per_message', await broadcastEncodes(options.quick ? 200 : 1_000), 'encodes');
   await expect(peer, 1);
   // Both nodes live and loaded for the whole run: any nodedown is a false positive of the failure detector.
   rec.add('fdn.false_nodedowns', nodedowns + peerNodedowns, 'events');
@@ -85,6 +87,8 @@ export async function runRemote(options: SuiteOptions): Promise<void> {
   const f = (x: number | undefined, d = 1): string => (x === undefined ? '–' : x.toFixed(d));
   console.log(`one-way ${f(mps / 1e6, 2)} M msg/s (raw batched ws ${f(rawMps / 1e6, 2)} M: ${f(mps / rawMps, 2)}×; distributed Erlang ${String(ERLANG.oneway / 1e3)} k: ${f(mps / ERLANG.oneway)}×)`);
   console.log(`at-least-once one-way ${f((rec.get('fdn.at_least_once_mps')?.median ?? 0) / 1e6, 2)} M msg/s`);
+  console.log(`8 pairs over a channel of 4 connections ${f((rec.get('fdn.parallel_pairs_mps')?.median ?? 0) / 1e6, 2)} M msg/s (one pair on one connection: ${f(mps / 1e6, 2)} M)`);
+  console.log(`a broadcast to 8 nodes encodes ${f(rec.get('fdn.broadcast_encodes_per_message')?.median, 2)} values per message`);
   console.log(`round trip p50 ${f(p50)} µs (raw ws ${f(rawP50)} µs: ${f(p50 / rawP50, 2)}×), p99 ${f(rec.get('fdn.rtt_p99_us')?.median)} µs (Erlang ${String(ERLANG.p50)} / ${String(ERLANG.p99)} µs)`);
   console.log(`failure detector false positives during the run (both nodes): ${String(rec.get('fdn.false_nodedowns')?.median)}`);
   console.log(`remote GenServer.call ${f((rec.get('fdn.call_rps')?.median ?? 0) / 1e3)} k calls/s (sequential)`);
@@ -116,6 +120,58 @@ async function oneway(node: Node, peer: Peer, n: number, channel = 'default'): P
     ctx.unregister('reporter');
     return mps;
   });
+}
+
+/** msgs/s of `n` messages from 8 sender processes to 8 receivers (`sink0`…`sink7`) over a channel of 4 connections: the pairs spread over them. */
+async function parallelPairs(node: Node, peer: Peer, n: number): Promise<number> {
+  await expect(peer, n);
+  const per = Math.floor(n / 8);
+  return node.runtime.run(async (ctx) => {
+    ctx.register('reporter');
+    const t0 = performance.now();
+    const senders = Array.from({ length: 8 }, (_, k) =>
+      node.runtime.run(async () => {
+        const sink = { name: `sink${String(k)}`, node: 'remote-receiver' };
+        for (let i = 0; i < per; i++) {
+          const status = node.send(sink, ['seq', i, TAIL], { channel: 'parallel' });
+          if (status === 'backpressure' || status === 'full') await node.whenWritable('remote-receiver', 'parallel');
+          else if ((i & 1023) === 0) await tick();
+        }
+      }),
+    );
+    await Promise.all(senders);
+    for (let rest = per * 8; rest < n; rest++) node.send({ name: 'sink0', node: 'remote-receiver' }, ['seq', rest, TAIL], { channel: 'parallel' });
+    await ctx.receive((m) => m === 'done', 120_000);
+    const mps = n / ((performance.now() - t0) / 1000);
+    ctx.unregister('reporter');
+    return mps;
+  });
+}
+
+/** Values encoded per `broadcast` to 8 other nodes (all in this process, on a direct channel): 1 when a fan-out encodes once. */
+async function broadcastEncodes(count: number): Promise<number> {
+  const hub = await startNode({ name: 'fanout-hub', secret: SECRET });
+  const others = await Promise.all(Array.from({ length: 8 }, (_, i) => startNode({ name: `fanout-${String(i)}`, secret: SECRET, seeds: [hub.addresses[0] as string] })));
+  let received = 0;
+  for (const o of others) {
+    o.runtime.register(
+      'listener',
+      o.runtime.spawn(async (ctx) => {
+        for (;;) {
+          await ctx.receive();
+          received++;
+        }
+      }),
+    );
+  }
+  for (let i = 0; i < 1_000 && hub.nodes().length < 8; i++) await new Promise((r) => setTimeout(r, 10));
+  const before = hub.encodes;
+  for (let i = 0; i < count; i++) hub.broadcast('listener', { i });
+  const perMessage = (hub.encodes - before) / count;
+  for (let i = 0; i < 1_000 && received < count * 8; i++) await new Promise((r) => setTimeout(r, 10));
+  if (received < count * 8) throw new Error(`broadcast: ${String(received)} of ${String(count * 8)} deliveries`);
+  await Promise.all([hub, ...others].map((x) => x.stop()));
+  return perMessage;
 }
 
 /** Sequential remote GenServer.calls per second. */

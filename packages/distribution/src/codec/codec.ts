@@ -31,6 +31,7 @@ export class Codec {
 
   readonly #writer = new Writer();
   readonly #reader = new Reader();
+  #encodes = 0;
 
   constructor(source: Runtime | CodecOptions = {}) {
     const pidFor: PidFactory =
@@ -43,8 +44,14 @@ export class Codec {
     this.#writer.registerPrimitives(undefinedType, bigint);
   }
 
+  /** Values encoded by this codec so far (`encode` calls): how a fan-out shows it encoded once. */
+  get encodes(): number {
+    return this.#encodes;
+  }
+
   /** Encodes `value`; throws FDN_ERR_ENCODE_FAILED (in the sender) if it cannot be sent. */
   encode(value: unknown): Buffer {
+    this.#encodes++;
     try {
       return this.#writer.encode(value);
     } catch (err) {
@@ -77,6 +84,23 @@ export class Codec {
     } catch (err) {
       throw decodeFailed(err);
     }
+  }
+
+  /**
+   * Decodes the first value of a frame (a header) and returns it; `headEnd` is then the offset of
+   * what follows it (bytes encoded before and wrapped with `encodeWith`), `bytes.length` if nothing.
+   */
+  decodeHead(bytes: Uint8Array): unknown {
+    try {
+      return this.#reader.decodeHead(bytes);
+    } catch (err) {
+      throw decodeFailed(err);
+    }
+  }
+
+  /** Where the bytes after the last `decodeHead`'s value start. */
+  get headEnd(): number {
+    return this.#reader.position;
   }
 
   /** Reads a frame of several values one by one (each `next` throws FDN_ERR_DECODE_FAILED on garbage). */

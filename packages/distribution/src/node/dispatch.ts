@@ -7,12 +7,16 @@ import type { Codec } from '../codec/codec.ts';
 import { DistributionErrorCode } from '../errors/errors.ts';
 import type { Kind, Message } from './protocol.ts';
 
-/** Handles one message of a kind from `from`. Throwing marks the message malformed (dropped, logged). */
-export type MessageHandler = (from: string, message: Message) => void;
+/**
+ * Handles one message of a kind from `from`; `rest` is what followed the message in its frame
+ * (bytes encoded before, wrapped without encoding them again), for kinds registered with `rest`.
+ * Throwing marks the message malformed (dropped, logged).
+ */
+export type MessageHandler = (from: string, message: Message, rest: Buffer | null) => void;
 
 /** Decodes frames and routes each message to the handler of its kind. */
 export class Dispatcher {
-  readonly #handlers = new Map<number, MessageHandler>();
+  readonly #handlers = new Map<number, { handler: MessageHandler; rest: boolean }>();
   readonly #dropLog = new Map<string, { at: number; count: number }>();
   readonly #blockedFrom = new Set<string>();
   #dropped = 0;
@@ -23,18 +27,20 @@ export class Dispatcher {
     private readonly logger: Logger,
   ) {}
 
-  /** Makes `handler` the receiver of messages of `kind`; a kind has one handler. */
-  register(kind: Kind, handler: MessageHandler): void {
+  /** Makes `handler` the receiver of messages of `kind`; a kind has one handler. With `rest`, its frames may carry bytes after the message. */
+  register(kind: Kind, handler: MessageHandler, options: { rest?: boolean } = {}): void {
     if (this.#handlers.has(kind)) throw new Error(`message kind ${String(kind)} has a handler already`);
-    this.#handlers.set(kind, handler);
+    this.#handlers.set(kind, { handler, rest: options.rest === true });
   }
 
   /** Decodes `payload` from `from` and dispatches it (see the class comment for bad frames). */
   receiveFrame(from: string, payload: Buffer): void {
     if (this.#blockedFrom.has(from)) return;
     let message: unknown;
+    let end: number;
     try {
-      message = this.codec.decode(payload);
+      message = this.codec.decodeHead(payload);
+      end = this.codec.headEnd;
     } catch (err) {
       this.#undecodable(from, 'a message that cannot be decoded', err);
       return;
@@ -43,13 +49,18 @@ export class Dispatcher {
       this.#undecodable(from, 'a frame that is not a protocol message', null);
       return;
     }
-    const handler = this.#handlers.get(message[0]);
-    if (handler === undefined) {
+    const entry = this.#handlers.get(message[0]);
+    if (entry === undefined) {
       this.#undecodable(from, `a message of unknown kind ${String(message[0])}`, null);
       return;
     }
+    const rest = end < payload.length ? payload.subarray(end) : null;
+    if (rest !== null && !entry.rest) {
+      this.#undecodable(from, `a message followed by ${String(rest.length)} bytes it does not take`, null);
+      return;
+    }
     try {
-      handler(from, message as unknown as Message);
+      entry.handler(from, message as unknown as Message, rest);
     } catch (err) {
       this.#undecodable(from, 'a malformed protocol message', err);
     }

@@ -154,8 +154,28 @@ export class Node {
     const explain = (node: string): string => membership.explainNoconnection(node);
     const isUp = (node: string): boolean => overlays.current.isUp(node);
 
-    this.#global = new GlobalRegistry({ runtime, clock, logger: logger.child({ component: 'global' }), nodes: () => this.nodes(), sendRegistry: (node, m) => { send(node, [Kind.Registry, m]); } });
-    this.pg = new ProcessGroups({ runtime, nodes: () => this.nodes(), sendGroups: (node, m) => { send(node, [Kind.Groups, m]); } });
+    this.#global = new GlobalRegistry({
+      runtime,
+      clock,
+      logger: logger.child({ component: 'global' }),
+      nodes: () => this.nodes(),
+      sendRegistry: (node, m) => {
+        send(node, [Kind.Registry, m]);
+      },
+      broadcastRegistry: (nodes, m) => {
+        outbound.sendToAll(nodes, [Kind.Registry, m]);
+      },
+    });
+    this.pg = new ProcessGroups({
+      runtime,
+      nodes: () => this.nodes(),
+      sendGroups: (node, m) => {
+        send(node, [Kind.Groups, m]);
+      },
+      broadcastGroups: (nodes, m) => {
+        outbound.sendToAll(nodes, [Kind.Groups, m]);
+      },
+    });
     const signals = new RemoteSignals({
       runtime,
       send: (node, m, channel, partitionKey) => outbound.send(node, m, channel, partitionKey),
@@ -177,9 +197,13 @@ export class Node {
     dispatch.register(Kind.Groups, (from, m) => {
       this.pg.receive(from, m[1]);
     });
-    dispatch.register(Kind.Reliable, (from, m) => {
-      outbound.receiveReliable(from, m);
-    });
+    dispatch.register(
+      Kind.Reliable,
+      (from, m, rest) => {
+        outbound.receiveReliable(from, m, rest);
+      },
+      { rest: true },
+    );
     dispatch.register(Kind.Load, (from, m) => {
       this.#loads.receive(from, m);
     });
@@ -344,9 +368,8 @@ export class Node {
   broadcast(name: string, msg: unknown, options: { channel?: string } = {}): void {
     const channel = options.channel ?? this.#routes.route(msg) ?? DEFAULT_CHANNEL;
     if (!this.transport.channels.has(channel) || channel === 'control') throw unknownChannel(channel, this.transport.channels.keys());
-    const bytes = this.#codec.encode([Kind.SendNamed, name, msg]);
-    if (this.#overlays.viaPlumtree(channel)) this.#overlays.broadcast(channel, bytes);
-    else for (const node of this.nodes()) this.#outbound.sendEncoded(node, bytes, channel, undefined, false, true);
+    if (this.#overlays.viaPlumtree(channel)) this.#overlays.broadcast(channel, this.#codec.encode([Kind.SendNamed, name, msg]));
+    else this.#outbound.sendToAll(this.nodes(), [Kind.SendNamed, name, msg], channel);
     this.runtime.deliverRemote(name, msg);
   }
 
@@ -405,6 +428,11 @@ export class Node {
    */
   receiveFrame(from: string, payload: Buffer): void {
     this.#dispatch.receiveFrame(from, payload);
+  }
+
+  /** Values this node encoded for other nodes since it started: a broadcast or a registry update to n nodes counts one. */
+  get encodes(): number {
+    return this.#codec.encodes;
   }
 
   /** Frames dropped because they could not be decoded or understood, since the node started. */

@@ -76,6 +76,15 @@ export class Outbound {
     return this.sendEncoded(node, bytes, channel, partitionKey, reliable, message[0] === Kind.SendNamed);
   }
 
+  /** Sends the same message to each of `nodes`, encoded once. */
+  sendToAll(nodes: Iterable<string>, message: Message, channel = DEFAULT_CHANNEL): void {
+    let bytes: Buffer | null = null;
+    for (const node of nodes) {
+      bytes ??= this.host.codec.encode(message);
+      this.sendEncoded(node, bytes, channel, undefined, false, message[0] === Kind.SendNamed);
+    }
+  }
+
   /** `send` of a message encoded already (a fan-out encodes once for every node). */
   sendEncoded(node: string, bytes: Buffer, channel: string, partitionKey: number | undefined, reliable: boolean, toName: boolean): NodeSendStatus {
     if (this.#stopped || this.#blocked.has(node)) return 'dropped';
@@ -95,7 +104,9 @@ export class Outbound {
   #transmitReliable(node: string, channel: string, frame: ReliableFrame): boolean {
     if (this.#stopped) return false;
     const link = this.host.transport.link(node);
-    const bytes = this.host.codec.encode([Kind.Reliable, frame]);
+    // A numbered message: its header, then the message as it was encoded once (not wrapped in a
+    // binary and encoded again). An ack is a header alone.
+    const bytes = frame[0] === 0 ? this.host.codec.encodeWith([Kind.Reliable, [0, frame[1], frame[2], frame[3], null, frame[5]]], frame[4]) : this.host.codec.encode([Kind.Reliable, frame]);
     // A link is up: straight onto it (numbered frames need no queue's order: the receiver takes
     // them in sequence and the unacknowledged come again). No link: the overlay opens one (or
     // relays); the frame stays unacknowledged meanwhile.
@@ -108,9 +119,14 @@ export class Outbound {
   }
 
   /** A frame of an at-least-once channel arrived: numbered messages are delivered in order, once. */
-  receiveReliable(from: string, message: Message): void {
+  receiveReliable(from: string, message: Message, rest: Buffer | null): void {
     const frame = message[1];
     if (!Array.isArray(frame) || typeof frame[1] !== 'string' || !this.host.transport.channels.has(frame[1])) throw new Error('a reliable frame of an unknown channel');
+    // A numbered message's bytes follow its header; an ack has none.
+    if (frame[0] === 0) {
+      if (rest === null) throw new Error('a numbered reliable frame without its message');
+      frame[4] = rest;
+    } else if (rest !== null) throw new Error('an acknowledgement followed by bytes');
     this.reliable.receive(from, frame as ReliableFrame);
   }
 

@@ -36,6 +36,8 @@ export interface GlobalRegistryHost {
   nodes(): string[];
   /** Sends a registry message to a node. */
   sendRegistry(node: string, message: RegistryMessage): void;
+  /** The same message to several nodes (encoded once). */
+  broadcastRegistry(nodes: Iterable<string>, message: RegistryMessage): void;
 }
 
 /**
@@ -133,7 +135,7 @@ export class GlobalRegistry {
       });
       const claim: Claim = { name, pid, waiting: new Set([rt.node, ...others]), granted: new Set(), confirming: null, resolve, reject, timer };
       this.#claims.set(id, claim);
-      for (const node of others) this.host.sendRegistry(node, [4, id, name, pid]);
+      this.host.broadcastRegistry(others, [4, id, name, pid]);
       // This node answers its own claim like any other.
       this.#onClaim(rt.node, id, name, pid);
     });
@@ -146,7 +148,7 @@ export class GlobalRegistry {
     this.#drop(name);
     this.#exitHooks.get(name)?.();
     this.#exitHooks.delete(name);
-    for (const node of this.host.nodes()) this.host.sendRegistry(node, [2, name, pid]);
+    this.host.broadcastRegistry(this.host.nodes(), [2, name, pid]);
   }
 
   whereis(name: string): Pid | undefined {
@@ -327,7 +329,7 @@ export class GlobalRegistry {
       this.#claims.delete(id);
       claim.resolve(true);
     });
-    for (const node of others) this.host.sendRegistry(node, [1, claim.name, claim.pid]);
+    this.host.broadcastRegistry(others, [1, claim.name, claim.pid]);
     this.#confirmed(id, claim);
   }
 
@@ -352,12 +354,10 @@ export class GlobalRegistry {
   }
 
   #releaseEverywhere(claim: Claim): void {
-    for (const node of claim.granted) {
-      if (node === this.host.runtime.node) this.#release(claim.name, claim.pid);
-      else this.host.sendRegistry(node, [6, claim.name, claim.pid]);
-    }
+    const self = this.host.runtime.node;
+    if (claim.granted.has(self)) this.#release(claim.name, claim.pid);
     // Nodes that have not answered yet will grant later; a release on its way ends that too.
-    for (const node of claim.waiting) if (node !== this.host.runtime.node) this.host.sendRegistry(node, [6, claim.name, claim.pid]);
+    this.host.broadcastRegistry([...claim.granted, ...claim.waiting].filter((node) => node !== self), [6, claim.name, claim.pid]);
     if (claim.waiting.has(this.host.runtime.node)) this.#release(claim.name, claim.pid);
   }
 

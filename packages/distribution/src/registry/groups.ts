@@ -18,6 +18,8 @@ export interface ProcessGroupsHost {
   readonly runtime: Runtime;
   nodes(): string[];
   sendGroups(node: string, message: GroupsMessage): void;
+  /** The same message to several nodes (encoded once). */
+  broadcastGroups(nodes: Iterable<string>, message: GroupsMessage): void;
 }
 
 /** `[1, group, pids]`: joined; `[2, group, pids]`: left; `[3, [[group, pids], …]]`: all of the sender's memberships. */
@@ -195,7 +197,7 @@ export class ProcessGroups {
   }
 
   #broadcast(m: GroupsMessage): void {
-    for (const node of this.host.nodes()) this.host.sendGroups(node, m);
+    this.host.broadcastGroups(this.host.nodes(), m);
   }
 
   #notify(group: string, type: GroupEvent['type'], pids: Pid[]): void {

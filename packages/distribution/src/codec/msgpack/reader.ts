@@ -56,6 +56,12 @@ export class Reader implements ExtensionInput {
     return value;
   }
 
+  /** Decodes the first value of `bytes`; `position` is then where what follows it starts. */
+  decodeHead(bytes: Uint8Array): unknown {
+    this.#open(bytes);
+    return this.value();
+  }
+
   /** Reads the values of a frame one after the other; valid until the next decode on this reader. */
   cursor(bytes: Uint8Array): Cursor {
     this.#open(bytes);
