@@ -32,7 +32,7 @@ import { RemoteSpawn } from '../spawn/remote-spawn.ts';
 import type { TopologyName } from '../switching/topologies.ts';
 import { nodeSwitcher } from '../switching/node-switcher.ts';
 import type { ProbeResult, SwitchRecord, SwitchResult, SwitchState, TopologyEpoch, TopologySwitcher } from '../switching/switcher.ts';
-import { transportChannels, unknownChannel } from './channels.ts';
+import { channelMetrics, transportChannels, unknownChannel } from './channels.ts';
 import { Dispatcher } from './dispatch.ts';
 import { Membership } from './membership.ts';
 import type { NodeChannelMetrics, NodeEvent, NodeOptions, NodeSendOptions, NodeSendStatus, RemoteSpawnOptions } from './options.ts';
@@ -385,26 +385,9 @@ export class Node {
   getChannelMetrics(channel: string): NodeChannelMetrics;
   getChannelMetrics(channel: 'all'): Record<string, NodeChannelMetrics>;
   getChannelMetrics(channel: string): NodeChannelMetrics | Record<string, NodeChannelMetrics> {
-    if (channel === 'all') {
-      const all: Record<string, NodeChannelMetrics> = {};
-      for (const c of this.transport.channels.keys()) all[c] = this.getChannelMetrics(c);
-      return all;
-    }
+    if (channel === 'all') return Object.fromEntries([...this.transport.channels.keys()].map((c) => [c, channelMetrics(this.transport, this.#outbound.reliable, c)]));
     if (!this.transport.channels.has(channel)) throw unknownChannel(channel, this.transport.channels.keys());
-    const reliable = this.#outbound.reliable;
-    const sum: NodeChannelMetrics = { channel, messagesOut: 0, bytesOut: 0, messagesIn: 0, bytesIn: 0, queuedMessages: 0, queuedBytes: 0, dropped: 0, unacknowledged: reliable.unacked(undefined, channel), ...reliable.counters(channel), links: 0 };
-    for (const link of this.transport.links()) {
-      const m = link.metrics(channel);
-      sum.messagesOut += m.messagesOut;
-      sum.bytesOut += m.bytesOut;
-      sum.messagesIn += m.messagesIn;
-      sum.bytesIn += m.bytesIn;
-      sum.queuedMessages += m.queuedMessages;
-      sum.queuedBytes += m.queuedBytes;
-      sum.dropped += m.dropped;
-      sum.links++;
-    }
-    return sum;
+    return channelMetrics(this.transport, this.#outbound.reliable, channel);
   }
 
   /** Messages of at-least-once channels not yet acknowledged (to `node`, or to anyone). */

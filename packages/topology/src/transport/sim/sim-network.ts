@@ -2,12 +2,12 @@
 // virtual clock; every delivery, link event and failure is a timer, so a run replays exactly from
 // its seed. Per-link state is a few fields: 10,000 nodes fit.
 
-import { createHash } from 'node:crypto';
 import { seededRandom, silentLogger, VirtualClock } from '@fdn/core';
 import type { Logger, Random } from '@fdn/core';
-import type { ChannelOptions } from '../../channels/config.ts';
 import { SimTransport } from './sim-transport.ts';
-import type { SimLink } from './sim-transport.ts';
+import type { SimLink, SimMedium, SimNodeOptions, SimStats } from './sim-transport.ts';
+
+export type { SimNodeOptions, SimStats };
 
 /** Options of a simulated network. */
 export interface SimNetworkOptions {
@@ -26,24 +26,7 @@ export interface SimNetworkOptions {
   logger?: Logger;
 }
 
-/** Options of one simulated node. */
-export interface SimNodeOptions {
-  name: string;
-  incarnation?: number;
-  secret: string | Uint8Array;
-  channels?: Record<string, ChannelOptions>;
-  /** False for a node that only dials (default true). */
-  listen?: boolean;
-  /** Dial timeout (default 5,000 ms). */
-  handshakeTimeoutMs?: number;
-}
 
-/** Counters of a simulated network. */
-export interface SimStats {
-  delivered: number;
-  lost: number;
-  bytes: number;
-}
 
 /** The messages in flight that arrive at one instant, as parallel arrays (no object per message). */
 class Batch {
@@ -55,7 +38,7 @@ class Batch {
 }
 
 /** A simulated network of SimTransports. */
-export class SimNetwork {
+export class SimNetwork implements SimMedium {
   readonly clock: VirtualClock;
   readonly random: Random;
   readonly logger: Logger;
@@ -195,10 +178,6 @@ export class SimNetwork {
   }
 }
 
-/** Secrets are compared by digest: the simulator models authentication, not cryptography. */
-export function secretDigest(secret: string | Uint8Array): string {
-  return createHash('sha256').update(typeof secret === 'string' ? Buffer.from(secret) : secret).digest('hex');
-}
 
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;

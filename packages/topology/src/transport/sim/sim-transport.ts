@@ -10,8 +10,9 @@ import { isValidNodeName } from '../../node/identity.ts';
 import type { Address, NodeIdentity } from '../../node/identity.ts';
 import { Emitter } from '../../util/emitter.ts';
 import type { ChannelMetrics, Link, LinkDownReason, MessageHandler, SendOptions, SendStatus, Transport, TransportEvents } from '../types.ts';
-import { secretDigest } from './sim-network.ts';
-import type { SimNetwork, SimNodeOptions } from './sim-network.ts';
+import { createHash } from 'node:crypto';
+import type { VirtualClock, Logger } from '@fdn/core';
+import type { ChannelOptions } from '../../channels/config.ts';
 import type { ProtocolHandler } from '../../messenger/messenger.ts';
 
 /** The tag of a message sent as bytes (protocol values have tags ≥ 0). */
@@ -32,6 +33,48 @@ interface Counters {
   bytesOut: number;
   messagesIn: number;
   bytesIn: number;
+}
+
+/** Options of one simulated node. */
+export interface SimNodeOptions {
+  name: string;
+  incarnation?: number;
+  secret: string | Uint8Array;
+  channels?: Record<string, ChannelOptions>;
+  /** False for a node that only dials (default true). */
+  listen?: boolean;
+  /** Dial timeout (default 5,000 ms). */
+  handshakeTimeoutMs?: number;
+}
+
+/** Counters of a simulated network. */
+export interface SimStats {
+  delivered: number;
+  lost: number;
+  bytes: number;
+}
+
+/**
+ * What a SimTransport needs from its network (SimNetwork implements it): the clock, who can reach
+ * whom and how fast, the deliveries' timers, and the address book of transports.
+ */
+export interface SimMedium {
+  readonly clock: VirtualClock;
+  readonly logger: Logger;
+  readonly stats: SimStats;
+  readonly partitionDetectMs: number;
+  reachable(a: string, b: string): boolean;
+  delay(from: string, to: string): number;
+  lose(from: string, to: string): boolean;
+  deliverAt(at: number, to: SimLink, channel: string, size: number, tag: number, body: unknown): void;
+  register(node: SimTransport): void;
+  unregister(node: SimTransport): void;
+  lookup(address: string): SimTransport | undefined;
+}
+
+/** Secrets are compared by digest: the simulator models authentication, not cryptography. */
+export function secretDigest(secret: string | Uint8Array): string {
+  return createHash('sha256').update(typeof secret === 'string' ? Buffer.from(secret) : secret).digest('hex');
 }
 
 /** One side of a simulated link. */
@@ -166,7 +209,7 @@ export class SimLink implements Link {
   }
 }
 
-/** A Transport on a {@link SimNetwork}. Create with `network.transport(options)`. */
+/** A Transport on a SimNetwork. Create with `network.transport(options)`. */
 export class SimTransport implements Transport {
   readonly channels: ReadonlyMap<string, ChannelConfig>;
   readonly #digest: string;
@@ -181,7 +224,7 @@ export class SimTransport implements Transport {
   readonly #events: Emitter<TransportEvents>;
 
   constructor(
-    readonly network: SimNetwork,
+    readonly network: SimMedium,
     options: SimNodeOptions,
     incarnation: number,
   ) {
