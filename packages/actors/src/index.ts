@@ -22,7 +22,7 @@ export type {
 export { Runtime, createRuntime } from './runtime/runtime.ts';
 export type { RuntimeOptions } from './runtime/runtime.ts';
 export type { ProcessInfo } from './runtime/introspection.ts';
-export type { RemoteRouter } from './runtime/remote.ts';
+export type { RemoteEndpoint, RemoteRouter } from './runtime/remote.ts';
 export type { SchedulerOptions } from './scheduler/scheduler.ts';
 export * as GenServer from './gen-server/gen-server.ts';
 export type { CallResult, Caller, From, GenServerBehaviour, InitResult, NoReplyResult, StartOptions } from './gen-server/gen-server.ts';
@@ -44,4 +44,3 @@ export type {
 export * as StateMachine from './state-machine/state-machine.ts';
 export { REPLY_EVENT, replyWith } from './state-machine/state-machine.ts';
 export type { InfoEvent, MachineState, StateMachineOptions } from './state-machine/state-machine.ts';
-export * as Wire from './wire.ts';

@@ -2,7 +2,8 @@
 // refused with FDN_ERR_DECODE_FAILED (never a crash), the extension types collide with nothing
 // msgpackr gives a meaning to, and the wire format does not depend on what else is loaded.
 
-import { createRuntime, Pid, Ref, Wire } from '@fdn/actors';
+import { createRuntime, Pid, Ref } from '@fdn/actors';
+import { Wire } from '@fdn/actors/internal';
 import { fc, test } from '@fast-check/vitest';
 import { Packr, unpack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';

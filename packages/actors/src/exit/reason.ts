@@ -73,7 +73,7 @@ export function isDownMessage(msg: unknown, ref?: Ref): msg is DownMessage {
   return msg instanceof DownMessageImpl && (ref === undefined || msg.ref.equals(ref));
 }
 
-/** @internal Classes behind the two system messages: `instanceof` keeps user look-alikes out. */
+/** The classes behind the two system messages: `instanceof` keeps user look-alikes out (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */
 export class ExitMessageImpl implements ExitMessage {
   readonly type = 'EXIT' as const;
   constructor(
@@ -82,7 +82,7 @@ export class ExitMessageImpl implements ExitMessage {
   ) {}
 }
 
-/** @internal */
+/** A DOWN message (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */
 export class DownMessageImpl implements DownMessage {
   readonly type = 'DOWN' as const;
   constructor(

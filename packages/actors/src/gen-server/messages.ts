@@ -11,7 +11,7 @@ export interface From {
   readonly ref: Ref;
 }
 
-/** @internal */
+/** Who called: the pid and the call's tag (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */
 export class FromImpl implements From {
   /** @internal Runtime of the server that received the call; used by `reply`. */
   replier: Runtime | null = null;
@@ -25,7 +25,7 @@ export class FromImpl implements From {
   }
 }
 
-/** @internal A `call`: the caller waits for a {@link CallReply} tagged with `from.ref`. */
+/** A `call`: the caller waits for a {@link CallReply} tagged with `from.ref` (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */
 export class CallRequest {
   constructor(
     readonly from: FromImpl,
@@ -33,12 +33,12 @@ export class CallRequest {
   ) {}
 }
 
-/** @internal A `cast`: no reply. */
+/** A `cast`: no reply (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */
 export class CastRequest {
   constructor(readonly request: unknown) {}
 }
 
-/** @internal The answer to a {@link CallRequest}. */
+/** The answer to a {@link CallRequest} (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */
 export class CallReply {
   constructor(
     readonly ref: Ref,

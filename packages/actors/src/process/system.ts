@@ -3,7 +3,7 @@
 
 import type { ExitReason } from '../exit/reason.ts';
 
-/** @internal */
+/** A system request (`sys`) (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */
 export class SystemRequest {
   constructor(
     readonly op: 'getState' | 'stop',

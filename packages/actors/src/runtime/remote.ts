@@ -45,3 +45,40 @@ export interface RemoteRouter {
   /** The local `target` exited: tell the remote `watcher` with a DOWN for `ref`. */
   down(watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void;
 }
+
+/**
+ * How what arrives from other nodes reaches this runtime's processes: returned by
+ * `runtime.attachRemote(router)` to the distribution layer, and to nothing else. Pids and refs
+ * decoded from the wire are new objects: everything here compares with `equals`.
+ */
+export interface RemoteEndpoint {
+  /** The pid that stands for code outside any process (the source of a DOWN for a name nobody holds). */
+  readonly systemPid: Pid;
+  /** A message from another node to a local pid or registered name. Unknown targets: dropped. */
+  deliver(to: Pid | string, msg: unknown): void;
+  /** The remote `from` links to the local `to`; false if `to` is not alive (answer with noproc). */
+  link(from: Pid, to: Pid): boolean;
+  /** The remote `from` removed its link to the local `to`. */
+  unlink(from: Pid, to: Pid): void;
+  /** The remote `from`, linked to the local `to`, exited with `reason` (or its node was lost: `noconnection`). */
+  linkExit(from: Pid, to: Pid, reason: ExitReason): void;
+  /** `exit(to, reason)` sent by a remote process. */
+  exit(from: Pid, to: Pid, reason: ExitReason): void;
+  /** The remote `watcher` monitors the local `target` under `ref`; false if `target` is not alive (answer DOWN noproc). */
+  monitor(watcher: Pid, target: Pid, ref: Ref): boolean;
+  /** The remote watcher removed its monitor `ref` of the local `target`. */
+  demonitor(target: Pid, ref: Ref): void;
+  /** A DOWN for the local `watcher`'s monitor `ref` of the remote `target`; delivered once. */
+  down(watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void;
+  /** The name a local watcher monitors on another node resolved to `pid`: later DOWNs carry it. */
+  resolveNameMonitor(watcher: Pid, ref: Ref, pid: Pid): boolean;
+  /** The local `local` is linked to the remote `remote` (the other node made the link, e.g. at a remote spawn). */
+  adoptLink(local: Pid, remote: Pid): boolean;
+  /** The local `watcher` monitors the remote `target` under `ref` (set up by the other node, e.g. at a remote spawn). */
+  adoptMonitor(watcher: Pid, target: Pid, ref: Ref): boolean;
+  /**
+   * Calls `hook` synchronously when the live local process `pid` exits, before anything its exit
+   * wakes up runs (a supervisor restarting it finds its names free). Null if `pid` is not live here.
+   */
+  onExit(pid: Pid, hook: (reason: ExitReason) => void): (() => void) | null;
+}

@@ -16,7 +16,7 @@ import { Scheduler } from '../scheduler/scheduler.ts';
 import type { SchedulerOptions } from '../scheduler/scheduler.ts';
 import { describeProcess } from './introspection.ts';
 import type { ProcessInfo } from './introspection.ts';
-import type { RemoteRouter } from './remote.ts';
+import type { RemoteEndpoint, RemoteRouter } from './remote.ts';
 
 /** Options of {@link createRuntime}. */
 export interface RuntimeOptions {
@@ -353,8 +353,8 @@ export class Runtime {
     return ref;
   }
 
-  /** @internal The other node resolved the name of the monitor `ref` held by the local `watcher` to `pid`. */
-  resolveNameMonitor(watcher: Pid, ref: Ref, pid: Pid): boolean {
+  /** The other node resolved the name of the monitor `ref` held by the local `watcher` to `pid`. */
+  #resolveNameMonitor(watcher: Pid, ref: Ref, pid: Pid): boolean {
     const watching = this.#local(watcher)?.watching;
     if (watching == null) return false;
     for (const r of watching.keys()) {
@@ -695,14 +695,91 @@ export class Runtime {
     for (const proc of [...this.#table.values()]) this.terminate(proc, reason);
   }
 
-  // ==== Distribution hooks ====
+  // ==== Distribution ====
 
   /**
-   * @internal Installs the router that carries messages and signals to other nodes
-   * (@fdn/distribution does this). Without one, remote pids behave as unreachable.
+   * Joins this runtime to other nodes: `router` carries what local processes send to remote pids
+   * (@fdn/distribution installs one), and the endpoint returned is how what arrives from other
+   * nodes reaches local processes. Once per runtime. Without a router, remote pids behave as
+   * unreachable.
    */
-  setRouter(router: RemoteRouter | null): void {
+  attachRemote(router: RemoteRouter): RemoteEndpoint {
+    if (this.#router !== null) throw new ActorError(ErrorCode.BAD_ARGUMENT, `runtime ${this.node} is attached to other nodes already`);
     this.#router = router;
+    return {
+      systemPid: this.systemPid,
+      deliver: (to, msg) => {
+        const target = typeof to === 'string' ? this.#names.get(to) : this.#local(to);
+        target?.deliver(msg);
+      },
+      link: (from, to) => {
+        const target = this.#local(to);
+        if (!target?.alive) return false;
+        const links = (target.links ??= new Set());
+        for (const linked of links) if (linked.equals(from)) return true;
+        links.add(from);
+        return true;
+      },
+      unlink: (from, to) => {
+        const links = this.#local(to)?.links;
+        if (links == null) return;
+        for (const linked of links) if (linked.equals(from)) links.delete(linked);
+      },
+      linkExit: (from, to, reason) => {
+        const target = this.#local(to);
+        if (target === null) return;
+        let linked = false;
+        for (const l of target.links ?? []) {
+          if (!l.equals(from)) continue;
+          target.links?.delete(l);
+          linked = true;
+        }
+        if (linked) target.signal(from, reason, false);
+      },
+      exit: (from, to, reason) => {
+        this.#local(to)?.signal(from, reason, reason === 'kill');
+      },
+      monitor: (watcher, target, ref) => {
+        const proc = this.#local(target);
+        if (!proc?.alive) return false;
+        (proc.monitors ??= new Map()).set(ref, watcher);
+        return true;
+      },
+      demonitor: (target, ref) => {
+        const proc = this.#local(target);
+        const monitors = proc?.monitors;
+        if (proc == null || monitors == null) return;
+        for (const r of monitors.keys()) if (r.equals(ref)) monitors.delete(r);
+        if (monitors.size === 0) proc.monitors = null;
+      },
+      down: (watcher, ref, target, reason) => {
+        const proc = this.#local(watcher);
+        const watching = proc?.watching;
+        if (proc == null || watching == null) return;
+        for (const r of watching.keys()) {
+          if (!r.equals(ref)) continue;
+          proc.down(r, target, reason);
+          return;
+        }
+      },
+      resolveNameMonitor: (watcher, ref, pid) => this.#resolveNameMonitor(watcher, ref, pid),
+      adoptLink: (local, remote) => {
+        const proc = this.#local(local);
+        if (!proc?.alive) return false;
+        (proc.links ??= new Set()).add(remote);
+        return true;
+      },
+      adoptMonitor: (watcher, target, ref) => {
+        const proc = this.#local(watcher);
+        if (!proc?.alive) return false;
+        (proc.watching ??= new Map()).set(ref, target);
+        return true;
+      },
+      onExit: (pid, hook) => {
+        const proc = this.#local(pid);
+        return proc?.alive === true ? proc.onExit(hook) : null;
+      },
+    };
   }
 
   /** @internal A name on another node, resolved by the distribution layer if it knows it. */
@@ -710,13 +787,9 @@ export class Runtime {
     return this.#router?.resolveName(name);
   }
 
-  // ==== Signals arriving from other nodes (called by the distribution layer) ====
-  // Pids and refs decoded from the wire are new objects: everything here compares with `equals`
-  // (or goes through the process table), never by identity.
-
   /**
-   * @internal The pid for (node, id, incarnation): the live local process's own pid object when
-   * it names one (so decoded pids work as Map keys), else a new pid.
+   * The pid for (node, id, incarnation): the live local process's own pid object when it names
+   * one (so decoded pids work as Map keys and identity), else a new pid. Codecs use it.
    */
   pidFor(node: string, id: number, incarnation: number): Pid {
     if (node === this.node && incarnation === this.incarnation) {
@@ -724,104 +797,6 @@ export class Runtime {
       if (proc !== undefined) return proc.self;
     }
     return new Pid(node, id, incarnation);
-  }
-
-  /** @internal A message from another node to a local pid or registered name. Unknown targets: dropped. */
-  deliverRemote(to: Pid | string, msg: unknown): void {
-    const target = typeof to === 'string' ? this.#names.get(to) : this.#local(to);
-    target?.deliver(msg);
-  }
-
-  /** @internal The remote `from` links to the local `to`; false if `to` is not alive (answer with noproc). */
-  remoteLink(from: Pid, to: Pid): boolean {
-    const target = this.#local(to);
-    if (!target?.alive) return false;
-    const links = (target.links ??= new Set());
-    for (const linked of links) if (linked.equals(from)) return true;
-    links.add(from);
-    return true;
-  }
-
-  /** @internal The remote `from` removed its link to the local `to`. */
-  remoteUnlink(from: Pid, to: Pid): void {
-    const links = this.#local(to)?.links;
-    if (links == null) return;
-    for (const linked of links) if (linked.equals(from)) links.delete(linked);
-  }
-
-  /**
-   * @internal The remote `from`, linked to the local `to`, exited with `reason` (or its node was
-   * lost: `noconnection`). The link is gone on both sides; `to` gets the exit signal.
-   */
-  remoteLinkExit(from: Pid, to: Pid, reason: ExitReason): void {
-    const target = this.#local(to);
-    if (target === null) return;
-    let linked = false;
-    for (const l of target.links ?? []) {
-      if (!l.equals(from)) continue;
-      target.links?.delete(l);
-      linked = true;
-    }
-    if (linked) target.signal(from, reason, false);
-  }
-
-  /** @internal The local `local` is linked to the remote `remote` (the other node made the link, e.g. at a remote spawn). */
-  adoptRemoteLink(local: Pid, remote: Pid): boolean {
-    const proc = this.#local(local);
-    if (!proc?.alive) return false;
-    (proc.links ??= new Set()).add(remote);
-    return true;
-  }
-
-  /** @internal The local `watcher` monitors the remote `target` under `ref` (the other node set it up, e.g. at a remote spawn). */
-  adoptRemoteMonitor(watcher: Pid, target: Pid, ref: Ref): boolean {
-    const proc = this.#local(watcher);
-    if (!proc?.alive) return false;
-    (proc.watching ??= new Map()).set(ref, target);
-    return true;
-  }
-
-  /** @internal `exit(to, reason)` sent by a remote process. */
-  remoteExit(from: Pid, to: Pid, reason: ExitReason): void {
-    this.#local(to)?.signal(from, reason, reason === 'kill');
-  }
-
-  /** @internal The remote `watcher` monitors the local `target` under `ref`; false if `target` is not alive (answer DOWN noproc). */
-  remoteMonitor(watcher: Pid, target: Pid, ref: Ref): boolean {
-    const proc = this.#local(target);
-    if (!proc?.alive) return false;
-    (proc.monitors ??= new Map()).set(ref, watcher);
-    return true;
-  }
-
-  /** @internal The remote watcher removed its monitor `ref` of the local `target`. */
-  remoteDemonitor(target: Pid, ref: Ref): void {
-    const monitors = this.#local(target)?.monitors;
-    if (monitors == null) return;
-    for (const r of monitors.keys()) if (r.equals(ref)) monitors.delete(r);
-    if (monitors.size === 0) (this.#local(target) as Process).monitors = null;
-  }
-
-  /** @internal A DOWN for the local `watcher`'s monitor `ref` of the remote `target`. Delivered once: an unknown ref is dropped. */
-  remoteDown(watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void {
-    const proc = this.#local(watcher);
-    const watching = proc?.watching;
-    if (proc == null || watching == null) return;
-    for (const r of watching.keys()) {
-      if (!r.equals(ref)) continue;
-      proc.down(r, target, reason);
-      return;
-    }
-  }
-
-  /**
-   * @internal Calls `hook` synchronously when the live local process `pid` exits, before anything
-   * that process's exit wakes up runs (a supervisor restarting it finds its names free). Returns
-   * the remover, or null if `pid` is not a live local process.
-   */
-  onProcessExit(pid: Pid, hook: (reason: ExitReason) => void): (() => void) | null {
-    const proc = this.#local(pid);
-    return proc?.alive === true ? proc.onExit(hook) : null;
   }
 
   /** @internal The live local process a pid names, or null. */

@@ -6,7 +6,8 @@
 // gives a meaning to (a test enumerates msgpackr's), so a dump read with another tool is not
 // misread, and nothing here depends on what else is loaded in the process.
 
-import { Pid, Ref, Wire } from '@fdn/actors';
+import { Pid, Ref } from '@fdn/actors';
+import { Wire } from '@fdn/actors/internal';
 import type { ExtensionInput, ReadExtension } from './msgpack/reader.ts';
 import { ReadError } from './msgpack/errors.ts';
 import type { ExtensionOutput, WriteExtension } from './msgpack/writer.ts';

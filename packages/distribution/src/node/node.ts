@@ -12,7 +12,7 @@
 // Features above the node (ecosystems) install themselves through `NodeFeature`s.
 
 import { createRuntime, isGlobalName, Pid } from '@fdn/actors';
-import type { Dest, ProcessContext, Ref, Runtime } from '@fdn/actors';
+import type { Dest, ProcessContext, Ref, RemoteEndpoint, Runtime } from '@fdn/actors';
 import { defaultLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { createWsTransport, DEFAULT_CHANNEL } from '@fdn/topology';
@@ -76,6 +76,8 @@ export class Node {
   readonly #loads: LoadReports;
   readonly #global: GlobalRegistry;
   readonly #routes: Router;
+  /** The runtime's side of the seam to other nodes. */
+  readonly #endpoint: RemoteEndpoint;
   readonly #features = new Map<NodeFeature<unknown>, unknown>();
   #stopping: Promise<void> | null = null;
   #removeSignalHandlers: (() => void) | null = null;
@@ -154,8 +156,17 @@ export class Node {
     const explain = (node: string): string => membership.explainNoconnection(node);
     const isUp = (node: string): boolean => overlays.current.isUp(node);
 
+    const signals = new RemoteSignals({
+      runtime,
+      send: (node, m, channel, partitionKey) => outbound.send(node, m, channel, partitionKey),
+      route: (msg) => this.#routes.route(msg) ?? DEFAULT_CHANNEL,
+      isUp,
+      resolveGlobal: (name) => this.#global.whereis(name),
+      explainNoconnection: explain,
+    });
     this.#global = new GlobalRegistry({
       runtime,
+      endpoint: signals.endpoint,
       clock,
       logger: logger.child({ component: 'global' }),
       nodes: () => this.nodes(),
@@ -168,6 +179,7 @@ export class Node {
     });
     this.pg = new ProcessGroups({
       runtime,
+      endpoint: signals.endpoint,
       nodes: () => this.nodes(),
       sendGroups: (node, m) => {
         send(node, [Kind.Groups, m]);
@@ -176,14 +188,7 @@ export class Node {
         outbound.sendToAll(nodes, [Kind.Groups, m]);
       },
     });
-    const signals = new RemoteSignals({
-      runtime,
-      send: (node, m, channel, partitionKey) => outbound.send(node, m, channel, partitionKey),
-      route: (msg) => this.#routes.route(msg) ?? DEFAULT_CHANNEL,
-      isUp,
-      resolveGlobal: (name) => this.#global.whereis(name),
-      explainNoconnection: explain,
-    });
+    this.#endpoint = signals.endpoint;
     this.#spawn = new RemoteSpawn({ name: this.name, runtime, clock, signals, send, isUp, explainNoconnection: explain }, options.spawnLimits, options.spawnTimeoutMs ?? 5_000);
     this.#switcher = nodeSwitcher({ name: this.name, clock, random, codec, overlays, nodes: () => this.nodes(), send, mayReach: (node) => !outbound.stopped && !outbound.isBlocked(node) }, dispatch, options.topology ?? {});
     this.#loads = new LoadReports({ runtime, clock, nodes: () => this.nodes(), send }, options.loadReportMs ?? 1_000);
@@ -232,7 +237,6 @@ export class Node {
       // A node behind on switches (it joined late, or missed a commit) adopts the newer overlay.
       if (overlays.topo.epoch > 0) overlays.tellEpochTo(link.peer.name);
     });
-    runtime.setRouter(signals.router());
     for (const feature of features) this.#features.set(feature, feature.install(this));
   }
 
@@ -370,7 +374,7 @@ export class Node {
     if (!this.transport.channels.has(channel) || channel === 'control') throw unknownChannel(channel, this.transport.channels.keys());
     if (this.#overlays.viaPlumtree(channel)) this.#overlays.broadcast(channel, this.#codec.encode([Kind.SendNamed, name, msg]));
     else this.#outbound.sendToAll(this.nodes(), [Kind.SendNamed, name, msg], channel);
-    this.runtime.deliverRemote(name, msg);
+    this.#endpoint.deliver(name, msg);
   }
 
   /**

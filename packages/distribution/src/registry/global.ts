@@ -16,7 +16,7 @@
 // `{ type: 'global_name_conflict', name, winner }` (OTP's `notify_all_name` resolver).
 
 import { comparePids, Pid } from '@fdn/actors';
-import type { Runtime } from '@fdn/actors';
+import type { RemoteEndpoint, Runtime } from '@fdn/actors';
 import type { Clock, Logger } from '@fdn/core';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 
@@ -30,6 +30,8 @@ export interface GlobalNameConflict {
 /** What the registry needs from its node. */
 export interface GlobalRegistryHost {
   readonly runtime: Runtime;
+  /** Where the runtime meets other nodes (exits of named processes are watched through it). */
+  readonly endpoint: Pick<RemoteEndpoint, 'onExit'>;
   readonly clock: Clock;
   readonly logger: Logger;
   /** The nodes connected now. */
@@ -396,7 +398,7 @@ export class GlobalRegistry {
 
   /** The name goes the moment its process exits (before a supervisor can restart it). */
   #watch(name: string, pid: Pid): void {
-    const remove = this.host.runtime.onProcessExit(pid, () => {
+    const remove = this.host.endpoint.onExit(pid, () => {
       this.#exitHooks.delete(name);
       if (this.#names.get(name)?.equals(pid) === true) this.unregister(name);
     });

@@ -5,7 +5,7 @@
 // A process may join a group several times and must leave as often (pg's counting).
 
 import { Pid } from '@fdn/actors';
-import type { Runtime } from '@fdn/actors';
+import type { RemoteEndpoint, Runtime } from '@fdn/actors';
 
 /** Sent to processes that monitor a group when members join or leave it. */
 export interface GroupEvent {
@@ -16,6 +16,8 @@ export interface GroupEvent {
 
 export interface ProcessGroupsHost {
   readonly runtime: Runtime;
+  /** Where the runtime meets other nodes (exits of local members are watched through it). */
+  readonly endpoint: Pick<RemoteEndpoint, 'onExit'>;
   nodes(): string[];
   sendGroups(node: string, message: GroupsMessage): void;
   /** The same message to several nodes (encoded once). */
@@ -46,7 +48,7 @@ export class ProcessGroups {
     if (pid.node !== this.host.runtime.node) throw new TypeError(`only local processes join groups here; ${pid.toString()} is on ${pid.node}`);
     if (!this.host.runtime.isAlive(pid)) return;
     // A member leaves every group the moment it exits (as with the global registry's names).
-    if (!this.#isLocalMember(pid)) this.host.runtime.onProcessExit(pid, () => {
+    if (!this.#isLocalMember(pid)) this.host.endpoint.onExit(pid, () => {
       this.#localExit(pid);
     });
     if (this.#add(group, pid, 1)) this.#broadcast([1, group, [pid]]);

@@ -5,7 +5,7 @@
 // that claims another node's pid as its source is ignored.
 
 import { Pid, Ref } from '@fdn/actors';
-import type { RemoteName, RemoteRouter, Runtime } from '@fdn/actors';
+import type { RemoteEndpoint, RemoteName, RemoteRouter, Runtime } from '@fdn/actors';
 import { DEFAULT_CHANNEL } from '@fdn/topology';
 import { Kind } from '../node/protocol.ts';
 import type { Message } from '../node/protocol.ts';
@@ -43,75 +43,82 @@ interface CrossingSignals {
 /** Remote messages, links, monitors and exit signals (see the file comment). */
 export class RemoteSignals {
   readonly #peers = new Map<string, CrossingSignals>();
+  /** How what arrives from other nodes reaches the runtime's processes (the runtime's side of the seam). */
+  readonly endpoint: RemoteEndpoint;
 
-  constructor(private readonly host: RemoteSignalsHost) {}
+  /** Attaches the runtime to other nodes through this node: its router goes out, its endpoint comes back. */
+  constructor(private readonly host: RemoteSignalsHost) {
+    this.endpoint = host.runtime.attachRemote(this.#router());
+  }
 
   /** Registers the handlers of the messages and signals that arrive from other nodes. */
   register(dispatch: Dispatcher): void {
     const rt = this.host.runtime;
+    const ep = this.endpoint;
     dispatch.register(Kind.Send, (_from, m) => {
-      if (m[1] instanceof Pid) rt.deliverRemote(m[1], m[2]);
+      if (m[1] instanceof Pid) ep.deliver(m[1], m[2]);
     });
     dispatch.register(Kind.SendNamed, (_from, m) => {
-      if (typeof m[1] === 'string') rt.deliverRemote(m[1], m[2]);
+      if (typeof m[1] === 'string') ep.deliver(m[1], m[2]);
     });
     dispatch.register(Kind.Link, (from, [, remote, local]) => {
       if (!isPidFrom(remote, from) || !(local instanceof Pid)) return;
       if (this.signalsFrom(from) >= MAX_SIGNALS_PER_PEER) this.#signal(from, [Kind.LinkExit, local, remote, 'system_limit'], local, remote);
-      else if (rt.remoteLink(remote, local)) this.trackLink(local, remote);
+      else if (ep.link(remote, local)) this.trackLink(local, remote);
       else this.#signal(from, [Kind.LinkExit, local, remote, 'noproc'], local, remote);
     });
     dispatch.register(Kind.Unlink, (from, [, remote, local]) => {
       if (!isPidFrom(remote, from) || !(local instanceof Pid)) return;
       this.#peers.get(from)?.links.delete(pairKey(local, remote));
-      rt.remoteUnlink(remote, local);
+      ep.unlink(remote, local);
     });
     dispatch.register(Kind.LinkExit, (from, [, remote, local, reason]) => {
       if (!isPidFrom(remote, from) || !(local instanceof Pid)) return;
       this.#peers.get(from)?.links.delete(pairKey(local, remote));
-      rt.remoteLinkExit(remote, local, reason);
+      ep.linkExit(remote, local, reason);
     });
     dispatch.register(Kind.Exit, (from, [, remote, local, reason]) => {
-      if (isPidFrom(remote, from) && local instanceof Pid) rt.remoteExit(remote, local, reason);
+      if (isPidFrom(remote, from) && local instanceof Pid) ep.exit(remote, local, reason);
     });
     dispatch.register(Kind.Monitor, (from, [, watcher, target, ref]) => {
       if (!isPidFrom(watcher, from) || !(target instanceof Pid) || !(ref instanceof Ref)) return;
       if (this.signalsFrom(from) >= MAX_SIGNALS_PER_PEER) this.#signal(from, [Kind.Down, watcher, ref, target, 'system_limit'], target, watcher);
-      else if (rt.remoteMonitor(watcher, target, ref)) this.trackWatchedBy(from, target, ref);
+      else if (ep.monitor(watcher, target, ref)) this.trackWatchedBy(from, target, ref);
       else this.#signal(from, [Kind.Down, watcher, ref, target, 'noproc'], target, watcher);
     });
     dispatch.register(Kind.Demonitor, (from, [, watcher, target, ref]) => {
       if (!isPidFrom(watcher, from) || !(target instanceof Pid) || !(ref instanceof Ref)) return;
       this.#peers.get(from)?.watchedBy.delete(ref.toString());
-      rt.remoteDemonitor(target, ref);
+      ep.demonitor(target, ref);
     });
     dispatch.register(Kind.Down, (from, [, watcher, ref, target, reason]) => {
       if (!(watcher instanceof Pid) || !(ref instanceof Ref) || !isPidFrom(target, from)) return;
       this.#peers.get(from)?.watching.delete(ref.toString());
-      rt.remoteDown(watcher, ref, target, reason);
+      ep.down(watcher, ref, target, reason);
     });
     dispatch.register(Kind.MonitorName, (from, [, watcher, name, ref]) => {
       if (!isPidFrom(watcher, from) || typeof name !== 'string' || !(ref instanceof Ref)) return;
       const pid = rt.whereis(name);
-      if (pid !== undefined && rt.remoteMonitor(watcher, pid, ref)) {
+      if (pid !== undefined && ep.monitor(watcher, pid, ref)) {
         this.trackWatchedBy(from, pid, ref);
         this.#signal(from, [Kind.NameResolved, watcher, ref, pid], pid, watcher);
       } else {
-        this.#signal(from, [Kind.Down, watcher, ref, pid ?? rt.systemPid, 'noproc'], pid ?? rt.systemPid, watcher);
+        this.#signal(from, [Kind.Down, watcher, ref, pid ?? ep.systemPid, 'noproc'], pid ?? ep.systemPid, watcher);
       }
     });
     dispatch.register(Kind.NameResolved, (from, [, watcher, ref, pid]) => {
       if (!(watcher instanceof Pid) || !(ref instanceof Ref) || !isPidFrom(pid, from)) return;
       const tracked = this.#peers.get(from)?.watching.get(ref.toString());
       if (tracked !== undefined) tracked.target = pid;
-      rt.resolveNameMonitor(watcher, ref, pid);
+      ep.resolveNameMonitor(watcher, ref, pid);
     });
   }
 
   /** The runtime's way out to other nodes. */
-  router(): RemoteRouter {
+  #router(): RemoteRouter {
     const { host } = this;
-    const rt = host.runtime;
+    // The endpoint exists once attachRemote returned; the router calls it only later.
+    const ep = (): RemoteEndpoint => this.endpoint;
     return {
       send: (from, to, msg) => {
         host.send(to.node, [Kind.Send, to, msg], host.route(msg), pairPartition(from, to.id));
@@ -122,7 +129,7 @@ export class RemoteSignals {
       link: (from, to) => {
         if (!host.isUp(to.node)) {
           queueMicrotask(() => {
-            rt.remoteLinkExit(to, from, 'noconnection');
+            ep().linkExit(to, from, 'noconnection');
           });
           return;
         }
@@ -143,7 +150,7 @@ export class RemoteSignals {
       monitor: (watcher, target, ref) => {
         if (!host.isUp(target.node)) {
           queueMicrotask(() => {
-            rt.remoteDown(watcher, ref, target, 'noconnection');
+            ep().down(watcher, ref, target, 'noconnection');
           });
           return;
         }
@@ -154,7 +161,7 @@ export class RemoteSignals {
         const unresolved = new Pid(target.node, 0, 0);
         if (!host.isUp(target.node)) {
           queueMicrotask(() => {
-            rt.remoteDown(watcher, ref, unresolved, 'noconnection');
+            ep().down(watcher, ref, unresolved, 'noconnection');
           });
           return;
         }
@@ -201,10 +208,10 @@ export class RemoteSignals {
     const s = this.#peers.get(node);
     this.#peers.delete(node);
     if (s === undefined) return;
-    const rt = this.host.runtime;
-    for (const { local, remote } of s.links.values()) rt.remoteLinkExit(remote, local, 'noconnection');
-    for (const { watcher, target, ref } of s.watching.values()) rt.remoteDown(watcher, ref, target, 'noconnection');
-    for (const { target, ref } of s.watchedBy.values()) rt.remoteDemonitor(target, ref);
+    const ep = this.endpoint;
+    for (const { local, remote } of s.links.values()) ep.linkExit(remote, local, 'noconnection');
+    for (const { watcher, target, ref } of s.watching.values()) ep.down(watcher, ref, target, 'noconnection');
+    for (const { target, ref } of s.watchedBy.values()) ep.demonitor(target, ref);
   }
 
   /** A signal from process `from` to process `to`: on the default channel, in the pair's order with its messages. */

@@ -98,8 +98,8 @@ export class RemoteSpawn {
       host.send(node, [Kind.SpawnRequest, id, behaviour, args, requester, options.link === true, ref, system]);
     });
     // The target linked/monitored on its side before the process ran; record ours to match.
-    if (ctx !== null && options.link === true && host.runtime.adoptRemoteLink(ctx.self, pid)) host.signals.trackLink(ctx.self, pid);
-    if (ctx !== null && ref !== null && host.runtime.adoptRemoteMonitor(ctx.self, pid, ref)) host.signals.trackWatching(ctx.self, pid, ref);
+    if (ctx !== null && options.link === true && host.signals.endpoint.adoptLink(ctx.self, pid)) host.signals.trackLink(ctx.self, pid);
+    if (ctx !== null && ref !== null && host.signals.endpoint.adoptMonitor(ctx.self, pid, ref)) host.signals.trackWatching(ctx.self, pid, ref);
     return { pid, ref };
   }
 
@@ -126,7 +126,7 @@ export class RemoteSpawn {
   async #start(from: string, behaviour: string, args: unknown[], system: boolean): Promise<Pid> {
     if (!system) this.#limits.admit(from, behaviour, this.host.runtime.processCount);
     const pid = await (system ? this.systemFactory : this.factory).start(behaviour, args);
-    if (!system) this.#limits.started(behaviour, pid, this.host.runtime);
+    if (!system) this.#limits.started(behaviour, pid, this.host.signals.endpoint);
     return pid;
   }
 
@@ -144,8 +144,8 @@ export class RemoteSpawn {
     }
     // Linked or monitored before the reply leaves: an exit right after start is not missed.
     if (requester instanceof Pid && requester.node === from) {
-      if (link === true && host.runtime.remoteLink(requester, pid)) host.signals.trackLink(pid, requester);
-      if (ref instanceof Ref && host.runtime.remoteMonitor(requester, pid, ref)) host.signals.trackWatchedBy(from, pid, ref);
+      if (link === true && host.signals.endpoint.link(requester, pid)) host.signals.trackLink(pid, requester);
+      if (ref instanceof Ref && host.signals.endpoint.monitor(requester, pid, ref)) host.signals.trackWatchedBy(from, pid, ref);
     }
     host.send(from, [Kind.SpawnReply, id, pid, null, null]);
     // Dead already: the remote side learns it through the link or monitor set up above.

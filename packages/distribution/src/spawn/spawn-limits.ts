@@ -2,7 +2,7 @@
 // on the live processes of each behaviour, and a rate per peer (a token bucket). A spawn past any of
 // them is refused with FDN_ERR_SPAWN_REFUSED saying which limit and what it is, and nothing starts.
 
-import type { Pid, Runtime } from '@fdn/actors';
+import type { Pid, RemoteEndpoint } from '@fdn/actors';
 import type { Clock } from '@fdn/core';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 
@@ -54,9 +54,9 @@ export class SpawnLimiter {
   }
 
   /** Counts a started process of `behaviour` until it exits. */
-  started(behaviour: string, pid: Pid, runtime: Runtime): void {
+  started(behaviour: string, pid: Pid, endpoint: Pick<RemoteEndpoint, 'onExit'>): void {
     this.#live.set(behaviour, (this.#live.get(behaviour) ?? 0) + 1);
-    const counted = runtime.onProcessExit(pid, () => {
+    const counted = endpoint.onExit(pid, () => {
       this.#live.set(behaviour, (this.#live.get(behaviour) ?? 1) - 1);
     });
     if (counted === null) this.#live.set(behaviour, (this.#live.get(behaviour) ?? 1) - 1);

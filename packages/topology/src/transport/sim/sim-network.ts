@@ -5,7 +5,7 @@
 import { seededRandom, silentLogger, VirtualClock } from '@fdn/core';
 import type { Logger, Random } from '@fdn/core';
 import { SimTransport } from './sim-transport.ts';
-import type { SimLink, SimMedium, SimNodeOptions, SimStats } from './sim-transport.ts';
+import type { SimLink, SimNodeOptions, SimStats } from './sim-transport.ts';
 
 export type { SimNodeOptions, SimStats };
 
@@ -38,7 +38,7 @@ class Batch {
 }
 
 /** A simulated network of SimTransports. */
-export class SimNetwork implements SimMedium {
+export class SimNetwork {
   readonly clock: VirtualClock;
   readonly random: Random;
   readonly logger: Logger;

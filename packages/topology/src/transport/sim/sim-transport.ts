@@ -55,8 +55,8 @@ export interface SimStats {
 }
 
 /**
- * What a SimTransport needs from its network (SimNetwork implements it): the clock, who can reach
- * whom and how fast, the deliveries' timers, and the address book of transports.
+ * @internal What a SimTransport needs from its network (SimNetwork has it all): the clock, who
+ * can reach whom and how fast, the deliveries' timers, and the address book of transports.
  */
 export interface SimMedium {
   readonly clock: VirtualClock;
@@ -223,11 +223,16 @@ export class SimTransport implements Transport {
   readonly #pending = new Map<string, Promise<Link>>();
   readonly #events: Emitter<TransportEvents>;
 
+  /** @internal The network this transport lives on. */
+  readonly network: SimMedium;
+
+  /** @internal Use `network.transport(options)`. */
   constructor(
-    readonly network: SimMedium,
+    network: SimMedium,
     options: SimNodeOptions,
     incarnation: number,
   ) {
+    this.network = network;
     if (!isValidNodeName(options.name)) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `invalid node name ${JSON.stringify(options.name)}`);
     this.channels = resolveChannels(options.channels);
     this.#digest = secretDigest(options.secret);
