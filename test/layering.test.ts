@@ -114,11 +114,11 @@ function cycles(graph: Map<string, string[]>): string[][] {
 
 /**
  * Known debts, to be paid by the restructuring issue (each listed so a new cycle or long file
- * fails at once, and a paid debt must be struck from here): the actors/distribution seam runs
- * through the runtime.
+ * fails at once, and a paid debt must be struck from here): in actors, a pid knows its process,
+ * a process its runtime, and the runtime its processes (types, mostly).
  */
 const KNOWN_CYCLES: Record<string, string[][]> = {
-  actors: [['exit/reason.ts', 'gen-server/messages.ts', 'pid/pid.ts', 'process/process.ts', 'process/system.ts', 'process/types.ts', 'runtime/introspection.ts', 'runtime/remote.ts', 'runtime/runtime.ts']],
+  actors: [['exit/reason.ts', 'pid/pid.ts', 'process/alias.ts', 'process/process.ts', 'process/system.ts', 'process/types.ts', 'runtime/introspection.ts', 'runtime/remote.ts', 'runtime/runtime.ts']],
 };
 const KNOWN_LONG: Record<string, string[]> = {
   actors: ['process/process.ts', 'runtime/runtime.ts'],

@@ -34,13 +34,13 @@ export async function call<Reply = unknown>(caller: Caller, server: Dest, reques
   // Messages already queued cannot be the reply: scan only what arrives after the request.
   const mark = ctx.queueLength;
   const ref = ctx.monitor(pid);
-  ctx.activeCall = ref;
+  ctx.activeAlias = ref;
   ctx.send(pid, new CallRequest(new FromImpl(ctx.self, ref), request));
   let msg: unknown;
   try {
     msg = await ctx.receiveFrom(mark, (m) => (m instanceof CallReply || m instanceof DownMessageImpl) && ref.equals(m.ref), timeoutMs);
   } finally {
-    ctx.activeCall = null;
+    ctx.activeAlias = null;
   }
   if (msg instanceof CallReply) {
     ctx.demonitor(ref, { flush: true });

@@ -2,6 +2,7 @@
 // never be mistaken for one; @fdn/distribution registers codecs for them.
 
 import type { Pid, Ref } from '../pid/pid.ts';
+import { AliasMessage } from '../process/alias.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 
 /** Who is waiting for a call's reply; pass it to `GenServer.reply` to answer later. */
@@ -39,11 +40,18 @@ export class CastRequest {
 }
 
 /** The answer to a {@link CallRequest} (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */
-export class CallReply {
+export class CallReply extends AliasMessage {
   constructor(
     readonly ref: Ref,
     readonly value: unknown,
-  ) {}
+  ) {
+    super();
+  }
+
+  /** The call's tag is the caller's alias: a reply after the call timed out is dropped. */
+  get alias(): Ref {
+    return this.ref;
+  }
 }
 
 export { SystemRequest } from '../process/system.ts';

@@ -5,7 +5,7 @@ import type { RemoteName } from './types.ts';
 import type { TimerHandle } from '@fdn/core';
 import { ActorError, ErrorCode } from '../errors.ts';
 import { DownMessageImpl, ExitMessageImpl } from '../exit/reason.ts';
-import { CallReply } from '../gen-server/messages.ts';
+import { AliasMessage } from './alias.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import type { Pid, Ref } from '../pid/pid.ts';
 import type { Runnable } from '../scheduler/scheduler.ts';
@@ -105,10 +105,10 @@ export class Process implements ProcessContext, Runnable {
   resumeValue: unknown = undefined;
   /** @internal */ trapping = false;
   /**
-   * @internal Tag of the call this process is waiting on. Replies with another tag are late
-   * answers to calls that timed out; they are dropped (OTP 24's alias semantics).
+   * @internal The alias this process keeps active while it waits for an answer (a call's tag).
+   * Messages to another alias are late answers to waits that ended; they are dropped (OTP 24).
    */
-  activeCall: Ref | null = null;
+  activeAlias: Ref | null = null;
   /** @internal Linked processes (local or remote). */
   links: Set<Pid> | null = null;
   /** @internal Monitors on this process: ref → watcher. */
@@ -221,7 +221,7 @@ export class Process implements ProcessContext, Runnable {
   /** @internal Puts `msg` in this process's mailbox or hands it to its pending receive. */
   deliver(msg: unknown): void {
     if (this.status === DEAD) return;
-    if (msg instanceof CallReply && (!this.activeCall?.equals(msg.ref))) return;
+    if (msg instanceof AliasMessage && this.activeAlias?.equals(msg.alias) !== true) return;
     const resolve = this.waitResolve;
     if (resolve !== null) {
       const match = this.waitMatch;
