@@ -160,6 +160,7 @@ export class Node {
       runtime,
       send: (node, m, channel, partitionKey) => outbound.send(node, m, channel, partitionKey),
       route: (msg) => this.#routes.route(msg) ?? DEFAULT_CHANNEL,
+      isParallel: (channel) => this.#outbound.isParallel(channel),
       isUp,
       resolveGlobal: (name) => this.#global.whereis(name),
       explainNoconnection: explain,
@@ -345,15 +346,17 @@ export class Node {
    * FDN_ERR_ENCODE_FAILED when `msg` cannot cross nodes (a function, a symbol).
    */
   send(dest: Dest, msg: unknown, options: NodeSendOptions = {}): NodeSendStatus {
-    const channel = options.channel ?? this.#routes.route(msg);
+    const channel = options.channel ?? this.#routes.route(msg) ?? DEFAULT_CHANNEL;
     const reliable = options.reliability === 'at_least_once';
     if (isGlobalName(dest)) {
       const pid = this.#global.whereis(dest.global);
       if (pid === undefined) throw new DistributionError(DistributionErrorCode.NOT_REGISTERED, `no process is registered globally as '${dest.global}'; check whereisGlobal() first or send to a pid`);
       return this.send(pid, msg, options);
     }
-    if (dest instanceof Pid && dest.node !== this.name) return this.#outbound.send(dest.node, [Kind.Send, dest, msg], channel, options.partitionKey ?? pairPartition(null, dest.id), reliable);
-    if (typeof dest === 'object' && !(dest instanceof Pid) && dest.node !== this.name) return this.#outbound.send(dest.node, [Kind.SendNamed, dest.name, msg], channel, options.partitionKey ?? pairPartition(null, nameHash(dest.name)), reliable);
+    const outbound = this.#outbound;
+    // The default partition key (the receiver, for a send from outside any process) only where a channel has several connections.
+    if (dest instanceof Pid && dest.node !== this.name) return outbound.send(dest.node, [Kind.Send, dest, msg], channel, options.partitionKey ?? (outbound.isParallel(channel) ? pairPartition(null, dest.id) : undefined), reliable);
+    if (typeof dest === 'object' && !(dest instanceof Pid) && dest.node !== this.name) return outbound.send(dest.node, [Kind.SendNamed, dest.name, msg], channel, options.partitionKey ?? (outbound.isParallel(channel) ? pairPartition(null, nameHash(dest.name)) : undefined), reliable);
     this.runtime.send(dest, msg);
     return 'local';
   }

@@ -41,6 +41,8 @@ export class Outbound {
   readonly #waiting = new Map<string, Waiting[]>();
   /** Fault injection: nodes nothing is sent to (see `Node.blockNodes`). */
   readonly #blocked = new Set<string>();
+  /** Channels with more than one connection per peer: only their sends carry a partition key. */
+  readonly #parallel: ReadonlySet<string>;
   #stopped = false;
 
   constructor(
@@ -50,6 +52,7 @@ export class Outbound {
   ) {
     this.#atLeastOnce = atLeastOnce;
     const { transport, clock } = host;
+    this.#parallel = new Set([...transport.channels].filter(([, c]) => c.parallelism > 1).map(([name]) => name));
     this.reliable = new ReliableChannels(
       {
         incarnation: transport.self.incarnation,
@@ -76,6 +79,11 @@ export class Outbound {
     return this.sendEncoded(node, bytes, channel, partitionKey, reliable, message[0] === Kind.SendNamed);
   }
 
+  /** True when `channel` has several connections per peer (a send's partition key picks one). */
+  isParallel(channel: string): boolean {
+    return this.#parallel.has(channel);
+  }
+
   /** Sends the same message to each of `nodes`, encoded once. */
   sendToAll(nodes: Iterable<string>, message: Message, channel = DEFAULT_CHANNEL): void {
     let bytes: Buffer | null = null;
@@ -89,7 +97,8 @@ export class Outbound {
   sendEncoded(node: string, bytes: Buffer, channel: string, partitionKey: number | undefined, reliable: boolean, toName: boolean): NodeSendStatus {
     if (this.#stopped || this.#blocked.has(node)) return 'dropped';
     if (reliable || this.#atLeastOnce.has(channel)) return this.reliable.send(node, channel, bytes, toName);
-    const options: SendOptions | undefined = partitionKey === undefined ? undefined : { partitionKey };
+    // One connection: no key to carry (and no object per message).
+    const options: SendOptions | undefined = partitionKey === undefined || !this.#parallel.has(channel) ? undefined : { partitionKey };
     const link = this.host.transport.link(node);
     if (link !== undefined && !this.#waiting.has(node)) {
       const status = link.send(channel, bytes, options);

@@ -25,6 +25,8 @@ export interface RemoteSignalsHost {
   send(node: string, message: Message, channel?: string, partitionKey?: number): NodeSendStatus;
   /** The channel a message goes on when its send names none (the routing rules). */
   route(msg: unknown): string;
+  /** True when `channel` has several connections per peer (only then is a partition key worth computing). */
+  isParallel(channel: string): boolean;
   isUp(node: string): boolean;
   resolveGlobal(name: string): Pid | undefined;
   explainNoconnection(node: string): string;
@@ -121,10 +123,12 @@ export class RemoteSignals {
     const ep = (): RemoteEndpoint => this.endpoint;
     return {
       send: (from, to, msg) => {
-        host.send(to.node, [Kind.Send, to, msg], host.route(msg), pairPartition(from, to.id));
+        const channel = host.route(msg);
+        host.send(to.node, [Kind.Send, to, msg], channel, host.isParallel(channel) ? pairPartition(from, to.id) : undefined);
       },
       sendNamed: (from, to: RemoteName, msg) => {
-        host.send(to.node, [Kind.SendNamed, to.name, msg], host.route(msg), pairPartition(from, nameHash(to.name)));
+        const channel = host.route(msg);
+        host.send(to.node, [Kind.SendNamed, to.name, msg], channel, host.isParallel(channel) ? pairPartition(from, nameHash(to.name)) : undefined);
       },
       link: (from, to) => {
         if (!host.isUp(to.node)) {
@@ -216,7 +220,7 @@ export class RemoteSignals {
 
   /** A signal from process `from` to process `to`: on the default channel, in the pair's order with its messages. */
   #signal(node: string, message: Message, from: Pid, to: Pid): void {
-    this.host.send(node, message, DEFAULT_CHANNEL, pairPartition(from, to.id));
+    this.host.send(node, message, DEFAULT_CHANNEL, this.host.isParallel(DEFAULT_CHANNEL) ? pairPartition(from, to.id) : undefined);
   }
 
   #peer(node: string): CrossingSignals {
