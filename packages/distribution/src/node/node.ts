@@ -1,6 +1,6 @@
 // A node: an @fdn/actors runtime joined to a cluster by an @fdn/topology transport and overlay.
 // This file is the facade: options, start and stop, and the public API, each delegating to the
-// module of its concept:
+// module of its concept (node/assemble.ts makes them and joins them):
 //   node/dispatch.ts            inbound frames → the handler each feature registered for its kind
 //   node/outbound.ts            the send path (encode once, link or overlay, at-least-once)
 //   node/membership.ts          nodeup/nodedown, reconnect grace, restarts
@@ -11,37 +11,27 @@
 //   load/load-reports.ts        load reports; registry/ the cluster registry and process groups
 // Features above the node (ecosystems) install themselves through `NodeFeature`s.
 
-import { createRuntime, isGlobalName, Pid } from '@fdn/actors';
-import type { Dest, ProcessContext, Ref, RemoteEndpoint, Runtime } from '@fdn/actors';
-import { defaultLogger, systemClock, systemRandom } from '@fdn/core';
+import { isGlobalName, Pid } from '@fdn/actors';
+import type { Dest, ProcessContext, Ref, Runtime } from '@fdn/actors';
 import type { Clock, Logger, Random } from '@fdn/core';
-import { createWsTransport, DEFAULT_CHANNEL } from '@fdn/topology';
+import { DEFAULT_CHANNEL } from '@fdn/topology';
 import type { PeerService, PeerSpec, Transport } from '@fdn/topology';
-import { Codec } from '../codec/codec.ts';
 import { requireIdentity } from '../config/load.ts';
 import { checkNodeOptions } from '../config/validate.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import type { ProcessFactory } from '../factory/factory.ts';
-import { LoadReports } from '../load/load-reports.ts';
 import type { NodeLoad } from '../load/load-reports.ts';
-import { Overlays } from '../overlay/overlays.ts';
-import { GlobalRegistry } from '../registry/global.ts';
-import { ProcessGroups } from '../registry/groups.ts';
-import { RemoteSignals } from '../signals/remote-signals.ts';
-import { RemoteSpawn } from '../spawn/remote-spawn.ts';
+import type { ProcessGroups } from '../registry/groups.ts';
+import { nameHash, pairPartition } from '../signals/remote-signals.ts';
 import type { TopologyName } from '../switching/topologies.ts';
-import { nodeSwitcher } from '../switching/node-switcher.ts';
-import type { ProbeResult, SwitchRecord, SwitchResult, SwitchState, TopologyEpoch, TopologySwitcher } from '../switching/switcher.ts';
-import { channelMetrics, transportChannels, unknownChannel } from './channels.ts';
-import { Dispatcher } from './dispatch.ts';
-import { Membership } from './membership.ts';
+import type { ProbeResult, SwitchRecord, SwitchResult, SwitchState, TopologyEpoch } from '../switching/switcher.ts';
+import { assemble } from './assemble.ts';
+import type { NodeParts } from './assemble.ts';
+import { channelMetrics, unknownChannel } from './channels.ts';
 import type { NodeChannelMetrics, NodeEvent, NodeOptions, NodeSendOptions, NodeSendStatus, RemoteSpawnOptions } from './options.ts';
 import { drainLinks, leaveWithin, queuedOnLinks, stopOnSignals } from './orderly-stop.ts';
-import { Outbound } from './outbound.ts';
 import { Kind } from './protocol.ts';
-import { Router } from './routing.ts';
 import type { RoutingRule } from './routing.ts';
-import { nameHash, pairPartition } from '../signals/remote-signals.ts';
 
 /**
  * A part of the node installed at its start by what uses it (ecosystems are one): `install` runs
@@ -66,18 +56,8 @@ export class Node {
   /** Process groups across the cluster (OTP's `pg`): `pg.join(group, pid)`, `pg.members(group)`, `pg.monitor(group, pid)`, … */
   readonly pg: ProcessGroups;
   readonly #clock: Clock;
-  readonly #codec: Codec;
-  readonly #dispatch: Dispatcher;
-  readonly #outbound: Outbound;
-  readonly #membership: Membership;
-  readonly #overlays: Overlays;
-  readonly #spawn: RemoteSpawn;
-  readonly #switcher: TopologySwitcher;
-  readonly #loads: LoadReports;
-  readonly #global: GlobalRegistry;
-  readonly #routes: Router;
-  /** The runtime's side of the seam to other nodes. */
-  readonly #endpoint: RemoteEndpoint;
+  /** The node's parts (see assemble.ts). */
+  readonly #parts: NodeParts;
   readonly #features = new Map<NodeFeature<unknown>, unknown>();
   #stopping: Promise<void> | null = null;
   #removeSignalHandlers: (() => void) | null = null;
@@ -88,156 +68,14 @@ export class Node {
     requireIdentity(options);
     this.options = options;
     this.name = options.name;
-    const clock = (this.#clock = options.clock ?? systemClock());
-    const random = (this.random = options.random ?? systemRandom());
-    const logger = (this.logger = options.logger ?? defaultLogger());
-    // Validated even with an injected transport: a channel's node-level options must make sense.
-    const channels = options.channels === undefined ? undefined : transportChannels(options.channels);
-    const transport = (this.transport =
-      options.transport ??
-      createWsTransport(
-        {
-          name: options.name,
-          secret: options.secret,
-          ...(options.listen === undefined ? {} : { listen: options.listen }),
-          ...(channels === undefined ? {} : { channels }),
-          ...(options.failureDetector === undefined ? {} : { failureDetector: options.failureDetector }),
-          ...(options.heartbeatMs === undefined ? {} : { pingIntervalMs: options.heartbeatMs }),
-          ...(options.tls === undefined ? {} : { tls: options.tls }),
-          ...(options.advertise === undefined ? {} : { advertise: [...options.advertise] }),
-        },
-        { clock, logger: logger.child({ component: 'transport' }), random },
-      ));
-    const runtime = (this.runtime = createRuntime({ node: options.name, incarnation: transport.self.incarnation, clock, logger, random }));
-    const codec = (this.#codec = new Codec(runtime));
-    const dispatch = (this.#dispatch = new Dispatcher(codec, clock, logger));
-    const receiveFrame = (from: string, payload: Buffer): void => {
-      dispatch.receiveFrame(from, payload);
-    };
-
-    const atLeastOnce = new Set<string>();
-    const broadcastModes = new Map<string, 'direct' | 'plumtree'>();
-    for (const name of transport.channels.keys()) {
-      const c = options.channels?.[name];
-      if (c?.reliability === 'at_least_once') atLeastOnce.add(name);
-      if (c?.broadcast !== undefined) broadcastModes.set(name, c.broadcast);
-    }
-    this.#routes = new Router(new Set([...transport.channels.keys()].filter((c) => c !== 'control')));
-
-    const membership = (this.#membership = new Membership(
-      { name: this.name, runtime, clock, logger, linkIncarnation: (node) => transport.link(node)?.peer.incarnation, nodes: () => this.nodes(), stopped: () => this.#outbound.stopped },
-      options.reconnectGraceMs ?? 0,
-    ));
-    const overlays = (this.#overlays = new Overlays(
-      {
-        name: this.name,
-        transport,
-        clock,
-        random,
-        logger,
-        receiveFrame,
-        up: (node) => {
-          membership.up(node);
-        },
-        down: (node, kind) => {
-          membership.down(node, kind);
-        },
-        send: (node, m) => this.#outbound.send(node, m),
-        adopted: (record) => {
-          this.#switcher.record(record);
-        },
-      },
-      { overlay: options.overlay, seeds: options.seeds ?? [], servers: options.topology?.servers, broadcastModes },
-    ));
-    const outbound = (this.#outbound = new Outbound({ codec, transport, clock, logger, overlay: () => overlays.current, deliver: receiveFrame }, atLeastOnce, options.reliable));
-    const send = (node: string, m: readonly [Kind, ...unknown[]]): void => {
-      outbound.send(node, m);
-    };
-    const explain = (node: string): string => membership.explainNoconnection(node);
-    const isUp = (node: string): boolean => overlays.current.isUp(node);
-
-    const signals = new RemoteSignals({
-      runtime,
-      send: (node, m, channel, partitionKey) => outbound.send(node, m, channel, partitionKey),
-      route: (msg) => this.#routes.route(msg) ?? DEFAULT_CHANNEL,
-      isParallel: (channel) => this.#outbound.isParallel(channel),
-      isUp,
-      resolveGlobal: (name) => this.#global.whereis(name),
-      explainNoconnection: explain,
-    });
-    this.#global = new GlobalRegistry({
-      runtime,
-      endpoint: signals.endpoint,
-      clock,
-      logger: logger.child({ component: 'global' }),
-      nodes: () => this.nodes(),
-      sendRegistry: (node, m) => {
-        send(node, [Kind.Registry, m]);
-      },
-      broadcastRegistry: (nodes, m) => {
-        outbound.sendToAll(nodes, [Kind.Registry, m]);
-      },
-    });
-    this.pg = new ProcessGroups({
-      runtime,
-      endpoint: signals.endpoint,
-      nodes: () => this.nodes(),
-      sendGroups: (node, m) => {
-        send(node, [Kind.Groups, m]);
-      },
-      broadcastGroups: (nodes, m) => {
-        outbound.sendToAll(nodes, [Kind.Groups, m]);
-      },
-    });
-    this.#endpoint = signals.endpoint;
-    this.#spawn = new RemoteSpawn({ name: this.name, runtime, clock, signals, send, isUp, explainNoconnection: explain }, options.spawnLimits, options.spawnTimeoutMs ?? 5_000);
-    this.#switcher = nodeSwitcher({ name: this.name, clock, random, codec, overlays, nodes: () => this.nodes(), send, mayReach: (node) => !outbound.stopped && !outbound.isBlocked(node) }, dispatch, options.topology ?? {});
-    this.#loads = new LoadReports({ runtime, clock, nodes: () => this.nodes(), send }, options.loadReportMs ?? 1_000);
-
-    // What arrives, by kind.
-    signals.register(dispatch);
-    this.#spawn.register(dispatch);
-    dispatch.register(Kind.Registry, (from, m) => {
-      this.#global.receive(from, m[1]);
-    });
-    dispatch.register(Kind.Groups, (from, m) => {
-      this.pg.receive(from, m[1]);
-    });
-    dispatch.register(
-      Kind.Reliable,
-      (from, m, rest) => {
-        outbound.receiveReliable(from, m, rest);
-      },
-      { rest: true },
-    );
-    dispatch.register(Kind.Load, (from, m) => {
-      this.#loads.receive(from, m);
-    });
-    dispatch.register(Kind.Leaving, (from) => {
-      membership.markLeaving(from);
-    });
-
-    // Nodes coming and going, in this order: what is in flight to a lost node fails first.
-    membership.onUp((node) => {
-      this.#global.nodeUp(node);
-      this.pg.nodeUp(node);
-    });
-    membership.onLost((node, why) => {
-      outbound.nodeLost(node);
-      this.#spawn.nodeLost(node, why);
-      this.#switcher.nodeDown(node);
-      overlays.nodeLost(node);
-      this.#global.nodeDown(node);
-      this.pg.nodeDown(node);
-      this.#loads.nodeLost(node);
-      signals.nodeLost(node);
-    });
-    transport.on('linkUp', (link) => {
-      membership.linkUp(link);
-      outbound.reliable.linkUp(link.peer.name, link.peer.incarnation);
-      // A node behind on switches (it joined late, or missed a commit) adopts the newer overlay.
-      if (overlays.topo.epoch > 0) overlays.tellEpochTo(link.peer.name);
-    });
+    const parts = assemble(options);
+    this.#parts = parts;
+    this.#clock = parts.clock;
+    this.random = parts.random;
+    this.logger = parts.logger;
+    this.transport = parts.transport;
+    this.runtime = parts.runtime;
+    this.pg = parts.pg;
     for (const feature of features) this.#features.set(feature, feature.install(this));
   }
 
@@ -249,16 +87,16 @@ export class Node {
 
   /** @internal Use {@link startNode}. */
   async start(): Promise<void> {
-    await this.#overlays.current.start();
+    await this.#parts.overlays.current.start();
     if (this.options.handleSignals === true) this.#removeSignalHandlers = stopOnSignals(this, this.logger);
-    this.#loads.start();
+    this.#parts.loads.start();
   }
 
   // ==== The cluster ====
 
   /** The overlay the node runs now (it changes with `switchTopology`). */
   get overlay(): PeerService {
-    return this.#overlays.current;
+    return this.#parts.overlays.current;
   }
 
   /** Where other nodes reach this one. */
@@ -308,12 +146,12 @@ export class Node {
 
   /** The other nodes this node is connected to now, sorted. */
   nodes(): string[] {
-    return this.#overlays.nodes();
+    return this.#parts.overlays.nodes();
   }
 
   /** True while `node` (another node, or this one) is stopping in order: nothing new should be placed on it. */
   isLeaving(node: string): boolean {
-    return node === this.name ? this.#stopping !== null : this.#membership.isLeaving(node);
+    return node === this.name ? this.#stopping !== null : this.#parts.membership.isLeaving(node);
   }
 
   /**
@@ -321,22 +159,22 @@ export class Node {
    * process, Erlang's `net_kernel:monitor_nodes`) until it exits or `monitorNodes(pid, false)`.
    */
   monitorNodes(pid: Pid, on = true): void {
-    this.#membership.monitorNodes(pid, on);
+    this.#parts.membership.monitorNodes(pid, on);
   }
 
   /** Calls `listener` on every nodeup/nodedown; returns the unsubscribe function. */
   onNodeEvent(listener: (event: NodeEvent) => void): () => void {
-    return this.#membership.onNodeEvent(listener);
+    return this.#parts.membership.onNodeEvent(listener);
   }
 
   /** This node's load now (what it reports to the others). */
   load(): NodeLoad {
-    return this.#loads.load();
+    return this.#parts.loads.load();
   }
 
   /** The last load `node` reported (this node's own, now), if any. */
   loadOf(node: string): NodeLoad | undefined {
-    return node === this.name ? this.#loads.load() : this.#loads.reported(node);
+    return node === this.name ? this.#parts.loads.load() : this.#parts.loads.reported(node);
   }
 
   // ==== Messages ====
@@ -346,14 +184,14 @@ export class Node {
    * FDN_ERR_ENCODE_FAILED when `msg` cannot cross nodes (a function, a symbol).
    */
   send(dest: Dest, msg: unknown, options: NodeSendOptions = {}): NodeSendStatus {
-    const channel = options.channel ?? this.#routes.route(msg) ?? DEFAULT_CHANNEL;
+    const channel = options.channel ?? this.#parts.routes.route(msg) ?? DEFAULT_CHANNEL;
     const reliable = options.reliability === 'at_least_once';
     if (isGlobalName(dest)) {
-      const pid = this.#global.whereis(dest.global);
+      const pid = this.#parts.global.whereis(dest.global);
       if (pid === undefined) throw new DistributionError(DistributionErrorCode.NOT_REGISTERED, `no process is registered globally as '${dest.global}'; check whereisGlobal() first or send to a pid`);
       return this.send(pid, msg, options);
     }
-    const outbound = this.#outbound;
+    const outbound = this.#parts.outbound;
     // The default partition key (the receiver, for a send from outside any process) only where a channel has several connections.
     if (dest instanceof Pid && dest.node !== this.name) return outbound.send(dest.node, [Kind.Send, dest, msg], channel, options.partitionKey ?? (outbound.isParallel(channel) ? pairPartition(null, dest.id) : undefined), reliable);
     if (typeof dest === 'object' && !(dest instanceof Pid) && dest.node !== this.name) return outbound.send(dest.node, [Kind.SendNamed, dest.name, msg], channel, options.partitionKey ?? (outbound.isParallel(channel) ? pairPartition(null, nameHash(dest.name)) : undefined), reliable);
@@ -373,11 +211,11 @@ export class Node {
    * overlay, as the channel is configured. Nodes without such a process drop it. Encoded once.
    */
   broadcast(name: string, msg: unknown, options: { channel?: string } = {}): void {
-    const channel = options.channel ?? this.#routes.route(msg) ?? DEFAULT_CHANNEL;
+    const channel = options.channel ?? this.#parts.routes.route(msg) ?? DEFAULT_CHANNEL;
     if (!this.transport.channels.has(channel) || channel === 'control') throw unknownChannel(channel, this.transport.channels.keys());
-    if (this.#overlays.viaPlumtree(channel)) this.#overlays.broadcast(channel, this.#codec.encode([Kind.SendNamed, name, msg]));
-    else this.#outbound.sendToAll(this.nodes(), [Kind.SendNamed, name, msg], channel);
-    this.#endpoint.deliver(name, msg);
+    if (this.#parts.overlays.viaPlumtree(channel)) this.#parts.overlays.broadcast(channel, this.#parts.codec.encode([Kind.SendNamed, name, msg]));
+    else this.#parts.outbound.sendToAll(this.nodes(), [Kind.SendNamed, name, msg], channel);
+    this.#parts.endpoint.deliver(name, msg);
   }
 
   /**
@@ -385,21 +223,21 @@ export class Node {
    * remote pid included): tried in order, first match wins, no match is `default`.
    */
   configureRouting(rules: RoutingRule[]): void {
-    this.#routes.configure(rules);
+    this.#parts.routes.configure(rules);
   }
 
   /** Figures of one channel, or of every channel, summed over this node's links. */
   getChannelMetrics(channel: string): NodeChannelMetrics;
   getChannelMetrics(channel: 'all'): Record<string, NodeChannelMetrics>;
   getChannelMetrics(channel: string): NodeChannelMetrics | Record<string, NodeChannelMetrics> {
-    if (channel === 'all') return Object.fromEntries([...this.transport.channels.keys()].map((c) => [c, channelMetrics(this.transport, this.#outbound.reliable, c)]));
+    if (channel === 'all') return Object.fromEntries([...this.transport.channels.keys()].map((c) => [c, channelMetrics(this.transport, this.#parts.outbound.reliable, c)]));
     if (!this.transport.channels.has(channel)) throw unknownChannel(channel, this.transport.channels.keys());
-    return channelMetrics(this.transport, this.#outbound.reliable, channel);
+    return channelMetrics(this.transport, this.#parts.outbound.reliable, channel);
   }
 
   /** Messages of at-least-once channels not yet acknowledged (to `node`, or to anyone). */
   unacknowledged(node?: string): number {
-    return this.#outbound.reliable.unacked(node);
+    return this.#parts.outbound.reliable.unacked(node);
   }
 
   /**
@@ -417,29 +255,29 @@ export class Node {
    * message on it carry on.
    */
   receiveFrame(from: string, payload: Buffer): void {
-    this.#dispatch.receiveFrame(from, payload);
+    this.#parts.dispatch.receiveFrame(from, payload);
   }
 
   /** Values this node encoded for other nodes since it started: a broadcast or a registry update to n nodes counts one. */
   get encodes(): number {
-    return this.#codec.encodes;
+    return this.#parts.codec.encodes;
   }
 
   /** Frames dropped because they could not be decoded or understood, since the node started. */
   get framesDropped(): number {
-    return this.#dispatch.dropped;
+    return this.#parts.dispatch.dropped;
   }
 
   // ==== Remote spawn ====
 
   /** The behaviours other nodes may spawn here (yours: `factory.register`). */
   get factory(): ProcessFactory {
-    return this.#spawn.factory;
+    return this.#parts.spawn.factory;
   }
 
   /** @internal The node's own spawnable behaviours (ecosystem slots and candidates), apart from the user's. */
   get systemFactory(): ProcessFactory {
-    return this.#spawn.systemFactory;
+    return this.#parts.spawn.systemFactory;
   }
 
   /**
@@ -450,7 +288,7 @@ export class Node {
    * or FDN_ERR_SPAWN_TIMEOUT.
    */
   spawn(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[] = [], options: RemoteSpawnOptions = {}): Promise<{ pid: Pid; ref: Ref | null }> {
-    return this.#spawn.spawn(ctx, node, behaviour, args, options, false);
+    return this.#parts.spawn.spawn(ctx, node, behaviour, args, options, false);
   }
 
   /**
@@ -459,7 +297,7 @@ export class Node {
    * take only data that they check (no path, module or command).
    */
   spawnSystem(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[] = [], options: RemoteSpawnOptions = {}): Promise<{ pid: Pid; ref: Ref | null }> {
-    return this.#spawn.spawn(ctx, node, behaviour, args, options, true);
+    return this.#parts.spawn.spawn(ctx, node, behaviour, args, options, true);
   }
 
   // ==== The cluster registry ====
@@ -474,25 +312,25 @@ export class Node {
    * is lost. Send to it with `ctx.send({ global: name }, msg)` or `GenServer.call(ctx, { global: name }, req)`.
    */
   registerGlobal(name: string, pid: Pid): Promise<boolean> {
-    return this.#global.register(name, pid);
+    return this.#parts.global.register(name, pid);
   }
 
   unregisterGlobal(name: string): void {
-    this.#global.unregister(name);
+    this.#parts.global.unregister(name);
   }
 
   whereisGlobal(name: string): Pid | undefined {
-    return this.#global.whereis(name);
+    return this.#parts.global.whereis(name);
   }
 
   /** Every global name this node knows, sorted. */
   globalNames(): string[] {
-    return this.#global.names();
+    return this.#parts.global.names();
   }
 
   /** Sends to the process registered globally as `name`; false (nothing sent) if no such name is known. */
   sendGlobal(name: string, msg: unknown, options: NodeSendOptions = {}): boolean {
-    const pid = this.#global.whereis(name);
+    const pid = this.#parts.global.whereis(name);
     if (pid === undefined) return false;
     this.send(pid, msg, options);
     return true;
@@ -502,12 +340,12 @@ export class Node {
 
   /** The current overlay by its topology name. */
   get topology(): TopologyName {
-    return this.#overlays.topo.topology;
+    return this.#parts.overlays.topo.topology;
   }
 
   /** The current overlay's topology, protocol tags, client-server servers and epoch (committed switches). */
   topologyEpoch(): TopologyEpoch {
-    return this.#overlays.topo;
+    return this.#parts.overlays.topo;
   }
 
   /**
@@ -518,12 +356,12 @@ export class Node {
    * `verification_failed`, `unknown_topology`, `switch_in_progress`.
    */
   switchTopology(to: TopologyName, options: { reason?: string; auto?: boolean } = {}): Promise<SwitchResult> {
-    return this.#switcher.switchTo(to, options.reason ?? 'manual', options.auto === true);
+    return this.#parts.switcher.switchTo(to, options.reason ?? 'manual', options.auto === true);
   }
 
   /** Past switches asked by this node: `{ time, from, to, reason }`. */
   topologyHistory(): readonly SwitchRecord[] {
-    return this.#switcher.history;
+    return this.#parts.switcher.history;
   }
 
   /**
@@ -532,17 +370,17 @@ export class Node {
    * from above. Costs one message per overlay link plus one answer per node: run it now and then.
    */
   probeBroadcast(timeoutMs = 5_000): Promise<ProbeResult> {
-    return this.#switcher.probe(this.nodes(), timeoutMs);
+    return this.#parts.switcher.probe(this.nodes(), timeoutMs);
   }
 
   /** Where this node's switch machine is (`stable` unless it is asking for a switch). */
   get switchState(): SwitchState {
-    return this.#switcher.state;
+    return this.#parts.switcher.state;
   }
 
   /** True while this node asks for a topology switch or follows one another node asked for. */
   get switching(): boolean {
-    return this.#switcher.busy;
+    return this.#parts.switcher.busy;
   }
 
   // ==== Fault injection ====
@@ -556,14 +394,14 @@ export class Node {
   blockNodes(nodes: readonly string[], options: { direction?: 'both' | 'in' | 'out' } = {}): void {
     const direction = options.direction ?? 'both';
     for (const n of nodes) {
-      if (direction !== 'in') this.#outbound.block(n);
-      if (direction !== 'out') this.#dispatch.blockFrom(n);
+      if (direction !== 'in') this.#parts.outbound.block(n);
+      if (direction !== 'out') this.#parts.dispatch.blockFrom(n);
     }
   }
 
   unblockNodes(): void {
-    this.#outbound.unblockAll();
-    this.#dispatch.unblockAll();
+    this.#parts.outbound.unblockAll();
+    this.#parts.dispatch.unblockAll();
   }
 
   // ==== Stopping ====
@@ -584,16 +422,16 @@ export class Node {
   async #stopInOrder(timeoutMs: number): Promise<void> {
     this.#removeSignalHandlers?.();
     // Peers stop placing work here before this node's processes start to go.
-    for (const node of this.nodes()) this.#outbound.send(node, [Kind.Leaving]);
-    this.#spawn.stop();
-    this.#loads.stop();
-    this.#membership.stop();
+    for (const node of this.nodes()) this.#parts.outbound.send(node, [Kind.Leaving]);
+    this.#parts.spawn.stop();
+    this.#parts.loads.stop();
+    this.#parts.membership.stop();
     await this.runtime.stop({ timeoutMs });
     const { transport } = this;
     // What the stopping processes sent (a channel's first message may still wait for its socket) leaves before the links close.
-    await drainLinks(this.#clock, 2_000, () => this.#outbound.waiting() + queuedOnLinks(transport));
-    this.#outbound.stop();
-    await this.#overlays.stop();
+    await drainLinks(this.#clock, 2_000, () => this.#parts.outbound.waiting() + queuedOnLinks(transport));
+    this.#parts.outbound.stop();
+    await this.#parts.overlays.stop();
     await leaveWithin(this.overlay, this.#clock, 2_000, this.logger);
     await this.overlay.stop();
   }
