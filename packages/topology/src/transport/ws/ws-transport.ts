@@ -3,14 +3,9 @@
 // wire/handshake.ts for the handshake.
 
 import type { PhiAccrualOptions } from '../../failure/phi-accrual.ts';
-import { createServer as createHttpServer } from 'node:http';
-import type { IncomingMessage, Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { defaultLogger, heldBack, LogThrottle, newIncarnation, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import type { ChannelConfig, ChannelOptions } from '../../channels/config.ts';
 import { CONTROL, resolveChannels } from '../../channels/config.ts';
 import { MAX_BATCH_BYTES, WriteScheduler } from '../../channels/outbox.ts';
@@ -32,21 +27,11 @@ import type { Challenge, HandshakeMessage, Hello } from '../../wire/handshake.ts
 import type { Link, LinkDownReason, MessageHandler, Transport, TransportEvents } from '../types.ts';
 import { Conn } from './conn.ts';
 import { WsLink } from './ws-link.ts';
-import type { LinkHost } from './ws-link.ts';
+import { Listener } from './ws-listener.ts';
+import type { TlsOptions } from './tls-options.ts';
 
-/** TLS settings: a server certificate, and what to trust when dialling. */
-export interface TlsOptions {
-  /** This node's private key (PEM). */
-  key: string | Buffer;
-  /** This node's certificate (PEM), shown to nodes that dial it, and with `mutual` to nodes it dials. */
-  cert: string | Buffer;
-  /** Certificates to trust (a cluster's own CA, or self-signed certificates); default: Node's trusted roots. */
-  ca?: string | Buffer | (string | Buffer)[];
-  /** Verify the peer's certificate when dialling (default true). */
-  rejectUnauthorized?: boolean;
-  /** Mutual TLS: a node that dials this one must present a certificate signed by `ca` (default false). */
-  mutual?: boolean;
-}
+export type { TlsOptions };
+import type { LinkHost } from './ws-link.ts';
 
 /** User options of {@link createWsTransport}. */
 export interface WsTransportOptions {
@@ -122,14 +107,9 @@ export class WsTransport implements Transport, LinkHost {
   #self: NodeIdentity;
   #state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
   #starting: Promise<void> | null = null;
-  #server: Server | null = null;
-  #wss: WebSocketServer | null = null;
-  #wssDeflate: WebSocketServer | null = null;
+  #listener: Listener | null = null;
   readonly #links = new Map<string, WsLink>();
   readonly #handshaking = new Set<Conn>();
-  /** TCP sockets not yet authenticated, by remote address:port. */
-  readonly #unauthenticated = new Map<string, Socket>();
-  #refusedSockets = 0;
   readonly #handlers = new Map<string, MessageHandler>();
   readonly #connecting = new Map<string, Promise<Link>>();
   readonly #linkWaiters = new Set<{ wants: (link: WsLink) => boolean; done: (link: WsLink | null) => void }>();
@@ -178,41 +158,28 @@ export class WsTransport implements Transport, LinkHost {
     this.#state = 'starting';
     const listen = this.#options.listen ?? {};
     if (listen !== false) {
-      const tls = this.#options.tls;
-      const mutual = tls?.mutual === true;
-      // Slow or silent clients (slowloris, half-open sockets) get `handshakeTimeoutMs` for the
-      // HTTP upgrade too, checked every second rather than Node's default 30 s.
-      const http = { headersTimeout: this.handshakeTimeoutMs, requestTimeout: this.handshakeTimeoutMs, connectionsCheckingInterval: Math.min(1_000, this.handshakeTimeoutMs) };
-      const server = tls === undefined ? createHttpServer(http) : createHttpsServer({ ...http, key: tls.key, cert: tls.cert, ...(tls.ca === undefined ? {} : { ca: tls.ca }), requestCert: mutual, rejectUnauthorized: mutual });
-      server.on('connection', (socket: Socket) => {
-        this.#onRawConnection(socket);
-      });
-      const wsOptions = { noServer: true, maxPayload: this.#maxPayload, allowSynchronousEvents: true } as const;
-      this.#wss = new WebSocketServer({ ...wsOptions, perMessageDeflate: false });
-      this.#wssDeflate = new WebSocketServer({ ...wsOptions, perMessageDeflate: true });
-      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        this.#upgrade(req, socket, head);
-      });
-      server.on('request', (_req, res) => {
-        res.writeHead(426, { 'content-type': 'text/plain' }).end('this is an @fdn node: connect with WebSocket\n');
-      });
-      const host = listen.host ?? '127.0.0.1';
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (err: NodeJS.ErrnoException) => {
-          reject(listenFailed(err, host, listen.port ?? 0));
-        });
-        // A long accept queue: a seed that thousands of nodes join through at once, with its event
-        // loop busy, would otherwise drop SYNs (Node's default 511), and each drop costs the
-        // dialler a retransmission timeout of 1, 3, 7 seconds (measured: handshakes timing out).
-        server.listen({ port: listen.port ?? 0, host, backlog: listen.backlog ?? 4_096 }, () => {
-          server.removeAllListeners('error');
-          resolve();
-        });
-      });
-      this.#server = server;
-      const bound = server.address() as AddressInfo;
-      const advertised = this.#options.advertise ?? [addressToUrl({ host, port: bound.port, tls: tls !== undefined })];
-      this.#self = { ...this.#self, addresses: advertised };
+      const listener = new Listener(
+        {
+          tls: this.#options.tls,
+          handshakeTimeoutMs: this.handshakeTimeoutMs,
+          maxPending: this.#maxPending,
+          maxPayload: this.#maxPayload,
+          logger: this.logger,
+        },
+        {
+          report: (level, key, message) => {
+            this.#report(level, key, message);
+          },
+          handshakes: () => this.#handshaking.size,
+          stopped: () => this.#state === 'stopped',
+          accept: (ws, remote) => {
+            this.#accept(ws, remote);
+          },
+        },
+      );
+      const address = await listener.listen(listen);
+      this.#listener = listener;
+      this.#self = { ...this.#self, addresses: this.#options.advertise ?? [address] };
     }
     // stop() may have run while we awaited the listener.
     if (!this.#stopped()) this.#state = 'started';
@@ -252,19 +219,9 @@ export class WsTransport implements Transport, LinkHost {
   }
 
   async #closeServer(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    for (const wss of [this.#wss, this.#wssDeflate]) {
-      if (wss === null) continue;
-      for (const client of wss.clients) client.terminate();
-      wss.close();
-    }
-    if (server !== null) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => {
-        resolve();
-      }));
-    }
+    const listener = this.#listener;
+    this.#listener = null;
+    await listener?.close();
   }
 
   // ==== Public API ====
@@ -493,60 +450,9 @@ export class WsTransport implements Transport, LinkHost {
 
   // ==== Accepting ====
 
-  /**
-   * A TCP connection, before anything is known of it: at most `maxPendingHandshakes` sockets may be
-   * unauthenticated at once (more are closed at once, and counted), and each must finish its HTTP
-   * upgrade and the handshake within `handshakeTimeoutMs` or be closed. Authenticated links are not
-   * in this pool, so a flood of silent or slow sockets cannot starve the links that work.
-   */
-  #onRawConnection(socket: Socket): void {
-    if (this.#unauthenticated.size >= this.#maxPending) {
-      this.#refusedSockets++;
-      const from = socket.remoteAddress ?? '?';
-      socket.destroy();
-      this.#report('warn', 'slots', `refused a connection from ${from}: ${String(this.#maxPending)} sockets are already waiting to authenticate (maxPendingHandshakes)`);
-      return;
-    }
-    const key = `${socket.remoteAddress ?? '?'}:${String(socket.remotePort ?? '?')}`;
-    this.#unauthenticated.set(key, socket);
-    socket.setTimeout(this.handshakeTimeoutMs, () => {
-      if (this.#unauthenticated.get(key) !== socket) return;
-      this.#refusedSockets++;
-      socket.destroy();
-    });
-    socket.once('close', () => {
-      if (this.#unauthenticated.get(key) === socket) this.#unauthenticated.delete(key);
-    });
-  }
-
-  /** The socket from `remote` proved the secret: it leaves the pool of unauthenticated ones. */
-  #authenticated(remote: string): void {
-    const socket = this.#unauthenticated.get(remote);
-    if (socket === undefined) return;
-    this.#unauthenticated.delete(remote);
-    socket.setTimeout(0);
-  }
-
   /** Sockets refused or closed before they authenticated (a full pool, a timeout). */
   get refusedSockets(): number {
-    return this.#refusedSockets;
-  }
-
-  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = (req.url ?? '').split('?')[0];
-    const wss = path === '/fdn' ? this.#wss : path === '/fdn/z' ? this.#wssDeflate : null;
-    if (wss === null || this.#state === 'stopped') {
-      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
-      return;
-    }
-    if (this.#handshaking.size >= this.#maxPending) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\n\r\n');
-      this.logger.warn('refused a connection: too many handshakes in progress', { limit: this.#maxPending });
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      this.#accept(ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`);
-    });
+    return this.#listener?.refused ?? 0;
   }
 
   /**
@@ -618,7 +524,7 @@ export class WsTransport implements Transport, LinkHost {
       }
       proven = true;
       this.clock.clearTimer(timer);
-      this.#authenticated(remote);
+      this.#listener?.authenticated(remote);
       conn.peer = { name: hello.name, incarnation: hello.incarnation, addresses: hello.addresses };
       void this.#admit(conn);
     });
@@ -788,20 +694,6 @@ export class WsTransport implements Transport, LinkHost {
     this.logger.info(`link down with ${link.peer.name}: ${reason.kind}`, { message: reason.message, closeCode: reason.closeCode });
     this.#events.emit('linkDown', link, reason);
   }
-}
-
-/** A listen error as the user should read it: which address, what went wrong, what to do. */
-function listenFailed(err: NodeJS.ErrnoException, host: string, port: number): TopologyError {
-  const where = `${host}:${String(port)}`;
-  const what =
-    err.code === 'EADDRINUSE'
-      ? `port ${String(port)} on ${host} is already in use (another node or program listens there): pick another port, or 0 for any free one`
-      : err.code === 'EADDRNOTAVAIL'
-        ? `${host} is not an address of this machine: listen on one of its addresses, 127.0.0.1, or 0.0.0.0`
-        : err.code === 'EACCES'
-          ? `not allowed to listen on ${where} (ports below 1024 need privileges): pick a port from 1024 up`
-          : `cannot listen on ${where}: ${err.message}`;
-  return new TopologyError(TopologyErrorCode.LISTEN_FAILED, what, { cause: err });
 }
 
 /** What a dial failure usually means, for the message. */
