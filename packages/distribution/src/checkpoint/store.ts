@@ -6,11 +6,13 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync
 import { join } from 'node:path';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 
+/** A coordinator's saved state and the lease epoch that wrote it. */
 export interface Checkpoint {
   epoch: number;
   value: unknown;
 }
 
+/** Where failover checkpoints are kept (a node's own configuration, never chosen by a peer). */
 export interface CheckpointStore {
   load(key: string): Promise<Checkpoint | undefined>;
   /** Rejects (FDN_ERR_FENCED) when the stored epoch is newer than `epoch`. */

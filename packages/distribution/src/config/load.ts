@@ -24,6 +24,7 @@ const BUILT_IN: Record<string, NodeConfig> = {
   prod: { overlay: { kind: 'hyparview' } },
 };
 
+/** Options of `loadNodeConfig`: the profile, the environment to read, and overrides laid on top. */
 export interface LoadNodeConfigOptions {
   /** The profile to lay over the shared options (default FDN_PROFILE, else none). */
   profile?: string;

@@ -39,6 +39,7 @@ export const CANDIDATE_BEHAVIOUR = 'fdn.ecosystem.candidate';
 const keeperName = (eco: string): string => `fdn.eco.${eco}.keeper`;
 const slotName = (eco: string, slot: number): string => `fdn.eco.${eco}.slot.${String(slot)}`;
 
+/** What `spawnEcosystem` starts: a coordinator, its workers, where they go, and how they scale. */
 export interface EcosystemSpec<CS = unknown, CA = unknown> {
   /** Shown in `ecosystemInfo` and telemetry (default `ecosystem-<n>`). */
   name?: string;
@@ -105,6 +106,7 @@ export interface EcosystemMetrics {
 /** Chooses the number of workers from the metrics; return `current` to hold. */
 export type ScalingPolicy = (metrics: EcosystemMetrics, current: number) => number;
 
+/** How an ecosystem's worker count follows its load. */
 export interface ScalingSpec {
   min: number;
   max: number;
@@ -154,6 +156,7 @@ export interface WorkersChanged {
   change: { kind: 'started' | 'restarted' | 'lost' | 'respawned' | 'retired'; slot: number; node: string };
 }
 
+/** What `ecosystemInfo` reports: the coordinator, the workers per node and per slot, restarts, respawns, placements and scaling steps. */
 export interface EcosystemInfo {
   name: string;
   coordinator: { pid: Pid; node: string };

@@ -14,6 +14,7 @@
 import type { Pid, ProcessContext } from '@fdn/actors';
 import type { Node } from '../node/node.ts';
 
+/** Timings of a failover coordinator's lease. */
 export interface LeaseOptions {
   /** How long a grant lasts (default 3,000 ms). */
   leaseMs?: number;
@@ -30,6 +31,7 @@ type LeaseMessage =
   | { t: 'ask'; from: string; epoch: number; round: number; renew: boolean }
   | { t: 'grant'; from: string; epoch: number; round: number; ok: boolean; seen: number };
 
+/** The registered name of an ecosystem's lease process. */
 export function leaseName(ecosystem: string): string {
   return `fdn.lease.${ecosystem}`;
 }

@@ -7,8 +7,10 @@ import type { NodeLoad } from '../load/load-reports.ts';
 
 export type { NodeLoad };
 
+/** How an ecosystem chooses the node of its next worker. */
 export type Placement = 'roundRobin' | 'leastLoaded' | 'random' | 'topologyAware';
 
+/** What a placement chooses from: the candidates, what is placed already, load and distance. */
 export interface PlacementInput {
   candidates: readonly string[];
   /** Workers of this ecosystem already on each node (placed or being placed). */

@@ -2,6 +2,7 @@
 
 import { FdnError } from '@fdn/core';
 
+/** The stable codes of @fdn/distribution's errors (`err.code`). */
 export const DistributionErrorCode = {
   /** A message (or spawn argument) cannot be encoded: a function, a symbol, … (raised in the sender). */
   ENCODE_FAILED: 'FDN_ERR_ENCODE_FAILED',
@@ -35,8 +36,10 @@ export const DistributionErrorCode = {
   STOPPED: 'FDN_ERR_NODE_STOPPED',
 } as const;
 
+/** One of the {@link DistributionErrorCode} values. */
 export type DistributionErrorCodeValue = (typeof DistributionErrorCode)[keyof typeof DistributionErrorCode];
 
+/** An error of @fdn/distribution: a stable `code` and a message that says what to do. */
 export class DistributionError extends FdnError {
   declare readonly code: DistributionErrorCodeValue;
 }

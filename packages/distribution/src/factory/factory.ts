@@ -16,6 +16,7 @@ export type SpawnBody = (ctx: ProcessContext, ...args: never[]) => unknown;
 /** What can be registered: a GenServer behaviour (started with the first argument), a process body, or a start function. */
 export type Spawnable = { kind: 'genServer'; behaviour: GenServerBehaviour<unknown, unknown> } | { kind: 'body'; body: (ctx: ProcessContext, ...args: unknown[]) => unknown } | { kind: 'start'; start: FactoryStart };
 
+/** Options of `factory.register`: how spawned processes restart and how many may live. */
 export interface RegisterOptions {
   /** Restart type of the spawned processes under the factory's supervisor (default `temporary`: a remote spawner holds the pid, a restart would give a new one). */
   restart?: RestartType;

@@ -101,6 +101,7 @@ export interface NodeOptions {
   logger?: Logger;
 }
 
+/** A channel's delivery: what the link delivers, or numbered, acknowledged and resent. */
 export type Reliability = 'best_effort' | 'at_least_once';
 
 /** A channel as a node sees it: the transport's options, plus delivery and broadcast choices. */
@@ -143,6 +144,7 @@ export type NodeSendStatus = 'sent' | 'backpressure' | 'full' | 'dropped' | 'que
 /** A cluster node event. */
 export type NodeEvent = { type: 'nodeup'; node: string } | { type: 'nodedown'; node: string; reason: string };
 
+/** Options of `node.spawn`. */
 export interface RemoteSpawnOptions {
   /** Link the new process to `ctx`'s process (done on the target node before it runs, so no exit is missed). */
   link?: boolean;

@@ -3,6 +3,7 @@
 // numbers are allotted here, once, so no two features pick the same; each feature defines the
 // shape of its own messages and registers its handlers with the node's dispatcher.
 
+/** The kind of a protocol message: its first element. */
 export const enum Kind {
   /** [Send, to, msg] (remote signals) */
   Send = 0,

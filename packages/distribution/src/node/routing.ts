@@ -21,6 +21,7 @@ export interface RoutingRule {
   channel: string;
 }
 
+/** The routing rules: which channel a send that names none goes on. */
 export class Router {
   #rules: RoutingRule[] = [];
 

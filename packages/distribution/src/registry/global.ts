@@ -92,11 +92,13 @@ const MAX_NAMES_PER_NODE = 100_000;
 /** Most claims in flight at once (a peer flooding claims is refused, not remembered). */
 const MAX_RESERVATIONS = 10_000;
 
+/** Timings of the cluster registry. */
 export interface GlobalRegistryOptions {
   /** A registration waits this long for every node's answer (default 5,000 ms). */
   claimTimeoutMs?: number;
 }
 
+/** The cluster registry (OTP's `global`): names claimed on every node first, freed at exit or node loss. */
 export class GlobalRegistry {
   readonly #names = new Map<string, Pid>();
   /** Names held per node: a peer cannot make this node hold more than MAX_NAMES_PER_NODE of its names. */

@@ -14,6 +14,7 @@ export interface GroupEvent {
   pids: Pid[];
 }
 
+/** What process groups need from their node. */
 export interface ProcessGroupsHost {
   readonly runtime: Runtime;
   /** Where the runtime meets other nodes (exits of local members are watched through it). */
@@ -32,6 +33,7 @@ const MAX_GROUP_NAME = 1_024;
 /** Most memberships one node's processes can hold in this node's view. */
 const MAX_PER_NODE = 100_000;
 
+/** Process groups across the cluster (OTP's `pg`): counted joins, members leave at exit, node loss handled. */
 export class ProcessGroups {
   /** group → member pid (string form) → [pid, count]. */
   readonly #groups = new Map<string, Map<string, [Pid, number]>>();

@@ -36,6 +36,7 @@ interface Incoming {
   ackDue: boolean;
 }
 
+/** What the at-least-once channels need from their node. */
 export interface ReliableHost {
   /** This node's incarnation (stamped on every reliable message). */
   readonly incarnation: number;
@@ -56,6 +57,7 @@ export interface ReliableHost {
  */
 export type ReliableFrame = [0, string, number, number, Buffer, number | null] | [1, string, number, number];
 
+/** Bounds and timings of the at-least-once store (the node's `reliable` option). */
 export interface ReliableOptions {
   /** Unacknowledged messages kept per peer and channel (default 100,000). */
   maxUnacked?: number;
@@ -80,6 +82,7 @@ export interface ReliableCounters {
 /** A resend after silence sends at most this many of the oldest (the rest follow as acks come). */
 const RESEND_BATCH = 1_000;
 
+/** Both ends of every at-least-once channel of a node: numbering, the store, acks, resends and deduplication. */
 export class ReliableChannels {
   readonly #out = new Map<string, Outgoing>();
   readonly #in = new Map<string, Incoming>();

@@ -10,6 +10,7 @@ import { createNode } from '../start.ts';
 import { transportChannels } from '../node/channels.ts';
 import type { NodeOptions } from '../node/options.ts';
 
+/** A simulated cluster's network (latency, loss, seed) and the options every node starts with. */
 export interface SimClusterOptions {
   seed: number;
   /** One-way latency (default 1 ms), extra uniform jitter (default 0), loss rate (default 0). */
@@ -27,6 +28,7 @@ export interface SimClusterOptions {
 
 const SECRET = 'simulated-cluster';
 
+/** Whole nodes (`Node`s, not just overlays) on the simulator's network and virtual clock. */
 export class SimCluster {
   readonly clock = new VirtualClock();
   readonly network: SimNetwork;

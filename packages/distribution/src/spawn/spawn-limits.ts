@@ -16,6 +16,7 @@ export interface SpawnLimits {
   perPeerPerSecond?: number;
 }
 
+/** Admits or refuses spawns against the node's limits, and counts the live spawned processes per behaviour. */
 export class SpawnLimiter {
   readonly #maxProcesses: number;
   readonly #perBehaviour: number;

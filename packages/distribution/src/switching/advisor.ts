@@ -9,6 +9,7 @@ import type { ProbeResult, SwitchRecord, TopologyEpoch } from './switcher.ts';
 import type { TopologyName } from './topologies.ts';
 
 export type { TopologyName };
+/** What a cluster mostly does, for `forWorkload`'s starting topology. */
 export type Workload = 'lowLatency' | 'highThroughput' | 'eventDriven' | 'largeCluster';
 
 /** What the advisor measured over its window. */
@@ -79,6 +80,7 @@ export const DEFAULT_RULES: readonly TopologyRule[] = [
   { name: 'small-slow', maxNodes: 9, minRttMs: 5, from: ['hyparview', 'clientServer', 'pubSub'], to: 'fullMesh', why: 'under 10 nodes with multi-hop latency: a full mesh is cheap here' },
 ];
 
+/** A topology the advisor recommends, the rule that chose it, and why. */
 export interface Recommendation {
   topology: TopologyName;
   rule: string;

@@ -82,6 +82,7 @@ export interface SwitchHost {
   epoch(from: string, info: TopologyEpoch & { contacts?: PeerSpec[] }): void;
 }
 
+/** How topology switches run (the node's `topology` option). */
 export interface SwitchOptions {
   /** How long each phase has: bringing the new overlay up, agreeing on membership, the probe (default 10,000 ms). */
   verifyTimeoutMs?: number;
@@ -104,10 +105,12 @@ export interface SwitchVerification {
   pingP50Ms: number | null;
 }
 
+/** How a switch ended: `ok` with what verification measured, or an error code and why. */
 export type SwitchResult =
   | { ok: true; from: TopologyName; to: TopologyName; ms: number; verification: SwitchVerification }
   | { ok: false; error: 'already_current' | 'cooldown_active' | 'verification_failed' | 'unknown_topology' | 'switch_in_progress'; why: string };
 
+/** One switch in a node's history: when, from what to what, why, and how long it took. */
 export interface SwitchRecord {
   time: number;
   from: TopologyName;
@@ -193,6 +196,7 @@ const switchMachine = createMachine({
   },
 });
 
+/** Where the asking node's switch machine is. */
 export type SwitchState = 'stable' | 'announcing' | 'migrating' | 'verifying' | 'committing' | 'rollingBack';
 
 interface Asking {
@@ -210,6 +214,7 @@ interface Asking {
   done: (r: { ok: boolean; why: string }) => void;
 }
 
+/** One node's part in topology switching: the asker's machine and the follower's steps (see the file comment). */
 export class TopologySwitcher {
   readonly history: SwitchRecord[] = [];
   #lastSwitchAt = Number.NEGATIVE_INFINITY;
