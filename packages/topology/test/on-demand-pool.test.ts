@@ -68,3 +68,27 @@ describe('on-demand links of forward', () => {
     expect(open()).toEqual([busy]);
   }, 60_000);
 });
+
+describe('send: the same path, synchronous and in order', () => {
+  it('to a member with no link: queued in order while the on-demand link opens, then delivered in order; on the link at once after', async () => {
+    const { sim, x } = await cluster();
+    const target = x.members().find((m) => m !== 'n1' && !x.neighbors().includes(m) && sim.node('n1').transport.link(m) === undefined) as string;
+    const got: string[] = [];
+    sim.node(target).overlay.onMessage('default', (from, payload) => {
+      if (from === 'n1') got.push(Buffer.from(payload).toString());
+    });
+    const statuses = Array.from({ length: 50 }, (_, i) => x.send(target, 'default', Buffer.from(`m${String(i)}`)));
+    expect(statuses.every((s) => s === 'queued')).toBe(true);
+    expect(x.waiting()).toBe(49);
+    await sim.run(1_000, () => got.length === 50);
+    expect(got).toEqual(Array.from({ length: 50 }, (_, i) => `m${String(i)}`));
+    expect(x.waiting()).toBe(0);
+    expect(x.send(target, 'default', Buffer.from('now'))).toBe('sent');
+    expect(x.send('n1', 'default', Buffer.from('self'))).toBe('unknown');
+    expect(() => x.send(target, 'control', Buffer.from('x'))).toThrow(/carries the overlay protocols/);
+    // A member nobody can reach: queued, then dropped (the overlay cannot open a link to it).
+    expect(x.send('nobody', 'default', Buffer.from('lost'))).toBe('queued');
+    await sim.run(100, () => x.waiting() === 0);
+    expect(x.waiting()).toBe(0);
+  });
+});

@@ -183,7 +183,6 @@ export function assemble(options: NodeOptions & { name: string; secret: string |
     pg.nodeUp(node);
   });
   membership.onLost((node, why) => {
-    outbound.nodeLost(node);
     spawn.nodeLost(node, why);
     switcher.nodeDown(node);
     overlays.nodeLost(node);

@@ -1,11 +1,11 @@
-// The send path to other nodes: encode once, then onto the node's link on the chosen channel; no
-// link yet: queue in order and ask the overlay to open one (or relay); at-least-once channels
-// number, keep and resend through the reliable channels. Everything a node sends to another
-// node leaves through here.
+// The send path to other nodes: encode once, then hand the bytes to the overlay's `send` (the
+// node's link on the chosen channel; no link yet: the overlay queues in order while it opens one
+// or relays, the same layer that receives); at-least-once channels number, keep and resend
+// through the reliable channels. Everything a node sends to another node leaves through here.
 
 import type { Clock, Logger } from '@fdn/core';
 import { DEFAULT_CHANNEL } from '@fdn/topology';
-import type { Link, PeerService, SendOptions, Transport } from '@fdn/topology';
+import type { PeerService, SendOptions, Transport } from '@fdn/topology';
 import type { Codec } from '../codec/codec.ts';
 import { ReliableChannels } from '../reliable/reliable-channels.ts';
 import type { ReliableFrame, ReliableOptions } from '../reliable/reliable-channels.ts';
@@ -25,20 +25,12 @@ export interface OutboundHost {
   deliver(from: string, payload: Buffer): void;
 }
 
-interface Waiting {
-  channel: string;
-  bytes: Buffer;
-  options: SendOptions | undefined;
-}
-
 /** Sends protocol messages to other nodes (see the file comment). */
 export class Outbound {
   /** The at-least-once channels' ends (numbering, store, resends, deduplication). */
   readonly reliable: ReliableChannels;
   /** Channels with at-least-once delivery for every message. */
   readonly #atLeastOnce: ReadonlySet<string>;
-  /** Per node, messages waiting for a link to open (in order); absent when none is opening. */
-  readonly #waiting = new Map<string, Waiting[]>();
   /** Fault injection: nodes nothing is sent to (see `Node.blockNodes`). */
   readonly #blocked = new Set<string>();
   /** Channels with more than one connection per peer: only their sends carry a partition key. */
@@ -99,14 +91,10 @@ export class Outbound {
     if (reliable || this.#atLeastOnce.has(channel)) return this.reliable.send(node, channel, bytes, toName);
     // One connection: no key to carry (and no object per message).
     const options: SendOptions | undefined = partitionKey === undefined || !this.#parallel.has(channel) ? undefined : { partitionKey };
-    const link = this.host.transport.link(node);
-    if (link !== undefined && !this.#waiting.has(node)) {
-      const status = link.send(channel, bytes, options);
-      if (status === 'full' || status === 'dropped') this.host.logger.debug(`a message to ${node} on '${channel}' was ${status === 'full' ? 'refused (queue full)' : 'dropped'}`);
-      return status;
-    }
-    this.#sendLater(node, channel, bytes, options);
-    return 'queued';
+    // The overlay sends on the link, or queues in order while it opens one (or relays).
+    const status = this.host.overlay().send(node, channel, bytes, options);
+    if (status === 'full' || status === 'dropped') this.host.logger.debug(`a message to ${node} on '${channel}' was ${status === 'full' ? 'refused (queue full)' : 'dropped'}`);
+    return status === 'unknown' ? 'dropped' : status;
   }
 
   /** A frame of an at-least-once channel, on the link if there is one (else it waits for the next link). */
@@ -120,7 +108,7 @@ export class Outbound {
     // them in sequence and the unacknowledged come again). No link: the overlay opens one (or
     // relays); the frame stays unacknowledged meanwhile.
     if (link?.up !== true) {
-      this.#sendLater(node, channel, bytes, undefined);
+      this.host.overlay().send(node, channel, bytes);
       return false;
     }
     const status = link.send(channel, bytes);
@@ -139,55 +127,9 @@ export class Outbound {
     this.reliable.receive(from, frame as ReliableFrame);
   }
 
-  /** No link yet: queue behind the messages already waiting, and open one through the overlay. */
-  #sendLater(node: string, channel: string, bytes: Buffer, options: SendOptions | undefined): void {
-    const waiting = this.#waiting.get(node);
-    if (waiting !== undefined) {
-      waiting.push({ channel, bytes, options });
-      return;
-    }
-    const queue: Waiting[] = [];
-    this.#waiting.set(node, queue);
-    void this.host
-      .overlay()
-      .forward(node, channel, bytes, options)
-      .then(
-        (status) => {
-          this.#flush(node, queue, status !== 'unknown' && status !== 'dropped');
-        },
-        () => {
-          this.#flush(node, queue, false);
-        },
-      );
-  }
-
-  #flush(node: string, queue: Waiting[], linked: boolean): void {
-    if (this.#waiting.get(node) !== queue) return;
-    this.#waiting.delete(node);
-    const link: Link | undefined = linked ? this.host.transport.link(node) : undefined;
-    if (link !== undefined) {
-      for (const w of queue) link.send(w.channel, w.bytes, w.options);
-      return;
-    }
-    // Reached without a link of our own (a client-server client relays through a server): the
-    // rest go the same way, in order.
-    if (linked) {
-      for (const w of queue) void this.host.overlay().forward(node, w.channel, w.bytes, w.options).catch(() => undefined);
-      return;
-    }
-    if (queue.length > 0) this.host.logger.debug(`dropped ${String(queue.length)} messages to ${node}: no link`);
-  }
-
-  /** Messages waiting for a link to open, to every node. */
+  /** Messages waiting for a link to open, to every node (in the overlay's queues). */
   waiting(): number {
-    let n = 0;
-    for (const queue of this.#waiting.values()) n += queue.length;
-    return n;
-  }
-
-  /** `node` is lost: what waited for a link to it goes. */
-  nodeLost(node: string): void {
-    this.#waiting.delete(node);
+    return this.host.overlay().waiting();
   }
 
   block(node: string): void {

@@ -8,7 +8,7 @@ import { CONTROL } from '../channels/config.ts';
 import { TopologyError, TopologyErrorCode } from '../errors.ts';
 import { Messenger, Tag } from '../messenger/messenger.ts';
 import type { NodeIdentity } from '../node/identity.ts';
-import type { Link, LinkDownReason, SendOptions, Transport } from '../transport/types.ts';
+import type { Link, LinkDownReason, SendOptions, SendStatus, Transport } from '../transport/types.ts';
 import { Emitter } from '../util/emitter.ts';
 import type { DownReason, ForwardStatus, JoinStatus, PeerMessageHandler, PeerService, PeerServiceEvents, PeerSpec } from './types.ts';
 import { isName } from './validate.ts';
@@ -505,6 +505,60 @@ export abstract class BasePeerService implements PeerService {
       return link.send(channel, payload, options);
     }
     return this.forwardIndirect(node, channel, payload, options);
+  }
+
+  /** Per node, messages `send` queued while a link to it opens (or the first one is relayed), in order. */
+  readonly #waiting = new Map<string, { channel: string; payload: Uint8Array; options: SendOptions | undefined }[]>();
+
+  send(node: string, channel: string, payload: Uint8Array, options?: SendOptions): SendStatus | 'queued' | 'unknown' {
+    if (!this.running || node === this.self.name) return 'unknown';
+    if (channel === CONTROL) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `the '${CONTROL}' channel carries the overlay protocols; send on another channel`);
+    const waiting = this.#waiting.get(node);
+    if (waiting !== undefined) {
+      waiting.push({ channel, payload, options });
+      return 'queued';
+    }
+    const link = this.transport.link(node);
+    if (link !== undefined) {
+      const pooled = this.#onDemand.get(node);
+      if (pooled !== undefined) pooled.lastUsed = this.clock.now();
+      return link.send(channel, payload, options);
+    }
+    const queue: { channel: string; payload: Uint8Array; options: SendOptions | undefined }[] = [];
+    this.#waiting.set(node, queue);
+    this.forwardIndirect(node, channel, payload, options).then(
+      (status) => {
+        this.#flushWaiting(node, queue, status !== 'unknown' && status !== 'dropped');
+      },
+      () => {
+        this.#flushWaiting(node, queue, false);
+      },
+    );
+    return 'queued';
+  }
+
+  waiting(): number {
+    let n = 0;
+    for (const queue of this.#waiting.values()) n += queue.length;
+    return n;
+  }
+
+  /** The first message to `node` went (or not): the ones queued behind it follow the same way, in order. */
+  #flushWaiting(node: string, queue: { channel: string; payload: Uint8Array; options: SendOptions | undefined }[], reached: boolean): void {
+    if (this.#waiting.get(node) !== queue) return;
+    this.#waiting.delete(node);
+    if (!reached) {
+      if (queue.length > 0) this.logger.debug(`dropped ${String(queue.length)} messages to ${node}: no link`);
+      return;
+    }
+    const link = this.transport.link(node);
+    if (link !== undefined) {
+      for (const w of queue) link.send(w.channel, w.payload, w.options);
+      return;
+    }
+    // Reached without a link of our own (a client-server client relays through a server): the
+    // rest go the same way, in order.
+    for (const w of queue) void this.forwardIndirect(node, w.channel, w.payload, w.options).catch(() => undefined);
   }
 
   /** No link to `node`: open an on-demand one if its address is known. Overlays may relay instead. */

@@ -74,6 +74,15 @@ export interface PeerService {
    */
   forward(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus>;
   /**
+   * Sends `payload` to the member `node` now, in order with what was sent to it before: on its
+   * link if there is one (the link's status), else `queued` behind what already waits for that
+   * node while the overlay opens an on-demand link or relays (what cannot be delivered is then
+   * dropped and logged); `unknown` if this overlay is not running or `node` is this node.
+   */
+  send(node: string, channel: string, payload: Uint8Array, options?: SendOptions): SendStatus | 'queued' | 'unknown';
+  /** Messages waiting in `send`'s queues for a link to open, to every node. */
+  waiting(): number;
+  /**
    * Receives what other nodes `forward` on `channel` (any channel but `control`, which the
    * overlays use). One handler per channel; a later call replaces the earlier.
    */
