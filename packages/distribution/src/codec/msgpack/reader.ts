@@ -9,6 +9,8 @@ import { MAX_DEPTH } from './writer.ts';
 
 /** Entries of the map-key cache (a power of two). */
 const KEY_CACHE = 1024;
+/** Slots of the cache of short string values (a power of two). */
+const VALUE_CACHE = 1024;
 
 /** What an extension reads its payload with; reads never go past the payload's end. */
 export interface ExtensionInput {
@@ -40,6 +42,8 @@ export class Reader implements ExtensionInput {
   #end = 0;
   #depth = 0;
   readonly #keys: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE).fill(undefined);
+  /** Short ASCII string values decoded before, by a hash of their bytes. */
+  readonly #values: (string | undefined)[] = new Array<string | undefined>(VALUE_CACHE).fill(undefined);
   readonly #extensions: (ReadExtension | undefined)[] = new Array<ReadExtension | undefined>(128).fill(undefined);
 
   register(extension: ReadExtension): void {
@@ -255,8 +259,29 @@ export class Reader implements ExtensionInput {
     const start = this.#pos;
     this.#pos += n;
     if (n < 16) {
-      const s = shortAscii(this.#buf, start, n);
-      if (s !== null) return s;
+      // Short strings repeat from message to message (tags, names): the one decoded last time
+      // from the same bytes is returned again, so a stream of messages makes no garbage for them.
+      const buf = this.#buf;
+      let hash = n;
+      for (let i = start; i < start + n; i++) hash = (Math.imul(hash, 31) + (buf[i] as number)) | 0;
+      const slot = hash & (VALUE_CACHE - 1);
+      const cached = this.#values[slot];
+      if (cached?.length === n) {
+        let same = true;
+        for (let i = 0; i < n; i++) {
+          if (cached.charCodeAt(i) !== buf[start + i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return cached;
+      }
+      const s = shortAscii(buf, start, n);
+      if (s !== null) {
+        // Only ASCII strings are cached: their bytes and characters compare one for one.
+        this.#values[slot] = s;
+        return s;
+      }
     }
     return this.#buf.toString('utf8', start, start + n);
   }
