@@ -123,7 +123,7 @@ const KNOWN_CYCLES: Record<string, string[][]> = {
 const KNOWN_LONG: Record<string, string[]> = {
   actors: ['process/process.ts', 'runtime/runtime.ts'],
   distribution: ['ecosystem/ecosystem.ts'],
-  topology: ['peer-service/base.ts', 'transport/ws/ws-transport.ts'],
+  topology: ['peer-service/base.ts'],
 };
 
 describe('the shape inside each package', () => {

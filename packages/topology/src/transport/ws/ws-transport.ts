@@ -23,10 +23,11 @@ import {
   PROTOCOL_VERSION,
   secretBytes,
 } from '../../wire/handshake.ts';
-import type { Challenge, HandshakeMessage, Hello } from '../../wire/handshake.ts';
+import type { Challenge, HandshakeMessage } from '../../wire/handshake.ts';
 import type { Link, LinkDownReason, MessageHandler, Transport, TransportEvents } from '../types.ts';
 import { Conn } from './conn.ts';
 import { WsLink } from './ws-link.ts';
+import { Dialer } from './ws-dialer.ts';
 import { Listener } from './ws-listener.ts';
 import type { TlsOptions } from './tls-options.ts';
 
@@ -81,11 +82,6 @@ export function createWsTransport(options: WsTransportOptions, components: WsTra
   return new WsTransport(options, components);
 }
 
-const ZERO_MASK = (mask: Buffer): void => {
-  // Node-to-node sockets are authenticated and not behind caching proxies: a zero mask lets ws
-  // skip masking (no XOR, no copy of the payload).
-  mask.fill(0);
-};
 
 /** A Transport over WebSockets; create one with {@link createWsTransport}. */
 export class WsTransport implements Transport, LinkHost {
@@ -108,6 +104,7 @@ export class WsTransport implements Transport, LinkHost {
   #state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
   #starting: Promise<void> | null = null;
   #listener: Listener | null = null;
+  readonly #dialer: Dialer;
   readonly #links = new Map<string, WsLink>();
   readonly #handshaking = new Set<Conn>();
   readonly #handlers = new Map<string, MessageHandler>();
@@ -140,6 +137,34 @@ export class WsTransport implements Transport, LinkHost {
     this.#events = new Emitter<TransportEvents>((event, err) => {
       this.logger.error(`a '${event}' listener threw`, { reason: err });
     });
+    this.#dialer = new Dialer(
+      {
+        clock: this.clock,
+        logger: this.logger,
+        channels: this.channels,
+        handshakeTimeoutMs: this.handshakeTimeoutMs,
+        maxMessageBytes: this.maxMessageBytes,
+        handshaking: this.#handshaking,
+        self: () => this.#self,
+        started: () => this.#state === 'started',
+        link: (name) => this.#links.get(name),
+        awaitLink: (wants) => this.#awaitLink(wants),
+        onMessages: (conn, onHandshake) => {
+          this.#onMessages(conn, onHandshake);
+        },
+        refuse: (conn, code, reason) => {
+          this.#refuse(conn, code, reason);
+        },
+        report: (level, key, message, fields) => {
+          this.#report(level, key, message, fields);
+        },
+        onClosed: (conn, code, reason) => {
+          this.#onClosed(conn, code, reason);
+        },
+        attachControl: (conn) => this.#attachControl(conn),
+      },
+      { secret: this.#secret, tls: options.tls, maxPayload: this.#maxPayload },
+    );
   }
 
   get self(): NodeIdentity {
@@ -265,187 +290,16 @@ export class WsTransport implements Transport, LinkHost {
     const key = `${url}|${expectedName ?? ''}`;
     let pending = this.#connecting.get(key);
     if (pending === undefined) {
-      pending = this.#dialControl(url, expectedName).finally(() => this.#connecting.delete(key));
+      pending = this.#dialer.dialControl(url, expectedName).finally(() => this.#connecting.delete(key));
       this.#connecting.set(key, pending);
     }
     return pending;
   }
 
-  // ==== Dialling ====
-
-  async #dialControl(url: string, expectedName: string | undefined): Promise<Link> {
-    const conn = await this.#dialSocket(url, CONTROL, 0, expectedName, null);
-    // Known when our socket got as far as the challenge, or when we aborted it ourselves.
-    const name = conn.crossedWith ?? conn.peer?.name ?? expectedName;
-    if (conn.open && name !== undefined) {
-      const link = this.#links.get(name);
-      if (link?.up === true) return link;
-    }
-    // Our socket lost a crossing (refused before the challenge, the peer's name may be unknown):
-    // the link comes up on the socket the peer dialled, which advertises the address we dialled.
-    const link = await this.#awaitLink((l) => (name !== undefined ? l.peer.name === name : l.peer.addresses.includes(url)));
-    if (link === null) throw new TopologyError(TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: the link to ${name ?? 'the node there'} did not come up`);
-    return link;
-  }
-
-  /** Our control dial still in its handshake toward the node `name` (reachable at `addresses`), if any. */
-  #pendingControlDial(name: string, addresses: readonly string[]): Conn | undefined {
-    for (const conn of this.#handshaking) {
-      if (conn.role !== 'dialer' || conn.channel !== CONTROL || conn.state !== 'handshake') continue;
-      // Our dial goes where that node listens now: a real crossing. A dial to an address it no
-      // longer advertises (its previous start's) is no reason to refuse it: that dial will fail.
-      if (addresses.length > 0 ? addresses.includes(conn.address) : conn.expectedName === name || conn.peer?.name === name) return conn;
-    }
-    return undefined;
-  }
+  // ==== Dialling (ws-dialer.ts) ====
 
   dial(link: WsLink, channel: string, index: number): void {
-    const url = link.peer.addresses[0];
-    if (url === undefined || this.#state !== 'started') {
-      link.dialFailed(channel, index);
-      return;
-    }
-    this.#dialSocket(url, channel, index, link.peer.name, link).then(
-      (conn) => {
-        if (!conn.open) link.dialFailed(channel, index);
-      },
-      (err: unknown) => {
-        this.logger.debug(`dial of ${channel}/${index} to ${link.peer.name} failed`, { reason: err });
-        link.dialFailed(channel, index);
-      },
-    );
-  }
-
-  /**
-   * Opens and authenticates one socket. Resolves with the connection once it is open and bound
-   * (or once it lost a crossing: `conn.open` false, `conn.peer` set); rejects if it failed.
-   */
-  #dialSocket(url: string, channel: string, index: number, expectedName: string | undefined, link: WsLink | null): Promise<Conn> {
-    const config = this.channels.get(channel) as ChannelConfig;
-    const tls = this.#options.tls;
-    const ws = new WebSocket(`${url}/fdn${config.compression === 'deflate' ? '/z' : ''}`, {
-      perMessageDeflate: config.compression === 'deflate',
-      maxPayload: this.#maxPayload,
-      generateMask: ZERO_MASK,
-      allowSynchronousEvents: true,
-      handshakeTimeout: this.handshakeTimeoutMs,
-      // The dialling side always shows its certificate: a mutual-TLS listener requires it.
-      ...(tls === undefined ? {} : { ca: tls.ca, key: tls.key, cert: tls.cert, rejectUnauthorized: tls.rejectUnauthorized ?? true }),
-    });
-    ws.binaryType = 'fragments';
-    const conn = new Conn(ws, 'dialer', this.maxMessageBytes, this.clock.now(), url);
-    conn.dialedBy = this.#self.name;
-    conn.expectedName = expectedName;
-    const hello: Hello = {
-      t: 'hello',
-      v: PROTOCOL_VERSION,
-      name: this.#self.name,
-      incarnation: this.#self.incarnation,
-      addresses: [...this.#self.addresses],
-      channel,
-      index,
-      nonce: makeNonce(),
-    };
-    conn.hello = hello;
-    return new Promise<Conn>((resolve, reject) => {
-      let settled = false;
-      const finish = (error: TopologyError | null): void => {
-        if (settled) return;
-        settled = true;
-        this.clock.clearTimer(timer);
-        this.#handshaking.delete(conn);
-        if (error === null) resolve(conn);
-        else reject(error);
-      };
-      const timer = this.clock.setTimer(this.handshakeTimeoutMs, () => {
-        conn.close(CloseCode.HANDSHAKE_TIMEOUT, 'handshake timed out');
-        finish(new TopologyError(TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: handshake timed out after ${this.handshakeTimeoutMs} ms`, { closeCode: CloseCode.HANDSHAKE_TIMEOUT }));
-      });
-      this.#handshaking.add(conn);
-      let challenge: Challenge | null = null;
-      ws.on('open', () => {
-        conn.sendText(hello);
-      });
-      this.#onMessages(conn, (msg) => {
-        if (challenge === null) {
-          if (msg.t !== 'challenge') {
-            this.#refuse(conn, CloseCode.PROTOCOL_ERROR, `expected a challenge, got '${msg.t}'`);
-            return;
-          }
-          if (msg.v !== PROTOCOL_VERSION) {
-            this.#refuse(conn, CloseCode.VERSION_MISMATCH, `the node at ${url} speaks protocol ${msg.v}, this node speaks ${PROTOCOL_VERSION}; run the same @fdn version on both`);
-            return;
-          }
-          if (expectedName !== undefined && msg.name !== expectedName) {
-            this.#refuse(conn, CloseCode.WRONG_NODE, `dialled ${expectedName} at ${url} but ${msg.name} answered`);
-            return;
-          }
-          if (msg.name === this.#self.name) {
-            this.#refuse(conn, CloseCode.DUPLICATE_NAME, `the node at ${url} has this node's own name (${msg.name})`);
-            return;
-          }
-          const expected = acceptorProof(this.#secret, hello, msg.nonce, msg);
-          if (!proofsEqual(msg.proof, expected)) {
-            this.#report('error', `auth:${url}`, `refused the node at ${url}: it does not prove the cluster secret; check that both nodes are configured with the same secret`, { peer: msg.name });
-            this.#refuse(conn, CloseCode.AUTH_FAILED, 'wrong cluster secret');
-            return;
-          }
-          challenge = msg;
-          conn.peer = { name: msg.name, incarnation: msg.incarnation, addresses: msg.addresses };
-          conn.sendText({ t: 'proof', proof: dialerProof(this.#secret, hello, msg.nonce, msg) });
-          return;
-        }
-        if (msg.t !== 'welcome') {
-          this.#refuse(conn, CloseCode.PROTOCOL_ERROR, `expected welcome, got '${msg.t}'`);
-          return;
-        }
-        conn.state = 'open';
-        this.#handshaking.delete(conn);
-        void this.#bindDialled(conn, link).then(() => {
-          finish(null);
-        });
-      });
-      ws.on('close', (code: number, reason: Buffer) => {
-        const text = reason.toString();
-        const wasOpen = conn.state === 'open';
-        conn.state = 'closed';
-        this.#onClosed(conn, code, text);
-        if (!wasOpen || !settled) {
-          const closeCode = conn.closedWith?.code ?? code;
-          if (conn.crossedWith !== undefined || closeCode === CloseCode.CROSSED || (closeCode === CloseCode.REPLACED && conn.peer !== null)) {
-            // Lost a crossing: the link comes up on the socket the peer dialled.
-            finish(null);
-            return;
-          }
-          const why = conn.closedWith ?? { code, reason: text };
-          finish(new TopologyError(why.code === CloseCode.AUTH_FAILED || why.code === CloseCode.VERSION_MISMATCH || why.code === CloseCode.DUPLICATE_NAME || why.code === CloseCode.WRONG_NODE ? TopologyErrorCode.LINK_REFUSED : TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: ${closeCodeName(why.code)}${why.reason === '' ? '' : ` (${why.reason})`}`, { closeCode: why.code }));
-        }
-      });
-      ws.on('error', (err: Error) => {
-        this.logger.debug(`socket error on ${url}`, { reason: err });
-        // We aborted this dial ourselves because the peer's crossing dial won (possibly before our
-        // upgrade finished, which ws reports as an error): the link comes up on the peer's socket.
-        if (conn.crossedWith !== undefined) {
-          finish(null);
-          return;
-        }
-        if (conn.state !== 'open') finish(new TopologyError(TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: ${err.message}${connectHint(url, err)}`, { cause: err }));
-      });
-    });
-  }
-
-  async #bindDialled(conn: Conn, link: WsLink | null): Promise<void> {
-    const peer = conn.peer as NodeIdentity;
-    if (conn.channel === CONTROL) {
-      await this.#attachControl(conn);
-      return;
-    }
-    const target = link ?? this.#links.get(peer.name);
-    if (target?.up !== true || target.peer.incarnation !== peer.incarnation) {
-      conn.close(CloseCode.NO_LINK, 'the link this socket belonged to is gone');
-      return;
-    }
-    target.attach(conn);
+    this.#dialer.dialSlot(link, channel, index);
   }
 
   // ==== Accepting ====
@@ -494,7 +348,7 @@ export class WsTransport implements Transport, LinkHost {
         }
         // Both nodes dialling each other at once: the socket dialled by the smaller name is kept,
         // decided now, before either carries a frame (as Erlang's distribution handshake does).
-        if (msg.channel === CONTROL && this.#self.name < msg.name && this.#pendingControlDial(msg.name, msg.addresses) !== undefined) {
+        if (msg.channel === CONTROL && this.#self.name < msg.name && this.#dialer.pendingControlDial(msg.name, msg.addresses) !== undefined) {
           this.#refuse(conn, CloseCode.CROSSED, `both nodes dialled; keeping the socket ${this.#self.name} dialled`);
           return;
         }
@@ -545,7 +399,7 @@ export class WsTransport implements Transport, LinkHost {
     if (conn.channel === CONTROL) {
       // The peer (smaller name) dialled us while we dial it: its socket wins; abort ours. Only
       // now that the peer is authenticated, so a forged hello cannot cancel a real dial.
-      const mine = this.#pendingControlDial(peer.name, peer.addresses);
+      const mine = this.#dialer.pendingControlDial(peer.name, peer.addresses);
       if (mine !== undefined && peer.name < this.#self.name) {
         mine.crossedWith = peer.name;
         mine.close(CloseCode.CROSSED, `both nodes dialled; keeping the socket ${peer.name} dialled`);
@@ -696,11 +550,3 @@ export class WsTransport implements Transport, LinkHost {
   }
 }
 
-/** What a dial failure usually means, for the message. */
-function connectHint(url: string, err: NodeJS.ErrnoException): string {
-  if (err.code === 'ECONNREFUSED') return ' (nothing listens there: is the node running, and is the port right?)';
-  if (url.startsWith('ws://') && (err.message.includes('socket hang up') || err.code === 'ECONNRESET')) return ' (the node there may use TLS: try wss://, and give this node the cluster\'s tls options)';
-  if (url.startsWith('wss://') && /certificate|self.signed|SSL|TLS/i.test(err.message)) return ' (its certificate is not trusted: give this node the cluster CA as tls.ca)';
-  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return ' (the host name does not resolve)';
-  return '';
-}
