@@ -122,7 +122,6 @@ const KNOWN_CYCLES: Record<string, string[][]> = {
 };
 const KNOWN_LONG: Record<string, string[]> = {
   actors: ['process/process.ts', 'runtime/runtime.ts'],
-  distribution: ['ecosystem/ecosystem.ts'],
   topology: ['peer-service/base.ts'],
 };
 
