@@ -258,30 +258,11 @@ export class Reader implements ExtensionInput {
     this.#need(n);
     const start = this.#pos;
     this.#pos += n;
+    // Short strings repeat from message to message (tags, names): the one decoded last time
+    // from the same bytes is returned again, so a stream of messages makes no garbage for them.
     if (n < 16) {
-      // Short strings repeat from message to message (tags, names): the one decoded last time
-      // from the same bytes is returned again, so a stream of messages makes no garbage for them.
-      const buf = this.#buf;
-      let hash = n;
-      for (let i = start; i < start + n; i++) hash = (Math.imul(hash, 31) + (buf[i] as number)) | 0;
-      const slot = hash & (VALUE_CACHE - 1);
-      const cached = this.#values[slot];
-      if (cached?.length === n) {
-        let same = true;
-        for (let i = 0; i < n; i++) {
-          if (cached.charCodeAt(i) !== buf[start + i]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return cached;
-      }
-      const s = shortAscii(buf, start, n);
-      if (s !== null) {
-        // Only ASCII strings are cached: their bytes and characters compare one for one.
-        this.#values[slot] = s;
-        return s;
-      }
+      const s = this.#interned(this.#values, start, n);
+      if (s !== null) return s;
     }
     return this.#buf.toString('utf8', start, start + n);
   }
@@ -292,16 +273,28 @@ export class Reader implements ExtensionInput {
    * building objects markedly cheaper than decoding each key afresh.
    */
   #key(): unknown {
-    const buf = this.#buf;
-    const b = buf[this.#pos];
+    const b = this.#buf[this.#pos];
     if (b === undefined || b < 0xa0 || b >= 0xb0) return this.value();
     const n = b & 0x1f;
     const start = this.#pos + 1;
-    if (start + n > this.#end) return this.value();
+    if (start + n > this.#end || n >= 16) return this.value();
+    const key = this.#interned(this.#keys, start, n);
+    if (key === null) return this.value();
+    this.#pos = start + n;
+    return key;
+  }
+
+  /**
+   * The short ASCII string of the `n` bytes at `start` (`n` < 16), the same object as the last
+   * time these bytes were seen in `cache` (a slot per hash of the bytes); null if a byte is not
+   * ASCII (only ASCII is cached: its bytes and characters compare one for one).
+   */
+  #interned(cache: (string | undefined)[], start: number, n: number): string | null {
+    const buf = this.#buf;
     let hash = n;
     for (let i = start; i < start + n; i++) hash = (Math.imul(hash, 31) + (buf[i] as number)) | 0;
-    const slot = hash & (KEY_CACHE - 1);
-    const cached = this.#keys[slot];
+    const slot = hash & (cache.length - 1);
+    const cached = cache[slot];
     if (cached?.length === n) {
       let same = true;
       for (let i = 0; i < n; i++) {
@@ -310,20 +303,11 @@ export class Reader implements ExtensionInput {
           break;
         }
       }
-      if (same) {
-        this.#pos = start + n;
-        return cached;
-      }
+      if (same) return cached;
     }
-    this.#pos = start + n;
-    const key = n < 16 ? shortAscii(buf, start, n) : null;
-    if (key === null) {
-      this.#pos = start;
-      return this.#string(n);
-    }
-    // Only ASCII keys are cached: their bytes and characters compare one for one.
-    this.#keys[slot] = key;
-    return key;
+    const s = shortAscii(buf, start, n);
+    if (s !== null) cache[slot] = s;
+    return s;
   }
 
   #bin(n: number): Buffer {
