@@ -48,8 +48,14 @@ export class RemoteSignals {
   /** How what arrives from other nodes reaches the runtime's processes (the runtime's side of the seam). */
   readonly endpoint: RemoteEndpoint;
 
-  /** Attaches the runtime to other nodes through this node: its router goes out, its endpoint comes back. */
-  constructor(private readonly host: RemoteSignalsHost) {
+  /**
+   * Attaches the runtime to other nodes through this node: its router goes out, its endpoint
+   * comes back. `maxSignalsPerPeer`: links and monitors one node's processes may hold here.
+   */
+  constructor(
+    private readonly host: RemoteSignalsHost,
+    private readonly maxSignalsPerPeer = MAX_SIGNALS_PER_PEER,
+  ) {
     this.endpoint = host.runtime.attachRemote(this.#router());
   }
 
@@ -65,7 +71,7 @@ export class RemoteSignals {
     });
     dispatch.register(Kind.Link, (from, [, remote, local]) => {
       if (!isPidFrom(remote, from) || !(local instanceof Pid)) return;
-      if (this.signalsFrom(from) >= MAX_SIGNALS_PER_PEER) this.#signal(from, [Kind.LinkExit, local, remote, 'system_limit'], local, remote);
+      if (this.signalsFrom(from) >= this.maxSignalsPerPeer) this.#signal(from, [Kind.LinkExit, local, remote, 'system_limit'], local, remote);
       else if (ep.link(remote, local)) this.trackLink(local, remote);
       else this.#signal(from, [Kind.LinkExit, local, remote, 'noproc'], local, remote);
     });
@@ -84,7 +90,7 @@ export class RemoteSignals {
     });
     dispatch.register(Kind.Monitor, (from, [, watcher, target, ref]) => {
       if (!isPidFrom(watcher, from) || !(target instanceof Pid) || !(ref instanceof Ref)) return;
-      if (this.signalsFrom(from) >= MAX_SIGNALS_PER_PEER) this.#signal(from, [Kind.Down, watcher, ref, target, 'system_limit'], target, watcher);
+      if (this.signalsFrom(from) >= this.maxSignalsPerPeer) this.#signal(from, [Kind.Down, watcher, ref, target, 'system_limit'], target, watcher);
       else if (ep.monitor(watcher, target, ref)) this.trackWatchedBy(from, target, ref);
       else this.#signal(from, [Kind.Down, watcher, ref, target, 'noproc'], target, watcher);
     });
@@ -201,7 +207,7 @@ export class RemoteSignals {
     this.#peer(node).watchedBy.set(ref.toString(), { target, ref });
   }
 
-  /** Links and monitors `node`'s processes hold on this node's (bounded: MAX_SIGNALS_PER_PEER). */
+  /** Links and monitors `node`'s processes hold on this node's (bounded: `maxSignalsPerPeer`). */
   signalsFrom(node: string): number {
     const s = this.#peers.get(node);
     return s === undefined ? 0 : s.links.size + s.watchedBy.size;
