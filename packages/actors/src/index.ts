@@ -17,6 +17,7 @@ export type {
   RemoteName,
   SpawnOptions,
   Timeout,
+  TimeoutMessage,
   TimerRef,
 } from './process/types.ts';
 export { Runtime, createRuntime } from './runtime/runtime.ts';

@@ -103,6 +103,47 @@ describe('timers', () => {
     expect(rt.isAlive(pid)).toBe(false);
   });
 
+  it('cancelTimer and readTimer answer whole milliseconds, and false once the timer fired (erlang:cancel_timer/read_timer)', async () => {
+    const { rt, clock } = testRuntime();
+    const pid = rt.spawn((ctx) => ctx.receive());
+    const t = rt.sendAfter(pid, 'x', 1_000);
+    await clock.advance(0.4);
+    expect(rt.readTimer(t)).toBe(999);
+    await clock.advance(499.2);
+    expect(rt.readTimer(t)).toBe(500);
+    expect(rt.cancelTimer(t)).toBe(500);
+    expect(rt.readTimer(t)).toBe(false);
+    const fired = rt.sendAfter(pid, 'y', 10);
+    await clock.advance(10);
+    expect(rt.readTimer(fired)).toBe(false);
+    expect(rt.cancelTimer(fired)).toBe(false);
+  });
+
+  it('a timer whose target exited is finished: cancelTimer and readTimer answer false', async () => {
+    const { rt, clock } = testRuntime();
+    const pid = rt.spawn((ctx) => ctx.receive());
+    await settle(rt);
+    const t = rt.sendAfter(pid, 'x', 1_000);
+    rt.exit(pid, 'kill');
+    await clock.advance(10);
+    expect(rt.readTimer(t)).toBe(false);
+    expect(rt.cancelTimer(t)).toBe(false);
+  });
+
+  it('startTimer delivers { type: timeout, ref, msg } with the timer as ref (erlang:start_timer/3)', async () => {
+    const { rt, clock } = testRuntime();
+    const got = deferred<unknown>();
+    rt.spawn(async (ctx) => {
+      const first = ctx.startTimer(ctx.self, 'first', 20);
+      const second = ctx.startTimer(ctx.self, 'second', 10);
+      const m = (await ctx.receive()) as { type: string; ref: unknown; msg: unknown };
+      const n = (await ctx.receive()) as { type: string; ref: unknown; msg: unknown };
+      got.resolve({ inOrder: [m.msg, n.msg], refs: m.ref === second && n.ref === first, type: m.type, left: ctx.readTimer(first) });
+    });
+    await clock.advance(20);
+    expect(await got.promise).toEqual({ inOrder: ['second', 'first'], refs: true, type: 'timeout', left: false });
+  });
+
   it('a timer aimed at a process is cancelled when it exits', async () => {
     const { rt, clock } = testRuntime();
     const pid = rt.spawn((ctx) => ctx.receive());

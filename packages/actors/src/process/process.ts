@@ -388,8 +388,16 @@ export class Process implements ProcessContext, Runnable {
     return this.rt.sendAfter(dest, msg, delayMs);
   }
 
+  startTimer(dest: Dest, msg: unknown, delayMs: number): TimerRef {
+    return this.rt.startTimer(dest, msg, delayMs);
+  }
+
   cancelTimer(timer: TimerRef): number | false {
     return this.rt.cancelTimer(timer);
+  }
+
+  readTimer(timer: TimerRef): number | false {
+    return this.rt.readTimer(timer);
   }
 
   // ==== Internal: lifecycle ====

@@ -70,7 +70,14 @@ export interface SpawnOptions {
   label?: string;
 }
 
-/** A pending `sendAfter` timer; pass it to `cancelTimer`. */
+/** What a `startTimer` timer delivers (Erlang's `{timeout, TimerRef, Msg}`). */
+export interface TimeoutMessage {
+  type: 'timeout';
+  ref: TimerRef;
+  msg: unknown;
+}
+
+/** A pending `sendAfter` or `startTimer` timer; pass it to `cancelTimer` or `readTimer`. */
 export interface TimerRef {
   /** When the message is due, on the runtime clock. */
   readonly dueAt: number;
@@ -171,8 +178,18 @@ export interface ProcessContext {
    * cancelled when that process exits.
    */
   sendAfter(dest: Dest, msg: unknown, delayMs: number): TimerRef;
-  /** Cancels a timer; returns the ms that were left, or false if it already fired or was cancelled. */
+  /**
+   * Sends `{ type: 'timeout', ref, msg }` to `dest` after `delayMs` (`erlang:start_timer/3`): `ref`
+   * is the returned timer, so a process tells its timers apart. Cancelled like `sendAfter`'s.
+   */
+  startTimer(dest: Dest, msg: unknown, delayMs: number): TimerRef;
+  /**
+   * Cancels a timer; returns the whole milliseconds that were left (`erlang:cancel_timer/1`), or
+   * false if it already fired, was cancelled, or its target process exited.
+   */
   cancelTimer(timer: TimerRef): number | false;
+  /** The whole milliseconds left before `timer` fires (`erlang:read_timer/1`), or false as `cancelTimer`. */
+  readTimer(timer: TimerRef): number | false;
 }
 
 /** Re-exported here for convenience of body signatures. */

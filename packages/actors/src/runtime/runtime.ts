@@ -11,7 +11,7 @@ import { Pid, Ref } from '../pid/pid.ts';
 import { Process, TimerRecord } from '../process/process.ts';
 import type { LoopInit } from '../process/process.ts';
 import { isGlobalName } from '../process/types.ts';
-import type { Dest, GroupName, ProcessBody, ProcessContext, RemoteName, SpawnOptions, TimerRef } from '../process/types.ts';
+import type { Dest, GroupName, ProcessBody, ProcessContext, RemoteName, SpawnOptions, TimeoutMessage, TimerRef } from '../process/types.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { SchedulerOptions } from '../scheduler/scheduler.ts';
 import { describeProcess } from './introspection.ts';
@@ -449,7 +449,11 @@ export class Runtime {
         for (const group of ext.groups.keys()) if (this.#groups.get(group)?.size === 0) this.#groups.delete(group);
       }
       if (ext.timers !== null) {
-        for (const timer of ext.timers) if (timer.handle !== null) this.clock.clearTimer(timer.handle);
+        // Finished, not merely stopped: cancelTimer and readTimer answer false for them, as in Erlang.
+        for (const timer of ext.timers) {
+          if (timer.handle !== null) this.clock.clearTimer(timer.handle);
+          timer.handle = null;
+        }
       }
     }
     const links = proc.links;
@@ -596,15 +600,24 @@ export class Runtime {
 
   // ==== Timers ====
 
-  /** Sends `msg` to `dest` after `delayMs`; see `ctx.sendAfter`. */
+  /** Sends `msg` to `dest` after `delayMs`; see `ctx.sendAfter` (`erlang:send_after/3`). */
   sendAfter(dest: Dest, msg: unknown, delayMs: number): TimerRef {
+    return this.#timer(dest, delayMs, () => msg);
+  }
+
+  /** Sends `{ type: 'timeout', ref, msg }` to `dest` after `delayMs`; see `ctx.startTimer` (`erlang:start_timer/3`). */
+  startTimer(dest: Dest, msg: unknown, delayMs: number): TimerRef {
+    return this.#timer(dest, delayMs, (ref) => ({ type: 'timeout', ref, msg }) satisfies TimeoutMessage);
+  }
+
+  #timer(dest: Dest, delayMs: number, message: (ref: TimerRef) => unknown): TimerRef {
     const owner = dest instanceof Pid ? this.#local(dest) : null;
     const timer = new TimerRecord(this.clock.now() + Math.max(0, delayMs), owner);
     timer.handle = this.clock.setTimer(delayMs, () => {
       timer.handle = null;
       owner?.extras?.timers?.delete(timer);
       try {
-        this.sendFrom(null, dest, msg);
+        this.sendFrom(null, dest, message(timer));
       } catch {
         // A timer to a name nobody holds is dropped, as erlang:send_after does.
       }
@@ -613,13 +626,23 @@ export class Runtime {
     return timer;
   }
 
-  /** Cancels a timer; returns the ms that were left, or false if it already fired or was cancelled. */
+  /**
+   * Cancels a timer; returns the whole milliseconds that were left (as `erlang:cancel_timer/1`),
+   * or false if it fired, was cancelled, or its target process exited.
+   */
   cancelTimer(timer: TimerRef): number | false {
     if (!(timer instanceof TimerRecord) || timer.handle === null) return false;
+    const left = this.readTimer(timer);
     this.clock.clearTimer(timer.handle);
     timer.handle = null;
     timer.owner?.extras?.timers?.delete(timer);
-    return Math.max(0, timer.dueAt - this.clock.now());
+    return left;
+  }
+
+  /** The whole milliseconds left before `timer` fires (`erlang:read_timer/1`), or false if it fired, was cancelled, or its target exited. */
+  readTimer(timer: TimerRef): number | false {
+    if (!(timer instanceof TimerRecord) || timer.handle === null) return false;
+    return Math.max(0, Math.floor(timer.dueAt - this.clock.now()));
   }
 
   // ==== Lifecycle ====
