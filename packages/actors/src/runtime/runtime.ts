@@ -642,7 +642,8 @@ export class Runtime {
   /** The whole milliseconds left before `timer` fires (`erlang:read_timer/1`), or false if it fired, was cancelled, or its target exited. */
   readTimer(timer: TimerRef): number | false {
     if (!(timer instanceof TimerRecord) || timer.handle === null) return false;
-    return Math.max(0, Math.floor(timer.dueAt - this.clock.now()));
+    // As OTP's timer wheel counts: in whole milliseconds, the current one rounded up.
+    return Math.max(0, Math.ceil(timer.dueAt) - Math.ceil(this.clock.now()));
   }
 
   // ==== Lifecycle ====
