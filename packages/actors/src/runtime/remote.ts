@@ -81,4 +81,12 @@ export interface RemoteEndpoint {
    * wakes up runs (a supervisor restarting it finds its names free). Null if `pid` is not live here.
    */
   onExit(pid: Pid, hook: (reason: ExitReason) => void): (() => void) | null;
+  /**
+   * True while local processes have more work than one scheduler slice: what arrives now only
+   * lengthens mailboxes (the distribution layer stops reading sockets for a turn, so the
+   * senders feel backpressure instead of this node's heap growing).
+   */
+  readonly overloaded: boolean;
+  /** Calls `fn` once when the scheduler's next slice starts (the event loop's next turn). */
+  onNextSlice(fn: () => void): void;
 }

@@ -730,6 +730,7 @@ export class Runtime {
   attachRemote(router: RemoteRouter): RemoteEndpoint {
     if (this.#router !== null) throw new ActorError(ErrorCode.BAD_ARGUMENT, `runtime ${this.node} is attached to other nodes already`);
     this.#router = router;
+    const scheduler = this.scheduler;
     return {
       systemPid: this.systemPid,
       deliver: (to, msg) => {
@@ -802,6 +803,12 @@ export class Runtime {
       onExit: (pid, hook) => {
         const proc = this.#local(pid);
         return proc?.alive === true ? proc.onExit(hook) : null;
+      },
+      get overloaded() {
+        return scheduler.overloaded;
+      },
+      onNextSlice: (fn) => {
+        scheduler.onNextSlice(fn);
       },
     };
   }

@@ -36,6 +36,8 @@ export class Scheduler {
   /** A `setImmediate` reset is pending (it starts a fresh slice next turn of the event loop). */
   #resetArmed = false;
   readonly #queue = new Ring<Runnable>(64);
+  /** Called once when the next slice starts (see {@link onNextSlice}). */
+  #nextSlice: (() => void)[] = [];
 
   constructor(options: SchedulerOptions = {}) {
     this.sliceBudget = Math.max(1, options.sliceBudget ?? 20_000);
@@ -51,6 +53,20 @@ export class Scheduler {
   /** True while work is queued or a drain is pending. */
   busy(): boolean {
     return this.#queue.length > 0 || this.#drainQueued || this.#yielding;
+  }
+
+  /**
+   * True while processes have more work than a slice allows: the budget is spent and the rest
+   * waits for the event loop's next turn. Messages arriving now only lengthen mailboxes.
+   */
+  get overloaded(): boolean {
+    return this.#yielding;
+  }
+
+  /** Calls `fn` once at the start of the next slice (the event loop's next turn), before any process runs in it. */
+  onNextSlice(fn: () => void): void {
+    this.#nextSlice.push(fn);
+    if (!this.#resetArmed) this.#armReset();
   }
 
   /** Puts `r` at the tail of the run queue (no-op if already queued). */
@@ -85,6 +101,11 @@ export class Scheduler {
   readonly #reset = (): void => {
     this.#resetArmed = false;
     this.#budget = this.sliceBudget;
+    if (this.#nextSlice.length > 0) {
+      const callbacks = this.#nextSlice;
+      this.#nextSlice = [];
+      for (const fn of callbacks) fn();
+    }
     if (this.#yielding) {
       this.#yielding = false;
       if (this.#queue.length > 0) this.#drain();

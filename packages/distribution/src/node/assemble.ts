@@ -20,6 +20,7 @@ import { nodeSwitcher } from '../switching/node-switcher.ts';
 import type { TopologySwitcher } from '../switching/switcher.ts';
 import { transportChannels } from './channels.ts';
 import { Dispatcher } from './dispatch.ts';
+import { InboundGate } from './inbound-gate.ts';
 import { Membership } from './membership.ts';
 import type { NodeOptions } from './options.ts';
 import { Outbound } from './outbound.ts';
@@ -40,6 +41,7 @@ export interface NodeParts {
   readonly overlays: Overlays;
   readonly outbound: Outbound;
   readonly endpoint: RemoteEndpoint;
+  readonly inbound: InboundGate;
   readonly global: GlobalRegistry;
   readonly pg: ProcessGroups;
   readonly spawn: RemoteSpawn;
@@ -72,8 +74,9 @@ export function assemble(options: NodeOptions & { name: string; secret: string |
   const runtime = createRuntime({ node: options.name, incarnation: transport.self.incarnation, clock, logger, random });
   const codec = new Codec(runtime);
   const dispatch = new Dispatcher(codec, clock, logger);
-  const receiveFrame = (from: string, payload: Buffer): void => {
+  const receiveFrame = (from: string, payload: Buffer, channel?: string): void => {
     dispatch.receiveFrame(from, payload);
+    if (channel !== undefined) inbound.afterMessage(from, channel);
   };
 
   const atLeastOnce = new Set<string>();
@@ -126,6 +129,7 @@ export function assemble(options: NodeOptions & { name: string; secret: string |
     resolveGlobal: (name): Pid | undefined => global.whereis(name),
     explainNoconnection: explain,
   });
+  const inbound = new InboundGate({ endpoint: signals.endpoint, link: (node) => transport.link(node) });
   const global: GlobalRegistry = new GlobalRegistry({
     runtime,
     endpoint: signals.endpoint,
@@ -197,5 +201,5 @@ export function assemble(options: NodeOptions & { name: string; secret: string |
     // A node behind on switches (it joined late, or missed a commit) adopts the newer overlay.
     if (overlays.topo.epoch > 0) overlays.tellEpochTo(link.peer.name);
   });
-  return { clock, random, logger, transport, runtime, codec, dispatch, routes, membership, overlays, outbound, endpoint: signals.endpoint, global, pg, spawn, switcher, loads };
+  return { clock, random, logger, transport, runtime, codec, dispatch, routes, membership, overlays, outbound, endpoint: signals.endpoint, inbound, global, pg, spawn, switcher, loads };
 }

@@ -268,6 +268,14 @@ export class Node {
     return this.#parts.dispatch.dropped;
   }
 
+  /**
+   * Times this node stopped reading a channel for a turn of the event loop because its processes
+   * had more work than a scheduler slice (the senders then see backpressure), since it started.
+   */
+  get inboundPauses(): number {
+    return this.#parts.inbound.pauses;
+  }
+
   // ==== Remote spawn ====
 
   /** The behaviours other nodes may spawn here (yours: `factory.register`). */

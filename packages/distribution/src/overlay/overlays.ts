@@ -23,8 +23,11 @@ export interface OverlaysHost {
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
-  /** A frame for this node's dispatcher (from any overlay: the new one carries switch traffic). */
-  receiveFrame(from: string, payload: Buffer): void;
+  /**
+   * A message for this node's dispatcher (from any overlay: the new one carries switch traffic);
+   * `channel` when it came straight over a link (not relayed by a broadcast tree).
+   */
+  receiveFrame(from: string, payload: Buffer, channel?: string): void;
   /** The current overlay reports a node up or down. */
   up(node: string): void;
   down(node: string, kind: string): void;
@@ -122,7 +125,7 @@ export class Overlays {
     for (const channel of this.host.transport.channels.keys()) {
       if (channel === 'control') continue;
       overlay.onMessage(channel, (from, payload) => {
-        this.host.receiveFrame(from, payload);
+        this.host.receiveFrame(from, payload, channel);
       });
     }
     overlay.on('up', (node) => {

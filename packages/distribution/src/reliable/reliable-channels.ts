@@ -17,8 +17,10 @@ interface Outgoing {
   /** The peer's incarnation when these were sent (a new one drops them). */
   peerIncarnation: number | null;
   next: number;
-  /** seq → encoded inner message, in order. */
-  unacked: Map<number, Buffer>;
+  /** The unacknowledged encoded messages, in order: `items[head]` is number `first`, the next is `first + 1`… */
+  items: (Buffer | undefined)[];
+  head: number;
+  first: number;
   /** The seqs addressed to a name (they outlive a restart of the peer). */
   portable: Set<number>;
   bytes: number;
@@ -26,6 +28,14 @@ interface Outgoing {
   progressAt: number;
   /** While resending after silence in batches: the next seq to resend when an ack makes room. */
   resendFrom: number | null;
+}
+
+function newOutgoing(peerIncarnation: number | null, now: number): Outgoing {
+  return { peerIncarnation, next: 1, items: [], head: 0, first: 1, portable: new Set(), bytes: 0, progressAt: now, resendFrom: null };
+}
+
+function unackedCount(out: Outgoing): number {
+  return out.items.length - out.head;
 }
 
 /** What the receiver keeps per (peer incarnation, channel). */
@@ -84,8 +94,9 @@ const RESEND_BATCH = 1_000;
 
 /** Both ends of every at-least-once channel of a node: numbering, the store, acks, resends and deduplication. */
 export class ReliableChannels {
-  readonly #out = new Map<string, Outgoing>();
-  readonly #in = new Map<string, Incoming>();
+  /** node → channel → what this node sent there (two levels: no key string built per message). */
+  readonly #out = new Map<string, Map<string, Outgoing>>();
+  readonly #in = new Map<string, Map<string, Incoming>>();
   readonly #maxUnacked: number;
   readonly #maxBytes: number;
   readonly #ackDelayMs: number;
@@ -109,22 +120,27 @@ export class ReliableChannels {
    * goes to the peer's next incarnation if this one restarts before acknowledging it.
    */
   send(node: string, channel: string, inner: Buffer, portable = false): 'sent' | 'queued' | 'full' {
-    const key = `${node}\u0000${channel}`;
-    let out = this.#out.get(key);
+    let byChannel = this.#out.get(node);
+    if (byChannel === undefined) this.#out.set(node, (byChannel = new Map<string, Outgoing>()));
+    let out = byChannel.get(channel);
     const incarnation = this.host.linkIncarnation(node) ?? null;
     if (out === undefined) {
-      out = { peerIncarnation: incarnation, next: 1, unacked: new Map(), portable: new Set(), bytes: 0, progressAt: this.host.now(), resendFrom: null };
-      this.#out.set(key, out);
+      out = newOutgoing(incarnation, this.host.now());
+      byChannel.set(channel, out);
     } else if (incarnation !== null && out.peerIncarnation !== null && out.peerIncarnation !== incarnation) {
       this.#rebase(out, incarnation);
     }
     out.peerIncarnation ??= incarnation;
-    if (out.unacked.size >= this.#maxUnacked || out.bytes + inner.length > this.#maxBytes) return 'full';
+    const size = unackedCount(out);
+    if (size >= this.#maxUnacked || out.bytes + inner.length > this.#maxBytes) return 'full';
     const seq = out.next++;
-    if (out.unacked.size === 0) out.progressAt = this.host.now();
-    out.unacked.set(seq, inner);
+    if (size === 0) {
+      out.progressAt = this.host.now();
+      out.first = seq;
+    }
+    out.items.push(inner);
     if (portable) out.portable.add(seq);
-    this.#scheduleResend();
+    if (this.#resendTimer === null) this.#scheduleResend();
     out.bytes += inner.length;
     return this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner, out.peerIncarnation]) ? 'sent' : 'queued';
   }
@@ -135,13 +151,11 @@ export class ReliableChannels {
    * names is renumbered for the new incarnation.
    */
   linkUp(node: string, peerIncarnation: number): void {
-    for (const [key, out] of this.#out) {
-      if (!key.startsWith(`${node}\u0000`)) continue;
+    for (const [channel, out] of this.#out.get(node) ?? []) {
       if (out.peerIncarnation !== null && out.peerIncarnation !== peerIncarnation) this.#rebase(out, peerIncarnation);
       out.peerIncarnation = peerIncarnation;
-      const channel = key.slice(node.length + 1);
-      for (const [seq, inner] of out.unacked) this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner, peerIncarnation]);
-      this.#count(channel).resent += out.unacked.size;
+      for (let i = out.head, seq = out.first; i < out.items.length; i++, seq++) this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, out.items[i] as Buffer, peerIncarnation]);
+      this.#count(channel).resent += unackedCount(out);
     }
   }
 
@@ -150,17 +164,9 @@ export class ReliableChannels {
     if (!Array.isArray(frame) || typeof frame[1] !== 'string' || !Number.isInteger(frame[2]) || !Number.isInteger(frame[3])) return;
     const channel = frame[1];
     if (frame[0] === 1) {
-      const out = this.#out.get(`${node}\u0000${channel}`);
+      const out = this.#out.get(node)?.get(channel);
       if (out === undefined || frame[2] !== this.host.incarnation) return;
-      const upTo = frame[3] as number;
-      const before = out.unacked.size;
-      for (const [seq, inner] of out.unacked) {
-        if (seq > upTo) break;
-        out.unacked.delete(seq);
-        out.portable.delete(seq);
-        out.bytes -= inner.length;
-      }
-      if (out.unacked.size < before) {
+      if (this.#acknowledge(out, frame[3] as number)) {
         out.progressAt = this.host.now();
         // Resending after silence: the acknowledged batch made room for the next one.
         if (out.resendFrom !== null) this.#resendBatch(node, channel, out);
@@ -172,48 +178,64 @@ export class ReliableChannels {
     if (typeof frame[5] === 'number' && frame[5] !== this.host.incarnation) return;
     const incarnation = frame[2] as number;
     const seq = frame[3] as number;
-    const key = `${node}\u0000${channel}`;
-    let state = this.#in.get(key);
+    let byChannel = this.#in.get(node);
+    if (byChannel === undefined) this.#in.set(node, (byChannel = new Map<string, Incoming>()));
+    let state = byChannel.get(channel);
     if (state?.incarnation !== incarnation) {
       // A new start of the sender: its numbering starts again at 1.
       state = { incarnation, delivered: 0, ackDue: false };
-      this.#in.set(key, state);
+      byChannel.set(channel, state);
     }
     if (seq === state.delivered + 1) {
       state.delivered = seq;
-      this.host.deliver(node, Buffer.from(frame[4].buffer, frame[4].byteOffset, frame[4].byteLength));
+      const inner = frame[4];
+      this.host.deliver(node, Buffer.isBuffer(inner) ? inner : Buffer.from(inner.buffer, inner.byteOffset, inner.byteLength));
     } else if (seq <= state.delivered) this.#count(channel).duplicatesDropped++;
     else this.#count(channel).gapsDropped++;
     // A duplicate or a message past a gap is not delivered, but the ack tells the sender where we are.
     state.ackDue = true;
-    this.#scheduleAck();
+    if (this.#ackTimer === null) this.#scheduleAck();
+  }
+
+  /** Forgets what the peer acknowledged (every number up to `upTo`); true if that was anything. */
+  #acknowledge(out: Outgoing, upTo: number): boolean {
+    const n = Math.min(upTo - out.first + 1, unackedCount(out));
+    if (n <= 0) return false;
+    const items = out.items;
+    for (let i = out.head; i < out.head + n; i++) {
+      out.bytes -= (items[i] as Buffer).length;
+      items[i] = undefined;
+    }
+    if (out.portable.size > 0) for (let seq = out.first; seq < out.first + n; seq++) out.portable.delete(seq);
+    out.head += n;
+    out.first += n;
+    if (out.head === items.length) {
+      out.items = [];
+      out.head = 0;
+    } else if (out.head > 1024 && out.head * 2 > items.length) {
+      out.items = items.slice(out.head);
+      out.head = 0;
+    }
+    return true;
   }
 
   /** The peer restarted as `incarnation`: keep what was addressed to names, in order, numbered from 1. */
   #rebase(out: Outgoing, incarnation: number): void {
     const kept: Buffer[] = [];
-    for (const [seq, inner] of out.unacked) if (out.portable.has(seq)) kept.push(inner);
-    out.peerIncarnation = incarnation;
-    out.unacked = new Map();
-    out.portable = new Set();
-    out.bytes = 0;
-    out.next = 1;
-    out.resendFrom = null;
-    for (const inner of kept) {
-      const seq = out.next++;
-      out.unacked.set(seq, inner);
-      out.portable.add(seq);
-      out.bytes += inner.length;
-    }
-    out.progressAt = this.host.now();
+    for (let i = out.head, seq = out.first; i < out.items.length; i++, seq++) if (out.portable.has(seq)) kept.push(out.items[i] as Buffer);
+    Object.assign(out, newOutgoing(incarnation, this.host.now()));
+    out.items = kept;
+    out.next = kept.length + 1;
+    for (let seq = 1; seq <= kept.length; seq++) out.portable.add(seq);
+    for (const inner of kept) out.bytes += inner.length;
   }
 
   /** Unacknowledged messages (for `node`, on `channel`, or all). */
   unacked(node?: string, channel?: string): number {
     let n = 0;
-    for (const [key, out] of this.#out) {
-      const [k, c] = key.split('\u0000') as [string, string];
-      if ((node === undefined || k === node) && (channel === undefined || c === channel)) n += out.unacked.size;
+    for (const [k, byChannel] of this.#out) {
+      if (node !== undefined && k !== node) continue;
+      for (const [c, out] of byChannel) if (channel === undefined || c === channel) n += unackedCount(out);
     }
     return n;
   }
@@ -236,14 +258,15 @@ export class ReliableChannels {
       this.#resendTimer = null;
       const now = this.host.now();
       let pending = false;
-      for (const [key, out] of this.#out) {
-        if (out.unacked.size === 0) continue;
-        pending = true;
-        if (now - out.progressAt < this.#resendAfterMs) continue;
-        out.progressAt = now;
-        const node = key.slice(0, key.indexOf('\u0000'));
-        out.resendFrom = out.unacked.keys().next().value ?? null;
-        this.#resendBatch(node, key.slice(node.length + 1), out);
+      for (const [node, byChannel] of this.#out) {
+        for (const [channel, out] of byChannel) {
+          if (unackedCount(out) === 0) continue;
+          pending = true;
+          if (now - out.progressAt < this.#resendAfterMs) continue;
+          out.progressAt = now;
+          out.resendFrom = out.first;
+          this.#resendBatch(node, channel, out);
+        }
       }
       if (pending) this.#scheduleResend();
     });
@@ -253,28 +276,25 @@ export class ReliableChannels {
   #resendBatch(node: string, channel: string, out: Outgoing): void {
     const from = out.resendFrom;
     if (from === null) return;
-    let n = 0;
-    let next: number | null = null;
-    for (const [seq, inner] of out.unacked) {
-      if (seq < from) continue;
-      if (n++ >= RESEND_BATCH) {
-        next = seq;
-        break;
-      }
-      this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner, out.peerIncarnation]);
+    const start = Math.max(from, out.first);
+    const end = out.first + unackedCount(out);
+    const stop = Math.min(end, start + RESEND_BATCH);
+    for (let seq = start; seq < stop; seq++) {
+      this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, out.items[out.head + seq - out.first] as Buffer, out.peerIncarnation]);
     }
-    this.#count(channel).resent += Math.min(n, RESEND_BATCH);
-    out.resendFrom = next;
+    this.#count(channel).resent += Math.max(0, stop - start);
+    out.resendFrom = stop < end ? stop : null;
   }
 
   #scheduleAck(): void {
     if (this.#ackTimer !== null) return;
     this.#ackTimer = this.host.setTimer(this.#ackDelayMs, () => {
       this.#ackTimer = null;
-      for (const [key, state] of this.#in) {
-        if (!state.ackDue) continue;
-        const [node, channel] = key.split('\u0000') as [string, string];
-        if (this.host.transmit(node, channel, [1, channel, state.incarnation, state.delivered])) state.ackDue = false;
+      for (const [node, byChannel] of this.#in) {
+        for (const [channel, state] of byChannel) {
+          if (!state.ackDue) continue;
+          if (this.host.transmit(node, channel, [1, channel, state.incarnation, state.delivered])) state.ackDue = false;
+        }
       }
     });
   }

@@ -23,8 +23,14 @@ class Slot {
 
 type Item = Uint8Array | Slot;
 
-/** Frames are at most this big (plus chunks of up to the channel's chunkSize). */
+/** Frames a peer may send are at most this big (plus chunks of up to the channel's chunkSize). */
 export const MAX_BATCH_BYTES = 1024 * 1024;
+/**
+ * Frames this side writes are at most this big: about one socket read, so a receiver whose
+ * processes fall behind can stop reading between frames (a 1 MiB frame is 100,000 small
+ * messages delivered at once), and no message waits behind a megabyte of others.
+ */
+const BATCH_BYTES = 64 * 1024;
 /** Bytes written to a socket and not yet handed to the OS, per connection, before we wait. */
 const IN_FLIGHT_LIMIT = 4 * 1024 * 1024;
 const LATENCY_WEIGHT = 0.1;
@@ -175,7 +181,7 @@ export class Outbox {
     while (this.#head < this.#items.length) {
       const p = payloadOf(this.#items[this.#head] as Item);
       if (p.length > chunkSize) break;
-      if (batch.length > 0 && 1 + (batch.length + 1) * PER_MESSAGE_OVERHEAD + bytes + p.length > MAX_BATCH_BYTES) break;
+      if (batch.length > 0 && 1 + (batch.length + 1) * PER_MESSAGE_OVERHEAD + bytes + p.length > BATCH_BYTES) break;
       this.#shift();
       batch.push(p);
       bytes += p.length;

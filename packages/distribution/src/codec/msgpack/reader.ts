@@ -186,9 +186,11 @@ export class Reader implements ExtensionInput {
       case 0xcf: {
         this.#need(8);
         this.#pos += 8;
-        const n = buf.readBigUInt64BE(this.#pos - 8);
-        // A 64-bit integer beyond 2^53 from another encoder stays exact as a bigint.
-        return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+        // Up to 2^53 from the two halves, without a BigInt (pids carry such integers); beyond, a
+        // 64-bit integer from another encoder stays exact as a bigint.
+        const high = buf.readUInt32BE(this.#pos - 8);
+        if (high <= 0x1fffff) return high * 0x100000000 + buf.readUInt32BE(this.#pos - 4);
+        return buf.readBigUInt64BE(this.#pos - 8);
       }
       case 0xd0:
         this.#need(1);
@@ -260,6 +262,7 @@ export class Reader implements ExtensionInput {
     this.#pos += n;
     // Short strings repeat from message to message (tags, names): the one decoded last time
     // from the same bytes is returned again, so a stream of messages makes no garbage for them.
+    if (n === 0) return '';
     if (n < 16) {
       const s = this.#interned(this.#values, start, n);
       if (s !== null) return s;
@@ -277,7 +280,7 @@ export class Reader implements ExtensionInput {
     if (b === undefined || b < 0xa0 || b >= 0xb0) return this.value();
     const n = b & 0x1f;
     const start = this.#pos + 1;
-    if (start + n > this.#end || n >= 16) return this.value();
+    if (start + n > this.#end || n >= 16 || n === 0) return this.value();
     const key = this.#interned(this.#keys, start, n);
     if (key === null) return this.value();
     this.#pos = start + n;
@@ -291,9 +294,9 @@ export class Reader implements ExtensionInput {
    */
   #interned(cache: (string | undefined)[], start: number, n: number): string | null {
     const buf = this.#buf;
-    let hash = n;
-    for (let i = start; i < start + n; i++) hash = (Math.imul(hash, 31) + (buf[i] as number)) | 0;
-    const slot = hash & (cache.length - 1);
+    // The slot from the length and three bytes (not a hash of all of them: the comparison below
+    // reads every byte anyway, and strings that share these bytes merely take turns in a slot).
+    const slot = (n * 0x9e5 + ((buf[start] as number) << 6) + ((buf[start + (n >> 1)] as number) << 3) + (buf[start + n - 1] as number)) & (cache.length - 1);
     const cached = cache[slot];
     if (cached?.length === n) {
       let same = true;

@@ -202,8 +202,10 @@ export class Writer implements ExtensionOutput {
         }
         if (n <= Number.MAX_SAFE_INTEGER) {
           this.#room(9);
+          // Two 32-bit halves: no BigInt per value (wall-clock incarnations in every pid are this size).
           this.#buf[this.#pos++] = 0xcf;
-          this.#view.setBigUint64(this.#pos, BigInt(n));
+          this.#view.setUint32(this.#pos, Math.floor(n / 0x100000000));
+          this.#view.setUint32(this.#pos + 4, n >>> 0);
           this.#pos += 8;
           return;
         }
