@@ -6,12 +6,14 @@ import type { WebSocket } from 'ws';
 import { CloseCode } from '../../errors.ts';
 import type { NodeIdentity } from '../../node/identity.ts';
 import type { FrameSink } from '../../channels/outbox.ts';
-import { decodeChunkHeader, decodeData, decodeDialMe, decodePing, Frame } from '../../wire/frames.ts';
+import { decodeChunkHeader, decodeDialMe, decodePing, Frame } from '../../wire/frames.ts';
 import type { Hello } from '../../wire/handshake.ts';
 
 /** What a connection reports to its link once open. */
 export interface ConnHandler {
   onMessage(conn: Conn, payload: Buffer): void;
+  /** A DATA frame of several messages; returns an error for a malformed frame (see `decodeData`). */
+  onData(conn: Conn, frame: Buffer): string | null;
   onPing(conn: Conn, id: number, sentAt: number): void;
   onPong(conn: Conn, id: number, sentAt: number): void;
   onDialMe(conn: Conn, channel: string, index: number): void;
@@ -117,9 +119,7 @@ export class Conn implements FrameSink {
     if (data.length === 0) return { code: CloseCode.PROTOCOL_ERROR, reason: 'empty frame' };
     switch (data[0]) {
       case Frame.DATA: {
-        const error = decodeData(data, (payload) => {
-          handler.onMessage(this, payload);
-        });
+        const error = handler.onData(this, data);
         return error === null ? null : { code: CloseCode.PROTOCOL_ERROR, reason: `malformed DATA frame: ${error}` };
       }
       case Frame.CHUNK:

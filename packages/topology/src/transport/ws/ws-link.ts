@@ -18,7 +18,7 @@ import type { WriteScheduler } from '../../channels/outbox.ts';
 import { CloseCode, closeCodeName, TopologyError, TopologyErrorCode } from '../../errors.ts';
 import type { NodeIdentity } from '../../node/identity.ts';
 import type { ChannelMetrics, Link, LinkDownReason, MessageHandler, SendOptions, SendStatus } from '../types.ts';
-import { encodeDialMe, encodePing, Frame } from '../../wire/frames.ts';
+import { decodeData, encodeDialMe, encodePing, Frame, PER_MESSAGE_OVERHEAD } from '../../wire/frames.ts';
 import type { Conn } from './conn.ts';
 
 /** What a link needs from its transport. */
@@ -273,7 +273,26 @@ export class WsLink implements Link {
       slot.messagesIn++;
       slot.bytesIn += payload.length;
     }
+    this.#deliver(conn, this.host.handlerFor(conn.channel), payload);
+  }
+
+  onData(conn: Conn, frame: Buffer): string | null {
+    // The slot and the handler once per frame, not once per message of it.
+    const slot = this.#slots.get(conn.channel)?.[conn.index];
     const handler = this.host.handlerFor(conn.channel);
+    let count = 0;
+    const error = decodeData(frame, (payload) => {
+      count++;
+      this.#deliver(conn, handler, payload);
+    });
+    if (slot !== undefined) {
+      slot.messagesIn += count;
+      slot.bytesIn += frame.length - 1 - count * PER_MESSAGE_OVERHEAD;
+    }
+    return error;
+  }
+
+  #deliver(conn: Conn, handler: MessageHandler | undefined, payload: Buffer): void {
     if (handler === undefined) return;
     try {
       handler(this, payload);
@@ -281,6 +300,7 @@ export class WsLink implements Link {
       this.host.logger.error(`message handler of channel '${conn.channel}' threw`, { peer: this.peer.name, reason: err });
     }
   }
+
 
   /** @internal */
   onPing(conn: Conn, id: number, sentAt: number): void {
