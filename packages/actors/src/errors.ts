@@ -14,10 +14,12 @@ export const ErrorCode = {
   CALLING_SELF: 'FDN_ERR_CALLING_SELF',
   /** The connection to the callee's node was lost during a `call`. */
   NOCONNECTION: 'FDN_ERR_NOCONNECTION',
-  /** `register` of a name that another live process holds. */
+  /** `spawn` or `GenServer.start` with a name another live process holds (OTP's `{already_started, Pid}`; `reason.alreadyStarted`). */
   NAME_TAKEN: 'FDN_ERR_NAME_TAKEN',
-  /** `register` of a process that already has a name. */
+  /** @deprecated No longer thrown: `register` refuses with {@link ErrorCode.BADARG} (`reason.badarg: 'already_registered'`). */
   ALREADY_REGISTERED: 'FDN_ERR_ALREADY_REGISTERED',
+  /** `register` refused, as OTP's `badarg`: `reason.badarg` says why (`noproc`, `already_registered`, `name_taken`, `reserved_name`, `bad_name`). */
+  BADARG: 'FDN_ERR_BADARG',
   /** `send` to a local name that no process holds (Erlang's `badarg`). */
   NOT_REGISTERED: 'FDN_ERR_NOT_REGISTERED',
   /** A bad argument: a non-function body, an invalid option or name. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDownMessage, isExitMessage } from '../src/index.ts';
+import { ErrorCode, isDownMessage, isExitMessage } from '../src/index.ts';
 import type { DownMessage, ExitMessage, Pid } from '../src/index.ts';
 import { deferred, settle, testRuntime } from './helpers.ts';
 
@@ -113,7 +113,7 @@ describe('links and exit signals', () => {
     expect(m.from).toBe(rt.systemPid);
   });
 
-  it('linking to a dead process sends the caller a noproc exit signal', async () => {
+  it("linking to a dead local process: a catchable noproc error without trapping, an EXIT noproc message with it (Erlang's link/1)", async () => {
     const { rt } = testRuntime();
     const dead = rt.spawn(() => undefined);
     await settle(rt);
@@ -123,6 +123,20 @@ describe('links and exit signals', () => {
       return (await ctx.receive(isExitMessage)).reason;
     });
     expect(reason).toBe('noproc');
+    // Not trapping: link throws, the caller catches it and lives on (no exit signal follows).
+    const caught = await rt.run(async (ctx) => {
+      let error: unknown = null;
+      try {
+        ctx.link(dead);
+      } catch (err) {
+        error = err;
+      }
+      ctx.send(ctx.self, 'after');
+      return { error, next: await ctx.receive(null, 50) };
+    });
+    expect(caught.error).toMatchObject({ code: ErrorCode.NOPROC, reason: 'noproc' });
+    expect(caught.next).toBe('after');
+    // Uncaught, it ends the caller with that error, as an uncaught error:badarg/noproc does.
     const victim = rt.spawn((ctx) => {
       ctx.link(dead);
       return ctx.receive();
@@ -187,6 +201,45 @@ describe('monitors', () => {
     expect(downs.again).toBe(Symbol.for('fdn.timeout'));
   });
 
+  it("a monitor by registered name: DOWN names the target as given ({ name, node }) and the pid it stood for; nobody there: DOWN noproc naming it", async () => {
+    const { rt } = testRuntime();
+    const holder = rt.spawn((ctx) => ctx.receive(), { name: 'svc' });
+    await settle(rt);
+    const r = await rt.run(async (ctx) => {
+      const ref = ctx.monitor({ name: 'svc', node: rt.node });
+      const missingRef = ctx.monitor({ name: 'nobody', node: rt.node });
+      const missing = (await ctx.receive(isDownMessage, 0)) as DownMessage;
+      ctx.exit(holder, 'kill');
+      const down = (await ctx.receive(isDownMessage, 1_000)) as DownMessage;
+      return { ref, down, missingRef, missing };
+    });
+    expect(r.down.ref).toBe(r.ref);
+    expect(r.down.target).toEqual({ name: 'svc', node: rt.node });
+    expect(r.down.pid).toBe(holder);
+    expect(r.down.reason).toBe('killed');
+    expect(r.missing.ref).toBe(r.missingRef);
+    expect(r.missing).toMatchObject({ target: { name: 'nobody', node: rt.node }, reason: 'noproc' });
+    expect(r.missing.pid.id).toBe(0);
+  });
+
+  it('a monitor of a dead pid: DOWN noproc is an ordinary message after monitor returns, behind what was queued before (as OTP)', async () => {
+    const { rt } = testRuntime();
+    const dead = rt.spawn(() => undefined);
+    await settle(rt);
+    const r = await rt.run(async (ctx) => {
+      ctx.send(ctx.self, 'before');
+      const ref = ctx.monitor(dead);
+      // monitor returned; the DOWN waits in the mailbox behind 'before', and a selective receive finds it.
+      const queued = rt.processInfo(ctx.self)?.messageQueueLen;
+      const first = await ctx.receive(null, 0);
+      const down = (await ctx.receive((m) => isDownMessage(m, ref), 0)) as DownMessage;
+      return { ref, first, down, queued };
+    });
+    expect(r.queued).toBe(2);
+    expect(r.first).toBe('before');
+    expect(r.down).toMatchObject({ target: dead, pid: dead, reason: 'noproc' });
+  });
+
   it('monitoring a dead pid gives DOWN noproc at once', async () => {
     const { rt } = testRuntime();
     const dead = rt.spawn(() => undefined);
@@ -200,25 +253,29 @@ describe('monitors', () => {
     expect(d.m.ref).toBe(d.ref);
   });
 
-  it('demonitor stops the DOWN, and flush removes one already queued', async () => {
+  it('demonitor returns true as OTP does; { info: true } says whether the monitor was active; flush removes a queued DOWN', async () => {
     const { rt } = testRuntime();
     const r = await rt.run(async (ctx) => {
       const a = ctx.spawn((c) => c.receive());
       const ref1 = ctx.monitor(a);
-      const wasActive = ctx.demonitor(ref1);
+      const plain = ctx.demonitor(ref1);
+      const again = ctx.demonitor(ref1);
+      const againInfo = ctx.demonitor(ref1, { info: true });
+      const ref3 = ctx.monitor(a);
+      const activeInfo = ctx.demonitor(ref3, { info: true });
       const b = ctx.spawn(() => undefined);
       const ref2 = ctx.monitor(b);
       // let b exit so its DOWN lands in the mailbox
       ctx.send(ctx.self, 'marker');
       await ctx.receive((m) => m === 'marker');
       while (ctx.isAlive(b)) await new Promise((res) => setImmediate(res));
-      const flushedWasActive = ctx.demonitor(ref2, { flush: true });
+      const firedInfo = ctx.demonitor(ref2, { flush: true, info: true });
+      const firedPlain = ctx.demonitor(ref2, { flush: true });
       ctx.exit(a, 'kill');
       const leftover = await ctx.receive(null, 0);
-      return { wasActive, flushedWasActive, leftover };
+      return { plain, again, againInfo, activeInfo, firedInfo, firedPlain, leftover };
     });
-    expect(r.wasActive).toBe(true);
-    expect(r.flushedWasActive).toBe(false);
+    expect(r).toMatchObject({ plain: true, again: true, againInfo: false, activeInfo: true, firedInfo: false, firedPlain: true });
     expect(r.leftover).toBe(Symbol.for('fdn.timeout'));
   });
 

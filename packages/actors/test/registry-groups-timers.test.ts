@@ -19,20 +19,28 @@ describe('registry', () => {
     expect(rt.registered()).toEqual([]);
   });
 
-  it('a name belongs to one live process', async () => {
+  it('a name belongs to one live process; register refuses with badarg, saying why', async () => {
     const { rt } = testRuntime();
     const a = rt.spawn((ctx) => ctx.receive(), { name: 'svc' });
-    expect(() => rt.spawn(() => undefined, { name: 'svc' })).toThrow(expect.objectContaining({ code: ErrorCode.NAME_TAKEN }));
+    // A name given at spawn (or GenServer.start) is OTP's already_started.
+    expect(() => rt.spawn(() => undefined, { name: 'svc' })).toThrow(expect.objectContaining({ code: ErrorCode.NAME_TAKEN, reason: { alreadyStarted: a } }));
     const b = rt.spawn((ctx) => ctx.receive());
+    const badarg = (why: string): unknown => expect.objectContaining({ code: ErrorCode.BADARG, reason: expect.objectContaining({ badarg: why }) as unknown });
     expect(() => {
       rt.register('svc', b);
-    }).toThrow(expect.objectContaining({ code: ErrorCode.NAME_TAKEN }));
+    }).toThrow(badarg('name_taken'));
     expect(() => {
       rt.register('other', a);
-    }).toThrow(expect.objectContaining({ code: ErrorCode.ALREADY_REGISTERED }));
+    }).toThrow(badarg('already_registered'));
     expect(() => {
       rt.register('', b);
-    }).toThrow(expect.objectContaining({ code: ErrorCode.BAD_ARGUMENT }));
+    }).toThrow(badarg('bad_name'));
+    expect(() => {
+      rt.register('undefined', b);
+    }).toThrow(badarg('reserved_name'));
+    expect(() => {
+      rt.register('undefined', b);
+    }).toThrow(/'undefined' is reserved/);
     await settle(rt);
     rt.exit(a, 'kill');
     rt.register('svc', b);
@@ -44,13 +52,48 @@ describe('registry', () => {
     }).toThrow(expect.objectContaining({ code: ErrorCode.NOT_REGISTERED }));
   });
 
-  it('registering a dead process is noproc; sending to an unknown name is not_registered', async () => {
+  it('a process registers another (register/2), with the same badarg refusals', async () => {
+    const { rt } = testRuntime();
+    const worker = rt.spawn((ctx) => ctx.receive());
+    const dead = rt.spawn(() => undefined);
+    await settle(rt);
+    const r = await rt.run((ctx) => {
+      ctx.register('worker', worker);
+      const errors: unknown[] = [];
+      const attempts = [
+        () => {
+          ctx.register('late', dead);
+        },
+        () => {
+          ctx.register('worker', ctx.self);
+        },
+        () => {
+          ctx.register('second', worker);
+        },
+      ];
+      for (const attempt of attempts) {
+        try {
+          attempt();
+        } catch (err) {
+          errors.push((err as { reason: { badarg: string } }).reason.badarg);
+        }
+      }
+      ctx.register('me');
+      return { errors, worker: ctx.whereis('worker'), me: ctx.whereis('me') };
+    });
+    expect(r.worker).toBe(worker);
+    expect(r.errors).toEqual(['noproc', 'name_taken', 'already_registered']);
+    expect(r.me).toBeDefined();
+  });
+
+
+  it('registering a dead process is badarg (noproc); sending to an unknown name is not_registered', async () => {
     const { rt } = testRuntime();
     const dead = rt.spawn(() => undefined);
     await settle(rt);
     expect(() => {
       rt.register('x', dead);
-    }).toThrow(expect.objectContaining({ code: ErrorCode.NOPROC }));
+    }).toThrow(expect.objectContaining({ code: ErrorCode.BADARG, reason: { badarg: 'noproc' } }));
     expect(() => {
       rt.send('nobody', 1);
     }).toThrow(expect.objectContaining({ code: ErrorCode.NOT_REGISTERED }));

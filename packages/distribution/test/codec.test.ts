@@ -183,7 +183,7 @@ describe('codec: values come back as they left', () => {
     });
     const withRuntime = new Codec(rt);
     const from = new Wire.FromImpl(new Pid('a', 3, 4), new Ref('a', 5, 4));
-    const values = [new Wire.CallRequest(from, { q: 1 }), new Wire.CastRequest('c'), new Wire.CallReply(new Ref('b', 1, 1), [1]), new Wire.SystemRequest('stop', 'shutdown'), new Wire.DownMessageImpl(new Ref('a', 1, 1), new Pid('a', 2, 1), 'noproc'), new Wire.ExitMessageImpl(new Pid('a', 2, 1), new Error('boom'))];
+    const values = [new Wire.CallRequest(from, { q: 1 }), new Wire.CastRequest('c'), new Wire.CallReply(new Ref('b', 1, 1), [1]), new Wire.SystemRequest('stop', 'shutdown'), new Wire.DownMessageImpl(new Ref('a', 1, 1), new Pid('a', 2, 1), new Pid('a', 2, 1), 'noproc'), new Wire.DownMessageImpl(new Ref('a', 1, 1), { name: 'svc', node: 'a' }, new Pid('a', 0, 1), 'noproc'), new Wire.ExitMessageImpl(new Pid('a', 2, 1), new Error('boom'))];
     for (const v of values) {
       const back = withRuntime.decode(withRuntime.encode(v)) as object;
       expect(back.constructor).toBe(v.constructor);

@@ -2,7 +2,7 @@
 // links, exits and spawns across nodes behave as they do locally.
 
 import { GenServer, isDownMessage, isExitMessage, Pid, TIMEOUT } from '@fdn/actors';
-import type { GenServerBehaviour, ProcessContext } from '@fdn/actors';
+import type { DownMessage, GenServerBehaviour, ProcessContext } from '@fdn/actors';
 import { describe, expect, it } from 'vitest';
 import { memoryLogger, silentLogger } from '@fdn/core';
 import { DistributionErrorCode, startNode } from '../src/index.ts';
@@ -81,7 +81,17 @@ describe('across nodes', () => {
     });
     expect(isDownMessage(down.m) && down.m.ref.equals(down.ref)).toBe(true);
     expect((down.m as { reason: unknown }).reason).toBe('killed');
-    expect((down.m as { pid: Pid }).pid.equals(server)).toBe(true);
+    // As Erlang's {'DOWN', Ref, process, {counter, n1}, killed}: the name as given, and the pid it stood for.
+    expect((down.m as DownMessage).target).toEqual({ name: 'counter', node: 'n1' });
+    expect((down.m as DownMessage).pid.equals(server)).toBe(true);
+    // A name nobody holds there: DOWN noproc naming it (its pid is id 0: no process).
+    const nobody = await inProcess(a, async (ctx) => {
+      const ref = ctx.monitor({ name: 'nobody', node: 'n1' });
+      return { m: (await ctx.receive(isDownMessage, 5_000)) as DownMessage, ref };
+    });
+    expect(nobody.m.ref.equals(nobody.ref)).toBe(true);
+    expect(nobody.m).toMatchObject({ target: { name: 'nobody', node: 'n1' }, reason: 'noproc' });
+    expect(nobody.m.pid.id).toBe(0);
   });
 
   it('monitors: DOWN with the reason once; a monitor of a dead process is DOWN noproc; demonitor stops it', async () => {

@@ -1,6 +1,7 @@
 // Exit reasons and the system messages (EXIT, DOWN) that carry them, with OTP's meanings.
 
 import type { Pid, Ref } from '../pid/pid.ts';
+import type { RemoteName } from '../process/types.ts';
 import { toJson } from '../util/inspect.ts';
 
 /**
@@ -59,6 +60,16 @@ export interface ExitMessage {
 export interface DownMessage {
   readonly type: 'DOWN';
   readonly ref: Ref;
+  /**
+   * What was monitored, as it was given to `monitor`: the pid, or `{ name, node }` for a monitor
+   * by registered name (Erlang's `{'DOWN', Ref, process, {Name, Node}, Reason}`).
+   */
+  readonly target: Pid | RemoteName;
+  /**
+   * The process that went down: the monitored pid; for a monitor by name, the pid the name stood
+   * for. When nobody held the name (`noproc`) or its node was never reached, no process went down:
+   * then it is the pid with id 0 of that node, which is never a process (test `target`).
+   */
   readonly pid: Pid;
   readonly reason: ExitReason;
 }
@@ -87,6 +98,7 @@ export class DownMessageImpl implements DownMessage {
   readonly type = 'DOWN' as const;
   constructor(
     readonly ref: Ref,
+    readonly target: Pid | RemoteName,
     readonly pid: Pid,
     readonly reason: ExitReason,
   ) {}

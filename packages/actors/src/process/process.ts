@@ -115,6 +115,8 @@ export class Process implements ProcessContext, Runnable {
   monitors: Map<Ref, Pid> | null = null;
   /** @internal Monitors this process holds: ref → target. */
   watching: Map<Ref, Pid> | null = null;
+  /** @internal The monitors this process made by registered name: ref → the name as given (what their DOWN names). */
+  watchingNames: Map<Ref, RemoteName> | null = null;
   /** @internal */ extras: ProcessExtras | null = null;
 
   constructor(
@@ -329,8 +331,9 @@ export class Process implements ProcessContext, Runnable {
     return this.rt.monitor(this, target);
   }
 
-  demonitor(ref: Ref, options?: { flush?: boolean }): boolean {
-    return this.rt.demonitor(this, ref, options?.flush === true);
+  demonitor(ref: Ref, options?: { flush?: boolean; info?: boolean }): boolean {
+    const active = this.rt.demonitor(this, ref, options?.flush === true);
+    return options?.info === true ? active : true;
   }
 
   exit(reason: ExitReason): never;
@@ -360,8 +363,8 @@ export class Process implements ProcessContext, Runnable {
 
   // ==== ProcessContext: names, groups, timers ====
 
-  register(name: string): void {
-    this.rt.register(name, this.self);
+  register(name: string, pid: Pid = this.self): void {
+    this.rt.register(name, pid);
   }
 
   unregister(name: string): void {
@@ -623,7 +626,13 @@ export class Process implements ProcessContext, Runnable {
   down(ref: Ref, pid: Pid, reason: ExitReason): void {
     if (this.status === DEAD) return;
     this.watching?.delete(ref);
-    this.deliver(new DownMessageImpl(ref, pid, reason));
+    const name = this.watchingNames?.get(ref);
+    if (name === undefined) {
+      this.deliver(new DownMessageImpl(ref, pid, pid, reason));
+      return;
+    }
+    this.watchingNames?.delete(ref);
+    this.deliver(new DownMessageImpl(ref, name, pid, reason));
   }
 
   toString(): string {

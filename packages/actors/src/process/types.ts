@@ -126,7 +126,10 @@ export interface ProcessContext {
 
   /**
    * Links the caller and `pid` (bidirectional): when either exits abnormally the other gets
-   * an exit signal. Linking to a dead process sends the caller an exit signal `noproc`.
+   * an exit signal. A dead `pid`, as Erlang's `link/1`: on this node, a caller that does not
+   * trap exits gets a catchable `FDN_ERR_NOPROC` error thrown here, and a trapping one an
+   * `EXIT` message with reason `noproc`; on another node (which only that node can check), the
+   * call returns and an exit signal `noproc` follows.
    */
   link(pid: Pid): void;
   /** Removes a link; harmless when there is none. */
@@ -139,10 +142,12 @@ export interface ProcessContext {
    */
   monitor(target: Pid | RemoteName): Ref;
   /**
-   * Removes a monitor. With `flush`, a `DOWN` for it already in the mailbox is removed too.
-   * Returns true when the monitor was active.
+   * Removes a monitor; returns true, as Erlang's `demonitor/2` (harmless when it is not active).
+   * With `flush`, a `DOWN` for it already in the mailbox is removed too. With `info`, the answer
+   * says whether the monitor was active (true), or was not: it fired already, or never existed
+   * (false), as `demonitor(Ref, [info])`.
    */
-  demonitor(ref: Ref, options?: { flush?: boolean }): boolean;
+  demonitor(ref: Ref, options?: { flush?: boolean; info?: boolean }): boolean;
 
   /** Exits the calling process with `reason` (unwinds the body by throwing; do not catch it). */
   exit(reason: ExitReason): never;
@@ -159,8 +164,14 @@ export interface ProcessContext {
   /** A new unique reference. */
   makeRef(): Ref;
 
-  /** Registers this process under `name`. */
-  register(name: string): void;
+  /**
+   * Registers `pid` (default: this process), a live process of this node, under `name`, as
+   * Erlang's `register/2`. Every refusal is `FDN_ERR_BADARG` (as OTP's `badarg`), its message and
+   * `reason.badarg` saying which: `'noproc'` (not a live local process), `'already_registered'`
+   * (the process has a name), `'name_taken'` (someone holds the name), `'reserved_name'`
+   * (`'undefined'`), `'bad_name'` (not a non-empty string).
+   */
+  register(name: string, pid?: Pid): void;
   /** Frees `name`. */
   unregister(name: string): void;
   /** The pid registered under `name`, if any. */

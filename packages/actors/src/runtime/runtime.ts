@@ -273,6 +273,9 @@ export class Runtime {
     if (this.#isLocalNode(pid)) {
       const target = this.#local(pid);
       if (!target?.alive) {
+        // Erlang's link/1 to a dead local pid: `noproc` raised in a caller that does not trap
+        // exits (checking is cheap here), an EXIT message for one that does.
+        if (!proc.trapping) throw new ActorError(ErrorCode.NOPROC, `cannot link to ${pid}: it is not alive (Erlang's link/1 fails with noproc); trap exits to get an EXIT message instead`, { reason: 'noproc' });
         proc.signal(pid, 'noproc', false);
         return;
       }
@@ -315,7 +318,7 @@ export class Runtime {
     if (this.#isLocalNode(pid)) {
       const target = this.#local(pid);
       if (!target?.alive) {
-        proc.deliver(new DownMessageImpl(ref, pid, 'noproc'));
+        proc.deliver(new DownMessageImpl(ref, pid, pid, 'noproc'));
         return ref;
       }
       (target.monitors ??= new Map()).set(ref, proc.self);
@@ -323,7 +326,7 @@ export class Runtime {
       return ref;
     }
     if (this.#router === null) {
-      proc.deliver(new DownMessageImpl(ref, pid, 'noconnection'));
+      proc.deliver(new DownMessageImpl(ref, pid, pid, 'noconnection'));
       return ref;
     }
     (proc.watching ??= new Map()).set(ref, pid);
@@ -331,24 +334,32 @@ export class Runtime {
     return ref;
   }
 
-  /** A monitor of a registered name: local names resolve now; remote ones through the router. */
+  /**
+   * A monitor of a registered name: local names resolve now; remote ones through the router. Its
+   * DOWN names the target as given (Erlang's `{Name, Node}`), also when nobody holds the name.
+   */
   #monitorName(proc: Process, target: RemoteName): Ref {
-    if (target.node === this.node) {
-      const pid = this.#names.get(target.name)?.self;
-      if (pid !== undefined) return this.monitor(proc, pid);
-      const ref = this.makeRef();
-      if (proc.alive) proc.deliver(new DownMessageImpl(ref, new Pid(target.node, 0, this.incarnation), 'noproc'));
-      return ref;
-    }
+    const name: RemoteName = { name: target.name, node: target.node };
     const ref = this.makeRef();
     if (!proc.alive) return ref;
-    // Until the other node answers with the pid, the monitor points at its node (id 0).
-    const unresolved = new Pid(target.node, 0, 0);
-    if (this.#router === null) {
-      proc.deliver(new DownMessageImpl(ref, unresolved, 'noconnection'));
+    if (target.node === this.node) {
+      const holder = this.#names.get(target.name);
+      if (holder?.alive !== true) {
+        proc.deliver(new DownMessageImpl(ref, name, this.systemPid, 'noproc'));
+        return ref;
+      }
+      (holder.monitors ??= new Map()).set(ref, proc.self);
+      (proc.watching ??= new Map()).set(ref, holder.self);
+      (proc.watchingNames ??= new Map()).set(ref, name);
       return ref;
     }
-    (proc.watching ??= new Map()).set(ref, unresolved);
+    if (this.#router === null) {
+      proc.deliver(new DownMessageImpl(ref, name, new Pid(target.node, 0, 0), 'noconnection'));
+      return ref;
+    }
+    // Until the other node answers with the pid, the monitor points at its node (id 0).
+    (proc.watching ??= new Map()).set(ref, new Pid(target.node, 0, 0));
+    (proc.watchingNames ??= new Map()).set(ref, name);
     this.#router.monitorName(proc.self, target, ref);
     return ref;
   }
@@ -386,6 +397,7 @@ export class Runtime {
     if (target !== undefined && key !== undefined) {
       watching?.delete(key);
       if (watching?.size === 0) proc.watching = null;
+      if (proc.watchingNames?.delete(key) === true && proc.watchingNames.size === 0) proc.watchingNames = null;
       const local = this.#local(target);
       if (local !== null) {
         // Drop empty maps: a server answering calls would otherwise keep one per past caller pattern.
@@ -504,27 +516,33 @@ export class Runtime {
   // ==== Registry ====
 
   /**
-   * Registers `pid` (a live local process) under `name`. A name belongs to one live process
-   * and frees itself when that process exits.
+   * Registers `pid` (a live local process) under `name`, as Erlang's `register/2`. A name
+   * belongs to one live process and frees itself when that process exits. Every refusal is
+   * `FDN_ERR_BADARG` (OTP's `badarg`); `reason.badarg` and the message say which (see
+   * `ProcessContext.register`).
    */
   register(name: string, pid: Pid): void {
-    this.#checkRegistrable(name);
-    const proc = this.#local(pid);
-    if (!proc?.alive) {
-      throw new ActorError(ErrorCode.NOPROC, `cannot register '${name}': ${pid} is not a live process of ${this.node}`);
-    }
+    const badarg = (why: string, message: string, extra: object = {}): ActorError =>
+      new ActorError(ErrorCode.BADARG, `cannot register '${String(candidate)}': ${message}`, { reason: { badarg: why, ...extra } });
+    const candidate: unknown = name;
+    if (typeof candidate !== 'string' || candidate.length === 0) throw badarg('bad_name', 'a registered name must be a non-empty string');
+    // Erlang reserves the atom `undefined` (whereis answers it for "nobody").
+    if (name === 'undefined') throw badarg('reserved_name', "'undefined' is reserved (Erlang's whereis answers it for nobody)");
+    const proc = pid instanceof Pid ? this.#local(pid) : null;
+    if (!proc?.alive) throw badarg('noproc', `${String(pid)} is not a live process of ${this.node}`);
+    const holder = this.#names.get(name);
+    if (holder !== undefined) throw badarg('name_taken', `the name is held by ${holder.self}; pick another or wait for it to exit`, { holder: holder.self });
     const ext = proc.ext();
-    if (ext.name !== null) {
-      throw new ActorError(ErrorCode.ALREADY_REGISTERED, `${pid} is already registered as '${ext.name}'; unregister it first`);
-    }
+    if (ext.name !== null) throw badarg('already_registered', `${pid} is already registered as '${ext.name}'; unregister it first`);
     ext.name = name;
     this.#names.set(name, proc);
   }
 
+  /** A name given to `spawn` or `GenServer.start` must be free (OTP's `{already_started, Pid}`). */
   #checkRegistrable(name: string): void {
     const candidate: unknown = name;
-    if (typeof candidate !== 'string' || candidate.length === 0) {
-      throw new ActorError(ErrorCode.BAD_ARGUMENT, `a registered name must be a non-empty string, got ${String(candidate)}`);
+    if (typeof candidate !== 'string' || candidate.length === 0 || candidate === 'undefined') {
+      throw new ActorError(ErrorCode.BAD_ARGUMENT, `a registered name must be a non-empty string other than 'undefined', got ${String(candidate)}`);
     }
     const holder = this.#names.get(name);
     if (holder !== undefined) {

@@ -317,8 +317,9 @@ export class SupervisorState {
     this.#remove(child);
   }
 
+  /** Newest first, as OTP's `which_children/1` lists them (its child list is kept in reverse start order). */
   whichChildren(): ChildInfo[] {
-    return this.children.map((c) => ({
+    return [...this.children].reverse().map((c) => ({
       id: c.spec.id,
       pid: c.pid ?? (c.restarting ? 'restarting' : undefined),
       type: c.spec.type,
@@ -327,6 +328,13 @@ export class SupervisorState {
   }
 
   countChildren(): ChildCounts {
+    const template = this.template;
+    if (template !== null) {
+      // As OTP's count_children of a simple_one_for_one: one spec (the template), and its type counts every dynamic child.
+      const active = this.children.filter((c) => c.pid !== null).length;
+      const all = this.children.length;
+      return { specs: 1, active, supervisors: template.type === 'supervisor' ? all : 0, workers: template.type === 'supervisor' ? 0 : all };
+    }
     let active = 0;
     let supervisors = 0;
     for (const c of this.children) {

@@ -82,12 +82,12 @@ export function deleteChild(caller: Caller, supervisor: Dest, id: string): Promi
   return request(caller, supervisor, { op: 'deleteChild', id }) as Promise<void>;
 }
 
-/** The children in start order, with their pids. */
+/** The children with their pids, newest first (as OTP's `which_children/1`). */
 export function whichChildren(caller: Caller, supervisor: Dest): Promise<ChildInfo[]> {
   return request(caller, supervisor, { op: 'whichChildren' }) as Promise<ChildInfo[]>;
 }
 
-/** Counts of specs, running children, supervisors and workers. */
+/** Counts of specs, running children, supervisors and workers (a `simpleOneForOne` has 1 spec, as in OTP). */
 export function countChildren(caller: Caller, supervisor: Dest): Promise<ChildCounts> {
   return request(caller, supervisor, { op: 'countChildren' }) as Promise<ChildCounts>;
 }

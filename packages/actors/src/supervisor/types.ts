@@ -78,7 +78,7 @@ export interface ChildInfo {
 
 /** Result of `countChildren`. */
 export interface ChildCounts {
-  /** Child specs (for `simpleOneForOne`: running children). */
+  /** Child specs (for `simpleOneForOne`: 1, its template, as OTP counts). */
   specs: number;
   /** Children running. */
   active: number;

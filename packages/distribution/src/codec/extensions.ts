@@ -280,6 +280,14 @@ const refExtension: Extension<Ref> = {
   },
 };
 
+/** What a DOWN names: a pid, or `{ name, node }` for a monitor by name. */
+function downTarget(x: unknown): Pid | { name: string; node: string } {
+  if (x instanceof Pid) return x;
+  const t = x as { name?: unknown; node?: unknown } | null;
+  if (typeof t === 'object' && t !== null && typeof t.name === 'string' && typeof t.node === 'string') return { name: t.name, node: t.node };
+  throw new ReadError('a DOWN target is neither a pid nor { name, node }');
+}
+
 /** An extension whose payload is a fixed list of values. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructors of any signature
 function fields<T>(type: number, cls: abstract new (...args: any[]) => T, write: (v: T) => unknown[], read: (values: unknown[]) => T, count: number): Extension<T> {
@@ -309,7 +317,7 @@ const RUNTIME_MESSAGES: Extension<unknown>[] = [
     if (op !== 'getState' && op !== 'stop') throw new ReadError(`an unknown system request '${String(op)}'`);
     return new Wire.SystemRequest(op, reason);
   }, 2),
-  fields(ExtType.Down, Wire.DownMessageImpl, (d) => [d.ref, d.pid, d.reason], ([r, p, reason]) => new Wire.DownMessageImpl(ref(r, 'a DOWN ref'), pid(p, 'a DOWN pid'), reason), 3),
+  fields(ExtType.Down, Wire.DownMessageImpl, (d) => [d.ref, d.target, d.pid, d.reason], ([r, t, p, reason]) => new Wire.DownMessageImpl(ref(r, 'a DOWN ref'), downTarget(t), pid(p, 'a DOWN pid'), reason), 4),
   fields(ExtType.Exit, Wire.ExitMessageImpl, (e) => [e.from, e.reason], ([from, reason]) => new Wire.ExitMessageImpl(pid(from, 'an EXIT sender'), reason), 2),
 ] as Extension<unknown>[];
 
