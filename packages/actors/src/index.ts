@@ -18,6 +18,7 @@ export type {
   SpawnOptions,
   Timeout,
   TimeoutMessage,
+  CancelTimerMessage,
   TimerRef,
 } from './process/types.ts';
 export { Runtime, createRuntime } from './runtime/runtime.ts';

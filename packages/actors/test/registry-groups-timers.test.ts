@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, TIMEOUT } from '../src/index.ts';
+import { ErrorCode, GenServer, isDownMessage, isExitMessage, TIMEOUT } from '../src/index.ts';
+import type { DownMessage, ExitMessage } from '../src/index.ts';
 import { deferred, settle, testRuntime } from './helpers.ts';
 
 describe('registry', () => {
@@ -187,6 +188,36 @@ describe('timers', () => {
     expect(await got.promise).toEqual({ inOrder: ['second', 'first'], refs: true, type: 'timeout', left: false });
   });
 
+  it('cancelTimer options as erlang:cancel_timer/2: info false answers ok; async answers ok and sends { type: cancel_timer, ref, result }', async () => {
+    const { rt, clock } = testRuntime();
+    const got = deferred<unknown>();
+    rt.spawn(async (ctx) => {
+      const a = ctx.sendAfter(ctx.self, 'a', 100);
+      const b = ctx.sendAfter(ctx.self, 'b', 200);
+      const c = ctx.sendAfter(ctx.self, 'c', 300);
+      const quiet = ctx.cancelTimer(a, { info: false });
+      const asyncAnswer = ctx.cancelTimer(b, { async: true });
+      const silent = ctx.cancelTimer(c, { async: true, info: false });
+      const told = await ctx.receive(null, 0);
+      const again = ctx.cancelTimer(b, { async: true });
+      const toldAgain = await ctx.receive(null, 0);
+      const nothingMore = await ctx.receive(null, 0);
+      got.resolve({ quiet, asyncAnswer, silent, told, toldAgain, nothingMore, refIsTimer: (told as { ref: unknown }).ref === b, again, afterAll: [ctx.readTimer(a), ctx.readTimer(c)] });
+    });
+    await clock.advance(1);
+    expect(await got.promise).toEqual({
+      quiet: 'ok',
+      asyncAnswer: 'ok',
+      silent: 'ok',
+      told: { type: 'cancel_timer', ref: expect.anything() as unknown, result: 200 },
+      toldAgain: { type: 'cancel_timer', ref: expect.anything() as unknown, result: false },
+      nothingMore: Symbol.for('fdn.timeout'),
+      refIsTimer: true,
+      again: 'ok',
+      afterAll: [false, false],
+    });
+  });
+
   it('a timer aimed at a process is cancelled when it exits', async () => {
     const { rt, clock } = testRuntime();
     const pid = rt.spawn((ctx) => ctx.receive());
@@ -252,6 +283,67 @@ describe('bounded mailboxes', () => {
       return ((await ctx.receive()) as { reason: { code: string } }).reason.code;
     });
     expect(reason).toBe(ErrorCode.MAILBOX_OVERFLOW);
+  });
+
+  it('never drops signals and replies: EXIT, DOWN and a call reply get through a full mailbox (dropNewest, dropOldest)', async () => {
+    for (const overflow of ['dropNewest', 'dropOldest'] as const) {
+      const { rt } = testRuntime();
+      const server = await GenServer.start(rt, { init: () => ({ type: 'ok' as const, state: null }), handleCall: (req: unknown) => ({ type: 'reply' as const, reply: req, state: null }) }, undefined);
+      const result = deferred<unknown>();
+      const gate = deferred<undefined>();
+      const pid = rt.spawn(
+        async (c) => {
+          c.trapExit(true);
+          const victim = c.spawnLink((v) => v.receive());
+          const watched = c.spawn((v) => v.receive());
+          c.monitor(watched);
+          await gate.promise;
+          // Two junk messages fill the bound; the signals arrive on top of them.
+          c.exit(victim, 'shutdown');
+          c.exit(watched, 'kill');
+          const reply = await GenServer.call(c, server, 'pong', 1_000);
+          const exit = await c.receive(isExitMessage, 0);
+          const down = await c.receive(isDownMessage, 0);
+          result.resolve({ reply, exit: (exit as ExitMessage).reason, down: (down as DownMessage).reason });
+        },
+        { maxMailbox: 2, overflow },
+      );
+      await settle(rt);
+      for (let i = 0; i < 5; i++) rt.send(pid, `junk${String(i)}`);
+      gate.resolve(undefined);
+      expect(await result.promise).toEqual({ reply: 'pong', exit: 'shutdown', down: 'killed' });
+    }
+  });
+
+  it('a DOWN at the head of a full mailbox is not what dropOldest drops; every drop is reported through telemetry', async () => {
+    const { rt } = testRuntime();
+    const drops: [Record<string, number>, Record<string, unknown>][] = [];
+    rt.telemetry.attach('fdn.actors.mailbox', (_event, measurements, metadata) => drops.push([{ ...measurements }, { ...metadata }]));
+    const gate = deferred<undefined>();
+    const kept = deferred<unknown[]>();
+    const pid = rt.spawn(
+      async (c) => {
+        const watched = c.spawn((v) => v.receive());
+        c.monitor(watched);
+        c.exit(watched, 'kill');
+        await gate.promise;
+        const out: unknown[] = [];
+        for (;;) {
+          const m = await c.receive(null, 0);
+          if (m === TIMEOUT) break;
+          out.push(isDownMessage(m) ? 'DOWN' : m);
+        }
+        kept.resolve(out);
+      },
+      { maxMailbox: 3, overflow: 'dropOldest' },
+    );
+    await settle(rt);
+    for (let i = 0; i < 5; i++) rt.send(pid, i);
+    gate.resolve(undefined);
+    expect(await kept.promise).toEqual(['DOWN', 3, 4]);
+    expect(drops).toHaveLength(3);
+    expect(drops[0]?.[1]).toMatchObject({ pid, policy: 'dropOldest', bound: 3 });
+    expect(drops.map(([m]) => m.dropped)).toEqual([1, 2, 3]);
   });
 
   it('rejects a bad bound', () => {

@@ -6,6 +6,7 @@ import type { TimerHandle } from '@fdn/core';
 import { ActorError, ErrorCode } from '../errors.ts';
 import { DownMessageImpl, ExitMessageImpl } from '../exit/reason.ts';
 import { AliasMessage } from './alias.ts';
+import { SystemRequest } from './system.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import type { Pid, Ref } from '../pid/pid.ts';
 import type { Runnable } from '../scheduler/scheduler.ts';
@@ -14,7 +15,7 @@ import { isThenable } from '../util/thenable.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Dest, GroupName, OverflowPolicy, ProcessBody, SpawnOptions } from './types.ts';
 import { TIMEOUT } from './types.ts';
-import type { Matcher, ProcessContext, Timeout, TimerRef } from './types.ts';
+import type { CancelTimerMessage, Matcher, ProcessContext, Timeout, TimerRef } from './types.ts';
 
 /** Lifecycle states. */
 const STARTING = 0;
@@ -260,15 +261,23 @@ export class Process implements ProcessContext, Runnable {
   #enqueueMessage(msg: unknown): void {
     const mb = (this.mailbox ??= new Ring<unknown>(8));
     const ext = this.extras;
-    if (ext !== null && ext.maxMailbox > 0 && mb.length >= ext.maxMailbox) {
-      ext.dropped++;
+    // Signals turned messages (EXIT, DOWN), replies and system requests are never dropped nor
+    // counted against the bound: losing one would leave a supervisor, a caller or a stop waiting forever.
+    if (ext !== null && ext.maxMailbox > 0 && mb.length >= ext.maxMailbox && !isSystemMessage(msg)) {
       switch (ext.overflow) {
         case 'dropNewest':
+          this.#dropped(ext, 'dropNewest');
           return;
-        case 'dropOldest':
-          mb.shift();
+        case 'dropOldest': {
+          const oldest = firstOrdinary(mb);
+          // Nothing but system messages queued: the arriving message is the one that goes.
+          this.#dropped(ext, 'dropOldest');
+          if (oldest < 0) return;
+          mb.removeAt(oldest);
           break;
+        }
         case 'exit':
+          this.#dropped(ext, 'exit');
           this.rt.terminate(
             this,
             new ActorError(ErrorCode.MAILBOX_OVERFLOW, `${this.self} exceeded its mailbox bound of ${ext.maxMailbox} messages (overflow policy 'exit')`),
@@ -277,6 +286,13 @@ export class Process implements ProcessContext, Runnable {
       }
     }
     mb.push(msg);
+  }
+
+  /** Counts a message dropped by the mailbox bound, and tells telemetry (`fdn.actors.mailbox.drop`). */
+  #dropped(ext: ProcessExtras, policy: OverflowPolicy): void {
+    ext.dropped++;
+    const telemetry = this.rt.telemetry;
+    if (telemetry.active) telemetry.emit('fdn.actors.mailbox.drop', { dropped: ext.dropped, queued: this.mailbox?.length ?? 0 }, { pid: this.self, policy, bound: ext.maxMailbox, label: ext.label });
   }
 
   /** @internal Removes every queued message that matches; returns how many. */
@@ -395,8 +411,16 @@ export class Process implements ProcessContext, Runnable {
     return this.rt.startTimer(dest, msg, delayMs);
   }
 
-  cancelTimer(timer: TimerRef): number | false {
-    return this.rt.cancelTimer(timer);
+  cancelTimer(timer: TimerRef): number | false;
+  cancelTimer(timer: TimerRef, options: { async?: boolean; info?: boolean }): number | false | 'ok';
+  cancelTimer(timer: TimerRef, options?: { async?: boolean; info?: boolean }): number | false | 'ok' {
+    const result = this.rt.cancelTimer(timer);
+    const info = options?.info !== false;
+    if (options?.async === true) {
+      if (info && this.status !== DEAD) this.deliver({ type: 'cancel_timer', ref: timer, result } satisfies CancelTimerMessage);
+      return 'ok';
+    }
+    return info ? result : 'ok';
   }
 
   readTimer(timer: TimerRef): number | false {
@@ -638,4 +662,15 @@ export class Process implements ProcessContext, Runnable {
   toString(): string {
     return this.self.toString();
   }
+}
+
+/** Messages a mailbox bound never drops: exit signals and DOWNs as messages, replies (aliases), system requests. */
+function isSystemMessage(msg: unknown): boolean {
+  return msg instanceof ExitMessageImpl || msg instanceof DownMessageImpl || msg instanceof AliasMessage || msg instanceof SystemRequest;
+}
+
+/** The index of the oldest message the bound may drop, or -1. */
+function firstOrdinary(mb: Ring<unknown>): number {
+  for (let i = 0; i < mb.length; i++) if (!isSystemMessage(mb.at(i))) return i;
+  return -1;
 }

@@ -77,6 +77,14 @@ export interface TimeoutMessage {
   msg: unknown;
 }
 
+/** What `cancelTimer(timer, { async: true })` sends the caller (Erlang's `{cancel_timer, TimerRef, Result}`). */
+export interface CancelTimerMessage {
+  type: 'cancel_timer';
+  ref: TimerRef;
+  /** The whole milliseconds that were left, or false (as `cancelTimer`'s answer). */
+  result: number | false;
+}
+
 /** A pending `sendAfter` or `startTimer` timer; pass it to `cancelTimer` or `readTimer`. */
 export interface TimerRef {
   /** When the message is due, on the runtime clock. */
@@ -199,6 +207,13 @@ export interface ProcessContext {
    * false if it already fired, was cancelled, or its target process exited.
    */
   cancelTimer(timer: TimerRef): number | false;
+  /**
+   * `erlang:cancel_timer/2`: `info: false` answers `'ok'` instead of the time left; `async: true`
+   * answers `'ok'` and, unless `info` is false, sends the caller a {@link CancelTimerMessage}
+   * (the timer is cancelled at once either way: a JavaScript runtime has no other scheduler
+   * thread to wait for).
+   */
+  cancelTimer(timer: TimerRef, options: { async?: boolean; info?: boolean }): number | false | 'ok';
   /** The whole milliseconds left before `timer` fires (`erlang:read_timer/1`), or false as `cancelTimer`. */
   readTimer(timer: TimerRef): number | false;
 }
