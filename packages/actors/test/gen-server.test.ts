@@ -163,6 +163,42 @@ describe('GenServer', () => {
     expect(rt.processCount).toBe(0);
   });
 
+  it("linkOnFailure: a failed start also sends the caller the init's exit signal, as OTP's start_link", async () => {
+    const { rt } = testRuntime();
+    // A trapping caller sees both: the rejected start and an EXIT with the init's reason (ignore: normal).
+    const trapped = await rt.run(async (ctx) => {
+      ctx.trapExit(true);
+      const out: unknown[] = [];
+      for (const init of [() => ({ type: 'stop' as const, reason: 'no_config' }), () => ({ type: 'ignore' as const })]) {
+        const err = await GenServer.startLink(ctx, { init }, undefined, { linkOnFailure: true }).catch((e: unknown) => e);
+        const exit = await ctx.receive(isExitMessage, 100);
+        out.push([(err as { reason: unknown }).reason, (exit as { reason?: unknown }).reason]);
+      }
+      return out;
+    });
+    expect(trapped).toEqual([
+      ['no_config', 'no_config'],
+      ['ignore', 'normal'],
+    ]);
+    // A caller that does not trap exits goes down with the reason; without the option it lives.
+    const reasons: unknown[] = [];
+    for (const linkOnFailure of [true, false]) {
+      const done = deferred<unknown>();
+      const caller = rt.spawn(async (ctx) => {
+        await GenServer.startLink(ctx, { init: () => ({ type: 'stop' as const, reason: 'no_config' }) }, undefined, { linkOnFailure }).catch(() => undefined);
+        await ctx.receive(null, 0);
+        done.resolve('survived');
+      });
+      const watcher = rt.spawn(async (ctx) => {
+        ctx.monitor(caller);
+        done.resolve(((await ctx.receive()) as { reason: unknown }).reason);
+      });
+      void watcher;
+      reasons.push(await done.promise);
+    }
+    expect(reasons).toEqual(['no_config', 'survived']);
+  });
+
   it('start refuses a taken name and a behaviour without init', async () => {
     const { rt } = testRuntime();
     await GenServer.start(rt, counter, 0, { name: 'taken' });

@@ -46,7 +46,8 @@ export function startBehaviour(
       else reject(value);
     };
     const fail = (ctx: Process, reason: ExitReason, crashed: boolean): LoopStart => {
-      if (parent !== null) ctx.unlink(parent.self);
+      // OTP's start_link leaves the link in place, so the caller gets the exit signal; by default @fdn unlinks first.
+      if (parent !== null && options?.linkOnFailure !== true) ctx.unlink(parent.self);
       const what = reason === 'ignore' ? 'ignored its start' : `failed to start: ${formatReason(reason)}`;
       settle(false, new StartError(ErrorCode.START_FAILED, `${label} ${ctx.self} ${what}`, { reason }));
       if (crashed) rt.crash(ctx, reason);

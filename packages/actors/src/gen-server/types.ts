@@ -65,4 +65,11 @@ export interface StartOptions {
   timeout?: number;
   /** Spawn options (mailbox bound, exit trapping from the start, …). */
   spawn?: Omit<SpawnOptions, 'name' | 'label'>;
+  /**
+   * With `startLink`: a failed start also reaches the caller as an exit signal with the init's
+   * reason, as OTP's `start_link` does (a caller that does not trap exits then exits too; `ignore`
+   * is a `normal` exit). Default false: the failure reaches the caller only as the rejected
+   * promise (a `StartError`), and the caller is unlinked first.
+   */
+  linkOnFailure?: boolean;
 }
