@@ -193,7 +193,7 @@ describe('GenServer', () => {
         ctx.monitor(caller);
         done.resolve(((await ctx.receive()) as { reason: unknown }).reason);
       });
-      void watcher;
+      watcher;
       reasons.push(await done.promise);
     }
     expect(reasons).toEqual(['no_config', 'survived']);
