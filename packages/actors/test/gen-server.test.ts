@@ -189,11 +189,10 @@ describe('GenServer', () => {
         await ctx.receive(null, 0);
         done.resolve('survived');
       });
-      const watcher = rt.spawn(async (ctx) => {
+      rt.spawn(async (ctx) => {
         ctx.monitor(caller);
         done.resolve(((await ctx.receive()) as { reason: unknown }).reason);
       });
-      watcher;
       reasons.push(await done.promise);
     }
     expect(reasons).toEqual(['no_config', 'survived']);
