@@ -46,3 +46,4 @@ export type {
 export * as StateMachine from './state-machine/state-machine.ts';
 export { REPLY_EVENT, replyWith } from './state-machine/state-machine.ts';
 export type { InfoEvent, MachineState, StateMachineOptions } from './state-machine/state-machine.ts';
+export type { InsertedEvent, StateMachineAction, StateMachineBehaviour, StateMachineEvent, StateMachineInit, StateMachineResult } from './state-machine/types.ts';

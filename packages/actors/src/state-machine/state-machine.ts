@@ -1,13 +1,15 @@
-// StateMachine: OTP's gen_statem with an xstate v5 machine as its states and transitions.
-// The process owns an xstate actor: mailbox messages become events, `call` and `cast` work on
-// it, delayed transitions run on the runtime clock, and a failing action crashes the process
-// like a GenServer callback would.
+// StateMachine: OTP's gen_statem, in two forms. A StateMachineBehaviour (`init` + `handleEvent`)
+// is gen_statem itself: postpone, inserted events, enter calls, event/state/generic timeouts,
+// call/cast/info, deferred replies (gen-statem.ts). An xstate v5 machine is the other: the process
+// owns an xstate actor, mailbox messages become events, `call` and `cast` work on it, delayed
+// transitions run on the runtime clock, and a failing action crashes the process like a GenServer
+// callback would. `start` tells them apart by shape.
 
 import { createActor, emit } from 'xstate';
 import type { ActionArgs, ActionFunction, Actor, AnyEventObject, AnyStateMachine, EventObject, MachineContext, ParameterizedObject } from 'xstate';
 import type { Clock } from '@fdn/core';
 import { ActorError, ErrorCode } from '../errors.ts';
-import { call as genCall, cast as genCast } from '../gen-server/call.ts';
+import { call as genCall, cast as genCast, reply as genReply, stop as genStop } from '../gen-server/call.ts';
 import type { Caller } from '../gen-server/call.ts';
 import type { From } from '../gen-server/messages.ts';
 import { bootGenServer } from '../gen-server/server.ts';
@@ -16,6 +18,9 @@ import type { CallResult, GenServerBehaviour, NoReplyResult, StartOptions } from
 import type { Pid } from '../pid/pid.ts';
 import { toProcess } from '../process/process.ts';
 import type { Dest } from '../process/types.ts';
+import type { ExitReason } from '../exit/reason.ts';
+import { genStatemBehaviour } from './gen-statem.ts';
+import type { StateMachineBehaviour } from './types.ts';
 import { summarize } from '../util/inspect.ts';
 
 /** The emitted event type whose `value` becomes a call's reply (see {@link replyWith}). */
@@ -64,27 +69,59 @@ interface MachineState$ {
   lastEvent: unknown;
 }
 
-/** Starts a state machine process (not linked); resolves once the machine started. */
-export function start(caller: Caller, machine: AnyStateMachine, options?: StateMachineOptions): Promise<Pid> {
-  return startMachine(caller, machine, options, false);
+/**
+ * Starts a state machine process (not linked); resolves once it started. Either a gen_statem
+ * behaviour (`init(args)` + `handleEvent`) with its `args`, or an xstate machine (options:
+ * `input`, …).
+ */
+export function start<S, D, A>(caller: Caller, behaviour: StateMachineBehaviour<S, D, A>, args: A, options?: StartOptions): Promise<Pid>;
+export function start(caller: Caller, machine: AnyStateMachine, options?: StateMachineOptions): Promise<Pid>;
+export function start(caller: Caller, machine: unknown, argsOrOptions?: unknown, options?: StartOptions): Promise<Pid> {
+  return startEither(caller, machine, argsOrOptions, options, false);
 }
 
 /** As {@link start}, linked to the caller. */
-export function startLink(caller: Caller, machine: AnyStateMachine, options?: StateMachineOptions): Promise<Pid> {
-  return startMachine(caller, machine, options, true);
+export function startLink<S, D, A>(caller: Caller, behaviour: StateMachineBehaviour<S, D, A>, args: A, options?: StartOptions): Promise<Pid>;
+export function startLink(caller: Caller, machine: AnyStateMachine, options?: StateMachineOptions): Promise<Pid>;
+export function startLink(caller: Caller, machine: unknown, argsOrOptions?: unknown, options?: StartOptions): Promise<Pid> {
+  return startEither(caller, machine, argsOrOptions, options, true);
+}
+
+/** Answers a call later, from any callback or process (gen_statem:reply/2). */
+export function reply(from: From, value: unknown): void {
+  genReply(from, value);
 }
 
 /**
- * Sends `event` and waits until the machine has handled it. Returns the value of a
- * {@link replyWith} action that ran for it, else the machine's state after it
- * ({@link MachineState}). Fails like `GenServer.call`.
+ * Stops the machine in order (gen_statem:stop/3): it runs `terminate` and exits with `reason`;
+ * resolves once it exited. Fails as `GenServer.stop`.
  */
-export function call<Reply = MachineState>(caller: Caller, machine: Dest, event: EventObject, timeoutMs?: number): Promise<Reply> {
+export function stop(caller: Caller, machine: Dest, reason: ExitReason = 'normal', timeoutMs?: number): Promise<void> {
+  return genStop(caller, machine, reason, timeoutMs);
+}
+
+function startEither(caller: Caller, machine: unknown, argsOrOptions: unknown, options: StartOptions | undefined, link: boolean): Promise<Pid> {
+  if (typeof machine === 'object' && machine !== null && typeof (machine as { handleEvent?: unknown }).handleEvent === 'function') {
+    const b = machine as StateMachineBehaviour<unknown, unknown, unknown>;
+    if (typeof b.init !== 'function') return Promise.reject(new ActorError(ErrorCode.BAD_ARGUMENT, 'a state machine behaviour needs init(args, ctx) beside handleEvent'));
+    const behaviour = genStatemBehaviour(b) as unknown as GenServerBehaviour<unknown, unknown>;
+    return startBehaviour(caller, 'StateMachine', (ctx) => bootGenServer(ctx, behaviour, argsOrOptions), options, link);
+  }
+  return startMachine(caller, machine as AnyStateMachine, argsOrOptions as StateMachineOptions | undefined, link);
+}
+
+/**
+ * Sends `event` and waits for the answer. A gen_statem behaviour gets `{ type: 'call', from,
+ * content: event }` and answers with a `reply` action or `StateMachine.reply(from, …)`. An xstate
+ * machine returns the value of a {@link replyWith} action that ran for the event, else its state
+ * after it ({@link MachineState}). Fails like `GenServer.call`.
+ */
+export function call<Reply = MachineState>(caller: Caller, machine: Dest, event: unknown, timeoutMs?: number): Promise<Reply> {
   return genCall<Reply>(caller, machine, event, timeoutMs);
 }
 
-/** Sends `event` without waiting. */
-export function cast(caller: Caller, machine: Dest, event: EventObject): void {
+/** Sends `event` without waiting (a behaviour gets `{ type: 'cast', content: event }`). */
+export function cast(caller: Caller, machine: Dest, event: unknown): void {
   genCast(caller, machine, event);
 }
 
