@@ -276,6 +276,7 @@ export class WsLink implements Link {
     this.#deliver(conn, this.host.handlerFor(conn.channel), payload);
   }
 
+  /** @internal */
   onData(conn: Conn, frame: Buffer): string | null {
     // The slot and the handler once per frame, not once per message of it.
     const slot = this.#slots.get(conn.channel)?.[conn.index];
