@@ -22,7 +22,7 @@ const TARGETS = {
   },
   reliable: {
     mutate: ['packages/distribution/src/reliable/reliable-channels.ts'],
-    tests: ['packages/distribution/test/at-least-once.test.ts'],
+    tests: ['packages/distribution/test/reliable/at-least-once.test.ts'],
   },
   hyparview: {
     mutate: ['packages/topology/src/peer-service/hyparview/**/*.ts'],
@@ -33,7 +33,7 @@ const TARGETS = {
   },
   codec: {
     mutate: ['packages/distribution/src/codec/**/*.ts'],
-    tests: ['packages/distribution/test/codec.test.ts'],
+    tests: ['packages/distribution/test/codec/codec.test.ts'],
   },
 };
 

@@ -74,9 +74,20 @@ export function assemble(options: NodeOptions & { name: string; secret: string |
   const runtime = createRuntime({ node: options.name, incarnation: transport.self.incarnation, clock, logger, random });
   const codec = new Codec(runtime);
   const dispatch = new Dispatcher(codec, clock, logger);
-  const receiveFrame = (from: string, payload: Buffer, channel?: string): void => {
+  const receiveFrame = (from: string, payload: Buffer): void => {
     dispatch.receiveFrame(from, payload);
-    if (channel !== undefined) inbound.afterMessage(from, channel);
+  };
+  // Straight from the peer service to the dispatcher, one receiver per channel, then the inbound gate.
+  const receivers = new Map<string, (from: string, payload: Buffer) => void>();
+  const receiverFor = (channel: string): ((from: string, payload: Buffer) => void) => {
+    let r = receivers.get(channel);
+    if (r === undefined) {
+      r = dispatch.receiverFor(channel, (from, c) => {
+        inbound.afterMessage(from, c);
+      });
+      receivers.set(channel, r);
+    }
+    return r;
   };
 
   const atLeastOnce = new Set<string>();
@@ -100,6 +111,7 @@ export function assemble(options: NodeOptions & { name: string; secret: string |
       random,
       logger,
       receiveFrame,
+      receiverFor,
       up: (node) => {
         membership.up(node);
       },

@@ -33,6 +33,17 @@ export class Dispatcher {
     this.#handlers.set(kind, { handler, rest: options.rest === true });
   }
 
+  /**
+   * The receiver of `channel`'s messages, for the peer service: each message dispatched, then
+   * `after(from, channel)` (the inbound gate). One closure per channel, made once.
+   */
+  receiverFor(channel: string, after: (from: string, channel: string) => void): (from: string, payload: Buffer) => void {
+    return (from, payload) => {
+      this.receiveFrame(from, payload);
+      after(from, channel);
+    };
+  }
+
   /** Decodes `payload` from `from` and dispatches it (see the class comment for bad frames). */
   receiveFrame(from: string, payload: Buffer): void {
     if (this.#blockedFrom.has(from)) return;

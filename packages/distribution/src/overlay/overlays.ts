@@ -23,11 +23,10 @@ export interface OverlaysHost {
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
-  /**
-   * A message for this node's dispatcher (from any overlay: the new one carries switch traffic);
-   * `channel` when it came straight over a link (not relayed by a broadcast tree).
-   */
-  receiveFrame(from: string, payload: Buffer, channel?: string): void;
+  /** A message for this node's dispatcher that a broadcast tree delivered (not straight over a link). */
+  receiveFrame(from: string, payload: Buffer): void;
+  /** The receiver of `channel`'s messages straight over a link (from any overlay: the new one carries switch traffic). */
+  receiverFor(channel: string): (from: string, payload: Buffer) => void;
   /** The current overlay reports a node up or down. */
   up(node: string): void;
   down(node: string, kind: string): void;
@@ -124,9 +123,7 @@ export class Overlays {
   #bind(overlay: PeerService): void {
     for (const channel of this.host.transport.channels.keys()) {
       if (channel === 'control') continue;
-      overlay.onMessage(channel, (from, payload) => {
-        this.host.receiveFrame(from, payload, channel);
-      });
+      overlay.onMessage(channel, this.host.receiverFor(channel));
     }
     overlay.on('up', (node) => {
       if (overlay === this.#current) this.host.up(node);
