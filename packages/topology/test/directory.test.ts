@@ -160,4 +160,39 @@ describe('MembershipDirectory', () => {
     }
     expect([...d.names()].sort()).toEqual(['a', 'b']);
   });
+
+  it('while changes keep arriving, no comparison (a whole-directory swap) with a new neighbour and only every other periodic one; once quiet, both compare again', () => {
+    const w = world(['a', 'b', 'c'], { syncMs: 500 });
+    for (const n of ['a', 'b', 'c']) w.get(n).directory.start();
+    w.link('a', 'b');
+    w.clock.advanceSync(3_000);
+    const digestsFromA = (): number => w.sent.filter((m) => m.from === 'a' && m.message.digest !== undefined).length;
+    // A storm: b keeps sending ten fresh entries every 50 ms (a cluster of 1,024 starting at once
+    // brings far more), well above what the refreshes of a settled cluster bring.
+    let n = 0;
+    const storm = (ms: number): void => {
+      for (let t = 0; t < ms; t += 50) {
+        const e = Array.from({ length: 10 }, () => [`x${String(n++)}`, ['ws://127.0.0.1:1'], 1, 1, 0, 1_000, 0]);
+        w.get('a').directory.receive('b', { e });
+        w.clock.advanceSync(50);
+      }
+    };
+    const before = digestsFromA();
+    w.link('a', 'c');
+    storm(5_000);
+    // While changes flow, a new neighbour gets no comparison, and of the periodic ones (every
+    // 250–750 ms here, ten times as often after one found a difference) every other is skipped.
+    expect(digestsFromA() - before).toBeLessThanOrEqual(8); // 39 when every one runs
+    // Quiet again: the periodic sync compares (faster, since it skipped), and so does the next new neighbour.
+    const stormEnd = digestsFromA();
+    w.clock.advanceSync(2_000);
+    expect(digestsFromA()).toBeGreaterThan(stormEnd);
+    const toC = (): number => w.sent.filter((m) => m.from === 'a' && m.to === 'c' && m.message.digest !== undefined).length;
+    w.unlink('a', 'c');
+    const quietBefore = toC();
+    w.link('a', 'c');
+    w.clock.advanceSync(400);
+    expect(toC()).toBeGreaterThan(quietBefore);
+  });
 });
+
