@@ -3,6 +3,7 @@
 export { ActorError, CallError, ErrorCode, InvalidChildSpecError, StartError } from './errors.ts';
 export type { ErrorCodeValue } from './errors.ts';
 export { Pid, Ref, comparePids, isPid, isRef } from './pid/pid.ts';
+export type { RemoteName } from './pid/pid.ts';
 export type { DownMessage, ExitMessage, ExitReason, ShutdownReason } from './exit/reason.ts';
 export { formatReason, isDownMessage, isExitMessage, isNormalExit, isShutdownReason } from './exit/reason.ts';
 export { isGlobalName, TIMEOUT } from './process/types.ts';
@@ -14,7 +15,6 @@ export type {
   ProcessBody,
   ProcessContext,
   GlobalName,
-  RemoteName,
   SpawnOptions,
   Timeout,
   TimeoutMessage,

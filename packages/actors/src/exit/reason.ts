@@ -1,7 +1,6 @@
 // Exit reasons and the system messages (EXIT, DOWN) that carry them, with OTP's meanings.
 
-import type { Pid, Ref } from '../pid/pid.ts';
-import type { RemoteName } from '../process/types.ts';
+import type { Pid, Ref, RemoteName } from '../pid/pid.ts';
 import { toJson } from '../util/inspect.ts';
 
 /**

@@ -5,9 +5,10 @@ import { DownMessageImpl, formatReason } from '../exit/reason.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import { Pid } from '../pid/pid.ts';
 import { toProcess } from '../process/process.ts';
-import type { Process } from '../process/process.ts';
+import type { Process, ProcessHost } from '../process/process.ts';
 import { isGlobalName, TIMEOUT } from '../process/types.ts';
-import type { Dest, ProcessContext, RemoteName } from '../process/types.ts';
+import type { Dest, ProcessContext } from '../process/types.ts';
+import type { RemoteName } from '../pid/pid.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { CallReply, CallRequest, CastRequest, FromImpl, SystemRequest } from './messages.ts';
 import type { From } from './messages.ts';
@@ -50,7 +51,7 @@ export async function call<Reply = unknown>(caller: Caller, server: Dest, reques
     ctx.demonitor(ref, { flush: true });
     throw new CallError(ErrorCode.CALL_TIMEOUT, `call to ${describe(server, pid)} got no reply within ${timeoutMs} ms`, { reason: 'timeout' });
   }
-  throw downToError(ctx.runtime, (msg as DownMessageImpl).reason, server, pid, 'call');
+  throw downToError(ctx.rt, (msg as DownMessageImpl).reason, server, pid, 'call');
 }
 
 /** Sends `request` to `server` without waiting. Never throws: a cast to a dead or unknown server is lost. */
@@ -68,7 +69,7 @@ export function cast(caller: Caller, server: Dest, request: unknown): void {
  * a caller that gave up, is harmless.
  */
 export function reply(from: From, value: unknown): void {
-  const rt = (from instanceof FromImpl ? from.replier : null) ?? from.pid._proc?.rt;
+  const rt = (from instanceof FromImpl ? from.replier : null) ?? (from.pid._proc as Process | null)?.rt;
   rt?.sendFrom(null, from.pid, new CallReply(from.ref, value));
 }
 
@@ -91,7 +92,7 @@ export async function stop(caller: Caller, server: Dest, reason: ExitReason = 'n
   }
   const down = msg as DownMessageImpl;
   if (down.reason === reason || (typeof reason === 'object' && JSON.stringify(down.reason) === JSON.stringify(reason))) return;
-  throw downToError(ctx.runtime, down.reason, server, pid, 'stop');
+  throw downToError(ctx.rt, down.reason, server, pid, 'stop');
 }
 
 /** The server's state, for debugging (OTP's `sys:get_state`). */
@@ -103,24 +104,24 @@ export function getState<S = unknown>(caller: Caller, server: Dest, timeoutMs: n
 function resolveServer(ctx: Process, server: Dest, op: string): Pid | RemoteName {
   if (server instanceof Pid) return server;
   if (typeof server === 'string') {
-    const pid = ctx.runtime.whereis(server);
+    const pid = ctx.rt.whereis(server);
     if (pid === undefined) throw new CallError(ErrorCode.NOPROC, `${op} to '${server}': no process is registered under that name`, { reason: 'noproc' });
     return pid;
   }
   if (isGlobalName(server)) {
-    const pid = ctx.runtime.resolveGlobal(server.global);
+    const pid = ctx.rt.resolveGlobal(server.global);
     if (pid === undefined) throw new CallError(ErrorCode.NOPROC, `${op} to { global: '${server.global}' }: no process is registered globally under that name`, { reason: 'noproc' });
     return pid;
   }
   if (server.node === ctx.node) {
-    const pid = ctx.runtime.whereis(server.name);
+    const pid = ctx.rt.whereis(server.name);
     if (pid === undefined) throw new CallError(ErrorCode.NOPROC, `${op} to '${server.name}': no process is registered under that name`, { reason: 'noproc' });
     return pid;
   }
-  return ctx.runtime.resolveRemoteName(server) ?? server;
+  return ctx.rt.resolveRemoteName(server) ?? server;
 }
 
-function downToError(rt: Runtime, reason: ExitReason, server: Dest, pid: Pid | RemoteName, op: string): CallError {
+function downToError(rt: ProcessHost, reason: ExitReason, server: Dest, pid: Pid | RemoteName, op: string): CallError {
   if (reason === 'noproc') return new CallError(ErrorCode.NOPROC, `${op} to ${describe(server, pid)}: the process is not alive`, { reason });
   if (reason === 'noconnection') {
     return new CallError(ErrorCode.NOCONNECTION, `${op} to ${describe(server, pid)}: ${rt.explainNoconnection(pid.node)}`, { reason });

@@ -3,7 +3,7 @@
 
 import type { Pid, Ref } from '../pid/pid.ts';
 import { AliasMessage } from '../process/alias.ts';
-import type { Runtime } from '../runtime/runtime.ts';
+import type { ProcessHost } from '../process/process.ts';
 
 /** Who is waiting for a call's reply; pass it to `GenServer.reply` to answer later. */
 export interface From {
@@ -15,7 +15,7 @@ export interface From {
 /** Who called: the pid and the call's tag (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */
 export class FromImpl implements From {
   /** @internal Runtime of the server that received the call; used by `reply`. */
-  replier: Runtime | null = null;
+  replier: ProcessHost | null = null;
   constructor(
     readonly pid: Pid,
     readonly ref: Ref,

@@ -6,7 +6,7 @@ import { formatReason } from '../exit/reason.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import type { Pid } from '../pid/pid.ts';
 import { toProcess } from '../process/process.ts';
-import type { LoopStart, MessageHandler, Process } from '../process/process.ts';
+import type { LoopStart, MessageHandler, Process, ProcessHost } from '../process/process.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import type { Caller } from './call.ts';
 import { isThenable } from '../util/thenable.ts';
@@ -30,7 +30,7 @@ export function startBehaviour(
   options: StartOptions | undefined,
   link: boolean,
 ): Promise<Pid> {
-  const rt = caller instanceof Runtime ? caller : caller.runtime;
+  const rt: ProcessHost = caller instanceof Runtime ? caller : toProcess(caller).rt;
   const parent = caller instanceof Runtime ? null : toProcess(caller);
   return new Promise<Pid>((resolve, reject) => {
     let settled = false;

@@ -1,7 +1,14 @@
 // Process identifiers and unique references: values that name a process or a request anywhere
 // in a cluster, carrying the node's name and incarnation so a restarted node never inherits them.
 
-import type { Process } from '../process/process.ts';
+/**
+ * @internal What a pid reaches of its live local process: the runtime it belongs to (compared by
+ * identity) and its mailbox. The process class lies above this module, so the pid knows only this.
+ */
+export interface LocalTarget {
+  readonly rt: object;
+  deliver(msg: unknown): void;
+}
 
 /**
  * A process identifier: node name, a per-node serial id, and the node's incarnation (one per
@@ -11,7 +18,7 @@ import type { Process } from '../process/process.ts';
  */
 export class Pid {
   /** @internal The live local process this pid names, or null (dead, or on another node). */
-  _proc: Process | null = null;
+  _proc: LocalTarget | null = null;
 
   constructor(
     /** Name of the node that spawned the process. */
@@ -39,6 +46,12 @@ export class Pid {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
+}
+
+/** A process registered under `name` on node `node` (resolved by the distribution layer). */
+export interface RemoteName {
+  readonly name: string;
+  readonly node: string;
 }
 
 /** Total order on pids: by node name, then incarnation, then id. */

@@ -1,21 +1,65 @@
 // A process: mailbox, selective receive, links, monitors, exit handling. The same object is the
 // `ctx` a process body receives, so an idle process costs one object plus its body's frame.
+//
+// Why one file of ~700 lines: the process is the `ctx`, so its public methods and its mailbox
+// machinery are one object; its private fields (mailbox, pending receive, scheduling flags) are
+// touched by both, and a split would make them public to a second module.
 
-import type { RemoteName } from './types.ts';
-import type { TimerHandle } from '@fdn/core';
+import type { Clock, Logger, Telemetry, TimerHandle } from '@fdn/core';
 import { ActorError, ErrorCode } from '../errors.ts';
 import { DownMessageImpl, ExitMessageImpl } from '../exit/reason.ts';
 import { AliasMessage } from './alias.ts';
 import { SystemRequest } from './system.ts';
 import type { ExitReason } from '../exit/reason.ts';
-import type { Pid, Ref } from '../pid/pid.ts';
-import type { Runnable } from '../scheduler/scheduler.ts';
+import type { Pid, Ref, RemoteName } from '../pid/pid.ts';
+import type { Runnable, Scheduler } from '../scheduler/scheduler.ts';
 import { Ring } from '../util/ring.ts';
 import { isThenable } from '../util/thenable.ts';
-import type { Runtime } from '../runtime/runtime.ts';
 import type { Dest, GroupName, OverflowPolicy, ProcessBody, SpawnOptions } from './types.ts';
 import { TIMEOUT } from './types.ts';
 import type { CancelTimerMessage, Matcher, ProcessContext, Timeout, TimerRef } from './types.ts';
+
+/**
+ * @internal What a process needs of the runtime it lives in: its clock, scheduler and logs, and
+ * the signals that touch other processes (links, monitors, names, groups, timers). The runtime
+ * implements it; declared here so that a process does not depend on the runtime built on it.
+ */
+export interface ProcessHost {
+  readonly node: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly telemetry: Telemetry;
+  readonly scheduler: Scheduler;
+  sendFrom(from: Pid | null, dest: Dest, msg: unknown): void;
+  spawnFrom(parent: Process | null, body: ProcessBody, options: SpawnOptions | undefined, link: boolean): Pid;
+  spawnLoop(parent: Process | null, init: LoopInit, options: SpawnOptions | undefined, link: boolean): Process;
+  finish(proc: Process, value: unknown): void;
+  crash(proc: Process, err: unknown): void;
+  terminate(proc: Process, reason: ExitReason): void;
+  exitSignal(from: Pid, to: Pid, reason: ExitReason): void;
+  link(proc: Process, pid: Pid): void;
+  unlink(proc: Process, pid: Pid): void;
+  monitor(proc: Process, target: Pid | RemoteName): Ref;
+  demonitor(proc: Process, ref: Ref, flush: boolean): boolean;
+  isAlive(pid: Pid): boolean;
+  makeRef(): Ref;
+  register(name: string, pid: Pid): void;
+  unregister(name: string): void;
+  whereis(name: string): Pid | undefined;
+  join(group: GroupName, pid: Pid): void;
+  leave(group: GroupName, pid: Pid): boolean;
+  members(group: GroupName): Pid[];
+  sendAfter(dest: Dest, msg: unknown, delayMs: number): TimerRef;
+  startTimer(dest: Dest, msg: unknown, delayMs: number): TimerRef;
+  cancelTimer(timer: TimerRef): number | false;
+  readTimer(timer: TimerRef): number | false;
+  /** Why `node` is unreachable, for a `noconnection` error's text. */
+  explainNoconnection(node: string): string;
+  /** The pid a remote name stands for when it names a process of this node. */
+  resolveRemoteName(name: RemoteName): Pid | undefined;
+  /** The pid holding a global name, as far as this node knows. */
+  resolveGlobal(name: string): Pid | undefined;
+}
 
 /** Lifecycle states. */
 const STARTING = 0;
@@ -122,7 +166,7 @@ export class Process implements ProcessContext, Runnable {
 
   constructor(
     readonly self: Pid,
-    /** @internal */ readonly rt: Runtime,
+    /** @internal */ readonly rt: ProcessHost,
     entry: ProcessBody | LoopInit,
     isLoop: boolean,
   ) {
@@ -139,10 +183,6 @@ export class Process implements ProcessContext, Runnable {
 
   get node(): string {
     return this.rt.node;
-  }
-
-  get runtime(): Runtime {
-    return this.rt;
   }
 
   // ==== ProcessContext: messaging ====

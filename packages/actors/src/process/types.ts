@@ -1,8 +1,7 @@
 // The public face of a process: the context its body receives, and the options it is spawned with.
 
 import type { ExitReason } from '../exit/reason.ts';
-import type { Pid, Ref } from '../pid/pid.ts';
-import type { Runtime } from '../runtime/runtime.ts';
+import type { Pid, Ref, RemoteName } from '../pid/pid.ts';
 
 /**
  * What `receive` resolves with when its timeout passes before a matching message arrives
@@ -41,11 +40,6 @@ export function isGlobalName(dest: unknown): dest is GlobalName {
   return typeof dest === 'object' && dest !== null && typeof (dest as { global?: unknown }).global === 'string';
 }
 
-/** A process registered under `name` on node `node` (resolved by the distribution layer). */
-export interface RemoteName {
-  readonly name: string;
-  readonly node: string;
-}
 
 /**
  * What a bounded mailbox does when full:
@@ -101,8 +95,6 @@ export interface ProcessContext {
   readonly self: Pid;
   /** This node's name. */
   readonly node: string;
-  /** The runtime (node) this process lives in. */
-  readonly runtime: Runtime;
 
   /**
    * Sends `msg` to `dest`. Sending to a dead pid is a silent no-op, as in Erlang; sending to

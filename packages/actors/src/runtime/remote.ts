@@ -2,8 +2,7 @@
 // pids on other nodes leave this node. @fdn/distribution implements it.
 
 import type { ExitReason } from '../exit/reason.ts';
-import type { Pid, Ref } from '../pid/pid.ts';
-import type { RemoteName } from '../process/types.ts';
+import type { Pid, Ref, RemoteName } from '../pid/pid.ts';
 
 /**
  * Carries messages and exit/monitor signals to processes on other nodes. Installed on a

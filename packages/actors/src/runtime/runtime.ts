@@ -1,5 +1,9 @@
 // The runtime: one node's processes, names, groups and timers, and the exit-signal machinery
 // that links and monitors ride on. Several runtimes can live in one OS process (one per node).
+//
+// Why one file of ~870 lines: every method here changes the same tables (processes, names, groups,
+// timers, links) under the same invariants (a name freed at exit, a DOWN for every monitor); split,
+// those invariants would be spread over modules that each reach into the others' private state.
 
 import { VirtualClock, createTelemetry, defaultLogger, newIncarnation, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, Telemetry, TimerHandle } from '@fdn/core';
@@ -8,10 +12,11 @@ import { DownMessageImpl, formatReason, isNormalExit } from '../exit/reason.ts';
 import { SystemRequest } from '../process/system.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import { Pid, Ref } from '../pid/pid.ts';
+import type { RemoteName } from '../pid/pid.ts';
 import { Process, TimerRecord } from '../process/process.ts';
-import type { LoopInit } from '../process/process.ts';
+import type { LoopInit, ProcessHost } from '../process/process.ts';
 import { isGlobalName } from '../process/types.ts';
-import type { Dest, GroupName, ProcessBody, ProcessContext, RemoteName, SpawnOptions, TimeoutMessage, TimerRef } from '../process/types.ts';
+import type { Dest, GroupName, ProcessBody, ProcessContext, SpawnOptions, TimeoutMessage, TimerRef } from '../process/types.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { SchedulerOptions } from '../scheduler/scheduler.ts';
 import { describeProcess } from './introspection.ts';
@@ -51,7 +56,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 }
 
 /** One node's local process runtime. Create with {@link createRuntime}. */
-export class Runtime {
+export class Runtime implements ProcessHost {
   /** This node's name. */
   readonly node: string;
   /** This start of the node. */
@@ -855,7 +860,8 @@ export class Runtime {
 
   #local(pid: Pid): Process | null {
     const p = pid._proc;
-    if (p !== null) return p.rt === this ? p : null;
+    // A pid's target is always a Process: only #spawn sets it.
+    if (p !== null) return p.rt === this ? (p as Process) : null;
     if (pid.node !== this.node || pid.incarnation !== this.incarnation) return null;
     return this.#table.get(pid.id) ?? null;
   }

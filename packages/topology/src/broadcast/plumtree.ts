@@ -12,6 +12,10 @@
 // announced or sent the same message to us; grafts wait for `graftTimeoutMs` (Partisan grafts at
 // once); the paper's optimisation rewires a tree when an announcement shows a much shorter path;
 // a built-in digest exchange repairs what the tree missed (anti-entropy).
+//
+// Why one file of ~670 lines: eager/lazy sets, the missing-message timers and the message log are
+// one state machine per tree; the log (message-log.ts) and the handler registry (handler.ts) are
+// the parts that stand alone.
 
 import { defaultLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';

@@ -1,6 +1,9 @@
 // What every overlay shares: lifecycle, events, timers that die with the service, the addresses of
 // known nodes, membership diffs and up/down, receiving forwarded messages, and `forward` (over a
 // link, else an on-demand link from a bounded pool, else as the overlay decides, e.g. a relay).
+//
+// Why one file of ~660 lines: these are the protected parts every overlay subclass builds on; a
+// split would turn protected state shared by all of them into public state of several modules.
 
 import { defaultLogger, heldBack, LogThrottle, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';

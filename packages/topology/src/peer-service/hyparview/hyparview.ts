@@ -13,6 +13,10 @@
 // neighbours on a ring of seeds (never dropped to make room), so every join lands in one
 // overlay; a node well short of neighbours insists (high priority); with the member directory, a
 // node that sees no seed among its members rejoins through them.
+//
+// Why one file of ~740 lines: the protocol's message handlers share the two views and their
+// invariants (symmetric active view, bounded passive view); the member directory, the part that
+// stands alone, is in directory.ts.
 
 import type { TimerHandle } from '@fdn/core';
 import { TopologyError, TopologyErrorCode } from '../../errors.ts';
