@@ -4,8 +4,8 @@ import { CallError, ErrorCode } from '../errors.ts';
 import { DownMessageImpl, formatReason } from '../exit/reason.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import { Pid } from '../pid/pid.ts';
-import { toProcess } from '../process/process.ts';
-import type { Process, ProcessHost } from '../process/process.ts';
+import { Process, toProcess } from '../process/process.ts';
+import type { ProcessHost } from '../process/process.ts';
 import { isGlobalName, TIMEOUT } from '../process/types.ts';
 import type { Dest, ProcessContext } from '../process/types.ts';
 import type { RemoteName } from '../pid/pid.ts';
@@ -69,7 +69,7 @@ export function cast(caller: Caller, server: Dest, request: unknown): void {
  * a caller that gave up, is harmless.
  */
 export function reply(from: From, value: unknown): void {
-  const rt = (from instanceof FromImpl ? from.replier : null) ?? (from.pid._proc as Process | null)?.rt;
+  const rt = (from instanceof FromImpl ? from.replier : null) ?? (from.pid._proc instanceof Process ? from.pid._proc.rt : null);
   rt?.sendFrom(null, from.pid, new CallReply(from.ref, value));
 }
 

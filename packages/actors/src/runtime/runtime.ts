@@ -860,8 +860,7 @@ export class Runtime implements ProcessHost {
 
   #local(pid: Pid): Process | null {
     const p = pid._proc;
-    // A pid's target is always a Process: only #spawn sets it.
-    if (p !== null) return p.rt === this ? (p as Process) : null;
+    if (p !== null) return p.rt === this && p instanceof Process ? p : null;
     if (pid.node !== this.node || pid.incarnation !== this.incarnation) return null;
     return this.#table.get(pid.id) ?? null;
   }
