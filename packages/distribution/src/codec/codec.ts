@@ -77,6 +77,11 @@ export class Codec {
     }
   }
 
+  /** A frame of a header encoded before with the integer `n` spliced in, then `encoded` (see {@link Writer.encodeSpliced}). */
+  encodeSpliced(head: Uint8Array, n: number, tail: Uint8Array, encoded: Uint8Array): Buffer {
+    return this.#writer.encodeSpliced(head, n, tail, encoded);
+  }
+
   /** Decodes a frame of one value; throws FDN_ERR_DECODE_FAILED on anything else. */
   decode(bytes: Uint8Array): unknown {
     try {

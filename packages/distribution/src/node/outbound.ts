@@ -10,6 +10,7 @@ import type { Codec } from '../codec/codec.ts';
 import { ReliableChannels } from '../reliable/reliable-channels.ts';
 import type { ReliableFrame, ReliableOptions } from '../reliable/reliable-channels.ts';
 import { Kind } from './protocol.ts';
+import { ReliableFrames } from './reliable-frames.ts';
 import type { Message } from './protocol.ts';
 import type { NodeSendStatus } from './options.ts';
 
@@ -35,6 +36,8 @@ export class Outbound {
   readonly #blocked = new Set<string>();
   /** Channels with more than one connection per peer: only their sends carry a partition key. */
   readonly #parallel: ReadonlySet<string>;
+  /** The at-least-once frames' encoding (a numbered message's header is spliced, not encoded anew). */
+  readonly #frames: ReliableFrames;
   #stopped = false;
 
   constructor(
@@ -43,13 +46,15 @@ export class Outbound {
     reliable: ReliableOptions | undefined,
   ) {
     this.#atLeastOnce = atLeastOnce;
+    this.#frames = new ReliableFrames(host.codec, host.transport.self.incarnation);
     const { transport, clock } = host;
     this.#parallel = new Set([...transport.channels].filter(([, c]) => c.parallelism > 1).map(([name]) => name));
     this.reliable = new ReliableChannels(
       {
         incarnation: transport.self.incarnation,
         linkIncarnation: (node) => transport.link(node)?.peer.incarnation,
-        transmit: (node, channel, frame) => this.#transmitReliable(node, channel, frame),
+        transmit: (node, channel, seq, inner, peerIncarnation) => this.#transmitReliable(node, channel, this.#frames.numbered(channel, seq, inner, peerIncarnation)),
+        transmitAck: (node, channel, incarnation, upTo) => this.#transmitReliable(node, channel, this.#frames.ack(channel, incarnation, upTo)),
         deliver: (node, inner) => {
           host.deliver(node, inner);
         },
@@ -98,12 +103,9 @@ export class Outbound {
   }
 
   /** A frame of an at-least-once channel, on the link if there is one (else it waits for the next link). */
-  #transmitReliable(node: string, channel: string, frame: ReliableFrame): boolean {
+  #transmitReliable(node: string, channel: string, bytes: Buffer): boolean {
     if (this.#stopped) return false;
     const link = this.host.transport.link(node);
-    // A numbered message: its header, then the message as it was encoded once (not wrapped in a
-    // binary and encoded again). An ack is a header alone.
-    const bytes = frame[0] === 0 ? this.host.codec.encodeWith([Kind.Reliable, [0, frame[1], frame[2], frame[3], null, frame[5]]], frame[4]) : this.host.codec.encode([Kind.Reliable, frame]);
     // A link is up: straight onto it (numbered frames need no queue's order: the receiver takes
     // them in sequence and the unacknowledged come again). No link: the overlay opens one (or
     // relays); the frame stays unacknowledged meanwhile.

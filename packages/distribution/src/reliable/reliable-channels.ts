@@ -12,18 +12,18 @@
 // name (a name means whoever holds it now: the new incarnation gets it).
 // Partisan's `ack` option resends forever and never deduplicates; this does both ends.
 
+import { Unacked } from './unacked.ts';
+
 /** What the sender keeps per (peer, channel). */
 interface Outgoing {
   /** The peer's incarnation when these were sent (a new one drops them). */
   peerIncarnation: number | null;
   next: number;
-  /** The unacknowledged encoded messages, in order: `items[head]` is number `first`, the next is `first + 1`… */
-  items: (Buffer | undefined)[];
-  head: number;
+  /** The unacknowledged encoded messages, in order: the oldest is number `first`, the next `first + 1`… */
+  unacked: Unacked;
   first: number;
   /** The seqs addressed to a name (they outlive a restart of the peer). */
   portable: Set<number>;
-  bytes: number;
   /** When the peer last acknowledged something, or this side last sent everything again. */
   progressAt: number;
   /** While resending after silence in batches: the next seq to resend when an ack makes room. */
@@ -31,11 +31,11 @@ interface Outgoing {
 }
 
 function newOutgoing(peerIncarnation: number | null, now: number): Outgoing {
-  return { peerIncarnation, next: 1, items: [], head: 0, first: 1, portable: new Set(), bytes: 0, progressAt: now, resendFrom: null };
+  return { peerIncarnation, next: 1, unacked: new Unacked(), first: 1, portable: new Set(), progressAt: now, resendFrom: null };
 }
 
 function unackedCount(out: Outgoing): number {
-  return out.items.length - out.head;
+  return out.unacked.length;
 }
 
 /** What the receiver keeps per (peer incarnation, channel). */
@@ -52,8 +52,10 @@ export interface ReliableHost {
   readonly incarnation: number;
   /** The peer's incarnation on its current link, if there is one. */
   linkIncarnation(node: string): number | undefined;
-  /** Sends a wrapped message or an ack on the peer's link now (false: no link). */
-  transmit(node: string, channel: string, frame: ReliableFrame): boolean;
+  /** Sends message number `seq` (numbered for the peer's `peerIncarnation`) on the peer's link now (false: no link). */
+  transmit(node: string, channel: string, seq: number, inner: Buffer, peerIncarnation: number | null): boolean;
+  /** Sends an ack of every message up to `upTo` from the peer's `incarnation` (false: no link). */
+  transmitAck(node: string, channel: string, incarnation: number, upTo: number): boolean;
   /** Hands an inner message to the node, in order. */
   deliver(node: string, inner: Buffer): void;
   setTimer(ms: number, fn: () => void): unknown;
@@ -132,17 +134,16 @@ export class ReliableChannels {
     }
     out.peerIncarnation ??= incarnation;
     const size = unackedCount(out);
-    if (size >= this.#maxUnacked || out.bytes + inner.length > this.#maxBytes) return 'full';
+    if (size >= this.#maxUnacked || out.unacked.bytes + inner.length > this.#maxBytes) return 'full';
     const seq = out.next++;
     if (size === 0) {
       out.progressAt = this.host.now();
       out.first = seq;
     }
-    out.items.push(inner);
+    out.unacked.push(inner);
     if (portable) out.portable.add(seq);
     if (this.#resendTimer === null) this.#scheduleResend();
-    out.bytes += inner.length;
-    return this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, inner, out.peerIncarnation]) ? 'sent' : 'queued';
+    return this.host.transmit(node, channel, seq, inner, out.peerIncarnation) ? 'sent' : 'queued';
   }
 
   /**
@@ -154,7 +155,8 @@ export class ReliableChannels {
     for (const [channel, out] of this.#out.get(node) ?? []) {
       if (out.peerIncarnation !== null && out.peerIncarnation !== peerIncarnation) this.#rebase(out, peerIncarnation);
       out.peerIncarnation = peerIncarnation;
-      for (let i = out.head, seq = out.first; i < out.items.length; i++, seq++) this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, out.items[i] as Buffer, peerIncarnation]);
+      let seq = out.first;
+      for (const inner of out.unacked) this.host.transmit(node, channel, seq++, inner, peerIncarnation);
       this.#count(channel).resent += unackedCount(out);
     }
   }
@@ -201,33 +203,21 @@ export class ReliableChannels {
   #acknowledge(out: Outgoing, upTo: number): boolean {
     const n = Math.min(upTo - out.first + 1, unackedCount(out));
     if (n <= 0) return false;
-    const items = out.items;
-    for (let i = out.head; i < out.head + n; i++) {
-      out.bytes -= (items[i] as Buffer).length;
-      items[i] = undefined;
-    }
+    out.unacked.drop(n);
     if (out.portable.size > 0) for (let seq = out.first; seq < out.first + n; seq++) out.portable.delete(seq);
-    out.head += n;
     out.first += n;
-    if (out.head === items.length) {
-      out.items = [];
-      out.head = 0;
-    } else if (out.head > 1024 && out.head * 2 > items.length) {
-      out.items = items.slice(out.head);
-      out.head = 0;
-    }
     return true;
   }
 
   /** The peer restarted as `incarnation`: keep what was addressed to names, in order, numbered from 1. */
   #rebase(out: Outgoing, incarnation: number): void {
     const kept: Buffer[] = [];
-    for (let i = out.head, seq = out.first; i < out.items.length; i++, seq++) if (out.portable.has(seq)) kept.push(out.items[i] as Buffer);
+    let seq = out.first;
+    for (const inner of out.unacked) if (out.portable.has(seq++)) kept.push(inner);
     Object.assign(out, newOutgoing(incarnation, this.host.now()));
-    out.items = kept;
+    for (const inner of kept) out.unacked.push(inner);
     out.next = kept.length + 1;
-    for (let seq = 1; seq <= kept.length; seq++) out.portable.add(seq);
-    for (const inner of kept) out.bytes += inner.length;
+    for (let n = 1; n <= kept.length; n++) out.portable.add(n);
   }
 
   /** Unacknowledged messages (for `node`, on `channel`, or all). */
@@ -280,7 +270,7 @@ export class ReliableChannels {
     const end = out.first + unackedCount(out);
     const stop = Math.min(end, start + RESEND_BATCH);
     for (let seq = start; seq < stop; seq++) {
-      this.host.transmit(node, channel, [0, channel, this.host.incarnation, seq, out.items[out.head + seq - out.first] as Buffer, out.peerIncarnation]);
+      this.host.transmit(node, channel, seq, out.unacked.at(seq - out.first), out.peerIncarnation);
     }
     this.#count(channel).resent += Math.max(0, stop - start);
     out.resendFrom = stop < end ? stop : null;
@@ -293,7 +283,7 @@ export class ReliableChannels {
       for (const [node, byChannel] of this.#in) {
         for (const [channel, state] of byChannel) {
           if (!state.ackDue) continue;
-          if (this.host.transmit(node, channel, [1, channel, state.incarnation, state.delivered])) state.ackDue = false;
+          if (this.host.transmitAck(node, channel, state.incarnation, state.delivered)) state.ackDue = false;
         }
       }
     });

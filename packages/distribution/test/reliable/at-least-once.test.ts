@@ -8,6 +8,7 @@ import type { Node } from '../../src/index.ts';
 import { stoppedAfterEach, until } from '../helpers.ts';
 import { startNodeBehindProxy } from '../proxy.ts';
 import type { Proxy } from '../proxy.ts';
+import type { ReliableHost } from '../../src/reliable/reliable-channels.ts';
 
 const SECRET = 'alo-test-secret';
 const started = stoppedAfterEach();
@@ -172,10 +173,24 @@ describe('at-least-once channels', () => {
   });
 });
 
+/** A scripted host's two transmits, recording each frame as it goes on the wire: [0, channel, incarnation, seq, inner, peerIncarnation] or [1, channel, incarnation, upTo]. */
+function recordFrames(sent: unknown[], incarnation: number, result: boolean): Pick<ReliableHost, 'transmit' | 'transmitAck'> {
+  return {
+    transmit: (_node, channel, seq, inner, peerIncarnation) => {
+      sent.push([0, channel, incarnation, seq, inner, peerIncarnation]);
+      return result;
+    },
+    transmitAck: (_node, channel, seen, upTo) => {
+      sent.push([1, channel, seen, upTo]);
+      return result;
+    },
+  };
+}
+
 describe('ReliableChannels (one end against a scripted other end)', () => {
   it('keeps at most 100,000 messages or 64 MiB per peer and channel (the defaults), then answers full; an ack makes room', async () => {
     const { ReliableChannels } = await import('../../src/reliable/reliable-channels.ts');
-    const host = { incarnation: 1, linkIncarnation: () => undefined, transmit: () => false, deliver: () => undefined, setTimer: () => null, now: () => 0 };
+    const host = { incarnation: 1, linkIncarnation: () => undefined, transmit: () => false, transmitAck: () => false, deliver: () => undefined, setTimer: () => null, now: () => 0 };
     const byCount = new ReliableChannels(host);
     const small = Buffer.from('x');
     for (let i = 0; i < 100_000; i++) if (byCount.send('far', 'c', small) !== 'queued') throw new Error(`message ${String(i)} refused`);
@@ -203,10 +218,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
       {
         incarnation: 1,
         linkIncarnation: () => undefined,
-        transmit: (_node, _channel, frame) => {
-          sent.push(frame);
-          return false;
-        },
+        ...recordFrames(sent, 1, false),
         deliver: () => undefined,
         setTimer: (ms, fn) => timers.push({ at: now + ms, fn }),
         now: () => now,
@@ -247,10 +259,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     const r = new ReliableChannels({
       incarnation: 7,
       linkIncarnation: () => 9,
-      transmit: (_node, _channel, frame) => {
-        sent.push(frame);
-        return true;
-      },
+      ...recordFrames(sent, 7, true),
       deliver: (_node, inner) => delivered.push(inner.toString()),
       setTimer: (_ms, fn) => timers.push(fn),
       now: () => 0,
@@ -293,10 +302,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     const r = new ReliableChannels({
       incarnation: 7,
       linkIncarnation: () => peer,
-      transmit: (_node, _channel, frame) => {
-        sent.push(frame as (typeof sent)[number]);
-        return true;
-      },
+      ...recordFrames(sent, 7, true),
       deliver: () => undefined,
       setTimer: () => null,
       now: () => 0,
@@ -325,7 +331,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     let sent = 0;
     const timers: { at: number; fn: () => void }[] = [];
     const r = new ReliableChannels(
-      { incarnation: 1, linkIncarnation: () => 2, transmit: () => (sent++, true), deliver: () => undefined, setTimer: (ms, fn) => timers.push({ at: now + ms, fn }), now: () => now },
+      { incarnation: 1, linkIncarnation: () => 2, transmit: () => (sent++, true), transmitAck: () => true, deliver: () => undefined, setTimer: (ms, fn) => timers.push({ at: now + ms, fn }), now: () => now },
       { resendAfterMs: 1_000 },
     );
     for (let i = 0; i < 2_500; i++) r.send('far', 'c', Buffer.from([i & 0xff]));

@@ -85,6 +85,19 @@ export class Writer implements ExtensionOutput {
     return this.#finish();
   }
 
+  /**
+   * A frame spliced from a header encoded before with one integer left out (`head`, then `n`,
+   * then `tail`) and a value encoded before: only the integer is encoded per call.
+   */
+  encodeSpliced(head: Uint8Array, n: number, tail: Uint8Array, encoded: Uint8Array): Buffer {
+    this.#begin();
+    this.bytes(head);
+    this.#number(n);
+    this.bytes(tail);
+    this.bytes(encoded);
+    return this.#finish();
+  }
+
   #begin(): void {
     this.#start = this.#pos;
     this.#depth = 0;
