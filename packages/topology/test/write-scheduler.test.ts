@@ -44,3 +44,37 @@ describe('WriteScheduler (channel priority)', () => {
     expect(log).toEqual(['bulk', 'control', 'bulk', 'bulk']);
   });
 });
+
+describe('Outbox write-through (latency of a request/reply)', () => {
+  it('writes the first message of a turn at once, batches the rest of that turn into one frame, and writes at once again after the loop turned', async () => {
+    const { Outbox } = await import('../src/channels/outbox.ts');
+    const { resolveChannels } = await import('../src/channels/config.ts');
+    const config = resolveChannels(undefined).get('default');
+    if (config === undefined) throw new Error('no default channel');
+    const frames: number[] = [];
+    const outbox = new Outbox(config, { now: () => 0 } as never, new WriteScheduler(), () => undefined);
+    outbox.sink = {
+      write: (frame, done) => {
+        // A DATA frame: its type byte, then per message a 4-byte length and the bytes.
+        frames.push(countMessages(frame));
+        done();
+      },
+    };
+    outbox.enqueue(Buffer.from('request'), undefined);
+    expect(frames, 'written before any microtask ran').toEqual([1]);
+    for (let i = 0; i < 5; i++) outbox.enqueue(Buffer.from(`more ${String(i)}`), undefined);
+    expect(frames, 'the rest of the turn waits for the microtask').toEqual([1]);
+    await Promise.resolve();
+    expect(frames).toEqual([1, 5]);
+    await new Promise((r) => setImmediate(r));
+    outbox.enqueue(Buffer.from('next turn'), undefined);
+    expect(frames).toEqual([1, 5, 1]);
+  });
+});
+
+function countMessages(frame: Uint8Array): number {
+  const b = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  let n = 0;
+  for (let pos = 1; pos < b.length; pos += 4 + b.readUInt32LE(pos)) n++;
+  return n;
+}

@@ -98,8 +98,9 @@ export class Outbox {
         return c.whenFull === 'backpressure' ? 'full' : 'dropped';
       }
     }
-    // Queued, and flushed in a microtask right after the code that sent it: no added latency, and
-    // everything sent to this connection in the same task leaves in one frame (one syscall).
+    // Queued, and flushed in a microtask right after the code that sent it, so that everything sent
+    // to this connection in the same task leaves in one frame (one syscall) — except the first
+    // message of a turn of the event loop, written at once (see WriteScheduler.writeThrough).
     if (this.queuedMessages === 0) this.#oldestAt = this.clock.now();
     if (c.monotonic && key !== undefined) {
       const slot = new Slot(payload, key);
@@ -109,7 +110,7 @@ export class Outbox {
       this.#items.push(payload);
     }
     this.#bytes += size;
-    if (!this.scheduled) this.scheduler.schedule(this);
+    if (!this.scheduled && !this.scheduler.writeThrough(this)) this.scheduler.schedule(this);
     return this.#status();
   }
 
@@ -297,6 +298,26 @@ export class WriteScheduler {
   #microtask = false;
   #deferred: Outbox[] = [];
   #immediate = false;
+  /** Nothing was written through since the event loop last turned (see {@link writeThrough}). */
+  #quietTurn = true;
+
+  /**
+   * Writes `outbox` at once if it is the first write of this turn of the event loop and nothing
+   * else waits to be flushed: a request/reply exchange then pays no microtask before its bytes
+   * leave (a round trip is one such turn per side). Later messages of the same turn are batched
+   * as before, so a burst costs one extra frame. False: schedule it.
+   */
+  writeThrough(outbox: Outbox): boolean {
+    if (!this.#quietTurn || this.#microtask || outbox.sink === null || outbox.config.priority === 'low') return false;
+    this.#quietTurn = false;
+    setImmediate(this.#turned);
+    if (outbox.flush() === 'more') this.#defer(outbox);
+    return true;
+  }
+
+  readonly #turned = (): void => {
+    this.#quietTurn = true;
+  };
 
   schedule(outbox: Outbox): void {
     if (outbox.scheduled) return;
