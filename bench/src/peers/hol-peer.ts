@@ -8,22 +8,22 @@ const { secret } = JSON.parse(process.env.FDN_PEER ?? '{}') as { secret: string 
 const t = createWsTransport({ name: 'hol-receiver', secret, idleTimeoutMs: 60_000 });
 const PING_BYTES = 16;
 
-t.onMessage('control', (link, payload) => {
-  if (payload.length === PING_BYTES) link.send('control', payload);
+t.onMessage('control', (connection, payload) => {
+  if (payload.length === PING_BYTES) connection.send('control', payload);
 });
-t.onMessage('bulk', (link, payload) => {
+t.onMessage('bulk', (connection, payload) => {
   const ack = Buffer.alloc(8);
   ack.writeDoubleLE(payload.length);
-  link.send('control', ack);
+  connection.send('control', ack);
 });
-t.onMessage('default', (link, payload) => {
+t.onMessage('default', (connection, payload) => {
   if (payload.length === PING_BYTES) {
-    link.send('default', payload);
+    connection.send('default', payload);
     return;
   }
   const ack = Buffer.alloc(8);
   ack.writeDoubleLE(payload.length);
-  link.send('default', ack);
+  connection.send('default', ack);
 });
 const diag = startDiagnostics();
 process.on('message', (m: { diag?: string }) => {

@@ -11,12 +11,12 @@ let count = 0;
 const DONE = pack(['done']);
 
 const t = createWsTransport({ name: 'link-receiver', secret, idleTimeoutMs: 60_000 });
-t.onMessage('default', (link, payload) => {
+t.onMessage('default', (connection, payload) => {
   const msg = unpack(payload) as unknown[];
   if (msg[0] === 'echo') {
-    link.send('default', payload);
+    connection.send('default', payload);
   } else if (++count === expected) {
-    link.send('control', DONE);
+    connection.send('control', DONE);
   }
 });
 await t.start();

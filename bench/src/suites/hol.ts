@@ -3,7 +3,7 @@
 // channel; and pings alone. See DESIGN.md "Head-of-line blocking".
 
 import { createWsTransport } from '@fdn/topology';
-import type { Link } from '@fdn/topology';
+import type { Connection } from '@fdn/topology';
 import { Recorder } from '../harness.js';
 import type { SuiteOptions } from '../harness.js';
 import { spawnPeer } from '../peers/spawn.js';
@@ -46,20 +46,20 @@ export async function runHol(options: SuiteOptions): Promise<void> {
     });
   }
   await sender.start();
-  const link = await sender.connect(peer.info.address as string);
+  const connection = await sender.connect(peer.info.address as string);
   const bulk = Buffer.alloc(bulkBytes, 0xab);
   // Open every channel socket before measuring.
-  await phase(link, pongs, acks, 'control', 'bulk', 1, 1024, 100);
-  await phase(link, pongs, acks, 'default', 'default', 1, 1024, 100);
+  await phase(connection, pongs, acks, 'control', 'bulk', 1, 1024, 100);
+  await phase(connection, pongs, acks, 'default', 'default', 1, 1024, 100);
 
   for (let rep = 0; rep < repetitions; rep++) {
     console.log(`repetition ${rep + 1}/${repetitions}`);
-    const idle = await phase(link, pongs, acks, 'control', 'bulk', 0, 0, 2_000);
+    const idle = await phase(connection, pongs, acks, 'control', 'bulk', 0, 0, 2_000);
     rec.add('fdn.idle_ping_p50_ms', idle.p50, 'ms');
     rec.add('fdn.idle_ping_p99_ms', idle.p99, 'ms');
     const diag = startDiagnostics();
     peer.child.send({ diag: 'reset' });
-    const split = await phase(link, pongs, acks, 'control', 'bulk', bulkCount, bulkBytes, 0, bulk);
+    const split = await phase(connection, pongs, acks, 'control', 'bulk', bulkCount, bulkBytes, 0, bulk);
     if (diag !== null) {
       console.log(diag.report('sender during bulk'));
       console.log(await askDiag(peer, 'during bulk'));
@@ -69,7 +69,7 @@ export async function runHol(options: SuiteOptions): Promise<void> {
     rec.add('fdn.ping_max_ms', split.max, 'ms');
     rec.add('fdn.bulk_mbps', split.mbps, 'MB/s');
     rec.add('fdn.pings_during_bulk', split.pings, 'pings');
-    const single = await phase(link, pongs, acks, 'default', 'default', bulkCount, bulkBytes, 0, bulk);
+    const single = await phase(connection, pongs, acks, 'default', 'default', bulkCount, bulkBytes, 0, bulk);
     rec.add('fdn_single_channel.ping_p50_ms', single.p50, 'ms');
     rec.add('fdn_single_channel.ping_p99_ms', single.p99, 'ms');
     rec.add('fdn_single_channel.ping_max_ms', single.max, 'ms');
@@ -104,7 +104,7 @@ function askDiag(peer: Peer, label: string): Promise<string> {
 
 /** Pings on `pingChannel` every 1 ms while `count` bulk payloads go on `bulkChannel`; or for `idleMs` if count is 0. */
 async function phase(
-  link: Link,
+  connection: Connection,
   pongs: Map<string, (payload: Buffer) => void>,
   acks: Map<string, () => void>,
   pingChannel: string,
@@ -121,7 +121,7 @@ async function phase(
     const ping = Buffer.alloc(PING_BYTES);
     ping.writeUInt32LE(seq++, 0);
     ping.writeDoubleLE(performance.now(), 8);
-    link.send(pingChannel, ping);
+    connection.send(pingChannel, ping);
   }, 1);
   const t0 = performance.now();
   if (count === 0) {
@@ -141,8 +141,8 @@ async function phase(
     });
     const body = payload ?? Buffer.alloc(bytes, 1);
     for (let i = 0; i < count; i++) {
-      await link.whenWritable(bulkChannel);
-      link.send(bulkChannel, body);
+      await connection.whenWritable(bulkChannel);
+      connection.send(bulkChannel, body);
     }
     await allAcked;
   }

@@ -1,8 +1,8 @@
-// Suite `link`: raw link throughput and round trip of small messages between two OS processes,
-// @fdn's link beside raw ws (batched and one message per frame) in the same run.
+// Suite `link` (the transport alone): a connection's throughput and round trip of small messages
+// between two OS processes, @fdn's connection beside raw ws (batched and one message per frame) in the same run.
 
 import { createWsTransport } from '@fdn/topology';
-import type { Link } from '@fdn/topology';
+import type { Connection } from '@fdn/topology';
 import { pack } from 'msgpackr';
 import { Recorder } from '../harness.js';
 import type { SuiteOptions } from '../harness.js';
@@ -27,14 +27,14 @@ export async function runLink(options: SuiteOptions): Promise<void> {
   sender.onMessage('control', () => onDone?.());
   sender.onMessage('default', () => onEcho?.());
   await sender.start();
-  const link = await sender.connect(peer.info.address as string);
+  const connection = await sender.connect(peer.info.address as string);
   const raw = await RawWsClient.connect(peer.info.ws as string);
   // Warm up the sockets and the JIT.
-  await fdnOneway(link, peer, 20_000, (f) => (onDone = f));
+  await fdnOneway(connection, peer, 20_000, (f) => (onDone = f));
 
   for (let rep = 0; rep < repetitions; rep++) {
     console.log(`repetition ${rep + 1}/${repetitions}`);
-    rec.add('fdn.link_oneway_mps', await fdnOneway(link, peer, n, (f) => (onDone = f)), 'msg/s');
+    rec.add('fdn.link_oneway_mps', await fdnOneway(connection, peer, n, (f) => (onDone = f)), 'msg/s');
     for (const [key, batch] of [['ws_raw_batched', 500], ['ws_raw_array', -500], ['ws_raw_unbatched', 1]] as const) {
       await expectCount(peer, n);
       rec.add(`${key}.oneway_mps`, await raw.oneway(n, batch), 'msg/s');
@@ -43,7 +43,7 @@ export async function runLink(options: SuiteOptions): Promise<void> {
     const fdnSamples: number[] = [];
     const wsSamples: number[] = [];
     for (let done = 0; done < rtts; done += 500) {
-      fdnSamples.push(...(await roundTrips(500, (p) => link.send('default', p), (f) => (onEcho = f))));
+      fdnSamples.push(...(await roundTrips(500, (p) => connection.send('default', p), (f) => (onEcho = f))));
       wsSamples.push(...(await raw.roundTrips(500)));
     }
     fdnSamples.sort((x, y) => x - y);
@@ -59,38 +59,38 @@ export async function runLink(options: SuiteOptions): Promise<void> {
 
   rec.table('One-way throughput of small messages (higher is better)', [
     { label: 'one-way msgs/s', metric: 'oneway_mps', impls: ['ws_raw_batched', 'ws_raw_unbatched', 'ws_raw_array'] },
-    { label: '@fdn link one-way msgs/s', metric: 'link_oneway_mps', impls: ['fdn'] },
+    { label: '@fdn connection one-way msgs/s', metric: 'link_oneway_mps', impls: ['fdn'] },
   ]);
   const f = rec.get('fdn.link_oneway_mps')?.median ?? 0;
   const b = rec.get('ws_raw_batched.oneway_mps')?.median ?? 1;
   const u = rec.get('ws_raw_unbatched.oneway_mps')?.median ?? 1;
-  console.log(`@fdn link / raw ws batched: ${(f / b).toFixed(2)}×; / raw ws unbatched: ${(f / u).toFixed(2)}×`);
+  console.log(`@fdn connection / raw ws batched: ${(f / b).toFixed(2)}×; / raw ws unbatched: ${(f / u).toFixed(2)}×`);
   rec.table('Round trip (lower is better)', [
     { label: 'p50 µs', metric: 'rtt_p50_us', impls: ['ws_raw'] },
     { label: 'p99 µs', metric: 'rtt_p99_us', impls: ['ws_raw'] },
-    { label: '@fdn link p50 µs', metric: 'link_rtt_p50_us', impls: ['fdn'] },
-    { label: '@fdn link p99 µs', metric: 'link_rtt_p99_us', impls: ['fdn'] },
+    { label: '@fdn connection p50 µs', metric: 'link_rtt_p50_us', impls: ['fdn'] },
+    { label: '@fdn connection p99 µs', metric: 'link_rtt_p99_us', impls: ['fdn'] },
   ]);
   const fr = rec.get('fdn.link_rtt_p50_us')?.median ?? 0;
   const wr = rec.get('ws_raw.rtt_p50_us')?.median ?? 1;
-  console.log(`@fdn link round trip p50 / raw ws: ${(fr / wr).toFixed(2)}×`);
+  console.log(`@fdn connection round trip p50 / raw ws: ${(fr / wr).toFixed(2)}×`);
   console.log('\nAnchors (BENCHMARKS.md, this machine): distributed Erlang 233 k msg/s, 144/250 µs; raw ws one per frame 146 k; 100 per frame 1.39 M (1.85 M with bufferutil); 500 per frame 1.85 M (2.36 M).');
   console.log(`\nwrote ${rec.write()}`);
 }
 
-async function fdnOneway(link: Link, peer: Peer, n: number, setDone: (f: () => void) => void): Promise<number> {
+async function fdnOneway(connection: Connection, peer: Peer, n: number, setDone: (f: () => void) => void): Promise<number> {
   await expectCount(peer, n);
   const done = new Promise<void>((resolve) => {
     setDone(resolve);
   });
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    const status = link.send('default', pack(['seq', i, TAIL]));
+    const status = connection.send('default', pack(['seq', i, TAIL]));
     if (status === 'full') {
       i--;
-      await link.whenWritable('default');
+      await connection.whenWritable('default');
     } else if (status === 'backpressure') {
-      await link.whenWritable('default');
+      await connection.whenWritable('default');
     } else if ((i & 4095) === 0) {
       await tick();
     }

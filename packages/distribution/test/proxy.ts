@@ -1,4 +1,4 @@
-// A TCP proxy on 127.0.0.1 for the tests that cut links: everything to its port goes to a target
+// A TCP proxy on 127.0.0.1 for the tests that cut connections: everything to its port goes to a target
 // port; `cut()` drops every connection through it at once (a brief network fault: new connections
 // are accepted again right away), `block(ms)` also refuses new ones for a while.
 
@@ -80,7 +80,7 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * A node listening behind a proxy of its own (it advertises the proxy's address), so every link
+ * A node listening behind a proxy of its own (it advertises the proxy's address), so every connection
  * dialled to it goes through the proxy. Stopping the node and closing the proxy is the caller's.
  */
 export async function startNodeBehindProxy(options: NodeOptions): Promise<{ node: Node; proxy: Proxy }> {

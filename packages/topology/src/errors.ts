@@ -1,4 +1,4 @@
-// Errors and WebSocket close codes of @fdn/topology. A refused or broken link always carries one
+// Errors and WebSocket close codes of @fdn/topology. A refused or broken connection always carries one
 // of these codes, so the other side (and the logs) can say exactly why.
 
 import { FdnError } from '@fdn/core';
@@ -28,19 +28,19 @@ export const CloseCode = {
   REPLACED: 4009,
   /** The node is shutting down. */
   SHUTDOWN: 4010,
-  /** A channel socket arrived for a link that does not exist. */
-  NO_LINK: 4011,
+  /** A channel socket arrived for a connection that does not exist. */
+  NO_CONNECTION: 4011,
   /** The dialled address answered with another node than the one expected. */
   WRONG_NODE: 4012,
   /** Nothing arrived from the peer within the idle timeout. */
   IDLE_TIMEOUT: 4013,
-  /** The link was closed on purpose by this node (link.close()). */
+  /** The connection was closed on purpose by this node (connection.close()). */
   CLOSED_BY_PEER: 4014,
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** The name of a close code, for logs and link-down reasons. */
+/** The name of a close code, for logs and connection-down reasons. */
 export function closeCodeName(code: number): string {
   for (const [name, value] of Object.entries(CloseCode)) if (value === code) return name;
   if (code === 1006) return 'ABNORMAL_CLOSURE';
@@ -55,8 +55,8 @@ export const TopologyErrorCode = {
   NOT_STARTED: 'FDN_ERR_NOT_STARTED',
   STOPPED: 'FDN_ERR_STOPPED',
   CONNECT_FAILED: 'FDN_ERR_CONNECT_FAILED',
-  LINK_REFUSED: 'FDN_ERR_LINK_REFUSED',
-  LINK_DOWN: 'FDN_ERR_LINK_DOWN',
+  CONNECTION_REFUSED: 'FDN_ERR_CONNECTION_REFUSED',
+  CONNECTION_DOWN: 'FDN_ERR_CONNECTION_DOWN',
   UNKNOWN_CHANNEL: 'FDN_ERR_UNKNOWN_CHANNEL',
   MESSAGE_TOO_LARGE: 'FDN_ERR_MESSAGE_TOO_LARGE',
   /** The node cannot listen where it was told to (port in use, an address not this machine's…). */

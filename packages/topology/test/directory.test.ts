@@ -37,28 +37,28 @@ function world(names: string[], options: { announceMs?: number; syncMs?: number 
     hosts.set(name, host);
   });
   const get = (name: string): Host => hosts.get(name) as Host;
-  const link = (a: string, b: string): void => {
+  const connection = (a: string, b: string): void => {
     get(a).neighbors.add(b);
     get(b).neighbors.add(a);
     get(a).directory.neighborUp(b);
     get(b).directory.neighborUp(a);
   };
-  const unlink = (a: string, b: string): void => {
+  const disconnect = (a: string, b: string): void => {
     get(a).neighbors.delete(b);
     get(b).neighbors.delete(a);
     get(a).directory.neighborDown();
     get(b).directory.neighborDown();
   };
   const known = (name: string): string[] => [...get(name).directory.names()].sort();
-  return { clock, get, link, unlink, known, cut, sent };
+  return { clock, get, connection, disconnect, known, cut, sent };
 }
 
 describe('MembershipDirectory', () => {
   it('a newer incarnation of a live member is a restart (reported as such), not a silent update', () => {
     const w = world(['a', 'b', 'c']);
     for (const n of ['a', 'b', 'c']) w.get(n).directory.start();
-    w.link('a', 'b');
-    w.link('b', 'c');
+    w.connection('a', 'b');
+    w.connection('b', 'c');
     w.clock.advanceSync(2_000);
     expect(w.known('a')).toEqual(['a', 'b', 'c']);
     w.get('a').changes.length = 0;
@@ -77,7 +77,7 @@ describe('MembershipDirectory', () => {
     const names = ['a', 'b', 'c', 'd', 'e'];
     const w = world(names);
     for (const n of names) w.get(n).directory.start();
-    for (let i = 1; i < names.length; i++) w.link(names[i - 1] as string, names[i] as string);
+    for (let i = 1; i < names.length; i++) w.connection(names[i - 1] as string, names[i] as string);
     w.clock.advanceSync(1_000);
     for (const n of names) {
       expect(w.known(n)).toEqual(names);
@@ -93,11 +93,11 @@ describe('MembershipDirectory', () => {
     // Refreshes a minute apart: only the refutation can bring a back within seconds.
     const w = world(names, { announceMs: 60_000 });
     for (const n of names) w.get(n).directory.start();
-    w.link('a', 'b');
-    w.link('b', 'c');
+    w.connection('a', 'b');
+    w.connection('b', 'c');
     w.clock.advanceSync(500);
     expect(w.known('a')).toEqual(names);
-    // c wrongly reports a down (say, a link hiccup): b hears it, and so does a, which refutes.
+    // c wrongly reports a down (say, a connection hiccup): b hears it, and so does a, which refutes.
     w.cut.add('a');
     w.get('c').directory.reportDown('a');
     w.clock.advanceSync(150);
@@ -113,17 +113,17 @@ describe('MembershipDirectory', () => {
     const names = ['a', 'b', 'c'];
     const w = world(names);
     for (const n of names) w.get(n).directory.start();
-    w.link('a', 'b');
-    w.link('b', 'c');
+    w.connection('a', 'b');
+    w.connection('b', 'c');
     w.clock.advanceSync(500);
     w.get('a').directory.announceLeave();
     w.get('a').directory.stop();
     w.clock.advanceSync(500);
     expect(w.known('c')).toEqual(['b', 'c']);
     expect(w.get('c').changes.some((c) => c.kind === 'left' && c.names.includes('a'))).toBe(true);
-    w.unlink('a', 'b');
+    w.disconnect('a', 'b');
     w.get('a').directory.start();
-    w.link('a', 'b');
+    w.connection('a', 'b');
     w.clock.advanceSync(500);
     for (const n of names) expect(w.known(n)).toEqual(names);
   });
@@ -132,10 +132,10 @@ describe('MembershipDirectory', () => {
     const names = ['a', 'b', 'c'];
     const w = world(names, { announceMs: 1_000 });
     for (const n of names) w.get(n).directory.start();
-    w.link('a', 'b');
-    w.link('b', 'c');
+    w.connection('a', 'b');
+    w.connection('b', 'c');
     w.clock.advanceSync(500);
-    // c goes silent without any link failing (stopped, links kept): 3.5 periods later it is gone
+    // c goes silent without any connection failing (stopped, connections kept): 3.5 periods later it is gone
     // at a and b, and the digest exchanges between a and b do not bring it back.
     w.get('c').directory.stop();
     w.cut.add('c');
@@ -151,7 +151,7 @@ describe('MembershipDirectory', () => {
     const w = world(['a', 'b']);
     w.get('a').directory.start();
     w.get('b').directory.start();
-    w.link('a', 'b');
+    w.connection('a', 'b');
     const d = w.get('a').directory;
     for (const junk of [null, 7, 'x', { e: 'no' }, { e: [[1, 2, 3]] }, { e: [['n', ['ws://x'], 1, 0, 0, 10, 0]] }, { e: [['n', ['ws://x'], 1, 1, 9, 10, 0]] }, { e: [['n', 'ws://x', 1, 1, 0, 10, 0]] }, { e: [['', [], 1, 1, 0, 10, 0]] }, { digest: 'x' }]) {
       expect(() => {
@@ -164,7 +164,7 @@ describe('MembershipDirectory', () => {
   it('while changes keep arriving, no comparison (a whole-directory swap) with a new neighbour and only every other periodic one; once quiet, both compare again', () => {
     const w = world(['a', 'b', 'c'], { syncMs: 500 });
     for (const n of ['a', 'b', 'c']) w.get(n).directory.start();
-    w.link('a', 'b');
+    w.connection('a', 'b');
     w.clock.advanceSync(3_000);
     const digestsFromA = (): number => w.sent.filter((m) => m.from === 'a' && m.message.digest !== undefined).length;
     // A storm: b keeps sending ten fresh entries every 50 ms (a cluster of 1,024 starting at once
@@ -178,7 +178,7 @@ describe('MembershipDirectory', () => {
       }
     };
     const before = digestsFromA();
-    w.link('a', 'c');
+    w.connection('a', 'c');
     storm(5_000);
     // While changes flow, a new neighbour gets no comparison, and of the periodic ones (every
     // 250–750 ms here, ten times as often after one found a difference) every other is skipped.
@@ -188,9 +188,9 @@ describe('MembershipDirectory', () => {
     w.clock.advanceSync(2_000);
     expect(digestsFromA()).toBeGreaterThan(stormEnd);
     const toC = (): number => w.sent.filter((m) => m.from === 'a' && m.to === 'c' && m.message.digest !== undefined).length;
-    w.unlink('a', 'c');
+    w.disconnect('a', 'c');
     const quietBefore = toC();
-    w.link('a', 'c');
+    w.connection('a', 'c');
     w.clock.advanceSync(400);
     expect(toC()).toBeGreaterThan(quietBefore);
   });

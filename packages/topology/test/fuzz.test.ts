@@ -112,7 +112,7 @@ describe('fuzz', () => {
   it(`${FRAMES} mutated handshakes and frames through the accept path, ${REAL_SOCKET_FRAMES} over real sockets; the node keeps serving`, async () => {
     const a = await node('a');
     const b = await node('b');
-    const link = await b.t.connect(urlOf(a.t));
+    const connection = await b.t.connect(urlOf(a.t));
     const r = seededRandom(Number(process.env.FDN_FUZZ_SEED ?? 20261121));
     const codes = new Map<number, number>();
     let sent = 0;
@@ -175,12 +175,12 @@ describe('fuzz', () => {
     }
 
     // A well-behaved peer is still served, both ways.
-    await until(() => link.up);
-    link.send('default', Buffer.from('still served'));
+    await until(() => connection.up);
+    connection.send('default', Buffer.from('still served'));
     await until(() => a.received.some((m) => m.from === 'b' && m.payload.toString() === 'still served'));
-    a.t.link('b')?.send('default', Buffer.from('and answering'));
+    a.t.connection('b')?.send('default', Buffer.from('and answering'));
     await until(() => b.received.some((m) => m.payload.toString() === 'and answering'));
-    expect(a.t.link('b')?.up).toBe(true);
+    expect(a.t.connection('b')?.up).toBe(true);
     expect(process.memoryUsage().heapUsed).toBeLessThan(1_500 * 1024 * 1024);
   });
 });
@@ -191,13 +191,13 @@ describe('fuzz over TLS and on a deflate channel', () => {
     const channels = { zipped: { compression: 'deflate' as const } };
     const a = await node('a', { tls: { key, cert, ca: cert }, channels });
     const b = await node('b', { tls: { key, cert, ca: cert }, channels });
-    const link = await b.t.connect(urlOf(a.t));
+    const connection = await b.t.connect(urlOf(a.t));
     const r = seededRandom(Number(process.env.FDN_FUZZ_SEED ?? 20261207));
     const codes = new Map<number, number>();
     const rounds = Math.min(150, Math.ceil(FRAMES / 800));
     for (let round = 0; round < rounds; round++) {
       const name = `t${String(round % 10)}`;
-      // A control link of its own first, then a deflate channel socket of that link (or garbage before any).
+      // A control connection of its own first, then a deflate channel socket of that connection (or garbage before any).
       const control = await rawHandshake(urlOf(a.t), { name, incarnation: round + 1, ca: cert });
       const deflate = r.int(4) === 0 ? await rawSocket(urlOf(a.t), { path: '/fdn/z', ca: cert }) : await rawHandshake(urlOf(a.t), { name, incarnation: round + 1, channel: 'zipped', path: '/fdn/z', ca: cert });
       for (let i = 0; i < 20; i++) deflate.send(mutate(r, corpus(r)));
@@ -208,7 +208,7 @@ describe('fuzz over TLS and on a deflate channel', () => {
       control.ws.terminate();
     }
     expect(codes.get(CloseCode.PROTOCOL_ERROR) ?? 0).toBeGreaterThan(0);
-    link.send('zipped', Buffer.from('still served'));
+    connection.send('zipped', Buffer.from('still served'));
     await until(() => a.received.some((m) => m.payload.toString() === 'still served'), 5_000);
   }, 60_000);
 
@@ -220,8 +220,8 @@ describe('fuzz over TLS and on a deflate channel', () => {
     expect(code).toBe(1009);
     expect(process.memoryUsage().rss - before).toBeLessThan(256 * 2 ** 20);
     const b = await node('b', { channels: { zipped: { compression: 'deflate' as const } } });
-    const link = await b.t.connect(urlOf(a.t));
-    link.send('zipped', Buffer.from('served after the bomb'));
+    const connection = await b.t.connect(urlOf(a.t));
+    connection.send('zipped', Buffer.from('served after the bomb'));
     await until(() => a.received.some((m) => m.payload.toString() === 'served after the bomb'), 5_000);
   }, 60_000);
 });

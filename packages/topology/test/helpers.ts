@@ -23,7 +23,7 @@ export async function node(name: string, options: Partial<WsTransportOptions> = 
   const log = memoryLogger();
   const t = createWsTransport({ name, secret: SECRET, ...options }, { logger: log });
   const received: TestNode['received'] = [];
-  for (const channel of t.channels.keys()) t.onMessage(channel, (link, payload) => received.push({ channel, payload, from: link.peer.name }));
+  for (const channel of t.channels.keys()) t.onMessage(channel, (connection, payload) => received.push({ channel, payload, from: connection.peer.name }));
   await t.start();
   started.push(t);
   return { t, log, received };

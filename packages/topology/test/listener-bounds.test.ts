@@ -1,6 +1,6 @@
 // The listener under a flood: silent sockets, half-open ones, slowloris writers and unfinished
 // WebSocket handshakes each hold a slot for at most the handshake timeout, the pool of sockets that
-// have not authenticated is bounded, and links that work keep working throughout; once the flood
+// have not authenticated is bounded, and connections that work keep working throughout; once the flood
 // has timed out, a new node joins.
 
 import { connect } from 'node:net';
@@ -25,10 +25,10 @@ function openSockets(port: number, count: number): Socket[] {
 const closed = (s: Socket): boolean => s.destroyed || s.readyState === 'closed';
 
 describe('listener bounds', () => {
-  it('a flood of silent and slow sockets is bounded and timed out; a working link keeps flowing; a new node joins after', async () => {
+  it('a flood of silent and slow sockets is bounded and timed out; a working connection keeps flowing; a new node joins after', async () => {
     const b = await node('b', { maxPendingHandshakes: 16, handshakeTimeoutMs: 1_000 });
     const a = await node('a');
-    const link = await a.t.connect(urlOf(b.t));
+    const connection = await a.t.connect(urlOf(b.t));
     const port = portOf(urlOf(b.t));
 
     // 64 sockets that never say a word, and 8 that trickle an HTTP request a byte at a time.
@@ -41,10 +41,10 @@ describe('listener bounds', () => {
     // And WebSocket upgrades that never send the hello.
     const mute = await Promise.all(Array.from({ length: 4 }, () => rawSocket(urlOf(b.t)).catch(() => null)));
 
-    // The link that works keeps working, during the flood.
+    // The connection that works keeps working, during the flood.
     let sent = 0;
     const flow = setInterval(() => {
-      link.send('default', Buffer.from(String(sent++)));
+      connection.send('default', Buffer.from(String(sent++)));
     }, 10);
     try {
       await until(() => b.received.length >= 50, 5_000);
@@ -53,13 +53,13 @@ describe('listener bounds', () => {
       // Everything that did not authenticate is gone within the timeout (plus the check interval).
       await until(() => silent.every(closed) && slow.every(closed), 4_000);
       for (const m of mute) if (m !== null) expect((await m.closed).code).toBe(4004);
-      expect(link.up).toBe(true);
+      expect(connection.up).toBe(true);
     } finally {
       clearInterval(trickle);
       clearInterval(flow);
     }
     const before = b.received.length;
-    link.send('default', Buffer.from('after the flood'));
+    connection.send('default', Buffer.from('after the flood'));
     await until(() => b.received.length > before, 2_000);
     // A newcomer gets in.
     const c = await node('c');

@@ -1,6 +1,6 @@
-// The on-demand link pool behind `forward` to a node that is not a neighbour (README: 64 links,
+// The on-demand connection pool behind `forward` to a node that is not a neighbour (README: 64 connections,
 // least recently used closed first, idle ones closed after 30 s), on a simulated HyParView cluster
-// with its member directory (so every node's address is known without a link).
+// with its member directory (so every node's address is known without a connection).
 
 import { describe, expect, it } from 'vitest';
 import { HyParView, Simulation } from '../src/index.ts';
@@ -15,7 +15,7 @@ async function cluster(): Promise<{ sim: Simulation; x: HyParView }> {
     stepMs: 5,
     plumtree: false,
     overlay: (_name, c) => {
-      // No shuffles: their temporary links would mix with the pool under test.
+      // No shuffles: their temporary connections would mix with the pool under test.
       const o = new HyParView({ seeds, activeSize: 3, shuffleIntervalMs: 1e9 }, c);
       o.useDirectory({ announceMs: 2_000 });
       return o;
@@ -29,13 +29,13 @@ async function cluster(): Promise<{ sim: Simulation; x: HyParView }> {
   return { sim, x };
 }
 
-describe('on-demand links of forward', () => {
+describe('on-demand connections of forward', () => {
   it('keeps at most 64, closes the least recently used first, and closes idle ones after 30 s', async () => {
     const { sim, x } = await cluster();
     const transport = sim.node('n1').transport;
-    const targets = x.members().filter((m) => m !== 'n1' && !x.neighbors().includes(m) && transport.link(m) === undefined).slice(0, 70);
+    const targets = x.members().filter((m) => m !== 'n1' && !x.neighbors().includes(m) && transport.connection(m) === undefined).slice(0, 70);
     expect(targets.length).toBe(70);
-    const open = (): string[] => targets.filter((t) => transport.link(t) !== undefined);
+    const open = (): string[] => targets.filter((t) => transport.connection(t) !== undefined);
     const send = async (t: string): Promise<void> => {
       // The dial needs simulated time to pass: run until the forward settles.
       let status: string | undefined;
@@ -52,14 +52,14 @@ describe('on-demand links of forward', () => {
     await send(targets[64] as string);
     await sim.run(50);
     expect(open()).toHaveLength(64);
-    expect(transport.link(targets[1] as string), 'the least recently used was closed').toBeUndefined();
-    expect(transport.link(targets[0] as string), 'one used again stays').toBeDefined();
+    expect(transport.connection(targets[1] as string), 'the least recently used was closed').toBeUndefined();
+    expect(transport.connection(targets[0] as string), 'one used again stays').toBeDefined();
     for (const t of targets.slice(65)) await send(t);
     await sim.run(50);
     expect(open()).toHaveLength(64);
-    expect(targets.slice(2, 7).every((t) => transport.link(t) === undefined)).toBe(true);
+    expect(targets.slice(2, 7).every((t) => transport.connection(t) === undefined)).toBe(true);
 
-    // Idle: one link keeps carrying traffic every 10 s, the others carry nothing.
+    // Idle: one connection keeps carrying traffic every 10 s, the others carry nothing.
     const busy = targets[69] as string;
     for (let i = 0; i < 4; i++) {
       await send(busy);
@@ -70,9 +70,9 @@ describe('on-demand links of forward', () => {
 });
 
 describe('send: the same path, synchronous and in order', () => {
-  it('to a member with no link: queued in order while the on-demand link opens, then delivered in order; on the link at once after', async () => {
+  it('to a member with no connection: queued in order while the on-demand connection opens, then delivered in order; on the connection at once after', async () => {
     const { sim, x } = await cluster();
-    const target = x.members().find((m) => m !== 'n1' && !x.neighbors().includes(m) && sim.node('n1').transport.link(m) === undefined) as string;
+    const target = x.members().find((m) => m !== 'n1' && !x.neighbors().includes(m) && sim.node('n1').transport.connection(m) === undefined) as string;
     const got: string[] = [];
     sim.node(target).overlay.onMessage('default', (from, payload) => {
       if (from === 'n1') got.push(Buffer.from(payload).toString());
@@ -86,7 +86,7 @@ describe('send: the same path, synchronous and in order', () => {
     expect(x.send(target, 'default', Buffer.from('now'))).toBe('sent');
     expect(x.send('n1', 'default', Buffer.from('self'))).toBe('unknown');
     expect(() => x.send(target, 'control', Buffer.from('x'))).toThrow(/carries the overlay protocols/);
-    // A member nobody can reach: queued, then dropped (the overlay cannot open a link to it).
+    // A member nobody can reach: queued, then dropped (the overlay cannot open a connection to it).
     expect(x.send('nobody', 'default', Buffer.from('lost'))).toBe('queued');
     await sim.run(100, () => x.waiting() === 0);
     expect(x.waiting()).toBe(0);

@@ -1,4 +1,4 @@
-// Two overlays on the same links: a second overlay (alternate protocol tags) comes up beside the
+// Two overlays on the same connections: a second overlay (alternate protocol tags) comes up beside the
 // first, then the first is detached without touching the transport — the groundwork of switching a
 // running cluster's overlay. On the simulator and on real sockets.
 
@@ -58,7 +58,7 @@ for (const [label, make] of [
   ['real sockets on 127.0.0.1', ws],
 ] as const) {
   describe(`overlay handover on ${label}`, () => {
-    it('HyParView (alternate tags) comes up beside a full mesh on the same links; the mesh detaches; HyParView carries on', async () => {
+    it('HyParView (alternate tags) comes up beside a full mesh on the same connections; the mesh detaches; HyParView carries on', async () => {
       const world = make();
       try {
         const components = (t: Transport) => ({ transport: t, clock: world.clock, random: world.random(), logger: memoryLogger() });
@@ -74,7 +74,7 @@ for (const [label, make] of [
         for (const h of hv) h.useDirectory({ announceMs: 300 });
         for (const h of hv) void h.start();
         await until(world, 'HyParView formed beside it', () => hv.every((h) => h.members().length === 4 && h.neighbors().length > 0));
-        // The mesh did not notice: same members, no link lost to the newcomer.
+        // The mesh did not notice: same members, no connection lost to the newcomer.
         expect(mesh.every((m) => m.members().length === 4)).toBe(true);
 
         // Forward over the new overlay while both run.
@@ -89,7 +89,7 @@ for (const [label, make] of [
         expect(meshEvents.length).toBe(eventsAtDetach);
         expect(hv.every((h) => h.members().length === 4 && h.neighbors().length > 0)).toBe(true);
         // The transports kept running (detach is not stop).
-        expect(world.transports.every((t) => t.links().length > 0)).toBe(true);
+        expect(world.transports.every((t) => t.connections().length > 0)).toBe(true);
         await hv[1]?.forward('h3', 'default', Buffer.from('after'));
         await until(world, 'a forward after the handover', () => got.length === 2);
         for (const h of hv) await h.stop();

@@ -39,7 +39,7 @@ const kinds: OverlayKind[] = [
     label: 'ClientServer (2 servers, the rest clients)',
     make: (i, c) => clientServer({ role: i < 2 ? 'server' : 'client', gossipIntervalMs: 300, redialMs: 50, maxRedialMs: 400 })(c),
     join: joinFirst,
-    // Servers link to everyone, clients to the servers only.
+    // Servers connection to everyone, clients to the servers only.
     neighborBounds: (i, n) => (i < 2 ? { min: n - 1, max: n - 1 } : { min: 2, max: 2 }),
   },
   {

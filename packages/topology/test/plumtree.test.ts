@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '@fdn/core';
 import { Messenger, Tag } from '../src/messenger/messenger.ts';
 import { CONTROL, MessageLog, Plumtree, runInSteps, SimNetwork, StaticPeerService, TopologyErrorCode } from '../src/index.ts';
-import type { BroadcastHandler, DeliveryInfo, Link, PlumtreeOptions, SimTransport } from '../src/index.ts';
+import type { BroadcastHandler, DeliveryInfo, Connection, PlumtreeOptions, SimTransport } from '../src/index.ts';
 
 interface TestNode {
   name: string;
@@ -15,12 +15,12 @@ interface TestNode {
   delivered: { text: string; info: DeliveryInfo }[];
 }
 
-/** Nodes on a simulated network, linked along `edges` (a Static overlay each), with Plumtree. */
+/** Nodes on a simulated network, connected along `edges` (a Static overlay each), with Plumtree. */
 async function topology(names: string[], edges: [string, string][], options: PlumtreeOptions = {}, latency: Record<string, number> = {}) {
   const net = new SimNetwork({ seed: 7, latencyMs: 1 });
   for (const [pair, ms] of Object.entries(latency)) {
     const [a, b] = pair.split('-') as [string, string];
-    net.setLink(a, b, { latencyMs: ms });
+    net.setConnection(a, b, { latencyMs: ms });
   }
   const logger = memoryLogger();
   const nodes = new Map<string, TestNode>();
@@ -64,7 +64,7 @@ describe('Plumtree', () => {
     get('a').plumtree.broadcast('log', 'second');
     await run(500);
     const second = stats(nodes);
-    // n − 1 payloads, no duplicate: the eager links are a spanning tree.
+    // n − 1 payloads, no duplicate: the eager connections are a spanning tree.
     expect(second.gossip - first.gossip).toBe(names.length - 1);
     expect(second.duplicates).toBe(first.duplicates);
     for (const n of nodes.values()) expect(n.delivered.map((d) => d.text)).toEqual(['first', 'second']);
@@ -82,12 +82,12 @@ describe('Plumtree', () => {
     const { net, nodes, get, run } = await topology(names, edges, { lazyTickMs: 20, graftTimeoutMs: 50, graftRetryMs: 50 });
     get('a').plumtree.broadcast('log', 'warm-up');
     await run(500);
-    // Cut the tree links into c (payloads are lost; links stay up): c must graft.
+    // Cut the tree connections into c (payloads are lost; connections stay up): c must graft.
     const parentsOfC = get('c').plumtree.peers('a').eager;
-    for (const p of parentsOfC) net.setLink('c', p, { lossRate: 1 });
+    for (const p of parentsOfC) net.setConnection('c', p, { lossRate: 1 });
     get('a').plumtree.broadcast('log', 'lost on the tree');
     await run(100);
-    for (const p of parentsOfC) net.setLink('c', p, { lossRate: 0 });
+    for (const p of parentsOfC) net.setConnection('c', p, { lossRate: 0 });
     await run(2_000);
     expect(get('c').delivered.map((d) => d.text)).toContain('lost on the tree');
     expect(get('c').plumtree.stats.grafts).toBeGreaterThan(0);
@@ -129,7 +129,7 @@ describe('Plumtree', () => {
       ihaves += n.plumtree.stats.ihaveMessages;
       entries += n.plumtree.stats.ihaveEntries;
     }
-    // 20 broadcasts, 5 nodes: far fewer IHAVE messages than one per lazy link per broadcast.
+    // 20 broadcasts, 5 nodes: far fewer IHAVE messages than one per lazy connection per broadcast.
     expect(ihaves - before).toBeLessThanOrEqual(2 * 6);
     expect(entries).toBeGreaterThan(ihaves);
     for (const n of nodes.values()) expect(n.delivered).toHaveLength(21);
@@ -139,11 +139,11 @@ describe('Plumtree', () => {
     const names = ['a', 'b', 'c'];
     const edges: [string, string][] = [['a', 'b'], ['b', 'c'], ['a', 'c']];
     const { net, get, run } = await topology(names, edges, { exchangeTickMs: 200, graftTimeoutMs: 5_000 });
-    for (const p of ['a', 'b']) net.setLink('c', p, { lossRate: 1 });
+    for (const p of ['a', 'b']) net.setConnection('c', p, { lossRate: 1 });
     for (let i = 0; i < 5; i++) get('a').plumtree.broadcast('log', `while cut ${String(i)}`);
     await run(300);
     expect(get('c').delivered).toHaveLength(0);
-    for (const p of ['a', 'b']) net.setLink('c', p, { lossRate: 0 });
+    for (const p of ['a', 'b']) net.setConnection('c', p, { lossRate: 0 });
     await run(2_000);
     expect(get('c').delivered.map((d) => d.text).sort()).toEqual(Array.from({ length: 5 }, (_, i) => `while cut ${String(i)}`));
     expect(get('c').plumtree.stats.exchanges + get('a').plumtree.stats.exchanges + get('b').plumtree.stats.exchanges).toBeGreaterThan(0);
@@ -163,7 +163,7 @@ describe('Plumtree', () => {
     await run(200);
     expect(treeOf.a).toEqual({ eager: ['b'], lazy: [] });
     expect(treeOf.b).toEqual({ eager: ['a', 'c'], lazy: [] });
-    // c has no link to a: no answer for it.
+    // c has no connection to a: no answer for it.
     expect(treeOf.c).toBeNull();
     // A custom exchange that never finishes shows up and can be cancelled.
     const slow: BroadcastHandler = {
@@ -195,7 +195,7 @@ describe('Plumtree', () => {
     // Garbage from b: every kind of malformed Plumtree message.
     const b = get('b');
     const messenger = Messenger.of(b.transport, CONTROL, logger);
-    const toA = b.transport.link('a') as Link;
+    const toA = b.transport.connection('a') as Connection;
     for (const garbage of [null, 7, 'x', { t: 'g' }, { t: 'g', h: 'log', id: 5 }, { t: 'i', h: 'log', e: [1, 2] }, { t: 'i', h: 'log', e: 'no' }, { t: 'f', h: 'log' }, { t: 'd', h: 'log', ids: [1, null] }, { t: 'qr', q: 1 }, { t: 'zz' }]) {
       messenger.send(toA, Tag.PLUMTREE, garbage);
     }

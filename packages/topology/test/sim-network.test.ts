@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimNetwork } from '../src/index.ts';
-import type { Link, SimTransport } from '../src/index.ts';
+import type { Connection, SimTransport } from '../src/index.ts';
 
 const SECRET = 'sim';
 
@@ -16,15 +16,15 @@ async function drive<T>(net: SimNetwork, promise: Promise<T>, limitMs = 60_000):
   return outcome.value;
 }
 
-async function pair(net: SimNetwork, a: string, b: string): Promise<{ x: SimTransport; y: SimTransport; link: Link; got: string[] }> {
+async function pair(net: SimNetwork, a: string, b: string): Promise<{ x: SimTransport; y: SimTransport; connection: Connection; got: string[] }> {
   const x = net.transport({ name: a, secret: SECRET });
   const y = net.transport({ name: b, secret: SECRET });
   const got: string[] = [];
   y.onMessage('default', (_l, p) => got.push(p.toString()));
   await x.start();
   await y.start();
-  const link = await drive(net, x.connect(`sim://${b}`));
-  return { x, y, link, got };
+  const connection = await drive(net, x.connect(`sim://${b}`));
+  return { x, y, connection, got };
 }
 
 /** A run of the simulator that records every delivery with its virtual time. */
@@ -33,7 +33,7 @@ async function trace(seed: number): Promise<string[]> {
   const events: string[] = [];
   const nodes = ['a', 'b', 'c'].map((name) => net.transport({ name, secret: SECRET }));
   for (const n of nodes) {
-    n.onMessage('default', (link, p) => events.push(`${net.clock.now().toFixed(3)} ${link.peer.name}->${n.self.name} ${p.toString()}`));
+    n.onMessage('default', (connection, p) => events.push(`${net.clock.now().toFixed(3)} ${connection.peer.name}->${n.self.name} ${p.toString()}`));
     await n.start();
   }
   const a = nodes[0] as SimTransport;
@@ -58,55 +58,55 @@ describe('simulated network', () => {
     expect(other).not.toEqual(first);
   });
 
-  it('delivers after the configured latency, in order per link despite jitter', async () => {
+  it('delivers after the configured latency, in order per connection despite jitter', async () => {
     const net = new SimNetwork({ seed: 1, latencyMs: 20, jitterMs: 30 });
-    const { link, got } = await pair(net, 'a', 'b');
+    const { connection, got } = await pair(net, 'a', 'b');
     const sentAt = net.clock.now();
-    for (let i = 0; i < 100; i++) link.send('default', Buffer.from(`${i}`));
+    for (let i = 0; i < 100; i++) connection.send('default', Buffer.from(`${i}`));
     await net.clock.advance(19);
     expect(got).toEqual([]);
     await net.clock.advance(200);
     expect(got).toEqual(Array.from({ length: 100 }, (_, i) => `${i}`));
     expect(net.clock.now() - sentAt).toBeGreaterThanOrEqual(20);
-    expect(link.rttMs).toBeGreaterThanOrEqual(40);
+    expect(connection.rttMs).toBeGreaterThanOrEqual(40);
   });
 
-  it('what the accepting side sends as soon as its link is up reaches the dialler after its own linkUp (as on a socket)', async () => {
+  it('what the accepting side sends as soon as its connection is up reaches the dialler after its own connectionUp (as on a socket)', async () => {
     const net = new SimNetwork({ seed: 4, latencyMs: 3 });
     const x = net.transport({ name: 'x', secret: SECRET });
     const y = net.transport({ name: 'y', secret: SECRET });
     const seen: string[] = [];
-    x.on('linkUp', () => seen.push('x linkUp'));
+    x.on('connectionUp', () => seen.push('x connectionUp'));
     x.onMessage('default', (_l, p) => seen.push(`x got ${p.toString()}`));
-    y.on('linkUp', (link) => link.send('default', Buffer.from('hello at once')));
+    y.on('connectionUp', (connection) => connection.send('default', Buffer.from('hello at once')));
     await x.start();
     await y.start();
     await drive(net, x.connect('sim://y'));
     await drive(net, net.clock.advance(10));
-    expect(seen).toEqual(['x linkUp', 'x got hello at once']);
+    expect(seen).toEqual(['x connectionUp', 'x got hello at once']);
   });
 
   it('loses messages at the configured rate on a lossy pair', async () => {
     const net = new SimNetwork({ seed: 3 });
-    const { link, got } = await pair(net, 'a', 'b');
-    net.setLink('a', 'b', { lossRate: 0.5 });
-    for (let i = 0; i < 2_000; i++) link.send('default', Buffer.from('x'));
+    const { connection, got } = await pair(net, 'a', 'b');
+    net.setConnection('a', 'b', { lossRate: 0.5 });
+    for (let i = 0; i < 2_000; i++) connection.send('default', Buffer.from('x'));
     await net.clock.advance(10);
     expect(got.length).toBeGreaterThan(850);
     expect(got.length).toBeLessThan(1_150);
     expect(net.stats.lost).toBe(2_000 - got.length);
   });
 
-  it('a partition takes links across it down after the detection delay; dials across it time out; healing lets them reconnect', async () => {
+  it('a partition takes connections across it down after the detection delay; dials across it time out; healing lets them reconnect', async () => {
     const net = new SimNetwork({ seed: 4, partitionDetectMs: 500 });
-    const { x, y, link } = await pair(net, 'a', 'b');
+    const { x, y, connection } = await pair(net, 'a', 'b');
     const downs: string[] = [];
-    x.on('linkDown', (_l, r) => downs.push(`a:${r.kind}`));
-    y.on('linkDown', (_l, r) => downs.push(`b:${r.kind}`));
+    x.on('connectionDown', (_l, r) => downs.push(`a:${r.kind}`));
+    y.on('connectionDown', (_l, r) => downs.push(`b:${r.kind}`));
     net.partition(['a'], ['b']);
     expect(net.reachable('a', 'b')).toBe(false);
     await net.clock.advance(499);
-    expect(link.up).toBe(true);
+    expect(connection.up).toBe(true);
     await net.clock.advance(2);
     expect(downs.sort()).toEqual(['a:idle_timeout', 'b:idle_timeout']);
     await expect(drive(net, x.connect('sim://b'))).rejects.toMatchObject({ closeCode: 4004 });
@@ -119,7 +119,7 @@ describe('simulated network', () => {
     const net = new SimNetwork({ seed: 5, latencyMs: 10 });
     const { x, y } = await pair(net, 'a', 'b');
     const downs: string[] = [];
-    x.on('linkDown', (_l, r) => downs.push(r.kind));
+    x.on('connectionDown', (_l, r) => downs.push(r.kind));
     net.crash('b');
     await net.clock.advance(9);
     expect(downs).toEqual([]);
@@ -128,11 +128,11 @@ describe('simulated network', () => {
     const b2 = net.transport({ name: 'b', secret: SECRET });
     await b2.start();
     expect(b2.self.incarnation).not.toBe(y.self.incarnation);
-    const link = await drive(net, x.connect('sim://b'));
-    expect(link.peer.incarnation).toBe(b2.self.incarnation);
+    const connection = await drive(net, x.connect('sim://b'));
+    expect(connection.peer.incarnation).toBe(b2.self.incarnation);
   });
 
-  it('keeps per-link cost small: 2,000 nodes in a ring exchange 10,000 messages', async () => {
+  it('keeps per-connection cost small: 2,000 nodes in a ring exchange 10,000 messages', async () => {
     const net = new SimNetwork({ seed: 6 });
     const n = 2_000;
     const nodes = Array.from({ length: n }, (_, i) => net.transport({ name: `n${i}`, secret: SECRET }));
@@ -141,8 +141,8 @@ describe('simulated network', () => {
       node.onMessage('default', () => received++);
       await node.start();
     }
-    const links = await drive(net, Promise.all(nodes.map((node, i) => node.connect(`sim://n${(i + 1) % n}`))));
-    for (let round = 0; round < 5; round++) for (const link of links) link.send('default', Buffer.from('r'));
+    const connections = await drive(net, Promise.all(nodes.map((node, i) => node.connect(`sim://n${(i + 1) % n}`))));
+    for (let round = 0; round < 5; round++) for (const connection of connections) connection.send('default', Buffer.from('r'));
     await net.clock.advance(10);
     expect(received).toBe(5 * n);
     expect(net.nodes()).toHaveLength(n);

@@ -81,7 +81,7 @@ describe('HyParView and Plumtree simulations', () => {
         }
         const g = sim.graph(50);
         expect(g.components).toEqual([150]);
-        expect(g.asymmetricLinks).toBe(0);
+        expect(g.asymmetricConnections).toBe(0);
         // Partisan issue #75: fast joins must not cluster the joiners.
         expect(g.clusteringCoefficient).toBeLessThan(0.05);
         expect(g.averageShortestPath).toBeLessThan(5);
@@ -95,7 +95,7 @@ describe('HyParView and Plumtree simulations', () => {
         await sim.run(15_000);
         const g = sim.graph(50);
         expect(g.components).toEqual([150]);
-        expect(g.asymmetricLinks).toBe(0);
+        expect(g.asymmetricConnections).toBe(0);
         // More clustered than joins 1 ms apart (0.02–0.04: walks end at fresh joiners, which
         // accept at once); measured 0.10–0.16 over seeds 1–6. Paths stay short.
         expect(g.clusteringCoefficient).toBeLessThan(0.25);
@@ -127,7 +127,7 @@ describe('HyParView and Plumtree simulations', () => {
         const victims = sim.random.sample(sim.live().map((n) => n.name).filter((n) => n !== 'n10'), 170);
         sim.crash(victims);
         sim.node('n10').plumtree?.broadcast('log', 'right after the crash');
-        // Repair links come up within milliseconds; each new link exchanges at once, which carries
+        // Repair connections come up within milliseconds; each new connection exchanges at once, which carries
         // the broadcast across the torn tree (the paper's Plumtree needs ≈2 cycles at 80%). Most
         // seeds: all within 150 ms; over seeds 1–12 the slowest survivor took under 300.
         await sim.run(500);
@@ -158,7 +158,7 @@ describe('HyParView and Plumtree simulations', () => {
         expect(sim.graph(20).components).toHaveLength(1);
       }));
 
-    it(`seed ${String(seed)}: a partition long enough to cut every link heals into one overlay`, () =>
+    it(`seed ${String(seed)}: a partition long enough to cut every connection heals into one overlay`, () =>
       withSeed(seed, async () => {
         const { sim, delivered } = build(seed, {}, 1);
         await sim.addNodes(80);
@@ -168,7 +168,7 @@ describe('HyParView and Plumtree simulations', () => {
         const right = names.filter((_, i) => i % 2 === 1);
         sim.network.partition(left, right);
         await sim.run(20_000);
-        // Two islands now: nobody links across.
+        // Two islands now: nobody connections across.
         for (const n of sim.live()) for (const p of n.overlay.neighbors()) expect(left.includes(n.name)).toBe(left.includes(p));
         expect(sim.graph(10).components.length).toBeGreaterThanOrEqual(2);
         sim.network.heal();
@@ -206,7 +206,7 @@ describe('HyParView and Plumtree simulations', () => {
 describe('HyParView.suspect: another overlay says a member is down', () => {
   /** 24 nodes with the member directory; returns the simulation once every node lists all. */
   async function directoryCluster(seed: number): Promise<Simulation> {
-    // Partitions are never noticed by the links here: only the directory can drop a node.
+    // Partitions are never noticed by the connections here: only the directory can drop a node.
     const sim = new Simulation({ seed, latencyMs: 2, partitionDetectMs: 1e9, plumtree: false, overlay: (_name, c) => {
         const overlay = new HyParView({ seeds: ['sim://n0'] }, c);
         overlay.useDirectory();
@@ -219,25 +219,25 @@ describe('HyParView.suspect: another overlay says a member is down', () => {
     return sim;
   }
 
-  /** A node with no link to `target`. */
+  /** A node with no connection to `target`. */
   function stranger(sim: Simulation, target: string): SimulatedNode {
-    return sim.live().find((n) => n.name !== target && n.transport.link(target) === undefined) as SimulatedNode;
+    return sim.live().find((n) => n.name !== target && n.transport.connection(target) === undefined) as SimulatedNode;
   }
 
-  it('a member cut off (its links never notice) is dropped by every node without a link to it once one of them suspects it', async () => {
+  it('a member cut off (its connections never notice) is dropped by every node without a connection to it once one of them suspects it', async () => {
     const sim = await directoryCluster(5);
     sim.network.partition(['n17']);
     const others = sim.live().filter((n) => n.name !== 'n17');
     await sim.run(3_000);
-    // Nothing noticed: the links look up, the directory still lists it.
+    // Nothing noticed: the connections look up, the directory still lists it.
     expect(others.every((n) => n.overlay.members().includes('n17'))).toBe(true);
     stranger(sim, 'n17').overlay.suspect('n17');
-    // Its neighbours still hold links that look up (their own failure detector's business); every
+    // Its neighbours still hold connections that look up (their own failure detector's business); every
     // other node drops it.
-    const unlinked = others.filter((n) => n.transport.link('n17') === undefined);
-    expect(unlinked.length).toBeGreaterThan(15);
-    await sim.run(10_000, () => unlinked.every((n) => !n.overlay.members().includes('n17')));
-    expect(unlinked.filter((n) => n.overlay.members().includes('n17')).map((n) => n.name)).toEqual([]);
+    const disconnected = others.filter((n) => n.transport.connection('n17') === undefined);
+    expect(disconnected.length).toBeGreaterThan(15);
+    await sim.run(10_000, () => disconnected.every((n) => !n.overlay.members().includes('n17')));
+    expect(disconnected.filter((n) => n.overlay.members().includes('n17')).map((n) => n.name)).toEqual([]);
   });
 
   it('a live member that is suspected refutes it and stays listed', async () => {

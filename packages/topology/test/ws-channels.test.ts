@@ -10,42 +10,42 @@ describe('channels', () => {
   it('cuts large payloads into chunks and reassembles them byte for byte, in order with small ones', async () => {
     const a = await node('a', { channels: { bulk: { chunkSize: 64 * 1024 } } });
     const b = await node('b', { channels: { bulk: { chunkSize: 64 * 1024 } } });
-    const link = await a.t.connect(urlOf(b.t));
+    const connection = await a.t.connect(urlOf(b.t));
     const big = randomBytes(3 * 1024 * 1024 + 17);
-    link.send('bulk', Buffer.from('before'));
-    link.send('bulk', big);
-    link.send('bulk', Buffer.from('after'));
+    connection.send('bulk', Buffer.from('before'));
+    connection.send('bulk', big);
+    connection.send('bulk', Buffer.from('after'));
     await until(() => b.received.length === 3);
     expect(b.received.map((m) => m.payload.length)).toEqual([6, big.length, 5]);
     expect(b.received[1]?.payload.equals(big)).toBe(true);
     expect(b.received[2]?.payload.toString()).toBe('after');
-    expect(link.metrics('bulk')).toMatchObject({ messagesOut: 3, bytesOut: big.length + 11, queuedMessages: 0 });
-    expect(b.t.link('a')?.metrics('bulk')).toMatchObject({ messagesIn: 3, bytesIn: big.length + 11 });
+    expect(connection.metrics('bulk')).toMatchObject({ messagesOut: 3, bytesOut: big.length + 11, queuedMessages: 0 });
+    expect(b.t.connection('a')?.metrics('bulk')).toMatchObject({ messagesIn: 3, bytesIn: big.length + 11 });
   });
 
   it('compresses a deflate channel on the wire and delivers the same bytes', async () => {
     const channels = { zipped: { compression: 'deflate' as const } };
     const a = await node('a', { channels });
     const b = await node('b', { channels });
-    const link = await a.t.connect(urlOf(b.t));
+    const connection = await a.t.connect(urlOf(b.t));
     const text = Buffer.from('compressible '.repeat(20_000));
-    link.send('zipped', text);
+    connection.send('zipped', text);
     await until(() => b.received.length === 1);
     expect(b.received[0]?.payload.equals(text)).toBe(true);
-    expect(link.metrics('zipped').connections).toBe(1);
+    expect(connection.metrics('zipped').sockets).toBe(1);
   });
 
   it('control messages overtake a bulk transfer in progress', async () => {
     const a = await node('a');
     const b = await node('b');
-    const link = await a.t.connect(urlOf(b.t));
-    link.send('bulk', Buffer.alloc(1));
+    const connection = await a.t.connect(urlOf(b.t));
+    connection.send('bulk', Buffer.alloc(1));
     await until(() => b.received.length === 1);
     const order: string[] = [];
     b.t.onMessage('bulk', () => order.push('bulk'));
     b.t.onMessage('control', (_l, p) => order.push(p.toString()));
-    link.send('bulk', Buffer.alloc(64 * 1024 * 1024));
-    link.send('control', Buffer.from('urgent'));
+    connection.send('bulk', Buffer.alloc(64 * 1024 * 1024));
+    connection.send('control', Buffer.from('urgent'));
     await until(() => order.length === 2, 10_000);
     expect(order).toEqual(['urgent', 'bulk']);
   });
@@ -54,10 +54,10 @@ describe('channels', () => {
     const channels = { state: { monotonic: true } };
     const a = await node('a', { channels });
     const b = await node('b', { channels });
-    const link = await a.t.connect(urlOf(b.t));
+    const connection = await a.t.connect(urlOf(b.t));
     // Queue while the channel's socket is still being dialled: only the latest per key survives.
-    for (let i = 0; i < 100; i++) link.send('state', Buffer.from(`x=${i}`), { key: 'x' });
-    link.send('state', Buffer.from('y=1'), { key: 'y' });
+    for (let i = 0; i < 100; i++) connection.send('state', Buffer.from(`x=${i}`), { key: 'x' });
+    connection.send('state', Buffer.from('y=1'), { key: 'y' });
     await until(() => b.received.length >= 2);
     await new Promise((r) => setTimeout(r, 50));
     expect(b.received.map((m) => m.payload.toString())).toEqual(['x=99', 'y=1']);
@@ -71,53 +71,53 @@ describe('channels', () => {
     };
     const a = await node('a', { channels });
     const b = await node('b', { channels });
-    const link = await a.t.connect(urlOf(b.t));
+    const connection = await a.t.connect(urlOf(b.t));
     // Nothing can be written until each channel's socket is dialled, so the queues fill up now.
-    const bp = Array.from({ length: 12 }, (_, i) => link.send('bp', Buffer.from(`${i}`)));
+    const bp = Array.from({ length: 12 }, (_, i) => connection.send('bp', Buffer.from(`${i}`)));
     expect(bp.slice(0, 5)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
     expect(bp.slice(5, 10)).toEqual(['backpressure', 'backpressure', 'backpressure', 'backpressure', 'backpressure']);
     expect(bp.slice(10)).toEqual(['full', 'full']);
-    const newest = Array.from({ length: 12 }, (_, i) => link.send('newest', Buffer.from(`${i}`)));
+    const newest = Array.from({ length: 12 }, (_, i) => connection.send('newest', Buffer.from(`${i}`)));
     expect(newest.slice(10)).toEqual(['dropped', 'dropped']);
-    for (let i = 0; i < 12; i++) link.send('oldest', Buffer.from(`${i}`));
-    expect(link.metrics('oldest')).toMatchObject({ queuedMessages: 10, dropped: 2 });
+    for (let i = 0; i < 12; i++) connection.send('oldest', Buffer.from(`${i}`));
+    expect(connection.metrics('oldest')).toMatchObject({ queuedMessages: 10, dropped: 2 });
     await until(() => b.received.length === 30);
     const by = (c: string): string[] => b.received.filter((m) => m.channel === c).map((m) => m.payload.toString());
     expect(by('bp')).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect(by('newest')).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect(by('oldest')).toEqual(['2', '3', '4', '5', '6', '7', '8', '9', '10', '11']);
-    expect(link.metrics('bp').dropped).toBe(2);
-    await link.whenWritable('bp');
+    expect(connection.metrics('bp').dropped).toBe(2);
+    await connection.whenWritable('bp');
   });
 
   it('a node that does not listen asks its peer to dial its channel sockets (DIAL_ME)', async () => {
     const server = await node('server');
     const client = await node('client', { listen: false });
     expect(client.t.self.addresses).toEqual([]);
-    const link = await client.t.connect(urlOf(server.t));
-    link.send('default', Buffer.from('from the client'));
+    const connection = await client.t.connect(urlOf(server.t));
+    connection.send('default', Buffer.from('from the client'));
     await until(() => server.received.length === 1);
-    server.t.link('client')?.send('bulk', Buffer.from('from the server'));
+    server.t.connection('client')?.send('bulk', Buffer.from('from the server'));
     await until(() => client.received.length === 1);
     expect(client.received[0]?.payload.toString()).toBe('from the server');
-    expect(link.metrics('bulk').connections).toBe(1);
+    expect(connection.metrics('bulk').sockets).toBe(1);
   });
 
-  it('measures round-trip time from control pings and keeps idle links up', async () => {
+  it('measures round-trip time from control pings and keeps idle connections up', async () => {
     const a = await node('a', { pingIntervalMs: 20, idleTimeoutMs: 500 });
     const b = await node('b', { pingIntervalMs: 20, idleTimeoutMs: 500 });
-    const link = await a.t.connect(urlOf(b.t));
-    await until(() => link.rttMs !== undefined);
-    expect(link.rttMs).toBeGreaterThan(0);
-    expect(link.rttMs).toBeLessThan(100);
+    const connection = await a.t.connect(urlOf(b.t));
+    await until(() => connection.rttMs !== undefined);
+    expect(connection.rttMs).toBeGreaterThan(0);
+    expect(connection.rttMs).toBeLessThan(100);
     await new Promise((r) => setTimeout(r, 700));
-    expect(link.up).toBe(true);
+    expect(connection.up).toBe(true);
   });
 
-  it('takes a link down when the peer stops answering (idle timeout)', async () => {
+  it('takes a connection down when the peer stops answering (idle timeout)', async () => {
     const a = await node('a', { pingIntervalMs: 20, idleTimeoutMs: 200 });
     const downs: string[] = [];
-    a.t.on('linkDown', (_l, reason) => downs.push(reason.kind));
+    a.t.on('connectionDown', (_l, reason) => downs.push(reason.kind));
     const raw = await rawHandshake(urlOf(a.t), { name: 'mute' });
     expect(raw.welcomed).toBe(true);
     // The raw peer never answers pings.
@@ -129,20 +129,20 @@ describe('channels', () => {
   it('refuses to send a message above the maximum size', async () => {
     const a = await node('a', { maxMessageBytes: 1024 * 1024 });
     const b = await node('b');
-    const link = await a.t.connect(urlOf(b.t));
-    expect(() => link.send('bulk', Buffer.alloc(2 * 1024 * 1024))).toThrow(expect.objectContaining({ code: TopologyErrorCode.MESSAGE_TOO_LARGE }));
+    const connection = await a.t.connect(urlOf(b.t));
+    expect(() => connection.send('bulk', Buffer.alloc(2 * 1024 * 1024))).toThrow(expect.objectContaining({ code: TopologyErrorCode.MESSAGE_TOO_LARGE }));
   });
 
   it('drops (once) a message the peer refuses as too large, and the channel keeps working', async () => {
     const a = await node('a');
     const b = await node('b', { maxMessageBytes: 1024 * 1024 });
-    const link = await a.t.connect(urlOf(b.t));
-    link.send('bulk', Buffer.alloc(2 * 1024 * 1024));
-    link.send('bulk', Buffer.from('small one'));
+    const connection = await a.t.connect(urlOf(b.t));
+    connection.send('bulk', Buffer.alloc(2 * 1024 * 1024));
+    connection.send('bulk', Buffer.from('small one'));
     await until(() => b.received.length === 1);
     expect(b.received[0]?.payload.toString()).toBe('small one');
-    expect(link.metrics('bulk').dropped).toBe(1);
-    expect(link.up).toBe(true);
+    expect(connection.metrics('bulk').dropped).toBe(1);
+    expect(connection.up).toBe(true);
     expect(b.log.entries.some((e) => e.message.includes('exceeds the maximum'))).toBe(true);
     expect(a.log.entries.some((e) => e.message.includes('refused a message of 2097152 bytes'))).toBe(true);
   });
@@ -168,8 +168,8 @@ describe('hostile frames after the handshake', () => {
       expect((await raw.closed).code).toBe(code);
       expect(a.log.entries.some((e) => e.level === 'warn' && e.message.startsWith('closing a socket from evil'))).toBe(true);
       const b = await node('b');
-      const link = await b.t.connect(urlOf(a.t));
-      link.send('default', Buffer.from('still here'));
+      const connection = await b.t.connect(urlOf(a.t));
+      connection.send('default', Buffer.from('still here'));
       await until(() => a.received.some((m) => m.payload.toString() === 'still here'));
     });
   }
@@ -194,13 +194,13 @@ describe('hostile frames after the handshake', () => {
     raw.send(encodePing(Frame.PONG, 7, 1.5));
     await until(() => pongs.length === 1);
     expect(pongs[0]?.readUInt32LE(1)).toBe(42);
-    expect(a.t.link('pinger')?.up).toBe(true);
+    expect(a.t.connection('pinger')?.up).toBe(true);
   });
 
   it('unknown channels are a clear error at send time', async () => {
     const a = await node('a');
     const b = await node('b');
-    const link = await a.t.connect(urlOf(b.t));
-    expect(() => link.send('nope', Buffer.alloc(1))).toThrow(expect.objectContaining({ code: TopologyErrorCode.UNKNOWN_CHANNEL }));
+    const connection = await a.t.connect(urlOf(b.t));
+    expect(() => connection.send('nope', Buffer.alloc(1))).toThrow(expect.objectContaining({ code: TopologyErrorCode.UNKNOWN_CHANNEL }));
   });
 });

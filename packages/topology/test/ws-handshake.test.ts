@@ -15,7 +15,7 @@ describe('handshake', () => {
     expect(wire).not.toContain(SECRET);
     expect(JSON.stringify(raw.hello)).not.toContain(SECRET);
     expect(raw.challenge?.name).toBe('a');
-    await until(() => a.t.link('raw') !== undefined);
+    await until(() => a.t.connection('raw') !== undefined);
     raw.ws.terminate();
   });
 
@@ -26,7 +26,7 @@ describe('handshake', () => {
     expect((await raw.closed).code).toBe(CloseCode.AUTH_FAILED);
     expect(a.log.entries.some((e) => e.level === 'error' && e.message.includes('cluster secret'))).toBe(true);
     const b = await node('b', { secret: 'also wrong' });
-    await expect(b.t.connect(urlOf(a.t))).rejects.toMatchObject({ code: TopologyErrorCode.LINK_REFUSED, closeCode: CloseCode.AUTH_FAILED });
+    await expect(b.t.connect(urlOf(a.t))).rejects.toMatchObject({ code: TopologyErrorCode.CONNECTION_REFUSED, closeCode: CloseCode.AUTH_FAILED });
     expect(b.log.entries.some((e) => e.message.includes('does not prove the cluster secret'))).toBe(true);
     const c = await node('c');
     expect((await c.t.connect(urlOf(a.t))).up).toBe(true);
@@ -44,23 +44,23 @@ describe('handshake', () => {
     const b1 = await node('b');
     await b1.t.connect(urlOf(a.t));
     const b2 = await node('b');
-    await expect(b2.t.connect(urlOf(a.t))).rejects.toMatchObject({ code: TopologyErrorCode.LINK_REFUSED, closeCode: CloseCode.DUPLICATE_NAME });
-    expect(a.t.link('b')?.peer.incarnation).toBe(b1.t.self.incarnation);
+    await expect(b2.t.connect(urlOf(a.t))).rejects.toMatchObject({ code: TopologyErrorCode.CONNECTION_REFUSED, closeCode: CloseCode.DUPLICATE_NAME });
+    expect(a.t.connection('b')?.peer.incarnation).toBe(b1.t.self.incarnation);
     expect(a.log.entries.some((e) => e.message.includes('second node named b'))).toBe(true);
   });
 
   it('accepts a restarted node (new incarnation) once the old one no longer answers', async () => {
     const a = await node('a', { probeTimeoutMs: 200 });
     const downs: string[] = [];
-    a.t.on('linkDown', (link, reason) => downs.push(`${link.peer.incarnation}:${reason.kind}`));
-    // A raw peer that authenticates, then goes silent without closing: a half-open old link.
+    a.t.on('connectionDown', (connection, reason) => downs.push(`${connection.peer.incarnation}:${reason.kind}`));
+    // A raw peer that authenticates, then goes silent without closing: a half-open old connection.
     const silent = await rawHandshake(urlOf(a.t), { name: 'b', incarnation: 1 });
     expect(silent.welcomed).toBe(true);
     silent.ws.pause();
     const b = await node('b');
-    const link = await b.t.connect(urlOf(a.t));
-    expect(link.up).toBe(true);
-    expect(a.t.link('b')?.peer.incarnation).toBe(b.t.self.incarnation);
+    const connection = await b.t.connect(urlOf(a.t));
+    expect(connection.up).toBe(true);
+    expect(a.t.connection('b')?.peer.incarnation).toBe(b.t.self.incarnation);
     expect(downs).toEqual(['1:replaced']);
     silent.ws.terminate();
   });
@@ -74,8 +74,8 @@ describe('handshake', () => {
   it('fails a dial that reaches another node than expected with WRONG_NODE', async () => {
     const a = await node('a');
     const b = await node('b');
-    await expect(a.t.connect(urlOf(b.t), 'c')).rejects.toMatchObject({ code: TopologyErrorCode.LINK_REFUSED, closeCode: CloseCode.WRONG_NODE });
-    expect(a.t.links()).toEqual([]);
+    await expect(a.t.connect(urlOf(b.t), 'c')).rejects.toMatchObject({ code: TopologyErrorCode.CONNECTION_REFUSED, closeCode: CloseCode.WRONG_NODE });
+    expect(a.t.connections()).toEqual([]);
   });
 
   it('closes a socket that sends binary before the handshake with NOT_AUTHENTICATED', async () => {
@@ -108,7 +108,7 @@ describe('handshake', () => {
     expect((await two.closed).code).toBe(CloseCode.PROTOCOL_ERROR);
   });
 
-  it('refuses garbage handshakes, unknown channels and missing links', async () => {
+  it('refuses garbage handshakes, unknown channels and missing connections', async () => {
     const a = await node('a');
     for (const text of ['not json', '[]', '{"t":"hello"}', '{"t":"nope"}', JSON.stringify({ t: 'proof', proof: 'x'.repeat(44) })]) {
       const raw = await rawSocket(urlOf(a.t));
@@ -118,7 +118,7 @@ describe('handshake', () => {
     const unknown = await rawHandshake(urlOf(a.t), { name: 'r', channel: 'no-such-channel' });
     expect((await unknown.closed).code).toBe(CloseCode.UNKNOWN_CHANNEL);
     const orphan = await rawHandshake(urlOf(a.t), { name: 'nobody', channel: 'default' });
-    expect((await orphan.closed).code).toBe(CloseCode.NO_LINK);
+    expect((await orphan.closed).code).toBe(CloseCode.NO_CONNECTION);
   });
 
   it('times out a socket that never finishes its handshake', async () => {
@@ -134,7 +134,7 @@ describe('handshake', () => {
     expect(() => createWsTransport({ name: 'ok', secret: 's', channels: { x: { priority: 'urgent' as never } } })).toThrow(/priority/);
   });
 
-  it('regression: a dial refused as crossed before any challenge resolves with the link the peer dials', async () => {
+  it('regression: a dial refused as crossed before any challenge resolves with the connection the peer dials', async () => {
     // A fake node at `url` refuses every hello as crossed, before sending a challenge.
     const fake = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((resolve) => fake.once('listening', resolve));
@@ -157,15 +157,15 @@ describe('handshake', () => {
       // Only now does the real node behind that address (it advertises it) dial p.
       const a = await node('a', { advertise: [url] });
       await a.t.connect(urlOf(p.t));
-      const link = await dial;
-      expect(link.peer.name).toBe('a');
-      expect(p.t.links()).toHaveLength(1);
+      const connection = await dial;
+      expect(connection.peer.name).toBe('a');
+      expect(p.t.connections()).toHaveLength(1);
     } finally {
       fake.close();
     }
   });
 
-  it('regression: a dial aborted as crossed before its upgrade finished resolves with the link the peer dials', async () => {
+  it('regression: a dial aborted as crossed before its upgrade finished resolves with the connection the peer dials', async () => {
     // A server that accepts TCP and never answers the upgrade: p's dial to it stays pending.
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
@@ -175,27 +175,27 @@ describe('handshake', () => {
       const dial = p.t.connect(url);
       await new Promise((resolve) => setTimeout(resolve, 50));
       // The real node behind that address (it advertises it) has the smaller name and dials p:
-      // p aborts its own dial (still before the upgrade) and must take the link a dialled.
+      // p aborts its own dial (still before the upgrade) and must take the connection a dialled.
       const a = await node('a', { advertise: [url] });
       await a.t.connect(urlOf(p.t));
-      const link = await dial;
-      expect(link.peer.name).toBe('a');
-      expect(p.t.links()).toHaveLength(1);
+      const connection = await dial;
+      expect(connection.peer.name).toBe('a');
+      expect(p.t.connections()).toHaveLength(1);
     } finally {
       silent.close();
     }
   });
 
-  it('three nodes all dialling each other end with one link per pair, 15 times over', async () => {
+  it('three nodes all dialling each other end with one connection per pair, 15 times over', async () => {
     for (let round = 0; round < 15; round++) {
       const nodes = await Promise.all(['x', 'y', 'z'].map((n) => node(`${n}${round}`)));
       await Promise.all(nodes.flatMap((from) => nodes.filter((to) => to !== from).map((to) => from.t.connect(urlOf(to.t)))));
-      for (const n of nodes) expect(n.t.links()).toHaveLength(2);
+      for (const n of nodes) expect(n.t.connections()).toHaveLength(2);
       await stopAll();
     }
   });
 
-  it('keeps one link per pair when both sides dial at once, 30 times over', async () => {
+  it('keeps one connection per pair when both sides dial at once, 30 times over', async () => {
     for (let round = 0; round < 30; round++) {
       const a = await node(`a${round}`);
       const b = await node(`b${round}`);
@@ -203,8 +203,8 @@ describe('handshake', () => {
       ab.send('default', Buffer.from('from a'));
       ba.send('default', Buffer.from('from b'));
       await until(() => a.received.length === 1 && b.received.length === 1);
-      expect(a.t.links()).toHaveLength(1);
-      expect(b.t.links()).toHaveLength(1);
+      expect(a.t.connections()).toHaveLength(1);
+      expect(b.t.connections()).toHaveLength(1);
       await stopAll();
     }
   });

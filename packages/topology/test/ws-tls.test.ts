@@ -22,14 +22,14 @@ afterAll(() => {
 });
 
 describe('TLS (wss)', () => {
-  it('links over wss with a trusted self-signed certificate, channels included', async () => {
+  it('connections over wss with a trusted self-signed certificate, channels included', async () => {
     const tls = { key, cert, ca: cert };
     const a = await node('a', { tls });
     const b = await node('b', { tls });
     expect(urlOf(a.t)).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
-    const link = await a.t.connect(urlOf(b.t));
-    link.send('default', Buffer.from('over tls'));
-    link.send('bulk', Buffer.alloc(600_000, 1));
+    const connection = await a.t.connect(urlOf(b.t));
+    connection.send('default', Buffer.from('over tls'));
+    connection.send('bulk', Buffer.alloc(600_000, 1));
     await until(() => b.received.length === 2);
     expect(b.received.map((m) => m.payload.length).sort((x, y) => x - y)).toEqual([8, 600_000]);
   });
@@ -38,7 +38,7 @@ describe('TLS (wss)', () => {
     const server = await node('server', { tls: { key, cert, ca: cert } });
     const untrusting = await node('client', { tls: { key, cert } });
     await expect(untrusting.t.connect(urlOf(server.t))).rejects.toMatchObject({ code: TopologyErrorCode.CONNECT_FAILED });
-    expect(server.t.links()).toEqual([]);
+    expect(server.t.connections()).toEqual([]);
   });
 
   it('still requires the cluster secret inside TLS', async () => {

@@ -1,9 +1,9 @@
 // A process: mailbox, selective receive, links, monitors, exit handling. The same object is the
 // `ctx` a process body receives, so an idle process costs one object plus its body's frame.
 //
-// Why one file of ~700 lines: the process is the `ctx`, so its public methods and its mailbox
-// machinery are one object; its private fields (mailbox, pending receive, scheduling flags) are
-// touched by both, and a split would make them public to a second module.
+// Longer than 600 lines because the process is the `ctx`: its public methods and its mailbox
+// machinery are one object, whose private fields (mailbox, pending receive, scheduling flags) both
+// touch; a split would make them public to a second module.
 
 import type { Clock, Logger, Telemetry, TimerHandle } from '@fdn/core';
 import { ActorError, ErrorCode } from '../errors.ts';

@@ -1,9 +1,9 @@
 // The runtime: one node's processes, names, groups and timers, and the exit-signal machinery
 // that links and monitors ride on. Several runtimes can live in one OS process (one per node).
 //
-// Why one file of ~870 lines: every method here changes the same tables (processes, names, groups,
-// timers, links) under the same invariants (a name freed at exit, a DOWN for every monitor); split,
-// those invariants would be spread over modules that each reach into the others' private state.
+// Longer than 600 lines because every method here changes the same tables (processes, names,
+// groups, timers, links) under the same invariants (a name freed at exit, a DOWN for every
+// monitor); split, those invariants would be spread over modules reaching into each other's state.
 
 import { VirtualClock, createTelemetry, defaultLogger, newIncarnation, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, Telemetry, TimerHandle } from '@fdn/core';
@@ -14,7 +14,7 @@ import type { ExitReason } from '../exit/reason.ts';
 import { Pid, Ref } from '../pid/pid.ts';
 import type { RemoteName } from '../pid/pid.ts';
 import { Process, TimerRecord } from '../process/process.ts';
-import type { LoopInit, ProcessHost } from '../process/process.ts';
+import type { LoopInit } from '../process/process.ts';
 import { isGlobalName } from '../process/types.ts';
 import type { Dest, GroupName, ProcessBody, ProcessContext, SpawnOptions, TimeoutMessage, TimerRef } from '../process/types.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
@@ -55,8 +55,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   return new Runtime(options);
 }
 
+// The runtime is the ProcessHost of each of its processes: `new Process(pid, this, …)` checks it
+// (not `implements`, which would put an internal type into the published declarations).
 /** One node's local process runtime. Create with {@link createRuntime}. */
-export class Runtime implements ProcessHost {
+export class Runtime {
   /** This node's name. */
   readonly node: string;
   /** This start of the node. */

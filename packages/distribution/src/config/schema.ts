@@ -68,7 +68,7 @@ function withAddresses(address: z.ZodType<string>) {
   const peerSpec = z.strictObject({ name: nodeName, addresses: z.array(address).min(1).max(16) });
   const peerServiceOptions = {
     seeds: z.array(z.union([address, peerSpec])).readonly().optional(),
-    maxOnDemandLinks: count.optional(),
+    maxOnDemandConnections: count.optional(),
     onDemandIdleMs: ms.optional(),
   };
 
@@ -126,7 +126,7 @@ function configShape(address: z.ZodType<string>) {
     channels: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'channel names are 1–64 letters, digits, _ . -'), channel).optional(),
     reliable: z.strictObject({ maxUnacked: z.number().int().min(1).optional(), maxUnackedBytes: positive.optional(), ackDelayMs: ms.optional(), resendAfterMs: ms.optional() }).optional(),
     spawnTimeoutMs: positive.optional(),
-    reconnectGraceMs: ms.optional().describe('a dropped link back within this long is not a node loss (default 0)'),
+    reconnectGraceMs: ms.optional().describe('a dropped connection back within this long is not a node loss (default 0)'),
     advertise: z.array(address).min(1).readonly().optional().describe('addresses other nodes should dial to reach this one'),
     spawnLimits: z.strictObject({ maxProcesses: z.number().int().min(0).optional(), perBehaviour: z.number().int().min(0).optional(), perPeerPerSecond: positive.optional() }).optional(),
     checkpointDir: z.string().min(1).optional().describe("where this node keeps failover checkpoints (default: fdn-ecosystems in the OS temp dir)"),
@@ -142,7 +142,7 @@ function configShape(address: z.ZodType<string>) {
 const injected = (what: string, method: string) => z.custom<object>((v) => typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)[method] === 'function', `${what} (an object with ${method}())`);
 
 const injectedShape = {
-  transport: injected('a Transport', 'link').optional(),
+  transport: injected('a Transport', 'connection').optional(),
   clock: injected('a Clock', 'now').optional(),
   random: injected('a Random', 'next').optional(),
   logger: injected('a Logger', 'warn').optional(),

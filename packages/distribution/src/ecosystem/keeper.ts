@@ -256,7 +256,7 @@ class Keeper implements GenServerBehaviour<KeeperState, undefined, KeeperCall, K
       candidates: this.#candidates(state.lost),
       placed,
       load: (n) => node.loadOf(n),
-      rttMs: (n) => (n === node.name ? 0 : node.transport.link(n)?.rttMs),
+      rttMs: (n) => (n === node.name ? 0 : node.transport.connection(n)?.rttMs),
       random: node.random,
       turn: state.turn++,
     });

@@ -1,5 +1,5 @@
 // Where an ecosystem's next worker goes. Pure choices over the candidate nodes and what the node
-// knows of them (their reported load, the round-trip time of their link), so they are tested
+// knows of them (their reported load, the round-trip time of their connection), so they are tested
 // without a cluster.
 
 import type { Random } from '@fdn/core';

@@ -100,7 +100,7 @@ export function assemble(options: NodeOptions & { name: string; secret: string |
   const routes = new Router(new Set([...transport.channels.keys()].filter((c) => c !== 'control')));
 
   const membership = new Membership(
-    { name: options.name, runtime, clock, logger, linkIncarnation: (node) => transport.link(node)?.peer.incarnation, nodes: () => overlays.nodes(), stopped: () => outbound.stopped },
+    { name: options.name, runtime, clock, logger, connectionIncarnation: (node) => transport.connection(node)?.peer.incarnation, nodes: () => overlays.nodes(), stopped: () => outbound.stopped },
     options.reconnectGraceMs ?? 0,
   );
   const overlays = new Overlays(
@@ -141,7 +141,7 @@ export function assemble(options: NodeOptions & { name: string; secret: string |
     resolveGlobal: (name): Pid | undefined => global.whereis(name),
     explainNoconnection: explain,
   });
-  const inbound = new InboundGate({ endpoint: signals.endpoint, link: (node) => transport.link(node) });
+  const inbound = new InboundGate({ endpoint: signals.endpoint, connection: (node) => transport.connection(node) });
   const global: GlobalRegistry = new GlobalRegistry({
     runtime,
     endpoint: signals.endpoint,
@@ -207,11 +207,11 @@ export function assemble(options: NodeOptions & { name: string; secret: string |
     loads.nodeLost(node);
     signals.nodeLost(node);
   });
-  transport.on('linkUp', (link) => {
-    membership.linkUp(link);
-    outbound.reliable.linkUp(link.peer.name, link.peer.incarnation);
+  transport.on('connectionUp', (connection) => {
+    membership.connectionUp(connection);
+    outbound.reliable.connectionUp(connection.peer.name, connection.peer.incarnation);
     // A node behind on switches (it joined late, or missed a commit) adopts the newer overlay.
-    if (overlays.topo.epoch > 0) overlays.tellEpochTo(link.peer.name);
+    if (overlays.topo.epoch > 0) overlays.tellEpochTo(connection.peer.name);
   });
   return { clock, random, logger, transport, runtime, codec, dispatch, routes, membership, overlays, outbound, endpoint: signals.endpoint, inbound, global, pg, spawn, switcher, loads };
 }

@@ -24,11 +24,11 @@ export function unknownChannel(channel: string, channels: Iterable<string>): Dis
   return new DistributionError(DistributionErrorCode.BAD_ARGUMENT, `unknown channel '${channel}' (this node has ${known.join(', ')}); add it to the node's \`channels\` option, the same on every node`);
 }
 
-/** A channel's figures summed over the links, with its at-least-once counters. */
+/** A channel's figures summed over the connections, with its at-least-once counters. */
 export function channelMetrics(transport: Transport, reliable: ReliableChannels, channel: string): NodeChannelMetrics {
-  const sum: NodeChannelMetrics = { channel, messagesOut: 0, bytesOut: 0, messagesIn: 0, bytesIn: 0, queuedMessages: 0, queuedBytes: 0, dropped: 0, unacknowledged: reliable.unacked(undefined, channel), ...reliable.counters(channel), links: 0 };
-  for (const link of transport.links()) {
-    const m = link.metrics(channel);
+  const sum: NodeChannelMetrics = { channel, messagesOut: 0, bytesOut: 0, messagesIn: 0, bytesIn: 0, queuedMessages: 0, queuedBytes: 0, dropped: 0, unacknowledged: reliable.unacked(undefined, channel), ...reliable.counters(channel), connections: 0 };
+  for (const connection of transport.connections()) {
+    const m = connection.metrics(channel);
     sum.messagesOut += m.messagesOut;
     sum.bytesOut += m.bytesOut;
     sum.messagesIn += m.messagesIn;
@@ -36,7 +36,7 @@ export function channelMetrics(transport: Transport, reliable: ReliableChannels,
     sum.queuedMessages += m.queuedMessages;
     sum.queuedBytes += m.queuedBytes;
     sum.dropped += m.dropped;
-    sum.links++;
+    sum.connections++;
   }
   return sum;
 }

@@ -1,6 +1,6 @@
 // Inbound frames: decoded once, then handed to the feature that registered their kind (as libp2p's
 // registrar hands streams to protocols). A frame this node cannot use fails alone: it is dropped
-// and logged, and the link and every other message carry on.
+// and logged, and the connection and every other message carry on.
 
 import type { Clock, Logger } from '@fdn/core';
 import type { Codec } from '../codec/codec.ts';

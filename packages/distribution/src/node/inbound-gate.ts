@@ -8,20 +8,20 @@
 // the next turn of the event loop, so no channel waits longer than one slice.
 
 import type { RemoteEndpoint } from '@fdn/actors';
-import type { Link } from '@fdn/topology';
+import type { Connection } from '@fdn/topology';
 
 /** What the gate watches and acts on. */
 export interface InboundGateHost {
   /** The runtime's side of the seam: whether it is overloaded, and when its next slice starts. */
   readonly endpoint: Pick<RemoteEndpoint, 'overloaded' | 'onNextSlice'>;
-  /** The link to `node`, if it is up. */
-  link(node: string): Link | undefined;
+  /** The connection to `node`, if it is up. */
+  connection(node: string): Connection | undefined;
 }
 
 /** Pauses reading a (node, channel) while the runtime is overloaded; resumes them all on the next slice. */
 export class InboundGate {
-  /** The links paused in this slice, with their paused channels (the link itself: a node's link may be replaced meanwhile). */
-  readonly #paused = new Map<Link, Set<string>>();
+  /** The connections paused in this slice, with their paused channels (the connection itself: a node's connection may be replaced meanwhile). */
+  readonly #paused = new Map<Connection, Set<string>>();
   readonly #endpoint: Pick<RemoteEndpoint, 'overloaded' | 'onNextSlice'>;
   #pauses = 0;
 
@@ -32,15 +32,15 @@ export class InboundGate {
   /** After a message from `node` on `channel`: pause that channel if the runtime is overloaded. */
   afterMessage(node: string, channel: string): void {
     if (!this.#endpoint.overloaded) return;
-    const link = this.host.link(node);
-    if (link === undefined) return;
-    let channels = this.#paused.get(link);
+    const connection = this.host.connection(node);
+    if (connection === undefined) return;
+    let channels = this.#paused.get(connection);
     if (channels?.has(channel) === true) return;
     if (this.#paused.size === 0) this.#endpoint.onNextSlice(this.#resumeAll);
-    if (channels === undefined) this.#paused.set(link, (channels = new Set()));
+    if (channels === undefined) this.#paused.set(connection, (channels = new Set()));
     channels.add(channel);
     this.#pauses++;
-    link.pause(channel);
+    connection.pause(channel);
   }
 
   /** How many times a channel was paused since the node started (a sign that processes fall behind their senders). */
@@ -51,6 +51,6 @@ export class InboundGate {
   readonly #resumeAll = (): void => {
     const paused = [...this.#paused];
     this.#paused.clear();
-    for (const [link, channels] of paused) for (const channel of channels) link.resume(channel);
+    for (const [connection, channels] of paused) for (const channel of channels) connection.resume(channel);
   };
 }

@@ -5,7 +5,7 @@
 
 import type { Clock, Logger, TimerHandle } from '@fdn/core';
 import type { Pid, Runtime } from '@fdn/actors';
-import type { Link } from '@fdn/topology';
+import type { Connection } from '@fdn/topology';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import type { NodeEvent } from './options.ts';
 
@@ -15,8 +15,8 @@ export interface MembershipHost {
   readonly runtime: Runtime;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** The incarnation of `node` on this node's link to it, if there is one. */
-  linkIncarnation(node: string): number | undefined;
+  /** The incarnation of `node` on this node's connection to it, if there is one. */
+  connectionIncarnation(node: string): number | undefined;
   /** The other nodes connected now. */
   nodes(): string[];
   /** True once the node is stopping (no grace is started then). */
@@ -31,7 +31,7 @@ export class Membership {
   readonly #listeners = new Set<(event: NodeEvent) => void>();
   /** Nodes this node has been connected to, and when and why each was lost (for error messages). */
   readonly #seen = new Map<string, { lostAt: number | null; why: string | null }>();
-  /** Links that dropped within the reconnect grace: the node is not lost (yet). */
+  /** Connections that dropped within the reconnect grace: the node is not lost (yet). */
   readonly #graced = new Map<string, { timer: TimerHandle; incarnation: number | undefined; reason: string }>();
   /** The incarnation each connected node had when it came up (a different one back within the grace is a restart). */
   readonly #incarnations = new Map<string, number>();
@@ -53,29 +53,29 @@ export class Membership {
     this.#lostHooks.push(hook);
   }
 
-  /** A link came up: back within the grace as another start of that node, it was a restart (a loss). */
-  linkUp(link: Link): void {
-    const node = link.peer.name;
+  /** A connection came up: back within the grace as another start of that node, it was a restart (a loss). */
+  connectionUp(connection: Connection): void {
+    const node = connection.peer.name;
     const graced = this.#graced.get(node);
-    if (graced?.incarnation !== undefined && graced.incarnation !== link.peer.incarnation) {
+    if (graced?.incarnation !== undefined && graced.incarnation !== connection.peer.incarnation) {
       this.#graced.delete(node);
       this.host.clock.clearTimer(graced.timer);
       this.#lost(node, graced.reason);
     }
-    if (!this.#graced.has(node)) this.#incarnations.set(node, link.peer.incarnation);
+    if (!this.#graced.has(node)) this.#incarnations.set(node, connection.peer.incarnation);
   }
 
   /** The node's overlay reports `node` up. */
   up(node: string): void {
-    const incarnation = this.host.linkIncarnation(node);
+    const incarnation = this.host.connectionIncarnation(node);
     const graced = this.#graced.get(node);
     if (graced !== undefined) {
       this.#graced.delete(node);
       this.host.clock.clearTimer(graced.timer);
       // Back within the grace, the same start of that node (or one we never knew the start of:
-      // reached through the overlay, not a link of ours): it was never lost.
+      // reached through the overlay, not a connection of ours): it was never lost.
       if (incarnation === graced.incarnation || graced.incarnation === undefined || incarnation === undefined) {
-        this.host.logger.info(`link to ${node} back within the reconnect grace: not a node loss`);
+        this.host.logger.info(`connection to ${node} back within the reconnect grace: not a node loss`);
         return;
       }
       this.#lost(node, graced.reason);
@@ -89,7 +89,7 @@ export class Membership {
 
   /** The node's overlay reports `node` down (`kind` says why: `left` for an orderly stop). */
   down(node: string, kind: string): void {
-    // A link that drops may come back at once (a brief cut): with a reconnect grace, wait for it.
+    // A connection that drops may come back at once (a brief cut): with a reconnect grace, wait for it.
     // (A second down during the grace changes nothing: its timer decides.)
     if (this.#graced.has(node) && kind !== 'left') return;
     if (this.reconnectGraceMs > 0 && kind !== 'left' && !this.host.stopped()) {

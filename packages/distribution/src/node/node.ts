@@ -2,9 +2,9 @@
 // This file is the facade: options, start and stop, and the public API, each delegating to the
 // module of its concept (node/assemble.ts makes them and joins them):
 //   node/dispatch.ts            inbound frames → the handler each feature registered for its kind
-//   node/outbound.ts            the send path (encode once, link or overlay, at-least-once)
+//   node/outbound.ts            the send path (encode once, connection or overlay, at-least-once)
 //   node/membership.ts          nodeup/nodedown, reconnect grace, restarts
-//   signals/remote-signals.ts   remote messages, links, monitors, exits; node loss
+//   signals/remote-signals.ts   remote messages, process links, monitors, exits; node loss
 //   spawn/remote-spawn.ts       remote spawn and its limits
 //   overlay/overlays.ts         current and pending overlay, Plumtree, a switch's steps
 //   switching/                  the switch protocol and the advisor
@@ -29,7 +29,7 @@ import { assemble } from './assemble.ts';
 import type { NodeParts } from './assemble.ts';
 import { channelMetrics, unknownChannel } from './channels.ts';
 import type { NodeChannelMetrics, NodeEvent, NodeOptions, NodeSendOptions, NodeSendStatus, RemoteSpawnOptions } from './options.ts';
-import { drainLinks, leaveWithin, queuedOnLinks, stopOnSignals } from './orderly-stop.ts';
+import { drainConnections, leaveWithin, queuedOnConnections, stopOnSignals } from './orderly-stop.ts';
 import { Kind } from './protocol.ts';
 import type { RoutingRule } from './routing.ts';
 
@@ -226,7 +226,7 @@ export class Node {
     this.#parts.routes.configure(rules);
   }
 
-  /** Figures of one channel, or of every channel, summed over this node's links. */
+  /** Figures of one channel, or of every channel, summed over this node's connections. */
   getChannelMetrics(channel: string): NodeChannelMetrics;
   getChannelMetrics(channel: 'all'): Record<string, NodeChannelMetrics>;
   getChannelMetrics(channel: string): NodeChannelMetrics | Record<string, NodeChannelMetrics> {
@@ -241,17 +241,17 @@ export class Node {
   }
 
   /**
-   * Resolves when `node`'s link can take more on `channel` (after a send answered
+   * Resolves when `node`'s connection can take more on `channel` (after a send answered
    * `backpressure` or `full`): the way for a fast producer to keep memory bounded.
    */
   async whenWritable(node: string, channel = DEFAULT_CHANNEL): Promise<void> {
-    await this.transport.link(node)?.whenWritable(channel);
+    await this.transport.connection(node)?.whenWritable(channel);
   }
 
   /**
    * @internal Handles a frame from `from` (public so fuzz tests can feed frames without a socket
    * each). A frame this node cannot use (undecodable, not a protocol message, malformed) fails
-   * alone: it is dropped and logged with FDN_ERR_DECODE_FAILED, and the link and every other
+   * alone: it is dropped and logged with FDN_ERR_DECODE_FAILED, and the connection and every other
    * message on it carry on.
    */
   receiveFrame(from: string, payload: Buffer): void {
@@ -359,7 +359,7 @@ export class Node {
   /**
    * Switches every connected node to another overlay (`fullMesh`, `hyparview`, `clientServer`,
    * `static`, `pubSub` = HyParView with Plumtree broadcasts), gracefully: the new overlay comes up
-   * beside the old on the same links, membership is verified everywhere, then all cut over — or
+   * beside the old on the same connections, membership is verified everywhere, then all cut over — or
    * all roll back. Errors: `already_current`, `cooldown_active` (automatic switches),
    * `verification_failed`, `unknown_topology`, `switch_in_progress`.
    */
@@ -373,9 +373,9 @@ export class Node {
   }
 
   /**
-   * Measures broadcast reach and delay: a probe flooded over the overlay's neighbour links, which
+   * Measures broadcast reach and delay: a probe flooded over the overlay's neighbour connections, which
    * every node it reaches answers directly. `ms` runs to the last answer, so it bounds the delay
-   * from above. Costs one message per overlay link plus one answer per node: run it now and then.
+   * from above. Costs one message per overlay connection plus one answer per node: run it now and then.
    */
   probeBroadcast(timeoutMs = 5_000): Promise<ProbeResult> {
     return this.#parts.switcher.probe(this.nodes(), timeoutMs);
@@ -395,7 +395,7 @@ export class Node {
 
   /**
    * Fault injection for tests and drills: drops every distribution message to and from `nodes`
-   * (links stay up, heartbeats flow): a partition as processes see it, without touching the
+   * (connections stay up, heartbeats flow): a partition as processes see it, without touching the
    * network. `direction: 'out'` drops only what this node sends them, `'in'` only what they send
    * (an asymmetric partition). `unblockNodes()` heals it.
    */
@@ -418,7 +418,7 @@ export class Node {
    * Stops the node in order, as OTP stops an application: every local process tree is stopped
    * (newest first; supervisors stop their children in reverse start order within their
    * shutdown timeouts; `terminate` callbacks run, and can still reach other nodes), then the node
-   * leaves the cluster (its peers see `left`, not a failure) and closes its links. A process that
+   * leaves the cluster (its peers see `left`, not a failure) and closes its connections. A process that
    * does not stop within `timeoutMs` (default 5,000) is killed. Calling it again returns the same
    * promise.
    */
@@ -436,8 +436,8 @@ export class Node {
     this.#parts.membership.stop();
     await this.runtime.stop({ timeoutMs });
     const { transport } = this;
-    // What the stopping processes sent (a channel's first message may still wait for its socket) leaves before the links close.
-    await drainLinks(this.#clock, 2_000, () => this.#parts.outbound.waiting() + queuedOnLinks(transport));
+    // What the stopping processes sent (a channel's first message may still wait for its socket) leaves before the connections close.
+    await drainConnections(this.#clock, 2_000, () => this.#parts.outbound.waiting() + queuedOnConnections(transport));
     this.#parts.outbound.stop();
     await this.#parts.overlays.stop();
     await leaveWithin(this.overlay, this.#clock, 2_000, this.logger);

@@ -34,7 +34,7 @@ export type OverlayConfig =
 export interface NodeOptions {
   /** Unique in the cluster: letters, digits, `_`, `-`, `.`, `@` (or FDN_NAME). */
   name?: string | undefined;
-  /** The cluster's shared secret, at least 8 characters or bytes, never sent: each link proves it with an HMAC (or FDN_SECRET / FDN_SECRET_FILE). */
+  /** The cluster's shared secret, at least 8 characters or bytes, never sent: each connection proves it with an HMAC (or FDN_SECRET / FDN_SECRET_FILE). */
   secret?: string | Uint8Array | undefined;
   /** Where to listen (default 127.0.0.1, an ephemeral port; `false` for a node that only dials; or FDN_LISTEN). */
   listen?: { host?: string; port?: number; backlog?: number } | false;
@@ -44,7 +44,7 @@ export interface NodeOptions {
   overlay?: OverlayConfig;
   /**
    * Channels besides control, default and bulk (or overriding them), each with the transport's
-   * options plus `reliability`: `best_effort` (default: what the link delivers) or `at_least_once`
+   * options plus `reliability`: `best_effort` (default: what the connection delivers) or `at_least_once`
    * (numbered, acknowledged, resent after a reconnect, deduplicated: neither lost nor doubled
    * while both nodes live).
    */
@@ -54,8 +54,8 @@ export interface NodeOptions {
   /** Remote spawns wait this long for an answer (default 5,000 ms). */
   spawnTimeoutMs?: number;
   /**
-   * A dropped link that comes back to the same start of the node within this long is not a node
-   * loss: no nodedown, links and monitors stay (default 0: every drop is a loss, as in Erlang).
+   * A dropped connection that comes back to the same start of the node within this long is not a
+   * node loss: no nodedown, process links and monitors stay (default 0: every drop is a loss, as in Erlang).
    * Best-effort messages sent meanwhile may be lost; at-least-once ones are not.
    */
   reconnectGraceMs?: number;
@@ -88,7 +88,7 @@ export interface NodeOptions {
    * transport options, `failureDetector` and `heartbeatMs` are then the transport's business.
    */
   transport?: Transport;
-  /** TLS for every link (wss): this node's key and certificate, the CA to trust, and `mutual` to require certificates from nodes that dial in. */
+  /** TLS for every connection (wss): this node's key and certificate, the CA to trust, and `mutual` to require certificates from nodes that dial in. */
   tls?: TlsOptions;
   /**
    * Stop in order on SIGTERM and SIGINT (`node.stop()`: terminate callbacks run, supervisors stop
@@ -101,7 +101,7 @@ export interface NodeOptions {
   logger?: Logger;
 }
 
-/** A channel's delivery: what the link delivers, or numbered, acknowledged and resent. */
+/** A channel's delivery: what the connection delivers, or numbered, acknowledged and resent. */
 export type Reliability = 'best_effort' | 'at_least_once';
 
 /** A channel as a node sees it: the transport's options, plus delivery and broadcast choices. */
@@ -111,17 +111,18 @@ export type NodeChannelOptions = ChannelOptions & {
   broadcast?: 'direct' | 'plumtree';
 };
 
-/** A channel's figures, summed over the links (see `getChannelMetrics`). */
-export type NodeChannelMetrics = Omit<ChannelMetrics, 'sendLatencyMs' | 'connections'> & {
+/** A channel's figures, summed over the connections (see `getChannelMetrics`). */
+export type NodeChannelMetrics = Omit<ChannelMetrics, 'sendLatencyMs' | 'sockets'> & {
   /** At-least-once channels: messages not yet acknowledged. */
   unacknowledged: number;
-  /** At-least-once channels: messages sent again (on a new link, or after silence). */
+  /** At-least-once channels: messages sent again (on a new connection, or after silence). */
   resent: number;
   /** At-least-once channels: messages received again and dropped (delivered once already). */
   duplicatesDropped: number;
   /** At-least-once channels: messages received past a gap and dropped (they come again, in order). */
   gapsDropped: number;
-  links: number;
+  /** Connections (one per peer) the figures were summed over. */
+  connections: number;
 };
 
 /** Options of a send to a pid or name on any node. */
@@ -135,9 +136,9 @@ export interface NodeSendOptions {
 }
 
 /**
- * What a send to another node did: `sent` (queued on the link), `backpressure` (queued, but the
- * link's queue is over half full: slow down, see `whenWritable`), `full` or `dropped` (not sent:
- * the channel's queue is full, per its policy), `queued` (waiting for a link to open), `local`.
+ * What a send to another node did: `sent` (queued on the connection), `backpressure` (queued, but the
+ * connection's queue is over half full: slow down, see `whenWritable`), `full` or `dropped` (not sent:
+ * the channel's queue is full, per its policy), `queued` (waiting for a connection to open), `local`.
  */
 export type NodeSendStatus = 'sent' | 'backpressure' | 'full' | 'dropped' | 'queued' | 'local';
 

@@ -5,15 +5,15 @@
 import type { Clock, Logger } from '@fdn/core';
 import type { PeerService, Transport } from '@fdn/topology';
 
-/** Messages queued on every link and channel now. */
-export function queuedOnLinks(transport: Transport): number {
+/** Messages queued on every connection and channel now. */
+export function queuedOnConnections(transport: Transport): number {
   let n = 0;
-  for (const link of transport.links()) for (const channel of transport.channels.keys()) n += link.metrics(channel).queuedMessages;
+  for (const connection of transport.connections()) for (const channel of transport.channels.keys()) n += connection.metrics(channel).queuedMessages;
   return n;
 }
 
 /** Waits until `queued()` is 0, at most `maxMs`. */
-export async function drainLinks(clock: Clock, maxMs: number, queued: () => number): Promise<void> {
+export async function drainConnections(clock: Clock, maxMs: number, queued: () => number): Promise<void> {
   const deadline = clock.now() + maxMs;
   while (queued() > 0 && clock.now() < deadline) {
     await new Promise<void>((resolve) => clock.setTimer(10, resolve));

@@ -1,5 +1,5 @@
 // The send path to other nodes: encode once, then hand the bytes to the overlay's `send` (the
-// node's link on the chosen channel; no link yet: the overlay queues in order while it opens one
+// node's connection on the chosen channel; no connection yet: the overlay queues in order while it opens one
 // or relays, the same layer that receives); at-least-once channels number, keep and resend
 // through the reliable channels. Everything a node sends to another node leaves through here.
 
@@ -20,7 +20,7 @@ export interface OutboundHost {
   readonly transport: Transport;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** The overlay that opens links (or relays) to nodes with none. */
+  /** The overlay that opens connections (or relays) to nodes with none. */
   overlay(): PeerService;
   /** Hands an inner message of an at-least-once channel, in order, to the node's dispatcher. */
   deliver(from: string, payload: Buffer): void;
@@ -52,7 +52,7 @@ export class Outbound {
     this.reliable = new ReliableChannels(
       {
         incarnation: transport.self.incarnation,
-        linkIncarnation: (node) => transport.link(node)?.peer.incarnation,
+        connectionIncarnation: (node) => transport.connection(node)?.peer.incarnation,
         transmit: (node, channel, seq, inner, peerIncarnation) => this.#transmitReliable(node, channel, this.#frames.numbered(channel, seq, inner, peerIncarnation)),
         transmitAck: (node, channel, incarnation, upTo) => this.#transmitReliable(node, channel, this.#frames.ack(channel, incarnation, upTo)),
         deliver: (node, inner) => {
@@ -96,24 +96,24 @@ export class Outbound {
     if (reliable || this.#atLeastOnce.has(channel)) return this.reliable.send(node, channel, bytes, toName);
     // One connection: no key to carry (and no object per message).
     const options: SendOptions | undefined = partitionKey === undefined || !this.#parallel.has(channel) ? undefined : { partitionKey };
-    // The overlay sends on the link, or queues in order while it opens one (or relays).
+    // The overlay sends on the connection, or queues in order while it opens one (or relays).
     const status = this.host.overlay().send(node, channel, bytes, options);
     if (status === 'full' || status === 'dropped') this.host.logger.debug(`a message to ${node} on '${channel}' was ${status === 'full' ? 'refused (queue full)' : 'dropped'}`);
     return status === 'unknown' ? 'dropped' : status;
   }
 
-  /** A frame of an at-least-once channel, on the link if there is one (else it waits for the next link). */
+  /** A frame of an at-least-once channel, on the connection if there is one (else it waits for the next connection). */
   #transmitReliable(node: string, channel: string, bytes: Buffer): boolean {
     if (this.#stopped) return false;
-    const link = this.host.transport.link(node);
-    // A link is up: straight onto it (numbered frames need no queue's order: the receiver takes
-    // them in sequence and the unacknowledged come again). No link: the overlay opens one (or
+    const connection = this.host.transport.connection(node);
+    // A connection is up: straight onto it (numbered frames need no queue's order: the receiver takes
+    // them in sequence and the unacknowledged come again). No connection: the overlay opens one (or
     // relays); the frame stays unacknowledged meanwhile.
-    if (link?.up !== true) {
+    if (connection?.up !== true) {
       this.host.overlay().send(node, channel, bytes);
       return false;
     }
-    const status = link.send(channel, bytes);
+    const status = connection.send(channel, bytes);
     return status === 'sent' || status === 'backpressure';
   }
 
@@ -129,7 +129,7 @@ export class Outbound {
     this.reliable.receive(from, frame as ReliableFrame);
   }
 
-  /** Messages waiting for a link to open, to every node (in the overlay's queues). */
+  /** Messages waiting for a connection to open, to every node (in the overlay's queues). */
   waiting(): number {
     return this.host.overlay().waiting();
   }

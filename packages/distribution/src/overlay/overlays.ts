@@ -1,5 +1,5 @@
 // The node's overlay: the one it runs, the one a topology switch brings up beside it (on the other
-// protocol tags, over the same links), and the Plumtree over the current one. The switch's steps
+// protocol tags, over the same connections), and the Plumtree over the current one. The switch's steps
 // on this node happen here: prepare (build the new overlay), join (until it reaches every live
 // participant), commit (make it the node's), abort, and adopt (a node that missed a switch takes
 // the newer overlay from a peer). Only the current overlay's up/down events reach membership.
@@ -23,9 +23,9 @@ export interface OverlaysHost {
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
-  /** A message for this node's dispatcher that a broadcast tree delivered (not straight over a link). */
+  /** A message for this node's dispatcher that a broadcast tree delivered (not straight over a connection). */
   receiveFrame(from: string, payload: Buffer): void;
-  /** The receiver of `channel`'s messages straight over a link (from any overlay: the new one carries switch traffic). */
+  /** The receiver of `channel`'s messages straight over a connection (from any overlay: the new one carries switch traffic). */
   receiverFor(channel: string): (from: string, payload: Buffer) => void;
   /** The current overlay reports a node up or down. */
   up(node: string): void;
@@ -107,7 +107,7 @@ export class Overlays {
     return overlay.members().filter((n) => n !== this.host.name && overlay.isUp(n));
   }
 
-  /** `node` was lost: the overlay a switch brings up may still list it with no link to tell it. */
+  /** `node` was lost: the overlay a switch brings up may still list it with no connection to tell it. */
   nodeLost(node: string): void {
     this.#pending?.overlay.suspect(node);
   }
@@ -226,7 +226,7 @@ export class Overlays {
     for (;;) {
       if (this.#pending !== pending) return { ok: false, why: 'aborted' };
       // Every live participant a member the new overlay can reach (not only listed: a client-server
-      // client must have linked to the servers).
+      // client must have connected to the servers).
       const lacking = participants.filter((p) => p !== name && live(p) && !overlay.isUp(p));
       if (lacking.length === 0) return { ok: true };
       if (overlay.kind === 'hyparview' && overlay.neighbors().length === 0 && clock.now() - lastJoin >= 1_000) {
@@ -253,7 +253,7 @@ export class Overlays {
     }
   }
 
-  /** How to reach each participant: as the current overlay knows it, or from its link. */
+  /** How to reach each participant: as the current overlay knows it, or from its connection. */
   #specsOf(participants: string[]): PeerSpec[] {
     return participants.map((p) => this.#specOf(p)).filter((s): s is PeerSpec => s !== undefined);
   }
@@ -261,7 +261,7 @@ export class Overlays {
   #specOf(node: string): PeerSpec | undefined {
     const { transport, name } = this.host;
     if (node === name) return { name: node, addresses: [...transport.self.addresses] };
-    const addresses = this.#current.spec(node)?.addresses ?? transport.link(node)?.peer.addresses ?? [];
+    const addresses = this.#current.spec(node)?.addresses ?? transport.connection(node)?.peer.addresses ?? [];
     if (addresses.length === 0) return this.#addressBook.get(node);
     const spec = { name: node, addresses: [...addresses] };
     this.#remember(spec);
@@ -289,9 +289,9 @@ export class Overlays {
     this.tellEpoch();
   }
 
-  /** Tells every linked node this node's epoch: those not part of the switch (they joined meanwhile, or were on the other side of a partition) follow. */
+  /** Tells every connected node this node's epoch: those not part of the switch (they joined meanwhile, or were on the other side of a partition) follow. */
   tellEpoch(): void {
-    for (const link of this.host.transport.links()) this.tellEpochTo(link.peer.name);
+    for (const connection of this.host.transport.connections()) this.tellEpochTo(connection.peer.name);
   }
 
   tellEpochTo(node: string): void {
@@ -304,7 +304,7 @@ export class Overlays {
     return topo.topology === 'clientServer' ? { ...topo, contacts: this.#specsOf(topo.servers) } : topo;
   }
 
-  /** Makes `overlay` the node's (the old one detached: its links stay for the new one). */
+  /** Makes `overlay` the node's (the old one detached: its connections stay for the new one). */
   #install(overlay: PeerService, topo: TopologyEpoch): void {
     const old = this.#current;
     this.#current = overlay;
@@ -354,7 +354,7 @@ export class Overlays {
     this.#bind(overlay);
     this.#install(overlay, topo);
     this.host.adopted({ time: clock.now(), from: from0, to: topo.topology, reason: `adopted from ${from} (epoch ${String(topo.epoch)})`, ms: 0 });
-    // The news spreads link by link (after a partition heals, a whole half adopts this way).
+    // The news spreads connection by connection (after a partition heals, a whole half adopts this way).
     this.tellEpoch();
     await overlay.start();
     if (overlay.kind === 'static' || this.#current !== overlay) return;
@@ -374,7 +374,7 @@ export class Overlays {
     this.host.logger.warn(`could not join the adopted ${overlay.kind} overlay: ${contacts.length === 0 ? 'no contact known yet (it is tried again when a peer tells its epoch)' : 'no contact answered'}`);
   }
 
-  /** Sends a switch message over the new overlay (or the current one), bypassing the node's links. */
+  /** Sends a switch message over the new overlay (or the current one), bypassing the node's connections. */
   forwardOver(which: 'new' | 'current', node: string, bytes: Buffer): void {
     const overlay = which === 'new' ? (this.#pending?.overlay ?? this.#current) : this.#current;
     void overlay.forward(node, DEFAULT_CHANNEL, bytes).catch(() => undefined);

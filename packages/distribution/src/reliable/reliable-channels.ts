@@ -1,10 +1,10 @@
 // At-least-once delivery for channels configured so, made exactly-once-in-order while both nodes
 // live: the sender numbers each message per (peer, channel), keeps it until the peer acknowledges
-// it, and sends again everything unacknowledged whenever a new link to the peer comes up; the
+// it, and sends again everything unacknowledged whenever a new connection to the peer comes up; the
 // receiver delivers only the next number it expects and drops the rest (duplicates, and anything
 // after a gap, which will come again in order). Acknowledgements are cumulative and batched. A
-// peer reached without a link of its own (relayed through a server, or while a link opens) may
-// never bring a new link up: what it has not acknowledged for `resendAfterMs` goes again too.
+// peer reached without a connection of its own (relayed through a server, or while a connection opens) may
+// never bring a new connection up: what it has not acknowledged for `resendAfterMs` goes again too.
 //
 // The numbering belongs to one start of each node (the incarnations): a restarted sender starts
 // afresh. When the peer restarts, what it had not acknowledged is dropped if it was addressed to a
@@ -50,11 +50,11 @@ interface Incoming {
 export interface ReliableHost {
   /** This node's incarnation (stamped on every reliable message). */
   readonly incarnation: number;
-  /** The peer's incarnation on its current link, if there is one. */
-  linkIncarnation(node: string): number | undefined;
-  /** Sends message number `seq` (numbered for the peer's `peerIncarnation`) on the peer's link now (false: no link). */
+  /** The peer's incarnation on its current connection, if there is one. */
+  connectionIncarnation(node: string): number | undefined;
+  /** Sends message number `seq` (numbered for the peer's `peerIncarnation`) on the peer's connection now (false: no connection). */
   transmit(node: string, channel: string, seq: number, inner: Buffer, peerIncarnation: number | null): boolean;
-  /** Sends an ack of every message up to `upTo` from the peer's `incarnation` (false: no link). */
+  /** Sends an ack of every message up to `upTo` from the peer's `incarnation` (false: no connection). */
   transmitAck(node: string, channel: string, incarnation: number, upTo: number): boolean;
   /** Hands an inner message to the node, in order. */
   deliver(node: string, inner: Buffer): void;
@@ -77,13 +77,13 @@ export interface ReliableOptions {
   maxUnackedBytes?: number;
   /** Acknowledgements are batched over this long (default 20 ms). */
   ackDelayMs?: number;
-  /** Unacknowledged messages with no acknowledgement for this long are sent again (default 2,000 ms; 0: only on a new link). */
+  /** Unacknowledged messages with no acknowledgement for this long are sent again (default 2,000 ms; 0: only on a new connection). */
   resendAfterMs?: number;
 }
 
 /** What one channel's at-least-once ends did (counted since the node started). */
 export interface ReliableCounters {
-  /** Messages sent again (on a new link, or after silence). */
+  /** Messages sent again (on a new connection, or after silence). */
   resent: number;
   /** Messages received again and dropped (already delivered). */
   duplicatesDropped: number;
@@ -118,14 +118,14 @@ export class ReliableChannels {
   }
 
   /**
-   * Numbers, keeps and (if a link is up) sends `inner`. `portable`: addressed to a name, so it
+   * Numbers, keeps and (if a connection is up) sends `inner`. `portable`: addressed to a name, so it
    * goes to the peer's next incarnation if this one restarts before acknowledging it.
    */
   send(node: string, channel: string, inner: Buffer, portable = false): 'sent' | 'queued' | 'full' {
     let byChannel = this.#out.get(node);
     if (byChannel === undefined) this.#out.set(node, (byChannel = new Map<string, Outgoing>()));
     let out = byChannel.get(channel);
-    const incarnation = this.host.linkIncarnation(node) ?? null;
+    const incarnation = this.host.connectionIncarnation(node) ?? null;
     if (out === undefined) {
       out = newOutgoing(incarnation, this.host.now());
       byChannel.set(channel, out);
@@ -147,11 +147,11 @@ export class ReliableChannels {
   }
 
   /**
-   * A link to `node` came up: everything unacknowledged goes again, in order. If the peer
+   * A connection to `node` came up: everything unacknowledged goes again, in order. If the peer
    * restarted, what was addressed to its old pids is dropped first, and what was addressed to
    * names is renumbered for the new incarnation.
    */
-  linkUp(node: string, peerIncarnation: number): void {
+  connectionUp(node: string, peerIncarnation: number): void {
     for (const [channel, out] of this.#out.get(node) ?? []) {
       if (out.peerIncarnation !== null && out.peerIncarnation !== peerIncarnation) this.#rebase(out, peerIncarnation);
       out.peerIncarnation = peerIncarnation;

@@ -17,7 +17,7 @@ export interface SimClusterOptions {
   latencyMs?: number;
   jitterMs?: number;
   lossRate?: number;
-  /** How long until both ends notice a link cut by a partition (default 1,000 ms). */
+  /** How long until both ends notice a connection cut by a partition (default 1,000 ms). */
   partitionDetectMs?: number;
   /** What every node is started with (the transport, clock and randomness are the cluster's). */
   node?: Omit<NodeOptions, 'name' | 'secret' | 'transport' | 'clock' | 'random' | 'listen' | 'seeds'>;
@@ -37,7 +37,7 @@ export class SimCluster {
 
   constructor(options: SimClusterOptions) {
     this.#options = options;
-    // The network's own options pass through (its defaults: 1 ms links, no jitter, no loss).
+    // The network's own options pass through (its defaults: 1 ms connections, no jitter, no loss).
     const { node: _node, stepMs: _stepMs, ...network } = options;
     this.network = new SimNetwork({ ...network, clock: this.clock });
   }
@@ -63,7 +63,7 @@ export class SimCluster {
     return node;
   }
 
-  /** Crashes a node: it stops without a word, its peers see their links lost. */
+  /** Crashes a node: it stops without a word, its peers see their connections lost. */
   async crash(name: string): Promise<void> {
     const node = this.#nodes.get(name);
     if (node === undefined) return;

@@ -16,13 +16,13 @@ export type Workload = 'lowLatency' | 'highThroughput' | 'eventDriven' | 'largeC
 export interface TopologyMetrics {
   /** Nodes in the cluster, this one included. */
   nodeCount: number;
-  /** Round-trip times of the links' control pings (ms): median and worst. */
+  /** Round-trip times of the connections' control pings (ms): median and worst. */
   rttP50Ms: number | null;
   rttMaxMs: number | null;
   /** Nodes lost (nodedown) per hour over the window: partitions and failures. */
   nodeLossesPerHour: number;
-  /** Links per node this node keeps (a full mesh keeps n − 1). */
-  links: number;
+  /** Connections per node this node keeps (a full mesh keeps n − 1). */
+  connections: number;
   /** Bytes out per second per channel over the last period. */
   bytesOutPerSec: Record<string, number>;
   /** Messages waiting in this node's channel queues now. */
@@ -73,8 +73,8 @@ export interface TopologyRule {
 /** The rules of the topology design document, as data. */
 export const DEFAULT_RULES: readonly TopologyRule[] = [
   { name: 'event-driven', workload: 'eventDriven', from: ['fullMesh', 'hyparview', 'clientServer', 'static'], to: 'pubSub', why: 'event-driven load: HyParView with Plumtree tuned for broadcasts' },
-  { name: 'huge-cluster', minNodes: 1_001, needsServers: true, from: ['fullMesh', 'hyparview', 'pubSub', 'static'], to: 'clientServer', why: 'more than 1,000 nodes and server nodes designated: clients link only to servers' },
-  { name: 'big-mesh', minNodes: 21, from: ['fullMesh', 'static'], to: 'hyparview', why: 'a full mesh past ~20 nodes costs n² links; HyParView keeps ~5 per node' },
+  { name: 'huge-cluster', minNodes: 1_001, needsServers: true, from: ['fullMesh', 'hyparview', 'pubSub', 'static'], to: 'clientServer', why: 'more than 1,000 nodes and server nodes designated: clients connection only to servers' },
+  { name: 'big-mesh', minNodes: 21, from: ['fullMesh', 'static'], to: 'hyparview', why: 'a full mesh past ~20 nodes costs n² connections; HyParView keeps ~5 per node' },
   { name: 'unstable-mesh', minNodes: 11, minLossesPerHour: 6, from: ['fullMesh'], to: 'hyparview', why: 'frequent partitions or failures: HyParView repairs from its passive view' },
   { name: 'small-cluster', maxNodes: 9, from: ['hyparview', 'clientServer', 'pubSub'], workload: 'lowLatency', to: 'fullMesh', why: 'under 10 nodes and latency matters: one hop to everyone' },
   { name: 'small-slow', maxNodes: 9, minRttMs: 5, from: ['hyparview', 'clientServer', 'pubSub'], to: 'fullMesh', why: 'under 10 nodes with multi-hop latency: a full mesh is cheap here' },
@@ -112,14 +112,14 @@ export function forWorkload(workload: Workload, nodeCount: number, serversDesign
         : { topology: 'hyparview', rule: 'workload:lowLatency', why: `${String(nodeCount)} nodes: too many for a full mesh; HyParView keeps paths short (log n)` };
     case 'highThroughput':
       return nodeCount <= 64
-        ? { topology: 'fullMesh', rule: 'workload:highThroughput', why: 'direct links carry bulk without relays; affordable up to ~64 nodes (measured: scale suite)' }
-        : { topology: 'hyparview', rule: 'workload:highThroughput', why: 'past ~64 nodes a full mesh spends its CPU on links; point-to-point sends still go direct (on-demand links)' };
+        ? { topology: 'fullMesh', rule: 'workload:highThroughput', why: 'direct connections carry bulk without relays; affordable up to ~64 nodes (measured: scale suite)' }
+        : { topology: 'hyparview', rule: 'workload:highThroughput', why: 'past ~64 nodes a full mesh spends its CPU on connections; point-to-point sends still go direct (on-demand connections)' };
     case 'eventDriven':
       return { topology: 'pubSub', rule: 'workload:eventDriven', why: 'broadcast-heavy: HyParView with Plumtree tuned for events' };
     case 'largeCluster':
       return nodeCount > 1_000 && serversDesignated
-        ? { topology: 'clientServer', rule: 'workload:largeCluster', why: 'past 1,000 nodes with servers designated: clients link only to servers' }
-        : { topology: 'hyparview', rule: 'workload:largeCluster', why: 'HyParView scales to thousands (1,024 real nodes measured) with ~5 links per node' };
+        ? { topology: 'clientServer', rule: 'workload:largeCluster', why: 'past 1,000 nodes with servers designated: clients connection only to servers' }
+        : { topology: 'hyparview', rule: 'workload:largeCluster', why: 'HyParView scales to thousands (1,024 real nodes measured) with ~5 connections per node' };
   }
 }
 
@@ -139,7 +139,7 @@ export class TopologyAdvisor {
   /**
    * `probeIntervalMs` (default 60,000; 0: never): how often the cluster measures broadcast reach
    * and delay. Only the node with the smallest name runs the probe, so the cluster pays for one
-   * per interval (a message per overlay link and an answer per node), and that node's metrics
+   * per interval (a message per overlay connection and an answer per node), and that node's metrics
    * carry it.
    */
   constructor(
@@ -195,14 +195,14 @@ export class TopologyAdvisor {
     this.#workload = workload;
   }
 
-  /** Measures now (cheap: counters and RTTs the links keep anyway). */
+  /** Measures now (cheap: counters and RTTs the connections keep anyway). */
   metrics(): TopologyMetrics {
     const node = this.node;
     const now = node.runtime.clock.now();
     const windowMs = this.options.windowMs ?? 3_600_000;
     while (this.#losses.length > 0 && (this.#losses[0] as number) < now - windowMs) this.#losses.shift();
-    const links = node.transport.links();
-    const rtts = links.map((l) => l.rttMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    const connections = node.transport.connections();
+    const rtts = connections.map((l) => l.rttMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
     const all = node.getChannelMetrics('all');
     const elapsed = (now - this.#lastAt) / 1000;
     if (elapsed >= 1) {
@@ -224,7 +224,7 @@ export class TopologyAdvisor {
       rttP50Ms: rtts.length === 0 ? null : (rtts[Math.floor(rtts.length / 2)] as number),
       rttMaxMs: rtts.length === 0 ? null : (rtts.at(-1) as number),
       nodeLossesPerHour: this.#losses.length === 0 ? 0 : this.#losses.length / Math.max(hours, 1 / 60),
-      links: links.length,
+      connections: connections.length,
       bytesOutPerSec: { ...this.#bytesPerSec },
       queuedMessages: Object.values(all).reduce((s, m) => s + m.queuedMessages, 0),
       workload: this.#workload,

@@ -1,5 +1,5 @@
 // A node's part in topology switching: the switch machine (switcher.ts) wired to the node's
-// overlays (overlay/overlays.ts: prepare, join, commit, abort, adopt) and its links.
+// overlays (overlay/overlays.ts: prepare, join, commit, abort, adopt) and its connections.
 
 import type { Clock, Random } from '@fdn/core';
 import { uniqueIds } from '@fdn/core';
@@ -20,7 +20,7 @@ export interface NodeSwitcherParts {
   readonly overlays: Overlays;
   /** The other nodes connected now. */
   nodes(): string[];
-  /** Sends over the node's links; false when nothing may be sent to `node` (stopped, blocked). */
+  /** Sends over the node's connections; false when nothing may be sent to `node` (stopped, blocked). */
   send(node: string, message: Message): void;
   mayReach(node: string): boolean;
 }

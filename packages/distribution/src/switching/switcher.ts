@@ -1,19 +1,19 @@
 // Switching a running cluster's overlay. The node that asks runs the switch as an xstate machine —
 // stable → announcing → migrating → verifying → committing → stable, or rolling back — and every
 // node follows:
-//   prepare   each node brings the new overlay up beside the old one on the same links (the other
+//   prepare   each node brings the new overlay up beside the old one on the same connections (the other
 //             protocol tags) and answers `ready`; once all have, the asker says
 //   join      each joins the new overlay, waits until it lists every live participant, pings a
 //             sample of them over it, and answers `prepared`;
-//   probe     the asker floods a probe over the new overlay's neighbour links; every node that gets
+//   probe     the asker floods a probe over the new overlay's neighbour connections; every node that gets
 //             it answers `probed` (the broadcast reaches all, and how fast);
 //   commit    each makes the new overlay its own and detaches the old one — or on `abort`, any
 //             failure or a timeout, detaches the new one.
-// Links stay up throughout, so at-least-once traffic is neither lost nor doubled.
+// Connections stay up throughout, so at-least-once traffic is neither lost nor doubled.
 //
 // Churn: a participant that goes down during a switch is excused (the switch goes on among the
 // live ones). Every committed switch raises the cluster's topology epoch; nodes tell each other
-// their epoch when a link comes up, after a commit, and when a follower gave up waiting, and a node
+// their epoch when a connection comes up, after a commit, and when a follower gave up waiting, and a node
 // behind adopts the newer overlay. So a node that joins during or after a switch, or missed the
 // commit because its asker died, ends on the cluster's overlay.
 
@@ -65,7 +65,7 @@ export interface SwitchHost {
   isUp(node: string): boolean;
   /** The node's overlay, with how to reach a client-server overlay's servers (for a node that adopts it). */
   current(): TopologyEpoch & { contacts?: PeerSpec[] };
-  /** Sends over the distribution links (control traffic of the switch). */
+  /** Sends over the distribution connections (control traffic of the switch). */
   send(node: string, message: SwitchMessage): void;
   /** Sends over the new overlay, or the current one when no switch is under way (their routes are what pings and probes test). */
   sendOver(overlay: 'new' | 'current', node: string, message: SwitchMessage): void;
@@ -490,7 +490,7 @@ export class TopologySwitcher {
     const times: number[] = [];
     const deadline = this.host.now() + Math.min(timeoutMs, 5_000);
     // One ping at a time per node, again every 500 ms until it answers: a route of the new
-    // overlay may still be opening (a link being dialled).
+    // overlay may still be opening (a connection being dialled).
     const ping = (node: string): Promise<boolean> => {
       const seq = this.#nextPing++;
       const sentAt = this.host.now();
@@ -522,7 +522,7 @@ export class TopologySwitcher {
 
   /**
    * Measures broadcast reach and delay on the current overlay: a probe flooded over its neighbour
-   * links, answered by every node it reaches. Resolves when all `expected` answered or after `timeoutMs`.
+   * connections, answered by every node it reaches. Resolves when all `expected` answered or after `timeoutMs`.
    */
   probe(expected: string[], timeoutMs: number): Promise<ProbeResult> {
     const id = `probe:${this.host.uniqueId()}`;

@@ -1,5 +1,5 @@
 // The project's own chaos run, short: five node OS processes under at-least-once traffic between
-// all pairs, links cut every two seconds through TCP proxies, two SIGKILLs with restarts, one node
+// all pairs, connections cut every two seconds through TCP proxies, two SIGKILLs with restarts, one node
 // frozen with SIGSTOP. Nothing lost, doubled or reordered; no node loss nobody can explain.
 // The long run is the `chaos` benchmark suite.
 

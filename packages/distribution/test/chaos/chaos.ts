@@ -1,5 +1,5 @@
-// The chaos run: N node OS processes on 127.0.0.1, each behind a TCP proxy that can cut its links,
-// streaming at-least-once messages to every other node by name, while links are cut, nodes are
+// The chaos run: N node OS processes on 127.0.0.1, each behind a TCP proxy that can cut its connections,
+// streaming at-least-once messages to every other node by name, while connections are cut, nodes are
 // SIGKILLed and started again, and one node is frozen with SIGSTOP. Then the traffic stops, every
 // node drains, and the logs are read: messages lost (between nodes alive at the end), doubled or
 // reordered (within one start of a receiver), node losses nobody can explain (a nodedown of a node
@@ -25,7 +25,7 @@ export interface ChaosOptions {
   nodes?: number;
   overlay?: NonNullable<NodeOptions['overlay']>;
   seed?: number;
-  /** A random node's links are cut this often (0: never). */
+  /** A random node's connections are cut this often (0: never). */
   cutEveryMs?: number;
   /** SIGKILL and restart this many times (a different node each time). */
   kills?: number;
@@ -290,7 +290,7 @@ function analyse(o: Required<ChaosOptions>, members: Member[], last: Stats[], fa
     }
   }
   // Node losses: explained by a kill or a freeze of that node (or of the observer), within 15 s;
-  // without a reconnect grace, by a cut of either one's links too, within 3 s (Erlang's nodedown).
+  // without a reconnect grace, by a cut of either one's connections too, within 3 s (Erlang's nodedown).
   const explains = (node: string, t: number): boolean =>
     faults.some(
       (f) =>

@@ -1,6 +1,6 @@
 // Every kind of value the README says travels, sent to a node in another OS process and back:
 // the receiving node sees the same classes (its own shape report), and so does the sender when
-// the value returns. Regression: a bigint beyond 64 bits used to kill the link.
+// the value returns. Regression: a bigint beyond 64 bits used to kill the connection.
 
 import { ActorError, ErrorCode, isDownMessage, isExitMessage, Pid } from '@fdn/actors';
 import type { ProcessContext } from '@fdn/actors';
@@ -14,13 +14,13 @@ import { until } from '../helpers.ts';
 
 const SECRET = 'codec-integration-secret';
 let a: Node;
-const linkDowns: string[] = [];
+const connectionDowns: string[] = [];
 
 beforeAll(async () => {
   a = await startNode({ name: 'a', secret: SECRET });
   await spawnChildNode({ name: 'b', secret: SECRET, seeds: [a.addresses[0] as string] });
   await until(() => a.nodes().includes('b'), 'b connected');
-  a.transport.on('linkDown', (link) => linkDowns.push(link.peer.name));
+  a.transport.on('connectionDown', (connection) => connectionDowns.push(connection.peer.name));
 });
 
 afterAll(async () => {
@@ -54,7 +54,7 @@ describe('values across two nodes in two OS processes', () => {
     ['Maps with non-string keys, nested', () => new Map<unknown, unknown>([[1, 2], ['1', 'one'], [2n ** 70n, new Map([[true, null]])], [new Pid('b', 1, 1), [1]]])],
     ['Sets', () => new Set([1, 'a', new Set([undefined])])],
     ['Buffers and typed arrays', () => ({ buf: Buffer.from('bytes'), u8: new Uint8Array([1, 2]), f64: new Float64Array([Math.PI]), i64: new BigInt64Array([-5n]), ab: new Uint8Array([9]).buffer })],
-    ['bigints, small, at 64 bits and beyond (this used to kill the link)', () => [1n, -(2n ** 63n), 2n ** 64n, -(3n ** 100n)]],
+    ['bigints, small, at 64 bits and beyond (this used to kill the connection)', () => [1n, -(2n ** 63n), 2n ** 64n, -(3n ** 100n)]],
     ['Dates', () => [new Date(0), new Date(1_700_000_000_001)]],
     ['undefined is not null', () => ({ u: undefined, n: null, list: [undefined, null] })],
     ['a nested mix', () => ({ at: new Date(5), who: [a.runtime.systemPid], data: new Map([['rows', [{ id: 1n, tags: new Set(['x']), raw: Buffer.from([0]) }]]]), err: new Error('e') })],
@@ -103,7 +103,7 @@ describe('values across two nodes in two OS processes', () => {
     expect((await viaB('fine')).value).toBe('fine');
   });
 
-  it('no link went down during any of it', () => {
-    expect(linkDowns).toEqual([]);
+  it('no connection went down during any of it', () => {
+    expect(connectionDowns).toEqual([]);
   });
 });

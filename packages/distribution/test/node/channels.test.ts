@@ -57,7 +57,7 @@ describe('channels', () => {
     expect(sent('data')).toBe(1);
     expect(sent('events')).toBe(1);
     expect(sent('default')).toBe(1);
-    expect(a.getChannelMetrics('data').links).toBe(1);
+    expect(a.getChannelMetrics('data').connections).toBe(1);
     expect(() => {
       a.configureRouting([{ type: 'x', channel: 'nope' }]);
     }).toThrow(expect.objectContaining({ code: DistributionErrorCode.BAD_CONFIG }) as Error);

@@ -3,25 +3,25 @@
 // channel's backpressure instead of filling the receiver's heap.
 
 import { describe, expect, it } from 'vitest';
-import type { Link } from '@fdn/topology';
+import type { Connection } from '@fdn/topology';
 import { startNode } from '../../src/index.ts';
 import { InboundGate } from '../../src/node/inbound-gate.ts';
 import { stoppedAfterEach, until } from '../helpers.ts';
 
-function fakeLink(): Link & { log: string[] } {
+function fakeConnection(): Connection & { log: string[] } {
   const log: string[] = [];
   return {
     log,
     pause: (channel: string) => log.push(`pause ${channel}`),
     resume: (channel: string) => log.push(`resume ${channel}`),
-  } as unknown as Link & { log: string[] };
+  } as unknown as Connection & { log: string[] };
 }
 
 describe('InboundGate', () => {
-  it('pauses a (link, channel) once while overloaded, resumes every paused one when the next slice starts', () => {
+  it('pauses a (connection, channel) once while overloaded, resumes every paused one when the next slice starts', () => {
     let overloaded = false;
     const slices: (() => void)[] = [];
-    const links = new Map([['a', fakeLink()], ['b', fakeLink()]]);
+    const connections = new Map([['a', fakeConnection()], ['b', fakeConnection()]]);
     const gate = new InboundGate({
       endpoint: {
         get overloaded() {
@@ -29,30 +29,30 @@ describe('InboundGate', () => {
         },
         onNextSlice: (fn) => slices.push(fn),
       },
-      link: (node) => links.get(node),
+      connection: (node) => connections.get(node),
     });
     gate.afterMessage('a', 'default');
-    expect(links.get('a')?.log).toEqual([]);
+    expect(connections.get('a')?.log).toEqual([]);
     overloaded = true;
     gate.afterMessage('a', 'default');
     gate.afterMessage('a', 'default');
     gate.afterMessage('a', 'bulk');
     gate.afterMessage('b', 'default');
     gate.afterMessage('gone', 'default');
-    expect(links.get('a')?.log).toEqual(['pause default', 'pause bulk']);
-    expect(links.get('b')?.log).toEqual(['pause default']);
+    expect(connections.get('a')?.log).toEqual(['pause default', 'pause bulk']);
+    expect(connections.get('b')?.log).toEqual(['pause default']);
     expect(slices).toHaveLength(1);
     expect(gate.pauses).toBe(3);
-    // The link to `a` is replaced before the slice starts: the paused one is the one resumed.
-    const old = links.get('a');
-    links.set('a', fakeLink());
+    // The connection to `a` is replaced before the slice starts: the paused one is the one resumed.
+    const old = connections.get('a');
+    connections.set('a', fakeConnection());
     (slices.shift() as () => void)();
     expect(old?.log).toEqual(['pause default', 'pause bulk', 'resume default', 'resume bulk']);
-    expect(links.get('b')?.log).toEqual(['pause default', 'resume default']);
-    expect(links.get('a')?.log).toEqual([]);
+    expect(connections.get('b')?.log).toEqual(['pause default', 'resume default']);
+    expect(connections.get('a')?.log).toEqual([]);
     // A new slice, still overloaded: pausing starts over.
     gate.afterMessage('b', 'default');
-    expect(links.get('b')?.log.at(-1)).toBe('pause default');
+    expect(connections.get('b')?.log.at(-1)).toBe('pause default');
     expect(slices).toHaveLength(1);
   });
 });

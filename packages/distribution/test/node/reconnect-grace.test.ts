@@ -1,4 +1,4 @@
-// reconnectGraceMs: a link cut for a moment and back to the same start of the node is not a node
+// reconnectGraceMs: a connection cut for a moment and back to the same start of the node is not a node
 // loss (no nodedown, monitors stay); without it (the default), every drop is one, as in Erlang;
 // a cut longer than the grace, or a restart, is a loss.
 
@@ -23,11 +23,11 @@ async function nodeBehindProxy(name: string, grace: number, seeds: string[] = []
   return behind;
 }
 
-/** a and b, each behind its proxy: cutting both proxies cuts the a–b link whoever redials. */
+/** a and b, each behind its proxy: cutting both proxies cuts the a–b connection whoever redials. */
 async function behindProxy(grace: number): Promise<{ a: Node; b: Node; proxy: { cut(): void; block(ms: number): void; cuts: number }; events: NodeEvent[] }> {
   const { node: b, proxy: pb } = await nodeBehindProxy('b', grace);
   const { node: a, proxy: pa } = await nodeBehindProxy('a', grace, [pb.address]);
-  await until(() => a.nodes().includes('b') && b.nodes().includes('a'), 'linked through the proxies');
+  await until(() => a.nodes().includes('b') && b.nodes().includes('a'), 'connected through the proxies');
   const events: NodeEvent[] = [];
   a.onNodeEvent((e) => events.push(e));
   const both = {
@@ -58,7 +58,7 @@ async function watch(a: Node, b: Node): Promise<{ downs: unknown[] }> {
 }
 
 describe('reconnect grace', () => {
-  it('with reconnectGraceMs, a brief cut is no node loss: the link comes back, no nodedown, the monitor stays', async () => {
+  it('with reconnectGraceMs, a brief cut is no node loss: the connection comes back, no nodedown, the monitor stays', async () => {
     const { a, b, proxy, events } = await behindProxy(2_000);
     const { downs } = await watch(a, b);
     proxy.cut();

@@ -20,7 +20,7 @@ async function pair(options: Partial<NodeOptions> = {}): Promise<[Node, Node]> {
   started.push(a);
   const b = await startNode({ name: 'target', secret: SECRET, seeds: [a.addresses[0] as string], ...options });
   started.push(b);
-  await until(() => a.nodes().includes('target') && b.nodes().includes('attacker'), 'linked');
+  await until(() => a.nodes().includes('target') && b.nodes().includes('attacker'), 'connected');
   return [a, b];
 }
 
@@ -83,7 +83,7 @@ describe('spawn limits', () => {
     const capped = await startNode({ name: 'small', secret: SECRET, seeds: [a.addresses[0] as string], spawnLimits: { maxProcesses: 0 } });
     started.push(capped);
     capped.factory.register('idle', idle);
-    await until(() => a.nodes().includes('small'), 'small linked');
+    await until(() => a.nodes().includes('small'), 'small connected');
     const full = (await a.spawn(null, 'small', 'idle', [null]).catch((e: unknown) => e)) as { code: string; message: string };
     expect(full.code).toBe(DistributionErrorCode.SPAWN_REFUSED);
     expect(full.message).toContain('spawnLimits.maxProcesses');

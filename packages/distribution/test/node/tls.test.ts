@@ -1,4 +1,4 @@
-// TLS for nodes, configured on startNode: links over wss with a cluster CA made in the test,
+// TLS for nodes, configured on startNode: connections over wss with a cluster CA made in the test,
 // and mutual TLS refusing a node whose certificate the CA did not sign (the secret alone is not
 // enough then).
 
@@ -32,7 +32,7 @@ afterAll(() => {
 });
 
 describe('TLS on startNode', () => {
-  it('nodes link over wss with the cluster CA; messages and calls flow', async () => {
+  it('nodes connection over wss with the cluster CA; messages and calls flow', async () => {
     const a = await startNode({ name: 'a', secret: SECRET, tls: cluster });
     started.push(a);
     expect(a.addresses[0]).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);

@@ -1,5 +1,5 @@
-// An at-least-once channel across link drops: the sender keeps what was not acknowledged and
-// sends it again on the next link, the receiver drops what it already had, so the receiver sees
+// An at-least-once channel across connection drops: the sender keeps what was not acknowledged and
+// sends it again on the next connection, the receiver drops what it already had, so the receiver sees
 // every message exactly once and in order while both nodes live.
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,14 +25,14 @@ async function pair(): Promise<[Node, Node]> {
   started.push(a);
   const b = await startNode({ name: 'alo-b', secret: SECRET, channels, overlay, seeds: [a.addresses[0] as string] });
   started.push(b);
-  await until(() => a.nodes().includes('alo-b') && b.nodes().includes('alo-a'), 'linked');
+  await until(() => a.nodes().includes('alo-b') && b.nodes().includes('alo-a'), 'connected');
   return [a, b];
 }
 
 /**
  * a and b, each behind a TCP proxy: `cut()` destroys the sockets at once, so what was in flight
  * (in the proxy, in the kernel's buffers, in a batch of acks) is lost, as in a real network fault.
- * A close() of the link would not do: it flushes what was queued before closing.
+ * A close() of the connection would not do: it flushes what was queued before closing.
  */
 async function pairBehindProxies(): Promise<{ a: Node; b: Node; cut: () => void }> {
   const channels = { orders: { reliability: 'at_least_once' as const } };
@@ -46,7 +46,7 @@ async function pairBehindProxies(): Promise<{ a: Node; b: Node; cut: () => void 
   const pa = await startNodeBehindProxy({ name: 'alo-a', secret: SECRET, channels, overlay, reliable, seeds: [pb.proxy.address] });
   started.push(pa.node);
   proxies.push(pa.proxy);
-  await until(() => pa.node.nodes().includes('alo-b') && pb.node.nodes().includes('alo-a'), 'linked');
+  await until(() => pa.node.nodes().includes('alo-b') && pb.node.nodes().includes('alo-a'), 'connected');
   return {
     a: pa.node,
     b: pb.node,
@@ -65,9 +65,9 @@ function expectExactlyOnceInOrder(got: number[], total: number): void {
 
 describe('at-least-once channels', () => {
   // Each of these cuts must make the receiver drop duplicates (delivered, not yet acknowledged
-  // when the link died, sent again) and the sender send again what was lost in flight: the
+  // when the connection died, sent again) and the sender send again what was lost in flight: the
   // counters show that the test exercised both, so "nothing doubled, nothing lost" means something.
-  it('nothing lost, nothing doubled, in order, across five cuts of the link in the middle of 20,000 messages', async () => {
+  it('nothing lost, nothing doubled, in order, across five cuts of the connection in the middle of 20,000 messages', async () => {
     const { a, b, cut } = await pairBehindProxies();
     const got: number[] = [];
     const sink = b.runtime.spawn(async (ctx) => {
@@ -112,7 +112,7 @@ describe('at-least-once channels', () => {
         await new Promise((r) => setTimeout(r, cuts % 3));
         cut();
         cuts++;
-        await until(() => a.transport.link('alo-b') !== undefined, `relinked after cut ${String(cuts)}`, 5_000);
+        await until(() => a.transport.connection('alo-b') !== undefined, `reconnected after cut ${String(cuts)}`, 5_000);
       }
     }
     expect(cuts).toBe(200);
@@ -130,7 +130,7 @@ describe('at-least-once channels', () => {
     started.push(a);
     const b = await startNode({ name: 'alo-bound-b', secret: SECRET, channels, seeds: [a.addresses[0] as string] });
     started.push(b);
-    await until(() => a.nodes().includes('alo-bound-b'), 'linked');
+    await until(() => a.nodes().includes('alo-bound-b'), 'connected');
     const got: number[] = [];
     const sink = b.runtime.spawn(async (ctx) => {
       for (;;) got.push((await ctx.receive()) as number);
@@ -153,22 +153,22 @@ describe('at-least-once channels', () => {
       for (;;) got.push((await ctx.receive()) as number);
     });
     for (let i = 0; i < 5_000; i++) a.send(sink, i, { channel: 'plain', reliability: 'at_least_once' });
-    a.transport.link('alo-b')?.close('test: drop the link');
+    a.transport.connection('alo-b')?.close('test: drop the connection');
     await until(() => got.length >= 5_000, 'all 5,000 delivered');
     expect(got).toEqual([...Array(5_000).keys()]);
   });
 
-  it('a best-effort channel beside it loses what was in flight when the link drops (the difference is real)', async () => {
+  it('a best-effort channel beside it loses what was in flight when the connection drops (the difference is real)', async () => {
     const [a, b] = await pair();
     const got: number[] = [];
     const sink = b.runtime.spawn(async (ctx) => {
       for (;;) got.push((await ctx.receive()) as number);
     });
     for (let i = 0; i < 5_000; i++) a.send(sink, i, { channel: 'plain' });
-    a.transport.link('alo-b')?.close('test: drop the link');
-    await until(() => a.nodes().includes('alo-b'), 'relinked');
+    a.transport.connection('alo-b')?.close('test: drop the connection');
+    await until(() => a.nodes().includes('alo-b'), 'reconnected');
     await new Promise((r) => setTimeout(r, 200));
-    // The 5,000 sends were queued in one turn and the link closed before they were written.
+    // The 5,000 sends were queued in one turn and the connection closed before they were written.
     expect(got.length).toBeLessThan(5_000);
   });
 });
@@ -190,7 +190,7 @@ function recordFrames(sent: unknown[], incarnation: number, result: boolean): Pi
 describe('ReliableChannels (one end against a scripted other end)', () => {
   it('keeps at most 100,000 messages or 64 MiB per peer and channel (the defaults), then answers full; an ack makes room', async () => {
     const { ReliableChannels } = await import('../../src/reliable/reliable-channels.ts');
-    const host = { incarnation: 1, linkIncarnation: () => undefined, transmit: () => false, transmitAck: () => false, deliver: () => undefined, setTimer: () => null, now: () => 0 };
+    const host = { incarnation: 1, connectionIncarnation: () => undefined, transmit: () => false, transmitAck: () => false, deliver: () => undefined, setTimer: () => null, now: () => 0 };
     const byCount = new ReliableChannels(host);
     const small = Buffer.from('x');
     for (let i = 0; i < 100_000; i++) if (byCount.send('far', 'c', small) !== 'queued') throw new Error(`message ${String(i)} refused`);
@@ -209,7 +209,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     expect(byBytes.send('far', 'c', mib)).toBe('queued');
   });
 
-  it('sends again what is not acknowledged after resendAfterMs even when no new link comes up (a relayed peer)', async () => {
+  it('sends again what is not acknowledged after resendAfterMs even when no new connection comes up (a relayed peer)', async () => {
     const { ReliableChannels } = await import('../../src/reliable/reliable-channels.ts');
     let now = 0;
     const sent: unknown[] = [];
@@ -217,7 +217,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     const r = new ReliableChannels(
       {
         incarnation: 1,
-        linkIncarnation: () => undefined,
+        connectionIncarnation: () => undefined,
         ...recordFrames(sent, 1, false),
         deliver: () => undefined,
         setTimer: (ms, fn) => timers.push({ at: now + ms, fn }),
@@ -258,7 +258,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     const timers: (() => void)[] = [];
     const r = new ReliableChannels({
       incarnation: 7,
-      linkIncarnation: () => 9,
+      connectionIncarnation: () => 9,
       ...recordFrames(sent, 7, true),
       deliver: (_node, inner) => delivered.push(inner.toString()),
       setTimer: (_ms, fn) => timers.push(fn),
@@ -283,9 +283,9 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     expect(r.unacked('peer')).toBe(1);
     r.receive('peer', [1, 'c', 6, 2]); // an ack for another start of ours: ignored
     expect(r.unacked('peer')).toBe(1);
-    r.linkUp('peer', 9);
+    r.connectionUp('peer', 9);
     expect(sent.at(-1)).toEqual([0, 'c', 7, 2, Buffer.from('y'), 9]);
-    r.linkUp('peer', 10); // the peer restarted: what we kept for the old one's pids is dropped
+    r.connectionUp('peer', 10); // the peer restarted: what we kept for the old one's pids is dropped
     expect(r.unacked('peer')).toBe(0);
     // Frames numbered for another start of this node (queued across our restart) are not ours.
     const before = delivered.length;
@@ -301,7 +301,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     let peer = 9;
     const r = new ReliableChannels({
       incarnation: 7,
-      linkIncarnation: () => peer,
+      connectionIncarnation: () => peer,
       ...recordFrames(sent, 7, true),
       deliver: () => undefined,
       setTimer: () => null,
@@ -314,7 +314,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     r.receive('peer', [1, 'c', 7, 1]); // the first was acknowledged before the restart
     peer = 10;
     sent.length = 0;
-    r.linkUp('peer', 10);
+    r.connectionUp('peer', 10);
     expect(sent.map((f) => [f[3], f[4].toString(), f[5]])).toEqual([
       [1, 'to a name 1', 10],
       [2, 'to a name 2', 10],
@@ -331,7 +331,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     let sent = 0;
     const timers: { at: number; fn: () => void }[] = [];
     const r = new ReliableChannels(
-      { incarnation: 1, linkIncarnation: () => 2, transmit: () => (sent++, true), transmitAck: () => true, deliver: () => undefined, setTimer: (ms, fn) => timers.push({ at: now + ms, fn }), now: () => now },
+      { incarnation: 1, connectionIncarnation: () => 2, transmit: () => (sent++, true), transmitAck: () => true, deliver: () => undefined, setTimer: (ms, fn) => timers.push({ at: now + ms, fn }), now: () => now },
       { resendAfterMs: 1_000 },
     );
     for (let i = 0; i < 2_500; i++) r.send('far', 'c', Buffer.from([i & 0xff]));

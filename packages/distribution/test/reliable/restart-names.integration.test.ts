@@ -1,7 +1,7 @@
 // At-least-once messages addressed to a name survive a restart of the node that holds it: what the
 // old incarnation did not acknowledge goes to the new one, in order (a pid names one incarnation,
 // so what was addressed to a pid is dropped). Regression: they were discarded when the new
-// incarnation's link came up.
+// incarnation's connection came up.
 
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

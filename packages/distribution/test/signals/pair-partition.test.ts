@@ -16,7 +16,7 @@ async function pair(): Promise<[Node, Node]> {
   const a = await startNode({ name: 'pp-a', secret: SECRET, channels });
   const b = await startNode({ name: 'pp-b', secret: SECRET, channels, seeds: [a.addresses[0] as string] });
   started.push(a, b);
-  await until(() => a.nodes().includes('pp-b') && b.nodes().includes('pp-a'), 'linked');
+  await until(() => a.nodes().includes('pp-b') && b.nodes().includes('pp-a'), 'connected');
   return [a, b];
 }
 
@@ -47,7 +47,7 @@ describe('default partition key: the (sender, receiver) pair', () => {
     await until(() => [...received.values()].reduce((n, l) => n + l.length, 0) === 8 * PER_PAIR, 'every message arrived');
     for (const seqs of received.values()) expect(seqs).toEqual(Array.from({ length: PER_PAIR }, (_, i) => i));
     // Without a key, every message goes to the channel's first connection: one open socket.
-    expect(a.transport.link('pp-b')?.metrics('data').connections).toBeGreaterThan(1);
+    expect(a.transport.connection('pp-b')?.metrics('data').sockets).toBeGreaterThan(1);
   });
 
   it('with parallel connections on default, a message sent before an exit still arrives before the EXIT', async () => {

@@ -231,22 +231,22 @@ describe('across nodes', () => {
     expect(got).toEqual(['still fine']);
   });
 
-  it('a frame that cannot be decoded fails alone: dropped and logged with FDN_ERR_DECODE_FAILED, the link and the next messages carry on', async () => {
+  it('a frame that cannot be decoded fails alone: dropped and logged with FDN_ERR_DECODE_FAILED, the connection and the next messages carry on', async () => {
     const logger = memoryLogger();
     const a = await startNode({ name: 'n0', secret: SECRET, logger: silentLogger() });
     started.push(a);
     const b = await startNode({ name: 'n1', secret: SECRET, seeds: [a.addresses[0] as string], logger });
     started.push(b);
-    await until(() => a.nodes().includes('n1') && b.nodes().includes('n0'), 'linked');
+    await until(() => a.nodes().includes('n1') && b.nodes().includes('n0'), 'connected');
     const closes: (number | undefined)[] = [];
-    b.transport.on('linkDown', (_link, reason) => closes.push(reason.closeCode));
+    b.transport.on('connectionDown', (_connection, reason) => closes.push(reason.closeCode));
     const got: unknown[] = [];
     const sink = b.runtime.spawn(async (ctx) => {
       for (;;) got.push(await ctx.receive());
     });
     a.send(sink, 'before the junk');
-    a.transport.link('n1')?.send('default', Buffer.from('not msgpack at all'));
-    a.transport.link('n1')?.send('default', Buffer.from([0x93, 0x00, 0xd4, 0x7e, 0x00, 0x01])); // an unknown extension
+    a.transport.connection('n1')?.send('default', Buffer.from('not msgpack at all'));
+    a.transport.connection('n1')?.send('default', Buffer.from([0x93, 0x00, 0xd4, 0x7e, 0x00, 0x01])); // an unknown extension
     a.send(sink, 'after the junk');
     await until(() => got.length === 2, 'both good messages arrived');
     expect(got).toEqual(['before the junk', 'after the junk']);
@@ -313,7 +313,7 @@ describe('across nodes', () => {
         b.receiveFrame('n0', frame);
       }).not.toThrow();
     }
-    // Garbage was dropped frame by frame; the link stayed and messages flow.
+    // Garbage was dropped frame by frame; the connection stayed and messages flow.
     await until(() => a.nodes().includes('n1') && b.nodes().includes('n0'), 'linked again');
     await until(() => {
       a.send(sink, 'still alive');

@@ -7,7 +7,7 @@ import type { Node, TopologyMetrics } from '../../src/index.ts';
 import { stoppedAfterEach, until } from '../helpers.ts';
 
 const started = stoppedAfterEach();
-const base: TopologyMetrics = { nodeCount: 5, rttP50Ms: 0.2, rttMaxMs: 0.5, nodeLossesPerHour: 0, links: 4, bytesOutPerSec: {}, queuedMessages: 0, workload: null, broadcastReach: null, broadcastDelayMs: null, broadcastMeasuredAt: null };
+const base: TopologyMetrics = { nodeCount: 5, rttP50Ms: 0.2, rttMaxMs: 0.5, nodeLossesPerHour: 0, connections: 4, bytesOutPerSec: {}, queuedMessages: 0, workload: null, broadcastReach: null, broadcastDelayMs: null, broadcastMeasuredAt: null };
 
 describe('topology rules', () => {
   it('follow the design document: big meshes to HyParView, small slow clusters to a full mesh, events to pub/sub, huge ones to client-server', () => {
@@ -34,7 +34,7 @@ describe('topology rules', () => {
 });
 
 describe('TopologyAdvisor on a running cluster', () => {
-  it('measures node count, link RTTs, bytes per channel and node losses; analyzePerformance names its rule', async () => {
+  it('measures node count, connection RTTs, bytes per channel and node losses; analyzePerformance names its rule', async () => {
     const nodes: Node[] = [];
     for (const name of ['t0', 't1', 't2']) {
       const n = await startNode({ name, secret: 'advisor-test-secret', seeds: nodes.length === 0 ? [] : [nodes[0]?.addresses[0] as string], heartbeatMs: 100 });
@@ -52,19 +52,19 @@ describe('TopologyAdvisor on a running cluster', () => {
     await new Promise((r) => setTimeout(r, 1_100));
     const m = advisor.metrics();
     expect(m.nodeCount).toBe(3);
-    expect(m.links).toBe(2);
+    expect(m.connections).toBe(2);
     expect(m.bytesOutPerSec.default).toBeGreaterThan(50_000);
     const report = advisor.analyzePerformance();
     expect(report.topology).toBe('fullMesh');
     expect(report.recommendation).toMatchObject({ topology: 'hyparview', rule: 'test: three is a crowd' });
     expect(advisor.optimizeForWorkload('eventDriven')).toMatchObject({ topology: 'pubSub' });
     expect(advisor.currentTopologyInfo()).toMatchObject({ topology: 'fullMesh', nodeCount: 3 });
-    // A node that stops cleanly has left (not a loss); a link that breaks is one.
+    // A node that stops cleanly has left (not a loss); a connection that breaks is one.
     const reasons: string[] = [];
     a.onNodeEvent((e) => {
       if (e.type === 'nodedown') reasons.push(e.reason);
     });
-    c.transport.link('t0')?.close('test: break the link', 4000);
+    c.transport.connection('t0')?.close('test: break the connection', 4000);
     await until(() => reasons.length > 0, 'nodedown');
     await until(() => advisor.metrics().nodeLossesPerHour > 0, `the loss counted (${reasons.join()})`);
     advisor.stop();

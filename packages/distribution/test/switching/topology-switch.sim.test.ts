@@ -28,8 +28,8 @@ for (const SEED of SEEDS) describe(`topology switching in simulation (FDN_SIM_SE
   it('40 nodes: hyparview → clientServer → pubSub → hyparview while nodes crash and join mid-switch; at-least-once traffic neither lost nor doubled', async () => {
     const sim = await cluster(40, 1, SEED);
     const [, sender, , asker] = sim.nodes() as [Node, Node, Node, Node];
-    // The stream's ends are not linked: its messages open a link (or are relayed) first.
-    const sinkNode = sim.nodes().find((n, i) => i > 3 && sender.transport.link(n.name) === undefined) as Node;
+    // The stream's ends are not connected: its messages open a connection (or are relayed) first.
+    const sinkNode = sim.nodes().find((n, i) => i > 3 && sender.transport.connection(n.name) === undefined) as Node;
     const got: number[] = [];
     const sink = sinkNode.runtime.spawn(async (ctx) => {
       for (;;) got.push((await ctx.receive()) as number);
@@ -42,8 +42,8 @@ for (const SEED of SEEDS) describe(`topology switching in simulation (FDN_SIM_SE
       sim.clock.setTimer(20, tick);
     };
     tick();
-    // Before any switch: the stream flows although its ends had no link.
-    await sim.runUntil(() => got.length >= 50, 2_000, 'the first 50 messages between nodes without a link');
+    // Before any switch: the stream flows although its ends had no connection.
+    await sim.runUntil(() => got.length >= 50, 2_000, 'the first 50 messages between nodes without a connection');
     let next = 40;
     const churnable = (): string[] => sim.names().filter((n) => ![name(0), sender.name, sinkNode.name, asker.name].includes(n));
     const targets: TopologyName[] = ['clientServer', 'pubSub', 'hyparview'];
@@ -158,7 +158,7 @@ for (const SEED of SEEDS) describe(`topology switching in simulation (FDN_SIM_SE
     await sim.runUntil(() => runs(left, 'clientServer') && runs(right, 'pubSub'), 5_000, 'each half on its own overlay');
     sim.network.heal();
     // Equal epochs: the larger switch id wins (ids are random, so either half may), through the
-    // seeds linking the halves again; the other half adopts it.
+    // seeds connecting the halves again; the other half adopts it.
     const rightWins = sim.node(name(9)).topologyEpoch().switchId > sim.node(name(1)).topologyEpoch().switchId;
     await sim.runUntil(() => sim.converged(rightWins ? 'pubSub' : 'clientServer'), 120_000, 'one overlay after the heal');
     expect(sim.node(name(rightWins ? 0 : 8)).topologyHistory().at(-1)?.reason).toMatch(/^adopted from/);

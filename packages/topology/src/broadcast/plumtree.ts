@@ -1,6 +1,6 @@
 // Plumtree (Leitão, Pereira, Rodrigues, SRDS 2007): epidemic broadcast trees over the overlay's
 // neighbours. Payloads are pushed eagerly along a spanning tree and announced lazily (IHAVE) on
-// the other links; a duplicate prunes a link into the lazy set; a missing message is grafted back
+// the other connections; a duplicate prunes a connection into the lazy set; a missing message is grafted back
 // from an announcer after a delay. One tree per root (the broadcasting node), kept for the most
 // recently used `maxRoots` roots.
 //
@@ -12,10 +12,6 @@
 // announced or sent the same message to us; grafts wait for `graftTimeoutMs` (Partisan grafts at
 // once); the paper's optimisation rewires a tree when an announcement shows a much shorter path;
 // a built-in digest exchange repairs what the tree missed (anti-entropy).
-//
-// Why one file of ~670 lines: eager/lazy sets, the missing-message timers and the message log are
-// one state machine per tree; the log (message-log.ts) and the handler registry (handler.ts) are
-// the parts that stand alone.
 
 import { defaultLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';
@@ -23,7 +19,7 @@ import { CONTROL } from '../channels/config.ts';
 import { TopologyError, TopologyErrorCode } from '../errors.ts';
 import { Messenger, Tag } from '../messenger/messenger.ts';
 import type { PeerService } from '../peer-service/types.ts';
-import type { Link, Transport } from '../transport/types.ts';
+import type { Connection, Transport } from '../transport/types.ts';
 import type { BroadcastHandler, DeliveryInfo } from './handler.ts';
 
 export interface PlumtreeOptions {
@@ -86,7 +82,7 @@ type Message =
   | { t: 'i'; h: string; e: (string | number)[] }
   // PRUNE for the tree of root r.
   | { t: 'x'; r: string }
-  // GRAFT: re-send id (or, id null, just make the link eager again).
+  // GRAFT: re-send id (or, id null, just make the connection eager again).
   | { t: 'f'; h: string; id: string | null; r: string; n: number }
   // Anti-entropy digest.
   | { t: 'd'; h: string; ids: string[] }
@@ -251,7 +247,7 @@ export class Plumtree {
 
   /**
    * The tree rooted at `root` as seen by `nodes` (Partisan's `debug_get_tree`): each node is asked
-   * over its link; `null` for a node without a link or that did not answer within `timeoutMs`.
+   * over its connection; `null` for a node without a connection or that did not answer within `timeoutMs`.
    */
   async tree(root: string, nodes: string[], timeoutMs = 2_000): Promise<Record<string, TreePeers | null>> {
     const answers = await Promise.all(nodes.map((node) => this.#askPeers(node, root, timeoutMs)));
@@ -264,8 +260,8 @@ export class Plumtree {
 
   #askPeers(node: string, root: string, timeoutMs: number): Promise<TreePeers | null> {
     if (node === this.#self) return Promise.resolve(this.peers(root));
-    const link = this.#transport.link(node);
-    if (link === undefined || this.#stopped) return Promise.resolve(null);
+    const connection = this.#transport.connection(node);
+    if (connection === undefined || this.#stopped) return Promise.resolve(null);
     return new Promise((resolve) => {
       const q = this.#nextQuery++;
       const timer = this.#clock.setTimer(timeoutMs, () => {
@@ -280,7 +276,7 @@ export class Plumtree {
           resolve(view);
         },
       });
-      this.#control.send(link, Tag.PLUMTREE, { t: 'q', q, r: root } satisfies Message);
+      this.#control.send(connection, Tag.PLUMTREE, { t: 'q', q, r: root } satisfies Message);
     });
   }
 
@@ -309,7 +305,7 @@ export class Plumtree {
   }
 
   /**
-   * A new link may join two parts of the overlay that missed each other's messages (an overlay
+   * A new connection may join two parts of the overlay that missed each other's messages (an overlay
    * repairing after a mass failure, a healed partition): exchange over it at once. This is what
    * makes the first broadcast after 70–95% of the nodes crash reach everyone (measured: without
    * it, a debounced exchange left that broadcast at 0.1% for a cycle).
@@ -343,8 +339,8 @@ export class Plumtree {
     return m;
   }
 
-  readonly #onMessage = (link: Link, value: unknown): void => {
-    if (!this.#stopped) this.#receive(link, value);
+  readonly #onMessage = (connection: Connection, value: unknown): void => {
+    if (!this.#stopped) this.#receive(connection, value);
   };
 
   // ==== Trees ====
@@ -392,10 +388,10 @@ export class Plumtree {
         this.#announce(state, name, id, root, round);
         continue;
       }
-      const link = this.#transport.link(name);
-      if (link === undefined) continue;
+      const connection = this.#transport.connection(name);
+      if (connection === undefined) continue;
       gossip ??= { t: 'g', h: state.handler.name, id, r: root, n: round, p: payload };
-      state.messenger.send(link, Tag.PLUMTREE, gossip);
+      state.messenger.send(connection, Tag.PLUMTREE, gossip);
     }
   }
 
@@ -403,8 +399,8 @@ export class Plumtree {
     const gossip: Message = { t: 'g', h: state.handler.name, id, r: EXCHANGED, n: round, p: payload };
     for (const name of this.#neighbors) {
       if (name === from) continue;
-      const link = this.#transport.link(name);
-      if (link !== undefined) state.messenger.send(link, Tag.PLUMTREE, gossip);
+      const connection = this.#transport.connection(name);
+      if (connection !== undefined) state.messenger.send(connection, Tag.PLUMTREE, gossip);
     }
   }
 
@@ -422,8 +418,8 @@ export class Plumtree {
     if (this.#stopped) return;
     for (const state of this.#handlers.values()) {
       for (const [peer, triples] of state.outstanding) {
-        const link = this.#transport.link(peer);
-        if (link === undefined) continue;
+        const connection = this.#transport.connection(peer);
+        if (connection === undefined) continue;
         const shown = state.shown.get(peer);
         let send = triples;
         if (shown !== undefined) {
@@ -433,7 +429,7 @@ export class Plumtree {
         if (send.length === 0) continue;
         this.stats.ihaveMessages++;
         this.stats.ihaveEntries += send.length / 3;
-        this.#control.send(link, Tag.PLUMTREE, { t: 'i', h: state.handler.name, e: send } satisfies Message);
+        this.#control.send(connection, Tag.PLUMTREE, { t: 'i', h: state.handler.name, e: send } satisfies Message);
       }
       state.outstanding.clear();
       state.shown.clear();
@@ -448,9 +444,9 @@ export class Plumtree {
 
   // ==== Receiving ====
 
-  #receive(link: Link, value: unknown): void {
+  #receive(connection: Connection, value: unknown): void {
     const m = value as Partial<Record<string, unknown>>;
-    const from = link.peer.name;
+    const from = connection.peer.name;
     switch (m.t) {
       case 'g': {
         const state = typeof m.h === 'string' ? this.#handlers.get(m.h) : undefined;
@@ -470,16 +466,16 @@ export class Plumtree {
         return;
       case 'f': {
         const state = typeof m.h === 'string' ? this.#handlers.get(m.h) : undefined;
-        if (state !== undefined && typeof m.r === 'string' && Number.isInteger(m.n)) this.#onGraft(state, link, typeof m.id === 'string' ? m.id : null, m.r, m.n as number);
+        if (state !== undefined && typeof m.r === 'string' && Number.isInteger(m.n)) this.#onGraft(state, connection, typeof m.id === 'string' ? m.id : null, m.r, m.n as number);
         return;
       }
       case 'd': {
         const state = typeof m.h === 'string' ? this.#handlers.get(m.h) : undefined;
-        if (state !== undefined && Array.isArray(m.ids)) this.#onDigest(state, link, m.ids.filter((x): x is string => typeof x === 'string'));
+        if (state !== undefined && Array.isArray(m.ids)) this.#onDigest(state, connection, m.ids.filter((x): x is string => typeof x === 'string'));
         return;
       }
       case 'q':
-        if (Number.isInteger(m.q) && typeof m.r === 'string') this.#control.send(link, Tag.PLUMTREE, { t: 'qr', q: m.q as number, ...this.peers(m.r) } satisfies Message);
+        if (Number.isInteger(m.q) && typeof m.r === 'string') this.#control.send(connection, Tag.PLUMTREE, { t: 'qr', q: m.q as number, ...this.peers(m.r) } satisfies Message);
         return;
       case 'qr':
         if (Number.isInteger(m.q) && isStringArray(m.eager) && isStringArray(m.lazy)) this.#queries.get(m.q as number)?.answer({ eager: m.eager, lazy: m.lazy });
@@ -512,12 +508,12 @@ export class Plumtree {
       return;
     }
     if (!fresh) {
-      // A duplicate: the link is redundant in this root's tree; and an IHAVE to the sender is useless.
+      // A duplicate: the connection is redundant in this root's tree; and an IHAVE to the sender is useless.
       this.#shown(state, from, id);
       this.stats.duplicates++;
       this.#lazySet(root).add(from);
-      const link = this.#transport.link(from);
-      if (link !== undefined) this.#control.send(link, Tag.PLUMTREE, { t: 'x', r: root } satisfies Message);
+      const connection = this.#transport.connection(from);
+      if (connection !== undefined) this.#control.send(connection, Tag.PLUMTREE, { t: 'x', r: root } satisfies Message);
       return;
     }
     const lazy = this.#lazySet(root);
@@ -572,8 +568,8 @@ export class Plumtree {
     const lazy = this.#lazySet(root);
     lazy.delete(announcer);
     lazy.add(delivered.parent);
-    const a = this.#transport.link(announcer);
-    const p = this.#transport.link(delivered.parent);
+    const a = this.#transport.connection(announcer);
+    const p = this.#transport.connection(delivered.parent);
     if (a !== undefined) this.#control.send(a, Tag.PLUMTREE, { t: 'f', h: state.handler.name, id: null, r: root, n: round } satisfies Message);
     if (p !== undefined) this.#control.send(p, Tag.PLUMTREE, { t: 'x', r: root } satisfies Message);
     state.delivered.delete(id);
@@ -591,18 +587,18 @@ export class Plumtree {
       return;
     }
     this.#lazySet(missing.root).delete(next.peer);
-    const link = this.#transport.link(next.peer);
-    if (link !== undefined) {
+    const connection = this.#transport.connection(next.peer);
+    if (connection !== undefined) {
       this.stats.grafts++;
-      this.#control.send(link, Tag.PLUMTREE, { t: 'f', h: state.handler.name, id, r: missing.root, n: next.round } satisfies Message);
+      this.#control.send(connection, Tag.PLUMTREE, { t: 'f', h: state.handler.name, id, r: missing.root, n: next.round } satisfies Message);
     }
-    missing.timer = this.#clock.setTimer(link === undefined ? 0 : this.#graftRetryMs, () => {
+    missing.timer = this.#clock.setTimer(connection === undefined ? 0 : this.#graftRetryMs, () => {
       this.#graftNext(state, id);
     });
   }
 
-  #onGraft(state: HandlerState, link: Link, id: string | null, root: string, round: number): void {
-    if (root !== EXCHANGED) this.#lazySet(root).delete(link.peer.name);
+  #onGraft(state: HandlerState, connection: Connection, id: string | null, root: string, round: number): void {
+    if (root !== EXCHANGED) this.#lazySet(root).delete(connection.peer.name);
     if (id === null) return;
     let result: { ok: unknown } | 'stale';
     try {
@@ -611,7 +607,7 @@ export class Plumtree {
       this.#logger.error(`broadcast handler '${state.handler.name}' threw in graft`, { reason: err });
       return;
     }
-    if (result !== 'stale') state.messenger.send(link, Tag.PLUMTREE, { t: 'g', h: state.handler.name, id, r: root, n: round, p: result.ok } satisfies Message);
+    if (result !== 'stale') state.messenger.send(connection, Tag.PLUMTREE, { t: 'g', h: state.handler.name, id, r: root, n: round, p: result.ok } satisfies Message);
   }
 
   // ==== Anti-entropy ====
@@ -648,24 +644,24 @@ export class Plumtree {
       return;
     }
     if (handler.digest === undefined) return;
-    const link = this.#transport.link(peer);
-    if (link === undefined) return;
+    const connection = this.#transport.connection(peer);
+    if (connection === undefined) return;
     this.stats.exchanges++;
-    this.#control.send(link, Tag.PLUMTREE, { t: 'd', h: handler.name, ids: handler.digest() } satisfies Message);
+    this.#control.send(connection, Tag.PLUMTREE, { t: 'd', h: handler.name, ids: handler.digest() } satisfies Message);
   }
 
   /** A peer's digest: graft what it has and we lack, push what we have and it lacks. */
-  #onDigest(state: HandlerState, link: Link, ids: string[]): void {
+  #onDigest(state: HandlerState, connection: Connection, ids: string[]): void {
     const { handler } = state;
     if (handler.digest === undefined) return;
     const theirs = new Set(ids);
     for (const id of ids) {
-      if (!handler.isStale(id)) this.#control.send(link, Tag.PLUMTREE, { t: 'f', h: handler.name, id, r: EXCHANGED, n: 0 } satisfies Message);
+      if (!handler.isStale(id)) this.#control.send(connection, Tag.PLUMTREE, { t: 'f', h: handler.name, id, r: EXCHANGED, n: 0 } satisfies Message);
     }
     for (const id of handler.digest()) {
       if (theirs.has(id)) continue;
       const result = handler.graft(id);
-      if (result !== 'stale') state.messenger.send(link, Tag.PLUMTREE, { t: 'g', h: handler.name, id, r: EXCHANGED, n: 0, p: result.ok } satisfies Message);
+      if (result !== 'stale') state.messenger.send(connection, Tag.PLUMTREE, { t: 'g', h: handler.name, id, r: EXCHANGED, n: 0, p: result.ok } satisfies Message);
     }
   }
 }

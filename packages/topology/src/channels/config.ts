@@ -1,4 +1,4 @@
-// Channel configuration: what each named channel of a link does (connections, priority,
+// Channel configuration: what each named channel of a connection does (sockets, priority,
 // compression, shedding, bounds, chunking), with the defaults and their validation.
 
 import { TopologyError, TopologyErrorCode } from '../errors.ts';
@@ -11,7 +11,7 @@ export type Priority = 'high' | 'normal' | 'low';
 
 /** Options of one named channel, as given in configuration. */
 export interface ChannelOptions {
-  /** Connections per peer for this channel (default 1). A partition key picks one: `key % parallelism`. */
+  /** Sockets per peer for this channel (default 1). A partition key picks one: `key % parallelism`. */
   parallelism?: number;
   /** Default `normal`; `control` is `high`, `bulk` is `low`. */
   priority?: Priority;
@@ -22,9 +22,9 @@ export interface ChannelOptions {
    * newer one instead of both being sent. For state that supersedes itself (membership, CRDTs).
    */
   monotonic?: boolean;
-  /** Bound of the send queue per connection, in bytes (default 64 MiB; bulk 512 MiB). */
+  /** Bound of the send queue per socket, in bytes (default 64 MiB; bulk 512 MiB). */
   maxQueueBytes?: number;
-  /** Bound of the send queue per connection, in messages (default 1,000,000). */
+  /** Bound of the send queue per socket, in messages (default 1,000,000). */
   maxQueueMessages?: number;
   /**
    * When the queue is full: `backpressure` (default; `send` returns `'full'` and the message is
@@ -52,7 +52,7 @@ export interface ChannelConfig {
   readonly lazy: boolean;
 }
 
-/** The channel every link has: handshake, heartbeats, membership. */
+/** The channel every connection has: handshake, heartbeats, membership. */
 export const CONTROL = 'control';
 /** Where messages go when no channel is named. */
 export const DEFAULT_CHANNEL = 'default';
@@ -86,7 +86,7 @@ function normalize(name: string, o: ChannelOptions): ChannelConfig {
   for (const key of Object.keys(o)) if (!KEYS.has(key)) throw bad(`channel '${name}': unknown option '${key}' (expected ${[...KEYS].join(', ')})`);
   const parallelism = o.parallelism ?? 1;
   if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64) throw bad(`channel '${name}': parallelism must be an integer from 1 to 64`);
-  if (name === CONTROL && parallelism !== 1) throw bad(`channel '${CONTROL}' has exactly one connection`);
+  if (name === CONTROL && parallelism !== 1) throw bad(`channel '${CONTROL}' has exactly one socket`);
   const priority = o.priority ?? 'normal';
   if (!['high', 'normal', 'low'].includes(priority)) throw bad(`channel '${name}': priority must be 'high', 'normal' or 'low'`);
   const compression: unknown = o.compression ?? false;

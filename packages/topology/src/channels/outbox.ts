@@ -1,4 +1,4 @@
-// The send side of one channel connection: a bounded queue that batches small messages into
+// The send side of one socket of a channel: a bounded queue that batches small messages into
 // frames, replaces superseded messages on monotonic channels, and cuts large payloads into chunks
 // written one per turn. A WriteScheduler serves outboxes by priority, so control frames are
 // written before bulk ones and the event loop turns between bulk chunks.
@@ -31,7 +31,7 @@ export const MAX_BATCH_BYTES = 1024 * 1024;
  * messages delivered at once), and no message waits behind a megabyte of others.
  */
 const BATCH_BYTES = 64 * 1024;
-/** Bytes written to a socket and not yet handed to the OS, per connection, before we wait. */
+/** Bytes written to a socket and not yet handed to the OS, per socket, before we wait. */
 const IN_FLIGHT_LIMIT = 4 * 1024 * 1024;
 const LATENCY_WEIGHT = 0.1;
 
@@ -50,7 +50,7 @@ export class Outbox {
   #writable: (() => void)[] = [];
   /** @internal Set while queued in the scheduler. */
   scheduled = false;
-  /** Where frames go; null while the connection is not open. */
+  /** Where frames go; null while the socket is not open. */
   sink: FrameSink | null = null;
 
   // Metrics
@@ -63,8 +63,8 @@ export class Outbox {
     readonly config: ChannelConfig,
     readonly clock: Clock,
     readonly scheduler: WriteScheduler,
-    /** Asked when there is data but no open connection. */
-    readonly wantConnection: () => void,
+    /** Asked when there is data but no open socket. */
+    readonly wantSocket: () => void,
   ) {}
 
   get queuedMessages(): number {
@@ -99,7 +99,7 @@ export class Outbox {
       }
     }
     // Queued, and flushed in a microtask right after the code that sent it, so that everything sent
-    // to this connection in the same task leaves in one frame (one syscall) — except the first
+    // to this socket in the same task leaves in one frame (one syscall) — except the first
     // message of a turn of the event loop, written at once (see WriteScheduler.writeThrough).
     if (this.queuedMessages === 0) this.#oldestAt = this.clock.now();
     if (c.monotonic && key !== undefined) {
@@ -152,7 +152,7 @@ export class Outbox {
   flush(): FlushResult {
     const sink = this.sink;
     if (sink === null) {
-      if (this.queuedMessages > 0) this.wantConnection();
+      if (this.queuedMessages > 0) this.wantSocket();
       return 'blocked';
     }
     const chunkSize = this.config.chunkSize;
@@ -237,7 +237,7 @@ export class Outbox {
     for (const resolve of waiting) resolve();
   }
 
-  /** The socket went away: queued messages stay (for the next connection), in-flight ones are lost. */
+  /** The socket went away: queued messages stay (for the next socket), in-flight ones are lost. */
   detach(): void {
     this.sink = null;
     this.#inFlight = 0;
@@ -260,7 +260,7 @@ export class Outbox {
     return chunking.payload.length;
   }
 
-  /** The link is gone: drop everything and release waiters. Returns how many messages were dropped. */
+  /** The connection is gone: drop everything and release waiters. Returns how many messages were dropped. */
   discard(): number {
     const n = this.queuedMessages;
     this.dropped += n;

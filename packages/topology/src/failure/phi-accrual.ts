@@ -1,7 +1,7 @@
 // The φ accrual failure detector (Hayashibara et al. 2004), as Akka and Cassandra use it: instead
 // of a yes/no timeout, a suspicion level φ that grows with the time since the last heartbeat,
 // measured against the distribution of past inter-arrival times. φ = 8 means the chance that a
-// heartbeat is merely late is 10⁻⁸. A link whose peer stops answering is declared failed when φ
+// heartbeat is merely late is 10⁻⁸. A connection whose peer stops answering is declared failed when φ
 // passes the threshold; a slow but steady peer raises its own mean and is not.
 
 export interface PhiAccrualOptions {

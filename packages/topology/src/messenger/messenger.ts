@@ -1,17 +1,17 @@
 // Protocol messages between nodes (overlays, Plumtree, relays), multiplexed on a channel by a tag
-// byte. Over real links a message is the tag followed by msgpack; on the simulator it travels as
+// byte. Over real connections a message is the tag followed by msgpack; on the simulator it travels as
 // the value itself (by reference): the protocol code is the same, only the encoding is skipped.
 
 import type { Logger } from '@fdn/core';
 import { Packr } from 'msgpackr';
-import type { Link, SendStatus, Transport } from '../transport/types.ts';
+import type { Connection, SendStatus, Transport } from '../transport/types.ts';
 
 /** Tags of the protocols sharing a channel. */
 export const Tag = {
   OVERLAY: 1,
   PLUMTREE: 2,
   RELAY: 3,
-  /** A second overlay beside the first on the same links (while a cluster changes its overlay). */
+  /** A second overlay beside the first on the same connections (while a cluster changes its overlay). */
   OVERLAY_ALT: 4,
   RELAY_ALT: 5,
 } as const;
@@ -20,10 +20,10 @@ export const Tag = {
 const KNOWN_TAGS = 5;
 
 /** Receives a decoded protocol message. `value` is untrusted: validate before use. */
-export type ProtocolHandler = (link: Link, value: unknown) => void;
+export type ProtocolHandler = (connection: Connection, value: unknown) => void;
 
-/** A link that can carry values without encoding (the simulator's). */
-export interface ValueLink extends Link {
+/** A connection that can carry values without encoding (the simulator's). */
+export interface ValueConnection extends Connection {
   sendValue(channel: string, tag: number, value: unknown): SendStatus;
 }
 
@@ -32,8 +32,8 @@ export interface ValueTransport extends Transport {
   onValue(channel: string, tag: number, handler: ProtocolHandler | null): void;
 }
 
-function isValueLink(link: Link): link is ValueLink {
-  return typeof (link as Partial<ValueLink>).sendValue === 'function';
+function isValueConnection(connection: Connection): connection is ValueConnection {
+  return typeof (connection as Partial<ValueConnection>).sendValue === 'function';
 }
 
 function isValueTransport(t: Transport): t is ValueTransport {
@@ -61,8 +61,8 @@ export class Messenger {
     readonly channel: string,
     readonly logger: Logger,
   ) {
-    transport.onMessage(channel, (link, payload) => {
-      this.#receive(link, payload);
+    transport.onMessage(channel, (connection, payload) => {
+      this.#receive(connection, payload);
     });
   }
 
@@ -80,19 +80,19 @@ export class Messenger {
     if (isValueTransport(t)) t.onValue(this.channel, tag, null);
   }
 
-  /** Sends `value` to `link` under `tag`. */
-  send(link: Link, tag: number, value: unknown): SendStatus {
-    if (isValueLink(link)) return link.sendValue(this.channel, tag, value);
+  /** Sends `value` to `connection` under `tag`. */
+  send(connection: Connection, tag: number, value: unknown): SendStatus {
+    if (isValueConnection(connection)) return connection.sendValue(this.channel, tag, value);
     const body = packr.pack(value);
     const payload = Buffer.allocUnsafe(1 + body.length);
     payload[0] = tag;
     body.copy(payload, 1);
-    return link.send(this.channel, payload);
+    return connection.send(this.channel, payload);
   }
 
-  #receive(link: Link, payload: Buffer): void {
+  #receive(connection: Connection, payload: Buffer): void {
     if (payload.length === 0) {
-      this.#malformed(link, 'empty protocol message');
+      this.#malformed(connection, 'empty protocol message');
       return;
     }
     const tag = payload[0] as number;
@@ -101,22 +101,22 @@ export class Messenger {
       // A known tag nobody listens to here (yet): a peer runs a protocol this node does not run
       // now (an overlay being brought up or retired). Dropped; anything else is garbage.
       if (tag >= 1 && tag <= KNOWN_TAGS) return;
-      this.#malformed(link, `protocol message with unknown tag ${String(tag)}`);
+      this.#malformed(connection, `protocol message with unknown tag ${String(tag)}`);
       return;
     }
     let value: unknown;
     try {
       value = packr.unpack(payload.subarray(1));
     } catch (err) {
-      this.#malformed(link, `undecodable protocol message (${(err as Error).message})`);
+      this.#malformed(connection, `undecodable protocol message (${(err as Error).message})`);
       return;
     }
-    handler(link, value);
+    handler(connection, value);
   }
 
-  /** An authenticated peer sent garbage: a bug or an attack. Drop the link, say why. */
-  #malformed(link: Link, why: string): void {
-    this.logger.warn(`closing the link to ${link.peer.name}: ${why}`, { channel: this.channel });
-    link.close(why);
+  /** An authenticated peer sent garbage: a bug or an attack. Drop the connection, say why. */
+  #malformed(connection: Connection, why: string): void {
+    this.logger.warn(`closing the connection to ${connection.peer.name}: ${why}`, { channel: this.channel });
+    connection.close(why);
   }
 }

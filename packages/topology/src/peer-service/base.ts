@@ -1,9 +1,9 @@
 // What every overlay shares: lifecycle, events, timers that die with the service, the addresses of
 // known nodes, membership diffs and up/down, receiving forwarded messages, and `forward` (over a
-// link, else an on-demand link from a bounded pool, else as the overlay decides, e.g. a relay).
+// connection, else an on-demand connection from a bounded pool, else as the overlay decides, e.g. a relay).
 //
-// Why one file of ~660 lines: these are the protected parts every overlay subclass builds on; a
-// split would turn protected state shared by all of them into public state of several modules.
+// Longer than 600 lines because these are the protected parts every overlay subclass builds on:
+// a split would turn protected state shared by all of them into public state of several modules.
 
 import { defaultLogger, heldBack, LogThrottle, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';
@@ -11,7 +11,7 @@ import { CONTROL } from '../channels/config.ts';
 import { TopologyError, TopologyErrorCode } from '../errors.ts';
 import { Messenger, Tag } from '../messenger/messenger.ts';
 import type { NodeIdentity } from '../node/identity.ts';
-import type { Link, LinkDownReason, SendOptions, SendStatus, Transport } from '../transport/types.ts';
+import type { Connection, ConnectionDownReason, SendOptions, SendStatus, Transport } from '../transport/types.ts';
 import { Emitter } from '../util/emitter.ts';
 import type { DownReason, ForwardStatus, JoinStatus, PeerMessageHandler, PeerService, PeerServiceEvents, PeerSpec } from './types.ts';
 import { isName } from './validate.ts';
@@ -32,13 +32,13 @@ const MEMBERSHIP_EVENT_MS = 50;
 export interface PeerServiceOptions {
   /** Nodes to join through when started (the first that answers), and to rejoin through when isolated. */
   seeds?: readonly (PeerSpec | string)[];
-  /** Links kept open for `forward` to nodes that are not neighbours (default 64, least recently used closed first). */
-  maxOnDemandLinks?: number;
-  /** An on-demand link unused this long is closed (default 30,000 ms). */
+  /** Connections kept open for `forward` to nodes that are not neighbours (default 64, least recently used closed first). */
+  maxOnDemandConnections?: number;
+  /** An on-demand connection unused this long is closed (default 30,000 ms). */
   onDemandIdleMs?: number;
   /**
    * Which protocol tags this overlay speaks on the control channel: `primary` (default) or
-   * `alternate`, so a second overlay can run beside the first on the same links while a cluster
+   * `alternate`, so a second overlay can run beside the first on the same connections while a cluster
    * changes overlays (then `detach` the old one).
    */
   protocolTags?: 'primary' | 'alternate';
@@ -57,7 +57,7 @@ export function toSpec(contact: PeerSpec | string): PeerSpec {
   return typeof contact === 'string' ? { name: '', addresses: [contact] } : contact;
 }
 
-/** What the four peer services share (links, on-demand pool, relays, seeds, timers). Extend it to write another overlay. */
+/** What the four peer services share (connections, on-demand pool, relays, seeds, timers). Extend it to write another overlay. */
 export abstract class BasePeerService implements PeerService {
   abstract readonly kind: string;
   protected readonly transport: Transport;
@@ -66,7 +66,7 @@ export abstract class BasePeerService implements PeerService {
   protected readonly logger: Logger;
   protected readonly messenger: Messenger;
   protected readonly events: Emitter<PeerServiceEvents>;
-  /** Where known nodes listen (learned from links, joins, gossip). */
+  /** Where known nodes listen (learned from connections, joins, gossip). */
   protected readonly specs = new Map<string, PeerSpec>();
   /** Nodes whose on-demand dial failed, and until when not to dial them again (doubling, up to 5 s). */
   readonly #dialFailures = new Map<string, { until: number; delayMs: number }>();
@@ -74,8 +74,8 @@ export abstract class BasePeerService implements PeerService {
   #state: 'new' | 'started' | 'stopped' = 'new';
   #starting: Promise<void> | null = null;
   readonly #timers = new Set<TimerHandle>();
-  /** Links that are not overlay links: `traffic` is their message count when last looked at. */
-  readonly #onDemand = new Map<string, { link: Link; lastUsed: number; traffic: number }>();
+  /** Connections that are not overlay connections: `traffic` is their message count when last looked at. */
+  readonly #onDemand = new Map<string, { connection: Connection; lastUsed: number; traffic: number }>();
   readonly #maxOnDemand: number;
   readonly #onDemandIdleMs: number;
   /** The members as last evaluated by `membershipChanged`, and their sorted list (built on demand). */
@@ -87,7 +87,7 @@ export abstract class BasePeerService implements PeerService {
   readonly #receivers = new Map<string, PeerMessageHandler>();
   readonly #unsubscribe: (() => void)[] = [];
   readonly #overlayTag: number;
-  /** Another overlay shares the links (a switch in progress): close none of them. */
+  /** Another overlay shares the connections (a switch in progress): close none of them. */
   #handover = false;
   readonly #relayTag: number;
 
@@ -101,7 +101,7 @@ export abstract class BasePeerService implements PeerService {
       this.logger.error(`a '${event}' listener threw`, { reason: err });
     });
     this.seeds = (options.seeds ?? []).map(toSpec);
-    this.#maxOnDemand = options.maxOnDemandLinks ?? 64;
+    this.#maxOnDemand = options.maxOnDemandConnections ?? 64;
     this.#onDemandIdleMs = options.onDemandIdleMs ?? 30_000;
     const alternate = options.protocolTags === 'alternate';
     this.#overlayTag = alternate ? Tag.OVERLAY_ALT : Tag.OVERLAY;
@@ -135,27 +135,27 @@ export abstract class BasePeerService implements PeerService {
     if (this.#state === 'stopped') return;
     this.#state = 'started';
     this.#unsubscribe.push(
-      this.transport.on('linkUp', (link) => {
-        this.specs.set(link.peer.name, { name: link.peer.name, addresses: link.peer.addresses });
-        this.#dialFailures.delete(link.peer.name);
+      this.transport.on('connectionUp', (connection) => {
+        this.specs.set(connection.peer.name, { name: connection.peer.name, addresses: connection.peer.addresses });
+        this.#dialFailures.delete(connection.peer.name);
         if (!this.running) return;
-        this.onLinkUp(link);
+        this.onConnectionUp(connection);
         // Whatever the overlay did not adopt is on-demand: closed when idle or when the pool is full.
-        if (!this.isNeighbor(link.peer.name)) this.#keepOnDemand(link);
-        if (this.reachabilityFollowsLinks) this.refreshReachability(undefined, [link.peer.name]);
+        if (!this.isNeighbor(connection.peer.name)) this.#keepOnDemand(connection);
+        if (this.reachabilityFollowsConnections) this.refreshReachability(undefined, [connection.peer.name]);
       }),
-      this.transport.on('linkDown', (link, reason) => {
-        this.#onDemand.delete(link.peer.name);
+      this.transport.on('connectionDown', (connection, reason) => {
+        this.#onDemand.delete(connection.peer.name);
         if (!this.running) return;
-        this.onLinkDown(link, reason);
-        if (this.reachabilityFollowsLinks) this.refreshReachability({ kind: reason.kind === 'peer_closed' ? 'left' : 'unreachable', message: reason.message }, [link.peer.name]);
+        this.onConnectionDown(connection, reason);
+        if (this.reachabilityFollowsConnections) this.refreshReachability({ kind: reason.kind === 'peer_closed' ? 'left' : 'unreachable', message: reason.message }, [connection.peer.name]);
       }),
     );
-    this.messenger.on(this.#overlayTag, (link, value) => {
-      if (this.running) this.onOverlayMessage(link, value);
+    this.messenger.on(this.#overlayTag, (connection, value) => {
+      if (this.running) this.onOverlayMessage(connection, value);
     });
-    this.messenger.on(this.#relayTag, (link, value) => {
-      if (this.running) this.#onRelay(link, value);
+    this.messenger.on(this.#relayTag, (connection, value) => {
+      if (this.running) this.#onRelay(connection, value);
     });
     this.every(Math.max(1_000, this.#onDemandIdleMs / 2), () => {
       this.#closeIdleOnDemand();
@@ -173,21 +173,21 @@ export abstract class BasePeerService implements PeerService {
   }
 
   /**
-   * While another overlay is brought up beside this one on the same links (or this one beside
-   * another), neither may close a link the other could use: on-demand and refused links are kept
+   * While another overlay is brought up beside this one on the same connections (or this one beside
+   * another), neither may close a connection the other could use: on-demand and refused connections are kept
    * until `setHandover(false)`.
    */
   setHandover(on: boolean): void {
     this.#handover = on;
   }
 
-  /** True while links must be kept for another overlay (see `setHandover`). */
+  /** True while connections must be kept for another overlay (see `setHandover`). */
   protected get handover(): boolean {
     return this.#handover;
   }
 
   /**
-   * Stops this overlay but leaves the transport and its links running, for the overlay that
+   * Stops this overlay but leaves the transport and its connections running, for the overlay that
    * replaces it (started beside it with the other `protocolTags`). No events after; its protocol
    * messages are no longer handled here.
    */
@@ -217,9 +217,9 @@ export abstract class BasePeerService implements PeerService {
   abstract neighbors(): string[];
   /** The member set as this overlay knows it (self included). */
   protected abstract currentMembers(): Iterable<string>;
-  protected abstract onOverlayMessage(link: Link, value: unknown): void;
-  protected abstract onLinkUp(link: Link): void;
-  protected abstract onLinkDown(link: Link, reason: LinkDownReason): void;
+  protected abstract onOverlayMessage(connection: Connection, value: unknown): void;
+  protected abstract onConnectionUp(connection: Connection): void;
+  protected abstract onConnectionDown(connection: Connection, reason: ConnectionDownReason): void;
   protected onStart(): void {
     // Overlays that need timers start them here.
   }
@@ -256,14 +256,14 @@ export abstract class BasePeerService implements PeerService {
 
   /**
    * Whether a member can be reached now. By default every member can (HyParView: through the
-   * overlay); overlays that keep unreachable members answer by their links, and set
-   * `reachabilityFollowsLinks` so link events re-check it.
+   * overlay); overlays that keep unreachable members answer by their connections, and set
+   * `reachabilityFollowsConnections` so connection events re-check it.
    */
   protected reachable(_node: string): boolean {
     return true;
   }
 
-  protected readonly reachabilityFollowsLinks: boolean = false;
+  protected readonly reachabilityFollowsConnections: boolean = false;
 
   on<E extends keyof PeerServiceEvents>(event: E, listener: PeerServiceEvents[E]): () => void {
     return this.events.on(event, listener);
@@ -338,8 +338,8 @@ export abstract class BasePeerService implements PeerService {
   /**
    * These members started again (a new incarnation) while listed as up: their old start is gone,
    * so it goes `down` (`replaced`) before the new one comes `up`. A node that learns of a restart
-   * only through gossip (no link of its own to the restarted node) must still report the loss:
-   * links and monitors to the old start's processes depend on it.
+   * only through gossip (no connection of its own to the restarted node) must still report the loss:
+   * connections and monitors to the old start's processes depend on it.
    */
   protected memberRestarted(names: readonly string[]): void {
     if (!this.running) return;
@@ -395,9 +395,9 @@ export abstract class BasePeerService implements PeerService {
     });
   }
 
-  /** Opens (or finds) the link to a contact. */
-  protected async connectTo(contact: PeerSpec): Promise<Link> {
-    const existing = contact.name === '' ? undefined : this.transport.link(contact.name);
+  /** Opens (or finds) the connection to a contact. */
+  protected async connectTo(contact: PeerSpec): Promise<Connection> {
+    const existing = contact.name === '' ? undefined : this.transport.connection(contact.name);
     if (existing !== undefined) return existing;
     let last: unknown;
     for (const address of contact.addresses) {
@@ -437,9 +437,9 @@ export abstract class BasePeerService implements PeerService {
     next();
   }
 
-  /** Sends an overlay protocol message over a link. */
-  protected sendOverlay(link: Link, message: unknown): void {
-    this.messenger.send(link, this.#overlayTag, message);
+  /** Sends an overlay protocol message over a connection. */
+  protected sendOverlay(connection: Connection, message: unknown): void {
+    this.messenger.send(connection, this.#overlayTag, message);
   }
 
   // ==== Receiving and forwarding ====
@@ -450,29 +450,29 @@ export abstract class BasePeerService implements PeerService {
     const first = !this.#receivers.has(channel);
     this.#receivers.set(channel, handler);
     if (first) {
-      this.transport.onMessage(channel, (link, payload) => {
-        this.#receivers.get(channel)?.(link.peer.name, payload);
+      this.transport.onMessage(channel, (connection, payload) => {
+        this.#receivers.get(channel)?.(connection.peer.name, payload);
       });
     }
   }
 
   /**
-   * Sends `payload` to `target` through `via` (a node with a link to it). Relays travel on the
+   * Sends `payload` to `target` through `via` (a node with a connection to it). Relays travel on the
    * control channel of both hops: their order is kept, their channel's priority is not.
    */
-  protected relay(via: Link, target: string, channel: string, payload: Uint8Array): ForwardStatus {
+  protected relay(via: Connection, target: string, channel: string, payload: Uint8Array): ForwardStatus {
     return this.messenger.send(via, this.#relayTag, { f: this.self.name, t: target, c: channel, p: payload, h: 2 } satisfies Relay);
   }
 
-  /** The link to relay a message for `target` through, if this node relays for others. */
-  protected relayLink(_target: string): Link | undefined {
+  /** The connection to relay a message for `target` through, if this node relays for others. */
+  protected relayConnection(_target: string): Connection | undefined {
     return undefined;
   }
 
-  #onRelay(link: Link, value: unknown): void {
+  #onRelay(connection: Connection, value: unknown): void {
     const r = value as Partial<Relay>;
     if (!isName(r.f) || !isName(r.t) || typeof r.c !== 'string' || !(r.p instanceof Uint8Array) || !Number.isInteger(r.h)) {
-      this.logger.warn(`ignoring a malformed relay from ${link.peer.name}`);
+      this.logger.warn(`ignoring a malformed relay from ${connection.peer.name}`);
       return;
     }
     if (r.t === this.self.name) {
@@ -481,7 +481,7 @@ export abstract class BasePeerService implements PeerService {
       if (handler !== undefined) handler(r.f, Buffer.isBuffer(r.p) ? r.p : Buffer.from(r.p));
       return;
     }
-    const next = (r.h as number) > 1 ? (this.transport.link(r.t) ?? this.relayLink(r.t)) : undefined;
+    const next = (r.h as number) > 1 ? (this.transport.connection(r.t) ?? this.relayConnection(r.t)) : undefined;
     if (next === undefined) {
       this.logger.debug(`dropping a relay from ${r.f} to ${r.t}: no route`);
       return;
@@ -489,9 +489,9 @@ export abstract class BasePeerService implements PeerService {
     this.messenger.send(next, this.#relayTag, { f: r.f, t: r.t, c: r.c, p: r.p, h: (r.h as number) - 1 } satisfies Relay);
   }
 
-  /** Links tell this overlay who is down; a hint changes nothing (HyParView overrides). */
+  /** Connections tell this overlay who is down; a hint changes nothing (HyParView overrides). */
   suspect(_node: string): void {
-    // Nothing to do: reachability follows this overlay's own links.
+    // Nothing to do: reachability follows this overlay's own connections.
   }
 
   spec(node: string): PeerSpec | undefined {
@@ -501,16 +501,16 @@ export abstract class BasePeerService implements PeerService {
   async forward(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus> {
     if (!this.running || node === this.self.name) return 'unknown';
     if (channel === CONTROL) throw new TopologyError(TopologyErrorCode.BAD_CONFIG, `the '${CONTROL}' channel carries the overlay protocols; forward on another channel`);
-    const link = this.transport.link(node);
-    if (link !== undefined) {
+    const connection = this.transport.connection(node);
+    if (connection !== undefined) {
       const pooled = this.#onDemand.get(node);
       if (pooled !== undefined) pooled.lastUsed = this.clock.now();
-      return link.send(channel, payload, options);
+      return connection.send(channel, payload, options);
     }
     return this.forwardIndirect(node, channel, payload, options);
   }
 
-  /** Per node, messages `send` queued while a link to it opens (or the first one is relayed), in order. */
+  /** Per node, messages `send` queued while a connection to it opens (or the first one is relayed), in order. */
   readonly #waiting = new Map<string, { channel: string; payload: Uint8Array; options: SendOptions | undefined }[]>();
 
   send(node: string, channel: string, payload: Uint8Array, options?: SendOptions): SendStatus | 'queued' | 'unknown' {
@@ -521,11 +521,11 @@ export abstract class BasePeerService implements PeerService {
       waiting.push({ channel, payload, options });
       return 'queued';
     }
-    const link = this.transport.link(node);
-    if (link !== undefined) {
+    const connection = this.transport.connection(node);
+    if (connection !== undefined) {
       const pooled = this.#onDemand.get(node);
       if (pooled !== undefined) pooled.lastUsed = this.clock.now();
-      return link.send(channel, payload, options);
+      return connection.send(channel, payload, options);
     }
     const queue: { channel: string; payload: Uint8Array; options: SendOptions | undefined }[] = [];
     this.#waiting.set(node, queue);
@@ -551,100 +551,100 @@ export abstract class BasePeerService implements PeerService {
     if (this.#waiting.get(node) !== queue) return;
     this.#waiting.delete(node);
     if (!reached) {
-      if (queue.length > 0) this.logger.debug(`dropped ${String(queue.length)} messages to ${node}: no link`);
+      if (queue.length > 0) this.logger.debug(`dropped ${String(queue.length)} messages to ${node}: no connection`);
       return;
     }
-    const link = this.transport.link(node);
-    if (link !== undefined) {
-      for (const w of queue) link.send(w.channel, w.payload, w.options);
+    const connection = this.transport.connection(node);
+    if (connection !== undefined) {
+      for (const w of queue) connection.send(w.channel, w.payload, w.options);
       return;
     }
-    // Reached without a link of our own (a client-server client relays through a server): the
+    // Reached without a connection of our own (a client-server client relays through a server): the
     // rest go the same way, in order.
     for (const w of queue) void this.forwardIndirect(node, w.channel, w.payload, w.options).catch(() => undefined);
   }
 
-  /** No link to `node`: open an on-demand one if its address is known. Overlays may relay instead. */
+  /** No connection to `node`: open an on-demand one if its address is known. Overlays may relay instead. */
   protected async forwardIndirect(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus> {
     const spec = this.specs.get(node);
     if (spec === undefined || spec.addresses.length === 0) return 'unknown';
     // A node that just refused a dial is not dialled again for every message sent to it: back off.
     const failed = this.#dialFailures.get(node);
     if (failed !== undefined && this.clock.now() < failed.until) return 'dropped';
-    let link: Link;
+    let connection: Connection;
     try {
-      link = await this.connectTo(spec);
+      connection = await this.connectTo(spec);
     } catch (err) {
-      this.logger.debug(`forward to ${node}: could not open a link`, { reason: err });
+      this.logger.debug(`forward to ${node}: could not open a connection`, { reason: err });
       const delayMs = Math.min(5_000, (failed?.delayMs ?? 50) * 2);
       this.#dialFailures.set(node, { until: this.clock.now() + delayMs, delayMs });
       return 'dropped';
     }
     this.#dialFailures.delete(node);
-    if (!this.isNeighbor(node)) this.#keepOnDemand(link);
-    return link.send(channel, payload, options);
+    if (!this.isNeighbor(node)) this.#keepOnDemand(connection);
+    return connection.send(channel, payload, options);
   }
 
-  /** Opens a link that the overlay does not keep (a shuffle reply, a join through a full contact): pooled, closed when idle. */
-  protected async openOnDemand(contact: PeerSpec): Promise<Link> {
-    const link = await this.connectTo(contact);
-    if (!this.isNeighbor(link.peer.name)) this.#keepOnDemand(link);
-    return link;
+  /** Opens a connection that the overlay does not keep (a shuffle reply, a join through a full contact): pooled, closed when idle. */
+  protected async openOnDemand(contact: PeerSpec): Promise<Connection> {
+    const connection = await this.connectTo(contact);
+    if (!this.isNeighbor(connection.peer.name)) this.#keepOnDemand(connection);
+    return connection;
   }
 
   /**
-   * A pooled link opened for one exchange (the paper's temporary connection): closed after `ms`
+   * A pooled connection opened for one exchange (the paper's temporary connection): closed after `ms`
    * unless it carried other traffic meanwhile or the overlay adopted it.
    */
-  protected releaseSoon(link: Link, ms = 1_000): void {
-    const entry = this.#onDemand.get(link.peer.name);
-    if (entry?.link !== link) return;
-    const traffic = this.#traffic(link);
+  protected releaseSoon(connection: Connection, ms = 1_000): void {
+    const entry = this.#onDemand.get(connection.peer.name);
+    if (entry?.connection !== connection) return;
+    const traffic = this.#traffic(connection);
     this.after(ms, () => {
-      if (this.#handover || this.#onDemand.get(link.peer.name) !== entry || this.isNeighbor(link.peer.name) || this.#traffic(link) !== traffic) return;
-      this.#onDemand.delete(link.peer.name);
-      link.close('temporary link no longer needed');
+      if (this.#handover || this.#onDemand.get(connection.peer.name) !== entry || this.isNeighbor(connection.peer.name) || this.#traffic(connection) !== traffic) return;
+      this.#onDemand.delete(connection.peer.name);
+      connection.close('temporary connection no longer needed');
     });
   }
 
-  /** Whether `node` is an overlay neighbour (its link belongs to the overlay, not to the on-demand pool). */
+  /** Whether `node` is an overlay neighbour (its connection belongs to the overlay, not to the on-demand pool). */
   protected abstract isNeighbor(node: string): boolean;
 
-  /** The overlay now uses the link to `node`: it no longer counts against the on-demand pool. */
-  protected adoptLink(node: string): void {
+  /** The overlay now uses the connection to `node`: it no longer counts against the on-demand pool. */
+  protected adoptConnection(node: string): void {
     this.#onDemand.delete(node);
   }
 
-  #keepOnDemand(link: Link): void {
-    const existing = this.#onDemand.get(link.peer.name);
-    if (existing?.link === link) {
+  #keepOnDemand(connection: Connection): void {
+    const existing = this.#onDemand.get(connection.peer.name);
+    if (existing?.connection === connection) {
       existing.lastUsed = this.clock.now();
       return;
     }
-    this.#onDemand.set(link.peer.name, { link, lastUsed: this.clock.now(), traffic: this.#traffic(link) });
+    this.#onDemand.set(connection.peer.name, { connection, lastUsed: this.clock.now(), traffic: this.#traffic(connection) });
     if (this.#onDemand.size <= this.#maxOnDemand) return;
-    let oldest: [string, { link: Link; lastUsed: number }] | undefined;
+    let oldest: [string, { connection: Connection; lastUsed: number }] | undefined;
     for (const entry of this.#onDemand) {
       if (this.isNeighbor(entry[0])) this.#onDemand.delete(entry[0]);
       else if (oldest === undefined || entry[1].lastUsed < oldest[1].lastUsed) oldest = entry;
     }
     if (oldest !== undefined && this.#onDemand.size > this.#maxOnDemand && !this.#handover) {
       this.#onDemand.delete(oldest[0]);
-      oldest[1].link.close('on-demand link pool is full');
+      oldest[1].connection.close('on-demand connection pool is full');
     }
   }
 
-  /** Messages in and out of a link so far, over every channel. */
-  #traffic(link: Link): number {
+  /** Messages in and out of a connection so far, over every channel. */
+  #traffic(connection: Connection): number {
     let total = 0;
     for (const channel of this.transport.channels.keys()) {
-      const m = link.metrics(channel);
+      const m = connection.metrics(channel);
       total += m.messagesIn + m.messagesOut;
     }
     return total;
   }
 
-  /** Closes the on-demand links that carried nothing (either way) for `onDemandIdleMs`. */
+  /** Closes the on-demand connections that carried nothing (either way) for `onDemandIdleMs`. */
   #closeIdleOnDemand(): void {
     const now = this.clock.now();
     for (const [name, entry] of [...this.#onDemand]) {
@@ -652,13 +652,13 @@ export abstract class BasePeerService implements PeerService {
         this.#onDemand.delete(name);
         continue;
       }
-      const traffic = this.#traffic(entry.link);
+      const traffic = this.#traffic(entry.connection);
       if (traffic !== entry.traffic) {
         entry.traffic = traffic;
         entry.lastUsed = now;
       } else if (entry.lastUsed < now - this.#onDemandIdleMs && !this.#handover) {
         this.#onDemand.delete(name);
-        entry.link.close('on-demand link idle');
+        entry.connection.close('on-demand connection idle');
       }
     }
   }

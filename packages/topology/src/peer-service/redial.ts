@@ -1,15 +1,15 @@
 // Redialling with backoff: one pending attempt per node; the delay doubles after each failure
-// (jittered, capped) and resets once a link is up. Used by the overlays that keep members whose
-// links broke (FullMesh, ClientServer, Static).
+// (jittered, capped) and resets once a connection is up. Used by the overlays that keep members whose
+// connections broke (FullMesh, ClientServer, Static).
 
 import type { Random, TimerHandle } from '@fdn/core';
-import type { Link } from '../transport/types.ts';
+import type { Connection } from '../transport/types.ts';
 import type { PeerSpec } from './types.ts';
 
 export interface RedialerOptions {
   firstMs: number;
   maxMs: number;
-  dial: (spec: PeerSpec) => Promise<Link>;
+  dial: (spec: PeerSpec) => Promise<Connection>;
   /** Still worth dialling? Checked before each attempt. */
   wanted: (name: string) => boolean;
   after: (ms: number, fn: () => void) => TimerHandle;
@@ -26,14 +26,14 @@ export class Redialer {
     this.#options = options;
   }
 
-  /** Dials `spec` now unless an attempt is already pending; retries with backoff until linked or unwanted. */
+  /** Dials `spec` now unless an attempt is already pending; retries with backoff until connected or unwanted. */
   dial(spec: PeerSpec): void {
     if (this.#pending.has(spec.name)) return;
     this.#attempt(spec, this.#options.firstMs);
   }
 
-  /** A link to `name` is up: forget its backoff. */
-  linked(name: string): void {
+  /** A connection to `name` is up: forget its backoff. */
+  connected(name: string): void {
     const entry = this.#pending.get(name);
     if (entry === undefined) return;
     if (entry.timer !== null) this.#options.cancel(entry.timer);

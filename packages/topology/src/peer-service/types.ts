@@ -1,4 +1,4 @@
-// The PeerService interface: who is in the cluster, whom this node keeps links to, and how a
+// The PeerService interface: who is in the cluster, whom this node keeps connections to, and how a
 // message reaches any member. FullMesh, HyParView, ClientServer and Static all implement every
 // operation (Partisan's HyParView answers `not_implemented` to several).
 
@@ -13,15 +13,15 @@ export interface PeerSpec {
 
 /** Why a member or neighbour went away. */
 export interface DownReason {
-  /** `left` (it said goodbye), `unreachable` (its link failed), `expired` (not heard of for too long), `replaced` (restarted). */
+  /** `left` (it said goodbye), `unreachable` (its connection failed), `expired` (not heard of for too long), `replaced` (restarted). */
   kind: 'left' | 'unreachable' | 'expired' | 'replaced';
   message: string;
 }
 
 /**
  * Events of a peer service. `up` and `down` alternate per node: `up` when a member becomes
- * reachable from this node, `down` when it stops being (it left, failed, or its link broke).
- * FullMesh, Static and ClientServer keep a member whose link broke (they redial it), so it can go
+ * reachable from this node, `down` when it stops being (it left, failed, or its connection broke).
+ * FullMesh, Static and ClientServer keep a member whose connection broke (they redial it), so it can go
  * down and up again; HyParView reports members as reachable through the overlay.
  */
 export interface PeerServiceEvents {
@@ -29,9 +29,9 @@ export interface PeerServiceEvents {
   down: (node: string, reason: DownReason) => void;
   /** The member list changed. */
   membership: (members: readonly string[]) => void;
-  /** An overlay link came up (the broadcast layer builds its trees on these). */
+  /** An overlay connection came up (the broadcast layer builds its trees on these). */
   neighborUp: (node: string) => void;
-  /** An overlay link went away. */
+  /** An overlay connection went away. */
   neighborDown: (node: string) => void;
 }
 
@@ -51,36 +51,36 @@ export interface PeerService {
   start(): Promise<void>;
   /** Stops the overlay and the transport. Harmless twice or before start; no events after. */
   stop(): Promise<void>;
-  /** Stops the overlay but not the transport: its links stay for the overlay that replaces it. */
+  /** Stops the overlay but not the transport: its connections stay for the overlay that replaces it. */
   detach(): Promise<void>;
-  /** While another overlay shares the links (a switch), close none that it could use. */
+  /** While another overlay shares the connections (a switch), close none that it could use. */
   setHandover(on: boolean): void;
   /**
    * Joins the cluster through `contact` (a spec or an address). Resolves once this node has at
    * least one neighbour; rejects (`FDN_ERR_CONNECT_FAILED`) if the contact cannot be reached.
    */
   join(contact: PeerSpec | string): Promise<void>;
-  /** Leaves the cluster: tells the neighbours, closes the links. The node can join again. */
+  /** Leaves the cluster: tells the neighbours, closes the connections. The node can join again. */
   leave(): Promise<void>;
   /** The nodes this node knows to be in the cluster, itself included, sorted. */
   members(): string[];
   /** How many members (`members().length` without building the list). */
   memberCount(): number;
-  /** The nodes this node keeps overlay links to, sorted. */
+  /** The nodes this node keeps overlay connections to, sorted. */
   neighbors(): string[];
   /**
-   * Sends `payload` on `channel` to the member `node`: over the link if there is one, else as
-   * the overlay allows (an on-demand link, or a relay through a server).
+   * Sends `payload` on `channel` to the member `node`: over the connection if there is one, else as
+   * the overlay allows (an on-demand connection, or a relay through a server).
    */
   forward(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus>;
   /**
    * Sends `payload` to the member `node` now, in order with what was sent to it before: on its
-   * link if there is one (the link's status), else `queued` behind what already waits for that
-   * node while the overlay opens an on-demand link or relays (what cannot be delivered is then
+   * connection if there is one (the connection's status), else `queued` behind what already waits for that
+   * node while the overlay opens an on-demand connection or relays (what cannot be delivered is then
    * dropped and logged); `unknown` if this overlay is not running or `node` is this node.
    */
   send(node: string, channel: string, payload: Uint8Array, options?: SendOptions): SendStatus | 'queued' | 'unknown';
-  /** Messages waiting in `send`'s queues for a link to open, to every node. */
+  /** Messages waiting in `send`'s queues for a connection to open, to every node. */
   waiting(): number;
   /**
    * Receives what other nodes `forward` on `channel` (any channel but `control`, which the
@@ -89,8 +89,8 @@ export interface PeerService {
   onMessage(channel: string, handler: PeerMessageHandler): void;
   /**
    * The application has reason to think `node` is down (another overlay or a failure detector
-   * lost it). Overlays that learn liveness only from their own links (HyParView's directory of
-   * members it has no link to) spread the report; the node refutes it if it lives. Others ignore it.
+   * lost it). Overlays that learn liveness only from their own connections (HyParView's directory of
+   * members it has no connection to) spread the report; the node refutes it if it lives. Others ignore it.
    */
   suspect(node: string): void;
   /** How joining through the configured seeds goes (a node that joins nobody says so here). */
@@ -110,6 +110,6 @@ export interface JoinStatus {
   attempts: number;
   /** The last seed's failure, as `seed: reason`. */
   lastFailure: string | null;
-  /** Linked to at least one other member. */
+  /** Connected to at least one other member. */
   joined: boolean;
 }

@@ -3,7 +3,7 @@
 
 import type { Random } from '@fdn/core';
 
-/** An overlay as adjacency lists: node → the nodes it keeps links to. */
+/** An overlay as adjacency lists: node → the nodes it keeps connections to. */
 export type Adjacency = ReadonlyMap<string, readonly string[]>;
 
 export interface GraphProperties {
@@ -18,8 +18,8 @@ export interface GraphProperties {
   inDegree: Record<number, number>;
   /** Sizes of the connected components, largest first (undirected). */
   components: number[];
-  /** Links one side has and the other does not. */
-  asymmetricLinks: number;
+  /** Connections one side has and the other does not. */
+  asymmetricConnections: number;
 }
 
 /** Computes the properties of `graph`; edges to nodes outside it are ignored. */
@@ -30,7 +30,7 @@ export function graphProperties(graph: Adjacency, random: Random, pathSources = 
   // Undirected neighbour sets in indices.
   const undirected: Set<number>[] = names.map(() => new Set<number>());
   const inDegreeOf = new Int32Array(names.length);
-  let asymmetricLinks = 0;
+  let asymmetricConnections = 0;
   names.forEach((name, i) => {
     for (const peer of graph.get(name) ?? []) {
       const j = index.get(peer);
@@ -38,7 +38,7 @@ export function graphProperties(graph: Adjacency, random: Random, pathSources = 
       inDegreeOf[j] = (inDegreeOf[j] as number) + 1;
       (undirected[i] as Set<number>).add(j);
       (undirected[j] as Set<number>).add(i);
-      if (!(graph.get(peer) ?? []).includes(name)) asymmetricLinks++;
+      if (!(graph.get(peer) ?? []).includes(name)) asymmetricConnections++;
     }
   });
   const inDegree: Record<number, number> = {};
@@ -49,7 +49,7 @@ export function graphProperties(graph: Adjacency, random: Random, pathSources = 
     ...paths(undirected, random, pathSources),
     inDegree,
     components: components(undirected),
-    asymmetricLinks,
+    asymmetricConnections,
   };
 }
 
@@ -60,9 +60,9 @@ function clustering(adj: Set<number>[]): number {
     const k = neighbours.size;
     if (k < 2) continue;
     const list = [...neighbours];
-    let links = 0;
-    for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) if ((adj[list[a] as number] as Set<number>).has(list[b] as number)) links++;
-    sum += (2 * links) / (k * (k - 1));
+    let connections = 0;
+    for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) if ((adj[list[a] as number] as Set<number>).has(list[b] as number)) connections++;
+    sum += (2 * connections) / (k * (k - 1));
     counted++;
   }
   return counted === 0 ? 0 : sum / counted;

@@ -25,7 +25,7 @@ export interface SimulationOptions {
   /** Extra uniform latency per message (default 0). */
   jitterMs?: number;
   lossRate?: number;
-  /** How long until both ends notice a link cut by a partition (default 1,000 ms). */
+  /** How long until both ends notice a connection cut by a partition (default 1,000 ms). */
   partitionDetectMs?: number;
   /** Builds the peer service of a node. */
   overlay: (name: string, components: PeerServiceComponents) => PeerService;
@@ -114,7 +114,7 @@ export class Simulation {
     return node;
   }
 
-  /** Crashes nodes: they stop at once without a word; their peers see the links lost. */
+  /** Crashes nodes: they stop at once without a word; their peers see the connections lost. */
   crash(names: Iterable<string>): void {
     for (const name of names) {
       const node = this.nodes.get(name);
@@ -126,7 +126,7 @@ export class Simulation {
     }
   }
 
-  /** Stops a node gracefully (its links close as on a shutdown). */
+  /** Stops a node gracefully (its connections close as on a shutdown). */
   async stopNode(name: string): Promise<void> {
     const node = this.node(name);
     if (!node.alive) return;

@@ -1,4 +1,4 @@
-// The Transport interface: links to peers, named channels on each link, backpressure, and link
+// The Transport interface: connections to peers, named channels on each connection, backpressure, and connection
 // up/down events. Implemented over real WebSockets and by the network simulator; one compliance
 // suite holds both to the same behaviour.
 
@@ -10,7 +10,7 @@ import type { Address, NodeIdentity } from '../node/identity.ts';
  * - `sent`: queued (or written) normally;
  * - `backpressure`: queued, but the queue is past half its bound: slow down (see `whenWritable`);
  * - `full`: not queued: the queue is at its bound and the channel applies backpressure;
- * - `dropped`: not queued: the channel sheds load (`dropNewest`), or the link is down.
+ * - `dropped`: not queued: the channel sheds load (`dropNewest`), or the connection is down.
  * With `dropOldest`, the new message is queued (`sent`) and the oldest one is dropped instead.
  */
 export type SendStatus = 'sent' | 'backpressure' | 'full' | 'dropped';
@@ -18,7 +18,7 @@ export type SendStatus = 'sent' | 'backpressure' | 'full' | 'dropped';
 /** Options of one send. */
 export interface SendOptions {
   /**
-   * Picks the connection of a parallel channel (`key % parallelism`): messages with the same key
+   * Picks the socket of a parallel channel (`key % parallelism`): messages with the same key
    * stay in order. Callers pass a stable key per (sender, receiver) pair; default 0.
    */
   partitionKey?: number;
@@ -26,8 +26,8 @@ export interface SendOptions {
   key?: string | number;
 }
 
-/** Why a link went down. */
-export interface LinkDownReason {
+/** Why a connection went down. */
+export interface ConnectionDownReason {
   /**
    * `closed` (this node closed it), `peer_closed` (the peer closed it), `lost` (the connection
    * broke: the peer crashed or the network failed), `idle_timeout` (no heartbeat), `replaced`
@@ -41,7 +41,7 @@ export interface LinkDownReason {
   message: string;
 }
 
-/** Counters of one channel of one link (all its connections). */
+/** Counters of one channel of one connection (all its sockets). */
 export interface ChannelMetrics {
   channel: string;
   messagesOut: number;
@@ -52,23 +52,23 @@ export interface ChannelMetrics {
   queuedMessages: number;
   /** Bytes waiting in the send queues now. */
   queuedBytes: number;
-  /** Messages dropped or refused because a queue was full or the link down. */
+  /** Messages dropped or refused because a queue was full or the connection down. */
   dropped: number;
   /** Smoothed time from `send` until the bytes were handed to the socket, in ms. */
   sendLatencyMs: number;
-  /** Connections currently open. */
-  connections: number;
+  /** Sockets currently open. */
+  sockets: number;
 }
 
-/** A link to one peer: its channels share its authentication and its life. */
-export interface Link {
+/** A connection to one peer: its channels share its authentication and its life. */
+export interface Connection {
   /** The peer, as it introduced itself in the handshake. */
   readonly peer: NodeIdentity;
-  /** False once the link went down; a down link never comes back (connect again for a new one). */
+  /** False once the connection went down; a down connection never comes back (connect again for a new one). */
   readonly up: boolean;
   /** Sends `payload` on `channel`. Payload bytes must not be changed after the call. */
   send(channel: string, payload: Uint8Array, options?: SendOptions): SendStatus;
-  /** Resolves when `channel`'s queue for `partitionKey` is below half its bound (or the link is down). */
+  /** Resolves when `channel`'s queue for `partitionKey` is below half its bound (or the connection is down). */
   whenWritable(channel: string, partitionKey?: number): Promise<void>;
   /** Stops reading `channel` from this peer (TCP backpressure reaches the sender), until `resume`. */
   pause(channel: string): void;
@@ -77,22 +77,22 @@ export interface Link {
   metrics(channel: string): ChannelMetrics;
   /** Smoothed round-trip time of control-channel pings, in ms (undefined before the first pong). */
   readonly rttMs: number | undefined;
-  /** Closes the link (code CLOSED_BY_PEER to the peer, or `code`, e.g. PROTOCOL_ERROR); `linkDown` fires with kind `closed`. */
+  /** Closes the connection (code CLOSED_BY_PEER to the peer, or `code`, e.g. PROTOCOL_ERROR); `connectionDown` fires with kind `closed`. */
   close(message?: string, code?: number): void;
 }
 
 /** Receives a message that arrived on a channel. The payload is a view; copy it to keep it past the call if its buffer may be reused (it is not, today). */
-export type MessageHandler = (link: Link, payload: Buffer) => void;
+export type MessageHandler = (connection: Connection, payload: Buffer) => void;
 
 /** Transport events. */
 export interface TransportEvents {
-  /** A link came up (dialled or accepted), after authentication. */
-  linkUp: (link: Link) => void;
-  /** A link went down; it will not come back (a new link may form). */
-  linkDown: (link: Link, reason: LinkDownReason) => void;
+  /** A connection came up (dialled or accepted), after authentication. */
+  connectionUp: (connection: Connection) => void;
+  /** A connection went down; it will not come back (a new connection may form). */
+  connectionDown: (connection: Connection, reason: ConnectionDownReason) => void;
 }
 
-/** Links to peers over one kind of network. */
+/** Connections to peers over one kind of network. */
 export interface Transport {
   /** This node. Addresses are known once `start` resolved. */
   readonly self: NodeIdentity;
@@ -100,17 +100,17 @@ export interface Transport {
   readonly channels: ReadonlyMap<string, ChannelConfig>;
   /** Starts listening (if configured). Starting twice is harmless. */
   start(): Promise<void>;
-  /** Closes every link (peers see SHUTDOWN) and stops listening. Harmless before start or twice; no events after. */
+  /** Closes every connection (peers see SHUTDOWN) and stops listening. Harmless before start or twice; no events after. */
   stop(): Promise<void>;
   /**
-   * A link to the node at `address`, dialling if there is none. Resolves once authenticated.
+   * A connection to the node at `address`, dialling if there is none. Resolves once authenticated.
    * `expectedName` makes the dial fail (`WRONG_NODE`) if another node answers.
    */
-  connect(address: Address, expectedName?: string): Promise<Link>;
-  /** The live link to the node named `name`, if any. */
-  link(name: string): Link | undefined;
-  /** All live links. */
-  links(): Link[];
+  connect(address: Address, expectedName?: string): Promise<Connection>;
+  /** The live connection to the node named `name`, if any. */
+  connection(name: string): Connection | undefined;
+  /** All live connections. */
+  connections(): Connection[];
   /** Registers the receiver of `channel`'s messages (one per channel; a second replaces the first). */
   onMessage(channel: string, handler: MessageHandler): void;
   on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void;

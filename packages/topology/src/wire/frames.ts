@@ -1,4 +1,4 @@
-// Binary frames after the handshake. One socket carries one channel connection, so frames do not
+// Binary frames after the handshake. One socket carries one channel's traffic, so frames do not
 // name their channel. Lengths are little-endian u32.
 //
 //   DATA         [0x01] ( len:u32 bytes[len] )*         many small messages in one frame
@@ -75,7 +75,7 @@ export function decodePing(frame: Buffer): { id: number; sentAt: number } | null
   return Number.isFinite(sentAt) ? { id: frame.readUInt32LE(1), sentAt } : null;
 }
 
-/** A DIAL_ME request for connection `index` of `channel`. */
+/** A DIAL_ME request for socket `index` of `channel`. */
 export function encodeDialMe(channel: string, index: number): Buffer {
   const name = Buffer.from(channel, 'utf8');
   const frame = Buffer.allocUnsafe(2 + name.length);

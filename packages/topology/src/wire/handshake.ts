@@ -81,7 +81,7 @@ export function parseHandshake(text: string): HandshakeMessage | string {
       if (!isNonce(m.nonce)) return 'handshake message has an invalid nonce';
       if (m.t === 'hello') {
         if (typeof m.channel !== 'string' || m.channel.length === 0 || m.channel.length > 64) return 'hello has an invalid channel';
-        if (typeof m.index !== 'number' || !Number.isInteger(m.index) || m.index < 0 || m.index > 255) return 'hello has an invalid connection index';
+        if (typeof m.index !== 'number' || !Number.isInteger(m.index) || m.index < 0 || m.index > 255) return 'hello has an invalid socket index';
       } else if (!isMac(m.proof)) {
         return 'challenge has an invalid proof';
       }

@@ -103,9 +103,9 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * What every settled overlay satisfies among `members`: links both ways (a neighbour lists us
+ * What every settled overlay satisfies among `members`: connections both ways (a neighbour lists us
  * back), as many neighbours as the overlay promises for a cluster of that size, and one connected
- * graph (a broadcast over neighbour links reaches everyone). Returns what is wrong, or null.
+ * graph (a broadcast over neighbour connections reaches everyone). Returns what is wrong, or null.
  */
 function graphProblem(kind: OverlayKind, members: Member[]): string | null {
   const names = new Set(members.map((m) => m.name));
@@ -286,7 +286,7 @@ export function peerServiceCompliance(kind: OverlayKind, worldLabel: string, mak
     );
 
     it(
-      'neighbour links are symmetric, as many as the overlay promises, never more, and connect everyone',
+      'neighbour connections are symmetric, as many as the overlay promises, never more, and connect everyone',
       withWorld(async (world, started) => {
         const members = await cluster(world, kind, 8);
         started.push(...members);

@@ -1,7 +1,7 @@
 // The Transport compliance suite: every implementation runs these same tests.
 
 import { describe, expect, it } from 'vitest';
-import type { ChannelOptions, Link, LinkDownReason, Transport } from '../../src/index.ts';
+import type { ChannelOptions, Connection, ConnectionDownReason, Transport } from '../../src/index.ts';
 import { TopologyErrorCode } from '../../src/index.ts';
 
 /** What a test needs from the world a transport lives in (real sockets, or a simulator). */
@@ -31,17 +31,17 @@ function address(t: Transport): string {
   return a;
 }
 
-/** Starts a transport and returns it with its received messages and link events recorded. */
+/** Starts a transport and returns it with its received messages and connection events recorded. */
 async function started(world: World, name: string, options?: { secret?: string; channels?: Record<string, ChannelOptions> }) {
   const t = world.node(name, options);
   const received: { from: string; channel: string; text: string }[] = [];
   const ups: string[] = [];
-  const downs: { peer: string; reason: LinkDownReason }[] = [];
+  const downs: { peer: string; reason: ConnectionDownReason }[] = [];
   for (const channel of t.channels.keys()) {
-    t.onMessage(channel, (link, payload) => received.push({ from: link.peer.name, channel, text: payload.toString() }));
+    t.onMessage(channel, (connection, payload) => received.push({ from: connection.peer.name, channel, text: payload.toString() }));
   }
-  t.on('linkUp', (link) => ups.push(link.peer.name));
-  t.on('linkDown', (link, reason) => downs.push({ peer: link.peer.name, reason }));
+  t.on('connectionUp', (connection) => ups.push(connection.peer.name));
+  t.on('connectionDown', (connection, reason) => downs.push({ peer: connection.peer.name, reason }));
   await t.start();
   return { t, received, ups, downs };
 }
@@ -58,20 +58,20 @@ export function transportCompliance(label: string, makeWorld: () => World): void
     };
 
     it(
-      'connects and reports the link up on both sides, with the peer identities',
+      'connects and reports the connection up on both sides, with the peer identities',
       withWorld(async (world) => {
         const a = await started(world, 'a');
         const b = await started(world, 'b');
-        const link = await world.drive(a.t.connect(address(b.t)));
-        expect(link.up).toBe(true);
-        expect(link.peer.name).toBe('b');
-        expect(link.peer.incarnation).toBe(b.t.self.incarnation);
+        const connection = await world.drive(a.t.connect(address(b.t)));
+        expect(connection.up).toBe(true);
+        expect(connection.peer.name).toBe('b');
+        expect(connection.peer.incarnation).toBe(b.t.self.incarnation);
         await until(world, () => b.ups.includes('a'));
         expect(a.ups).toEqual(['b']);
-        expect(b.t.link('a')?.peer.incarnation).toBe(a.t.self.incarnation);
-        expect(a.t.links()).toHaveLength(1);
-        // Connecting again returns the same link.
-        expect(await world.drive(a.t.connect(address(b.t)))).toBe(link);
+        expect(b.t.connection('a')?.peer.incarnation).toBe(a.t.self.incarnation);
+        expect(a.t.connections()).toHaveLength(1);
+        // Connecting again returns the same connection.
+        expect(await world.drive(a.t.connect(address(b.t)))).toBe(connection);
       }),
     );
 
@@ -80,13 +80,13 @@ export function transportCompliance(label: string, makeWorld: () => World): void
       withWorld(async (world) => {
         const a = await started(world, 'a', { channels: { events: {} } });
         const b = await started(world, 'b', { channels: { events: {} } });
-        const link = await world.drive(a.t.connect(address(b.t)));
-        expect(link.send('default', Buffer.from('hello'))).toBe('sent');
-        link.send('events', Buffer.from('event'));
-        link.send('control', Buffer.from('ctl'));
+        const connection = await world.drive(a.t.connect(address(b.t)));
+        expect(connection.send('default', Buffer.from('hello'))).toBe('sent');
+        connection.send('events', Buffer.from('event'));
+        connection.send('control', Buffer.from('ctl'));
         await until(world, () => b.received.length === 3);
         expect(b.received.map((m) => `${m.channel}:${m.text}`).sort()).toEqual(['control:ctl', 'default:hello', 'events:event']);
-        b.t.link('a')?.send('default', Buffer.from('back'));
+        b.t.connection('a')?.send('default', Buffer.from('back'));
         await until(world, () => a.received.length === 1);
         expect(a.received[0]).toEqual({ from: 'b', channel: 'default', text: 'back' });
       }),
@@ -98,9 +98,9 @@ export function transportCompliance(label: string, makeWorld: () => World): void
         const channels = { par: { parallelism: 4 } };
         const a = await started(world, 'a', { channels });
         const b = await started(world, 'b', { channels });
-        const link = await world.drive(a.t.connect(address(b.t)));
-        for (let i = 0; i < 500; i++) link.send('default', Buffer.from(`d${i}`));
-        for (let i = 0; i < 500; i++) link.send('par', Buffer.from(`${i % 7}:${i}`), { partitionKey: i % 7 });
+        const connection = await world.drive(a.t.connect(address(b.t)));
+        for (let i = 0; i < 500; i++) connection.send('default', Buffer.from(`d${i}`));
+        for (let i = 0; i < 500; i++) connection.send('par', Buffer.from(`${i % 7}:${i}`), { partitionKey: i % 7 });
         await until(world, () => b.received.length === 1_000, 10_000);
         const onDefault = b.received.filter((m) => m.channel === 'default').map((m) => m.text);
         expect(onDefault).toEqual(Array.from({ length: 500 }, (_, i) => `d${i}`));
@@ -113,24 +113,24 @@ export function transportCompliance(label: string, makeWorld: () => World): void
     );
 
     it(
-      'close: both sides see the link down, and sending on it is dropped',
+      'close: both sides see the connection down, and sending on it is dropped',
       withWorld(async (world) => {
         const a = await started(world, 'a');
         const b = await started(world, 'b');
-        const link = await world.drive(a.t.connect(address(b.t)));
+        const connection = await world.drive(a.t.connect(address(b.t)));
         await until(world, () => b.ups.length === 1);
-        link.close();
-        expect(link.up).toBe(false);
-        expect(link.send('default', Buffer.from('late'))).toBe('dropped');
+        connection.close();
+        expect(connection.up).toBe(false);
+        expect(connection.send('default', Buffer.from('late'))).toBe('dropped');
         await until(world, () => b.downs.length === 1);
         expect(a.downs.map((d) => d.reason.kind)).toEqual(['closed']);
         expect(b.downs[0]?.reason.kind).toBe('peer_closed');
-        expect(a.t.link('b')).toBeUndefined();
+        expect(a.t.connection('b')).toBeUndefined();
       }),
     );
 
     it(
-      'a crashed peer shows up as a lost link; a restarted one (new incarnation) can be reached again',
+      'a crashed peer shows up as a lost connection; a restarted one (new incarnation) can be reached again',
       withWorld(async (world) => {
         const a = await started(world, 'a');
         const b = await started(world, 'b');
@@ -166,21 +166,21 @@ export function transportCompliance(label: string, makeWorld: () => World): void
         expect(b.downs[0]?.reason.kind).toBe('peer_closed');
         await world.pass(50);
         expect(a.downs).toEqual([]);
-        expect(a.t.links()).toEqual([]);
+        expect(a.t.connections()).toEqual([]);
         await expect(world.drive(a.t.connect(address(b.t)))).rejects.toMatchObject({ code: TopologyErrorCode.STOPPED });
       }),
     );
 
     it(
-      'one link per pair when both sides dial at once',
+      'one connection per pair when both sides dial at once',
       withWorld(async (world) => {
         const a = await started(world, 'a');
         const b = await started(world, 'b');
         const [ab, ba] = await world.drive(Promise.all([a.t.connect(address(b.t)), b.t.connect(address(a.t))]));
         await world.pass(50);
         expect(ab.up && ba.up).toBe(true);
-        expect(a.t.links()).toHaveLength(1);
-        expect(b.t.links()).toHaveLength(1);
+        expect(a.t.connections()).toHaveLength(1);
+        expect(b.t.connections()).toHaveLength(1);
         expect(a.ups).toEqual(['b']);
         expect(b.ups).toEqual(['a']);
         ab.send('default', Buffer.from('x'));
@@ -196,7 +196,7 @@ export function transportCompliance(label: string, makeWorld: () => World): void
       withWorld(async (world) => {
         const a = await started(world, 'a');
         const b = await started(world, 'b', { secret: 'another secret' });
-        await expect(world.drive(b.t.connect(address(a.t)))).rejects.toMatchObject({ code: TopologyErrorCode.LINK_REFUSED });
+        await expect(world.drive(b.t.connect(address(a.t)))).rejects.toMatchObject({ code: TopologyErrorCode.CONNECTION_REFUSED });
         expect(a.ups).toEqual([]);
         const c = await started(world, 'c');
         expect((await world.drive(c.t.connect(address(a.t)))).up).toBe(true);
@@ -209,15 +209,15 @@ export function transportCompliance(label: string, makeWorld: () => World): void
         const a = await started(world, 'a');
         const b = world.node('b');
         await b.start();
-        const link = await world.drive(a.t.connect(address(b)));
-        expect(() => link.send('nope', Buffer.from('x'))).toThrow(expect.objectContaining({ code: TopologyErrorCode.UNKNOWN_CHANNEL }));
+        const connection = await world.drive(a.t.connect(address(b)));
+        expect(() => connection.send('nope', Buffer.from('x'))).toThrow(expect.objectContaining({ code: TopologyErrorCode.UNKNOWN_CHANNEL }));
         expect(() => {
           a.t.onMessage('nope', () => undefined);
         }).toThrow(expect.objectContaining({ code: TopologyErrorCode.UNKNOWN_CHANNEL }));
-        link.send('default', Buffer.from('nobody listens'));
+        connection.send('default', Buffer.from('nobody listens'));
         await world.pass(50);
-        expect(link.up).toBe(true);
-        expect(link.metrics('default').messagesOut).toBe(1);
+        expect(connection.up).toBe(true);
+        expect(connection.metrics('default').messagesOut).toBe(1);
       }),
     );
 
@@ -226,12 +226,12 @@ export function transportCompliance(label: string, makeWorld: () => World): void
       withWorld(async (world) => {
         const a = await started(world, 'a');
         const b = await started(world, 'b');
-        const link = await world.drive(a.t.connect(address(b.t)));
-        await until(world, () => b.t.link('a') !== undefined);
-        const back = b.t.link('a') as Link;
+        const connection = await world.drive(a.t.connect(address(b.t)));
+        await until(world, () => b.t.connection('a') !== undefined);
+        const back = b.t.connection('a') as Connection;
         back.pause('default');
-        link.send('default', Buffer.from('held'));
-        link.send('control', Buffer.from('control flows'));
+        connection.send('default', Buffer.from('held'));
+        connection.send('control', Buffer.from('control flows'));
         await until(world, () => b.received.length === 1);
         expect(b.received[0]?.text).toBe('control flows');
         back.resume('default');

@@ -1,11 +1,11 @@
-// ClientServer: nodes are servers or clients. Servers link to every server; clients link to every
+// ClientServer: nodes are servers or clients. Servers connection to every server; clients connection to every
 // server and to no client. Membership is FullMesh's OR-set (every node knows every member, role
-// included), gossiped over those links. A client forwards to another client through a server
+// included), gossiped over those connections. A client forwards to another client through a server
 // (a relay): the servers are the hubs, as in Partisan's client-server manager, and a client
-// never holds more links than there are servers. Each server tells its clients which clients it
-// is linked to, so a client knows which others it can reach, and through which server.
+// never holds more connections than there are servers. Each server tells its clients which clients it
+// is connected to, so a client knows which others it can reach, and through which server.
 
-import type { Link, LinkDownReason } from '../../transport/types.ts';
+import type { Connection, ConnectionDownReason } from '../../transport/types.ts';
 import { isName } from '../validate.ts';
 import type { PeerServiceComponents } from '../base.ts';
 import { FullMesh } from '../full-mesh/full-mesh.ts';
@@ -27,20 +27,21 @@ export function clientServer(options: ClientServerOptions): (components: PeerSer
 }
 
 /**
- * What a server tells its clients: the clients it is linked to (all of them, or one change); and
- * what a client asks a server that has not told it (a client whose overlay started on links that
+ * What a server tells its clients: the clients it is connected to (all of them, or one change); and
+ * what a client asks a server that has not told it (a client whose overlay started on connections that
  * were already up, as after a topology switch, which the server had announced to an earlier one).
  */
+// The tags keep their first names ('cs.linked', 'cs.link'): they are wire format, shared with earlier versions.
 type Reach = { t: 'cs.linked'; nodes: string[] } | { t: 'cs.link'; node: string; up: boolean } | { t: 'cs.ask' };
 
 export class ClientServer extends FullMesh {
   override readonly kind = 'clientServer';
   readonly role: Role;
-  /** On a client: per linked server, the clients it says it is linked to. */
+  /** On a client: per connected server, the clients it says it is connected to. */
   readonly #reach = new Map<string, Set<string>>();
   /** The keys of `#reach` in name order (null: to be sorted again). */
   #reachOrder: string[] | null = null;
-  /** On a server: the linked clients already announced to the others. */
+  /** On a server: the connected clients already announced to the others. */
   readonly #told = new Set<string>();
   /** On a client: the servers asked for their reach (and not answered yet). */
   readonly #asked = new Set<string>();
@@ -98,90 +99,90 @@ export class ClientServer extends FullMesh {
     return servers[h % servers.length];
   }
 
-  /** A client's neighbours are the servers; a server's are every member linked to it. */
+  /** A client's neighbours are the servers; a server's are every member connected to it. */
   protected override isNeighbor(node: string): boolean {
     if (!super.isNeighbor(node)) return false;
     return this.role === 'server' || this.#roleOf(node) === 'server';
   }
 
-  /** Clients reach each other through a server linked to both. */
+  /** Clients reach each other through a server connected to both. */
   protected override reachable(node: string): boolean {
-    if (this.transport.link(node) !== undefined) return true;
-    return this.role === 'client' && this.#serverLink(node) !== undefined;
+    if (this.transport.connection(node) !== undefined) return true;
+    return this.role === 'client' && this.#serverConnection(node) !== undefined;
   }
 
-  protected override onLinkUp(link: Link): void {
-    const name = link.peer.name;
-    // A client refuses links from other clients: the topology says they go through a server.
+  protected override onConnectionUp(connection: Connection): void {
+    const name = connection.peer.name;
+    // A client refuses connections from other clients: the topology says they go through a server.
     if (this.role === 'client' && this.#roleOf(name) === 'client') {
-      // (Kept, not adopted, while another overlay shares the links.)
-      if (!this.handover) link.close('clients do not link to clients');
+      // (Kept, not adopted, while another overlay shares the connections.)
+      if (!this.handover) connection.close('clients do not connection to clients');
       return;
     }
-    super.onLinkUp(link);
+    super.onConnectionUp(connection);
     if (this.role === 'server') this.#tellClients();
   }
 
-  protected override onLinkDown(link: Link, reason: LinkDownReason): void {
-    super.onLinkDown(link, reason);
-    const name = link.peer.name;
+  protected override onConnectionDown(connection: Connection, reason: ConnectionDownReason): void {
+    super.onConnectionDown(connection, reason);
+    const name = connection.peer.name;
     if (this.role === 'client') {
       this.#asked.delete(name);
       if (this.#reach.delete(name)) {
         this.#reachOrder = null;
         // The clients reached only through that server are out of reach now.
-        this.refreshReachability({ kind: 'unreachable', message: `lost the link to server ${name}` });
+        this.refreshReachability({ kind: 'unreachable', message: `lost the connection to server ${name}` });
       }
     } else if (this.#told.delete(name) && this.member(name) !== undefined) {
       // (A client that left is gone from the membership: the gossip says so, as 'left'.)
-      for (const client of this.#linkedClients()) if (this.#told.has(client.peer.name)) this.sendOverlay(client, { t: 'cs.link', node: name, up: false } satisfies Reach);
+      for (const client of this.#connectedClients()) if (this.#told.has(client.peer.name)) this.sendOverlay(client, { t: 'cs.link', node: name, up: false } satisfies Reach);
     }
   }
 
   /**
-   * A server, for each linked client not announced yet (its role becomes known once its
-   * membership gossip arrives): tell it which clients we link, and the others about it.
+   * A server, for each connected client not announced yet (its role becomes known once its
+   * membership gossip arrives): tell it which clients we connection, and the others about it.
    */
   #tellClients(): void {
-    const clients = this.#linkedClients();
-    for (const link of clients) {
-      const name = link.peer.name;
+    const clients = this.#connectedClients();
+    for (const connection of clients) {
+      const name = connection.peer.name;
       if (this.#told.has(name)) continue;
       this.#told.add(name);
-      this.sendOverlay(link, { t: 'cs.linked', nodes: clients.map((l) => l.peer.name) } satisfies Reach);
-      for (const other of clients) if (other !== link && this.#told.has(other.peer.name)) this.sendOverlay(other, { t: 'cs.link', node: name, up: true } satisfies Reach);
+      this.sendOverlay(connection, { t: 'cs.linked', nodes: clients.map((l) => l.peer.name) } satisfies Reach);
+      for (const other of clients) if (other !== connection && this.#told.has(other.peer.name)) this.sendOverlay(other, { t: 'cs.link', node: name, up: true } satisfies Reach);
     }
   }
 
-  /** A client asks each linked server that has not told it whom it reaches. */
+  /** A client asks each connected server that has not told it whom it reaches. */
   #askServers(): void {
-    for (const link of this.transport.links()) {
-      const name = link.peer.name;
+    for (const connection of this.transport.connections()) {
+      const name = connection.peer.name;
       if (this.#reach.has(name) || this.#asked.has(name) || this.#roleOf(name) !== 'server') continue;
       this.#asked.add(name);
-      this.sendOverlay(link, { t: 'cs.ask' } satisfies Reach);
+      this.sendOverlay(connection, { t: 'cs.ask' } satisfies Reach);
     }
   }
 
-  #linkedClients(): Link[] {
-    return this.transport.links().filter((l) => this.#roleOf(l.peer.name) === 'client');
+  #connectedClients(): Connection[] {
+    return this.transport.connections().filter((l) => this.#roleOf(l.peer.name) === 'client');
   }
 
-  protected override onOverlayMessage(link: Link, value: unknown): void {
+  protected override onOverlayMessage(connection: Connection, value: unknown): void {
     const m = value as Partial<Reach> & Record<string, unknown>;
     if (m.t === 'cs.ask') {
-      if (this.role !== 'server' || this.#roleOf(link.peer.name) !== 'client') return;
-      this.#told.delete(link.peer.name);
+      if (this.role !== 'server' || this.#roleOf(connection.peer.name) !== 'client') return;
+      this.#told.delete(connection.peer.name);
       this.#tellClients();
       return;
     }
     if (m.t !== 'cs.linked' && m.t !== 'cs.link') {
-      super.onOverlayMessage(link, value);
+      super.onOverlayMessage(connection, value);
       if (this.role === 'server') this.#tellClients();
       else this.#askServers();
       return;
     }
-    const server = link.peer.name;
+    const server = connection.peer.name;
     this.#asked.delete(server);
     if (this.role !== 'client' || this.#roleOf(server) !== 'server') return;
     // Only the clients named can change reachability: a thousand clients announced one by one
@@ -212,29 +213,29 @@ export class ClientServer extends FullMesh {
   protected override async forwardIndirect(node: string, channel: string, payload: Uint8Array, options?: SendOptions): Promise<ForwardStatus> {
     const target = this.#roleOf(node);
     if (target === undefined) return 'unknown';
-    // To a server: dial it (it should be linked already). To a client: clients dial in, so a
-    // server without a link to it cannot reach it; a client relays through its server.
+    // To a server: dial it (it should be connected already). To a client: clients dial in, so a
+    // server without a connection to it cannot reach it; a client relays through its server.
     if (target === 'server') return super.forwardIndirect(node, channel, payload, options);
-    const via = this.role === 'client' ? this.#serverLink(node) : undefined;
+    const via = this.role === 'client' ? this.#serverConnection(node) : undefined;
     if (via === undefined) return 'dropped';
     return this.relay(via, node, channel, payload);
   }
 
-  /** A server relays for a client to any member it links to. */
-  protected override relayLink(target: string): Link | undefined {
-    return this.role === 'server' ? this.transport.link(target) : undefined;
+  /** A server relays for a client to any member it connections to. */
+  protected override relayConnection(target: string): Connection | undefined {
+    return this.role === 'server' ? this.transport.connection(target) : undefined;
   }
 
   /**
-   * A link to a server linked to the client `target`: the first in name order, so the same one
+   * A connection to a server connected to the client `target`: the first in name order, so the same one
    * while it lasts (relayed messages then keep their order).
    */
-  #serverLink(target: string): Link | undefined {
+  #serverConnection(target: string): Connection | undefined {
     this.#reachOrder ??= [...this.#reach.keys()].sort();
     for (const server of this.#reachOrder) {
       if (this.#reach.get(server)?.has(target) !== true) continue;
-      const link = this.transport.link(server);
-      if (link !== undefined) return link;
+      const connection = this.transport.connection(server);
+      if (connection !== undefined) return connection;
     }
     return undefined;
   }

@@ -1,12 +1,12 @@
-// FullMesh: every node links to every member. Membership is an ORSWOT of node specs, gossiped to
-// all neighbours periodically and (debounced) whenever it changes. A member whose link fails stays
+// FullMesh: every node connections to every member. Membership is an ORSWOT of node specs, gossiped to
+// all neighbours periodically and (debounced) whenever it changes. A member whose connection fails stays
 // a member and is redialled with backoff, as in Partisan; only `leave` (or a restart, which
 // replaces the old incarnation) removes it. `up`/`down` report reachability of members.
 //
 // ClientServer is this protocol with a dialling policy (see client-server.ts), so the policy
-// points are protected: which members to dial, which linked nodes count as neighbours.
+// points are protected: which members to dial, which connected nodes count as neighbours.
 
-import type { Link, LinkDownReason } from '../../transport/types.ts';
+import type { Connection, ConnectionDownReason } from '../../transport/types.ts';
 import { BasePeerService, toSpec } from '../base.ts';
 import type { PeerServiceComponents, PeerServiceOptions } from '../base.ts';
 import { Redialer } from '../redial.ts';
@@ -60,7 +60,7 @@ export class FullMesh extends BasePeerService {
   readonly #redialer: Redialer;
   #gossipPending = false;
   #left = false;
-  /** Nodes reported by `neighborUp` (linked members this node counts as neighbours). */
+  /** Nodes reported by `neighborUp` (connected members this node counts as neighbours). */
   readonly #neighbors = new Set<string>();
 
   constructor(options: FullMeshOptions, components: PeerServiceComponents) {
@@ -99,7 +99,7 @@ export class FullMesh extends BasePeerService {
     return this.#byName.get(name);
   }
 
-  /** Every member's addresses travel in the membership, so a member never linked to is known too. */
+  /** Every member's addresses travel in the membership, so a member never connected to is known too. */
   override spec(node: string): PeerSpec | undefined {
     const member = this.#byName.get(node);
     return member === undefined ? super.spec(node) : { name: member.name, addresses: member.addresses };
@@ -135,18 +135,18 @@ export class FullMesh extends BasePeerService {
     this.#refreshNeighbors();
   }
 
-  /** Emits `neighborUp`/`neighborDown` for linked members that became or stopped being neighbours. */
+  /** Emits `neighborUp`/`neighborDown` for connected members that became or stopped being neighbours. */
   #refreshNeighbors(): void {
     for (const name of [...this.#neighbors]) {
-      if (this.transport.link(name) !== undefined && this.isNeighbor(name)) continue;
+      if (this.transport.connection(name) !== undefined && this.isNeighbor(name)) continue;
       this.#neighbors.delete(name);
       this.events.emit('neighborDown', name);
     }
-    for (const link of this.transport.links()) {
-      const name = link.peer.name;
+    for (const connection of this.transport.connections()) {
+      const name = connection.peer.name;
       if (this.#neighbors.has(name) || !this.isNeighbor(name)) continue;
       this.#neighbors.add(name);
-      this.adoptLink(name);
+      this.adoptConnection(name);
       this.events.emit('neighborUp', name);
     }
   }
@@ -171,37 +171,37 @@ export class FullMesh extends BasePeerService {
     return !this.#left && node !== this.self.name && this.#byName.has(node);
   }
 
-  protected override readonly reachabilityFollowsLinks = true;
+  protected override readonly reachabilityFollowsConnections = true;
 
   protected override reachable(node: string): boolean {
-    return this.transport.link(node) !== undefined;
+    return this.transport.connection(node) !== undefined;
   }
 
   async join(contact: PeerSpec | string): Promise<void> {
     if (this.#left) this.#addSelf();
-    const link = await this.connectTo(toSpec(contact));
-    this.sendOverlay(link, { t: 'join', state: this.#set.toState() } satisfies Message);
+    const connection = await this.connectTo(toSpec(contact));
+    this.sendOverlay(connection, { t: 'join', state: this.#set.toState() } satisfies Message);
   }
 
   async leave(): Promise<void> {
     this.#left = true;
     this.#set.remove(this.#replica);
     const state = this.#set.toState();
-    for (const link of this.transport.links()) this.sendOverlay(link, { t: 'state', state } satisfies Message);
+    for (const connection of this.transport.connections()) this.sendOverlay(connection, { t: 'state', state } satisfies Message);
     this.#redialer.clear();
     // Let the goodbye reach the sockets before they close.
     await new Promise((resolve) => setImmediate(resolve));
-    for (const link of this.transport.links()) link.close('left the cluster');
+    for (const connection of this.transport.connections()) connection.close('left the cluster');
     this.#setChanged();
     this.membershipChanged({ kind: 'left', message: 'this node left' });
   }
 
   // ==== Gossip ====
 
-  protected onOverlayMessage(link: Link, value: unknown): void {
+  protected onOverlayMessage(connection: Connection, value: unknown): void {
     const m = value as Partial<Message>;
     if ((m.t !== 'state' && m.t !== 'join') || !isOrSetState(m.state, isMemberSpec)) {
-      this.logger.warn(`ignoring a malformed membership message from ${link.peer.name}`);
+      this.logger.warn(`ignoring a malformed membership message from ${connection.peer.name}`);
       return;
     }
     if (this.#left) return;
@@ -210,14 +210,14 @@ export class FullMesh extends BasePeerService {
       // Someone removed us (a stale view): add ourselves back; add-wins makes it stick.
       this.#set.add(this.#replica, this.#replica, this.selfMember());
     }
-    if (m.t === 'join') this.sendOverlay(link, { t: 'state', state: this.#set.toState() } satisfies Message);
+    if (m.t === 'join') this.sendOverlay(connection, { t: 'state', state: this.#set.toState() } satisfies Message);
     if (changed) {
       const before = this.#byName.size;
       this.#pruneStale();
       this.#setChanged();
       // A member can only disappear from a merged set by leaving (a restart keeps its name).
       this.membershipChanged({ kind: 'left', message: 'left the cluster' });
-      // A departure travels at once (the leaver's links are closing); additions are debounced.
+      // A departure travels at once (the leaver's connections are closing); additions are debounced.
       if (this.#byName.size < before) this.#gossipNow(true);
       else this.#gossipSoon();
       this.#reconcile();
@@ -237,7 +237,7 @@ export class FullMesh extends BasePeerService {
   #gossipNow(all = false): void {
     if (this.#left) return;
     const state = this.#set.toState();
-    for (const link of this.transport.links()) if (this.isNeighbor(link.peer.name) && (all || this.gossipsTo(link.peer.name))) this.sendOverlay(link, { t: 'state', state } satisfies Message);
+    for (const connection of this.transport.connections()) if (this.isNeighbor(connection.peer.name) && (all || this.gossipsTo(connection.peer.name))) this.sendOverlay(connection, { t: 'state', state } satisfies Message);
   }
 
   /** Whether a change is gossiped to this neighbour at once (all of them here; ClientServer narrows it). */
@@ -252,8 +252,8 @@ export class FullMesh extends BasePeerService {
     let removed = false;
     for (const [key, spec] of this.#set.entries()) {
       if (only !== undefined && spec.name !== only) continue;
-      const link = this.transport.link(spec.name);
-      const current = link?.peer.incarnation ?? newest.get(spec.name);
+      const connection = this.transport.connection(spec.name);
+      const current = connection?.peer.incarnation ?? newest.get(spec.name);
       if (spec.incarnation !== current && key !== this.#replica) {
         this.#set.remove(key);
         removed = true;
@@ -262,42 +262,42 @@ export class FullMesh extends BasePeerService {
     return removed;
   }
 
-  // ==== Links ====
+  // ==== Connections ====
 
-  /** Dials every member this node should link to and has no link to. */
+  /** Dials every member this node should connection to and has no connection to. */
   #reconcile(): void {
     if (this.#left) return;
     for (const spec of this.#byName.values()) {
-      if (spec.name === this.self.name || !this.shouldDial(spec) || this.transport.link(spec.name) !== undefined) continue;
+      if (spec.name === this.self.name || !this.shouldDial(spec) || this.transport.connection(spec.name) !== undefined) continue;
       this.#redialer.dial(spec);
     }
   }
 
-  protected onLinkUp(link: Link): void {
-    const { name, incarnation } = link.peer;
+  protected onConnectionUp(connection: Connection): void {
+    const { name, incarnation } = connection.peer;
     if (this.#left) return;
-    this.#redialer.linked(name);
+    this.#redialer.connected(name);
     if (!this.#set.has(keyOf(name, incarnation))) {
-      // Linked to a node we did not know as a member: it will introduce itself by gossip.
-      this.sendOverlay(link, { t: 'state', state: this.#set.toState() } satisfies Message);
+      // Connected to a node we did not know as a member: it will introduce itself by gossip.
+      this.sendOverlay(connection, { t: 'state', state: this.#set.toState() } satisfies Message);
       return;
     }
-    // Only this member's entries can have changed: a server linking a thousand clients must not
+    // Only this member's entries can have changed: a server connecting a thousand clients must not
     // rebuild its member table a thousand times.
     if (this.#pruneStale(name)) this.#setChanged();
-    else this.#neighborLinked(name);
+    else this.#neighborConnected(name);
   }
 
-  /** One link came up: a neighbour now if the overlay wants it. */
-  #neighborLinked(name: string): void {
-    if (this.#neighbors.has(name) || this.transport.link(name) === undefined || !this.isNeighbor(name)) return;
+  /** One connection came up: a neighbour now if the overlay wants it. */
+  #neighborConnected(name: string): void {
+    if (this.#neighbors.has(name) || this.transport.connection(name) === undefined || !this.isNeighbor(name)) return;
     this.#neighbors.add(name);
-    this.adoptLink(name);
+    this.adoptConnection(name);
     this.events.emit('neighborUp', name);
   }
 
-  protected onLinkDown(link: Link, _reason: LinkDownReason): void {
-    const name = link.peer.name;
+  protected onConnectionDown(connection: Connection, _reason: ConnectionDownReason): void {
+    const name = connection.peer.name;
     this.#refreshNeighbors();
     if (!this.isNeighbor(name)) return;
     const spec = this.#byName.get(name);

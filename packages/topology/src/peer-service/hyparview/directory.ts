@@ -5,7 +5,7 @@
 // (it just joined, or was cut off) swaps everything with its first one; and now and then each node
 // compares a digest of its directory with a random neighbour's, and they swap everything if the
 // digests differ (changes can slip past a node whose neighbours changed meanwhile). A node refreshes its own entry now and then; one not refreshed for a few periods
-// is forgotten. A node that sees a neighbour's link fail marks it down (the mark spreads like any
+// is forgotten. A node that sees a neighbour's connection fail marks it down (the mark spreads like any
 // change); if that was wrong, the node itself refutes it with a newer sequence number.
 //
 // Why not a Plumtree broadcast per announcement: a cluster of 1,024 starting at once makes a
@@ -142,7 +142,7 @@ export class MembershipDirectory {
     this.#syncTimer = null;
   }
 
-  /** Tells the neighbours this node leaves (before its links close), then forgets everyone. */
+  /** Tells the neighbours this node leaves (before its connections close), then forgets everyone. */
   announceLeave(): void {
     const self = this.#entries.get(this.host.self.name);
     if (self !== undefined && this.#running) {
@@ -156,7 +156,7 @@ export class MembershipDirectory {
     this.#changed.clear();
   }
 
-  /** A neighbour's link failed: marked down here and, through gossip, everywhere. */
+  /** A neighbour's connection failed: marked down here and, through gossip, everywhere. */
   reportDown(name: string): void {
     const entry = this.#entries.get(name);
     if (entry?.status !== Status.Alive || !this.#running || name === this.host.self.name) return;

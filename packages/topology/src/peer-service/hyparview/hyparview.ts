@@ -1,4 +1,4 @@
-// HyParView (Leitão, Pereira, Rodrigues, DSN 2007): a small symmetric active view of linked
+// HyParView (Leitão, Pereira, Rodrigues, DSN 2007): a small symmetric active view of connected
 // neighbours and a larger passive view of known nodes, kept fresh by random walks (JOIN,
 // FORWARD_JOIN, SHUFFLE) and repaired from the passive view when a neighbour fails (NEIGHBOR with
 // priority). Defaults are the paper's: active 5, passive 30, ARWL 6, PRWL 3, shuffle 3 + 4.
@@ -9,18 +9,15 @@
 // Beyond the paper (and Partisan): every operation works (leave included); a node whose active
 // view empties with nothing left to promote rejoins through its seeds; nodes that could not be
 // reached are remembered and retried now and then, so the two sides of a healed partition find
-// each other again and merge. Islands (Partisan issue #75): the seeds keep links to their
+// each other again and merge. Islands (Partisan issue #75): the seeds keep connections to their
 // neighbours on a ring of seeds (never dropped to make room), so every join lands in one
 // overlay; a node well short of neighbours insists (high priority); with the member directory, a
 // node that sees no seed among its members rejoins through them.
-//
-// Why one file of ~740 lines: the protocol's message handlers share the two views and their
-// invariants (symmetric active view, bounded passive view); the member directory, the part that
-// stands alone, is in directory.ts.
+
 
 import type { TimerHandle } from '@fdn/core';
 import { TopologyError, TopologyErrorCode } from '../../errors.ts';
-import type { Link, LinkDownReason } from '../../transport/types.ts';
+import type { Connection, ConnectionDownReason } from '../../transport/types.ts';
 import { BasePeerService, toSpec } from '../base.ts';
 import type { PeerServiceComponents, PeerServiceOptions } from '../base.ts';
 import type { PeerSpec } from '../types.ts';
@@ -89,8 +86,8 @@ export class HyParView extends BasePeerService {
   readonly #promotionMs: number;
   readonly #neighborTimeoutMs: number;
   readonly #retryMs: number;
-  /** Active view: name → link. */
-  readonly #active = new Map<string, Link>();
+  /** Active view: name → connection. */
+  readonly #active = new Map<string, Connection>();
   /** Passive view: name → spec. */
   readonly #passive = new Map<string, PeerSpec>();
   /**
@@ -118,9 +115,9 @@ export class HyParView extends BasePeerService {
   readonly #islandCheckMs: number;
   /** If this node is a seed: the seeds before and after it on the ring of seeds (by address). */
   #ring: PeerSpec[] = [];
-  /** Ring neighbours by name, once linked: kept in the active view. */
+  /** Ring neighbours by name, once connected: kept in the active view. */
   readonly #reserved = new Set<string>();
-  /** Names of the seeds, as learned from their links. */
+  /** Names of the seeds, as learned from their connections. */
   readonly #seedNames = new Set<string>();
 
   constructor(options: HyParViewOptions, components: PeerServiceComponents) {
@@ -173,8 +170,8 @@ export class HyParView extends BasePeerService {
 
   /** @internal */
   sendDirectory(neighbor: string, message: DirectoryMessage): void {
-    const link = this.#active.get(neighbor);
-    if (link !== undefined) this.sendOverlay(link, { t: 'dir', d: message } satisfies Message);
+    const connection = this.#active.get(neighbor);
+    if (connection !== undefined) this.sendOverlay(connection, { t: 'dir', d: message } satisfies Message);
   }
 
   protected override onStop(): void {
@@ -239,7 +236,7 @@ export class HyParView extends BasePeerService {
   }
 
   /** Internal state in one object (for debugging a node that will not settle). */
-  debugInfo(): { active: string[]; passive: number; reserve: number; repairing: boolean; starved: number; asking: string[]; activating: string[]; links: number; directory: number | null; joinTimeouts: number; lastJoinFailure: string | null } {
+  debugInfo(): { active: string[]; passive: number; reserve: number; repairing: boolean; starved: number; asking: string[]; activating: string[]; connections: number; directory: number | null; joinTimeouts: number; lastJoinFailure: string | null } {
     return {
       active: this.neighbors(),
       passive: this.#passive.size,
@@ -248,7 +245,7 @@ export class HyParView extends BasePeerService {
       starved: this.#starved,
       asking: [...this.#asking.keys()],
       activating: [...this.#activating],
-      links: this.transport.links().length,
+      connections: this.transport.connections().length,
       directory: this.#directory === null ? null : this.#directory.size,
       joinTimeouts: this.#joinTimeouts,
       lastJoinFailure: this.lastJoinFailure,
@@ -267,23 +264,23 @@ export class HyParView extends BasePeerService {
     return super.forwardIndirect(node, channel, payload, options);
   }
 
-  #addActive(link: Link): void {
-    const name = link.peer.name;
-    if (this.#left || name === this.self.name || !link.up) return;
+  #addActive(connection: Connection): void {
+    const name = connection.peer.name;
+    if (this.#left || name === this.self.name || !connection.up) return;
     if (this.#active.has(name)) {
-      this.#active.set(name, link);
+      this.#active.set(name, connection);
       return;
     }
     if (this.#active.size >= this.activeSize) this.#dropRandomActive(name);
-    this.#active.set(name, link);
+    this.#active.set(name, connection);
     this.logger.debug(`${name} joined the active view`);
     this.#passive.delete(name);
     this.#reserve.delete(name);
     this.#unreachable.delete(name);
-    this.adoptLink(name);
-    this.#directory?.sawAlive({ name, addresses: link.peer.addresses }, link.peer.incarnation);
+    this.adoptConnection(name);
+    this.#directory?.sawAlive({ name, addresses: connection.peer.addresses }, connection.peer.incarnation);
     this.#directory?.neighborUp(name);
-    if (this.#ring.some((r) => sharesAddress(r, link.peer.addresses))) this.#reserved.add(name);
+    if (this.#ring.some((r) => sharesAddress(r, connection.peer.addresses))) this.#reserved.add(name);
     this.events.emit('neighborUp', name);
     this.membershipChanged(undefined, [name]);
     this.#joinTimeouts = 0;
@@ -297,16 +294,16 @@ export class HyParView extends BasePeerService {
     const candidates = [...this.#active.keys()].filter((n) => n !== except && !this.#reserved.has(n));
     const victim = this.random.pick(candidates);
     if (victim === undefined) return;
-    const link = this.#active.get(victim) as Link;
+    const connection = this.#active.get(victim) as Connection;
     this.#active.delete(victim);
     this.#directory?.neighborDown();
-    this.#directory?.sawAlive({ name: victim, addresses: link.peer.addresses }, link.peer.incarnation);
-    this.sendOverlay(link, { t: 'disconnect' } satisfies Message);
-    this.#toPassive({ name: victim, addresses: link.peer.addresses });
+    this.#directory?.sawAlive({ name: victim, addresses: connection.peer.addresses }, connection.peer.incarnation);
+    this.sendOverlay(connection, { t: 'disconnect' } satisfies Message);
+    this.#toPassive({ name: victim, addresses: connection.peer.addresses });
     this.events.emit('neighborDown', victim);
     this.membershipChanged(undefined, [victim]);
     this.after(0, () => {
-      if (!this.#active.has(victim) && !this.handover) link.close('moved to the passive view');
+      if (!this.#active.has(victim) && !this.handover) connection.close('moved to the passive view');
     });
   }
 
@@ -339,18 +336,18 @@ export class HyParView extends BasePeerService {
   }
 
   #removeActive(name: string, becausePeer: 'disconnect' | 'failed' | 'left'): void {
-    const link = this.#active.get(name);
-    if (link === undefined) return;
+    const connection = this.#active.get(name);
+    if (connection === undefined) return;
     this.#active.delete(name);
     this.logger.debug(`${name} left the active view (${becausePeer})`);
     this.#directory?.neighborDown();
     this.events.emit('neighborDown', name);
     if (becausePeer === 'disconnect') {
-      this.#toPassive({ name, addresses: link.peer.addresses });
-      this.#directory?.sawAlive({ name, addresses: link.peer.addresses }, link.peer.incarnation);
+      this.#toPassive({ name, addresses: connection.peer.addresses });
+      this.#directory?.sawAlive({ name, addresses: connection.peer.addresses }, connection.peer.incarnation);
     }
     else if (becausePeer === 'failed') {
-      this.#markUnreachable({ name, addresses: link.peer.addresses });
+      this.#markUnreachable({ name, addresses: connection.peer.addresses });
       this.#directory?.reportDown(name);
     }
     this.membershipChanged({ kind: becausePeer === 'left' ? 'left' : 'unreachable', message: `${name} is no longer a neighbour (${becausePeer})` }, [name]);
@@ -372,7 +369,7 @@ export class HyParView extends BasePeerService {
       this.#left = false;
       this.#directory?.start();
     }
-    const link = await this.connectTo(toSpec(contact));
+    const connection = await this.connectTo(toSpec(contact));
     const joined = new Promise<void>((resolve, reject) => {
       if (this.#active.size > 0) {
         resolve();
@@ -380,14 +377,14 @@ export class HyParView extends BasePeerService {
       }
       const timer = this.after(this.#neighborTimeoutMs * 2, () => {
         this.#joinTimeouts++;
-        reject(new TopologyError(TopologyErrorCode.JOIN_TIMEOUT, `join through ${link.peer.name}: no neighbour within ${this.#neighborTimeoutMs * 2} ms`));
+        reject(new TopologyError(TopologyErrorCode.JOIN_TIMEOUT, `join through ${connection.peer.name}: no neighbour within ${this.#neighborTimeoutMs * 2} ms`));
       });
       this.#joined.push(() => {
         this.cancel(timer);
         resolve();
       });
     });
-    this.sendOverlay(link, { t: 'join', spec: this.selfSpec, insist: this.#joinTimeouts > 0 } satisfies Message);
+    this.sendOverlay(connection, { t: 'join', spec: this.selfSpec, insist: this.#joinTimeouts > 0 } satisfies Message);
     await joined;
   }
 
@@ -395,8 +392,8 @@ export class HyParView extends BasePeerService {
     this.#directory?.announceLeave();
     this.#directory?.stop();
     this.#left = true;
-    for (const link of this.#active.values()) this.sendOverlay(link, { t: 'leave' } satisfies Message);
-    const links = [...this.#active.values()];
+    for (const connection of this.#active.values()) this.sendOverlay(connection, { t: 'leave' } satisfies Message);
+    const connections = [...this.#active.values()];
     for (const name of [...this.#active.keys()]) {
       this.#active.delete(name);
       this.events.emit('neighborDown', name);
@@ -404,59 +401,59 @@ export class HyParView extends BasePeerService {
     this.#passive.clear();
     this.#unreachable.clear();
     await new Promise((resolve) => setImmediate(resolve));
-    for (const link of links) link.close('left the cluster');
+    for (const connection of connections) connection.close('left the cluster');
     this.membershipChanged({ kind: 'left', message: 'this node left' });
   }
 
   // ==== Protocol ====
 
-  protected onOverlayMessage(link: Link, value: unknown): void {
+  protected onOverlayMessage(connection: Connection, value: unknown): void {
     const m = value as Partial<Message> & Record<string, unknown>;
     if (this.#left && m.t !== 'neighborReply') return;
     switch (m.t) {
       case 'join':
-        if (isPeerSpec(m.spec)) this.#onJoin(link, m.spec, m.insist === true);
+        if (isPeerSpec(m.spec)) this.#onJoin(connection, m.spec, m.insist === true);
         return;
       case 'forwardJoin':
-        if (isPeerSpec(m.spec) && isSmallInt(m.ttl, 64)) this.#onForwardJoin(link, m.spec, m.ttl);
+        if (isPeerSpec(m.spec) && isSmallInt(m.ttl, 64)) this.#onForwardJoin(connection, m.spec, m.ttl);
         return;
       case 'activate':
-        this.#addActive(link);
+        this.#addActive(connection);
         return;
       case 'dir':
-        this.#directory?.receive(link.peer.name, m.d);
+        this.#directory?.receive(connection.peer.name, m.d);
         return;
       case 'disconnect':
-        this.#removeActive(link.peer.name, 'disconnect');
+        this.#removeActive(connection.peer.name, 'disconnect');
         return;
       case 'leave':
-        this.#removeActive(link.peer.name, 'left');
-        this.#passive.delete(link.peer.name);
-        this.#unreachable.delete(link.peer.name);
+        this.#removeActive(connection.peer.name, 'left');
+        this.#passive.delete(connection.peer.name);
+        this.#unreachable.delete(connection.peer.name);
         return;
       case 'neighbor':
-        this.#onNeighbor(link, m.high === true);
+        this.#onNeighbor(connection, m.high === true);
         return;
       case 'neighborReply': {
         // Acted on here, in message order: a DISCONNECT right behind the reply must find it applied.
-        const pending = this.#asking.get(link.peer.name);
+        const pending = this.#asking.get(connection.peer.name);
         const accepted = m.accepted === true;
         if (accepted && !this.#left) {
-          if (pending !== undefined || this.#active.size < this.activeSize) this.#addActive(link);
+          if (pending !== undefined || this.#active.size < this.activeSize) this.#addActive(connection);
           // A late yes to a request we gave up on, with no room left: take it back.
-          else if (!this.#active.has(link.peer.name)) this.sendOverlay(link, { t: 'disconnect' } satisfies Message);
+          else if (!this.#active.has(connection.peer.name)) this.sendOverlay(connection, { t: 'disconnect' } satisfies Message);
         }
         pending?.resolve(accepted);
         return;
       }
       case 'shuffle':
-        if (isPeerSpec(m.origin) && isPeerSpecList(m.list, 64) && isSmallInt(m.ttl, 64)) this.#onShuffle(link, m.origin, m.list, m.ttl);
+        if (isPeerSpec(m.origin) && isPeerSpecList(m.list, 64) && isSmallInt(m.ttl, 64)) this.#onShuffle(connection, m.origin, m.list, m.ttl);
         return;
       case 'shuffleReply':
         if (isPeerSpecList(m.list, 64)) for (const spec of m.list) this.#toPassive(spec, this.#lastShuffle);
         return;
       default:
-        this.logger.warn(`ignoring an unknown overlay message from ${link.peer.name}`);
+        this.logger.warn(`ignoring an unknown overlay message from ${connection.peer.name}`);
     }
   }
 
@@ -468,7 +465,7 @@ export class HyParView extends BasePeerService {
    * grow long (Partisan issue #75). So a full contact keeps its view and only starts the walks,
    * one per neighbour; the joiner's neighbours are where they end.
    */
-  #onJoin(link: Link, spec: PeerSpec, insist: boolean): void {
+  #onJoin(connection: Connection, spec: PeerSpec, insist: boolean): void {
     this.specs.set(spec.name, spec);
     const walkers = [...this.#active.entries()].filter(([name]) => name !== spec.name);
     // The paper has the contact always take the joiner, dropping a random neighbour; with many
@@ -476,15 +473,15 @@ export class HyParView extends BasePeerService {
     // view leaves the joiner to the walks, unless it insists (its last join timed out: walks are
     // slow, the cluster is busy), when the paper's rule holds: a joiner is never left with nothing.
     if (this.#active.size < this.activeSize || walkers.length === 0 || insist) {
-      this.#addActive(link);
-      this.sendOverlay(link, { t: 'activate' } satisfies Message);
+      this.#addActive(connection);
+      this.sendOverlay(connection, { t: 'activate' } satisfies Message);
     } else {
       this.#toPassive(spec);
     }
     for (const [, other] of walkers) this.sendOverlay(other, { t: 'forwardJoin', spec, ttl: this.#arwl } satisfies Message);
   }
 
-  #onForwardJoin(from: Link, spec: PeerSpec, ttl: number): void {
+  #onForwardJoin(from: Connection, spec: PeerSpec, ttl: number): void {
     if (spec.name === this.self.name) return;
     this.#heardOf(spec);
     if (ttl === 0 || this.#active.size <= 1) {
@@ -497,7 +494,7 @@ export class HyParView extends BasePeerService {
       this.#activate(spec);
       return;
     }
-    this.sendOverlay(this.#active.get(next) as Link, { t: 'forwardJoin', spec, ttl: ttl - 1 } satisfies Message);
+    this.sendOverlay(this.#active.get(next) as Connection, { t: 'forwardJoin', spec, ttl: ttl - 1 } satisfies Message);
   }
 
   /** Adds a node to the active view on our initiative: dial, then tell it. */
@@ -505,11 +502,11 @@ export class HyParView extends BasePeerService {
     if (this.#active.has(spec.name) || this.#activating.has(spec.name)) return;
     this.#activating.add(spec.name);
     this.connectTo(spec).then(
-      (link) => {
+      (connection) => {
         this.#activating.delete(spec.name);
         if (!this.running || this.#left) return;
-        this.#addActive(link);
-        this.sendOverlay(link, { t: 'activate' } satisfies Message);
+        this.#addActive(connection);
+        this.sendOverlay(connection, { t: 'activate' } satisfies Message);
       },
       () => {
         this.#activating.delete(spec.name);
@@ -518,16 +515,16 @@ export class HyParView extends BasePeerService {
     );
   }
 
-  #onNeighbor(link: Link, high: boolean): void {
-    const accept = high || this.#active.size < this.activeSize || this.#active.has(link.peer.name);
-    if (accept) this.#addActive(link);
-    this.sendOverlay(link, { t: 'neighborReply', accepted: accept } satisfies Message);
+  #onNeighbor(connection: Connection, high: boolean): void {
+    const accept = high || this.#active.size < this.activeSize || this.#active.has(connection.peer.name);
+    if (accept) this.#addActive(connection);
+    this.sendOverlay(connection, { t: 'neighborReply', accepted: accept } satisfies Message);
   }
 
   /** Asks `spec` to become a neighbour; resolves whether it accepted. */
   async #askNeighbor(spec: PeerSpec, high: boolean): Promise<boolean> {
-    const existed = this.transport.link(spec.name) !== undefined;
-    const link = await this.connectTo(spec);
+    const existed = this.transport.connection(spec.name) !== undefined;
+    const connection = await this.connectTo(spec);
     if (this.#active.has(spec.name)) return true;
     const accepted = await new Promise<boolean>((resolve) => {
       const timer = this.after(this.#neighborTimeoutMs, () => {
@@ -542,9 +539,9 @@ export class HyParView extends BasePeerService {
         },
         timer,
       });
-      this.sendOverlay(link, { t: 'neighbor', high } satisfies Message);
+      this.sendOverlay(connection, { t: 'neighbor', high } satisfies Message);
     });
-    if (!accepted && !existed && !this.#active.has(spec.name) && !this.handover) link.close('neighbour request declined');
+    if (!accepted && !existed && !this.#active.has(spec.name) && !this.handover) connection.close('neighbour request declined');
     return accepted && this.#active.has(spec.name);
   }
 
@@ -616,7 +613,7 @@ export class HyParView extends BasePeerService {
     return [...around].map((a) => byAddress.get(a) as PeerSpec);
   }
 
-  /** A seed (re)links to its ring neighbours, with high priority. */
+  /** A seed (re)connections to its ring neighbours, with high priority. */
   #keepRing(): void {
     if (this.#left) return;
     for (const spec of this.#ring) {
@@ -663,37 +660,37 @@ export class HyParView extends BasePeerService {
     if (target === undefined) return;
     const list = [
       this.selfSpec,
-      ...this.random.sample([...this.#active.keys()].filter((n) => n !== target), this.#ka).map((n) => ({ name: n, addresses: (this.#active.get(n) as Link).peer.addresses })),
+      ...this.random.sample([...this.#active.keys()].filter((n) => n !== target), this.#ka).map((n) => ({ name: n, addresses: (this.#active.get(n) as Connection).peer.addresses })),
       ...this.random.sample([...this.#passive.values()], this.#kp),
     ];
     this.#lastShuffle = new Set(list.map((s) => s.name));
-    this.sendOverlay(this.#active.get(target) as Link, { t: 'shuffle', origin: this.selfSpec, list, ttl: this.#shuffleTtl } satisfies Message);
+    this.sendOverlay(this.#active.get(target) as Connection, { t: 'shuffle', origin: this.selfSpec, list, ttl: this.#shuffleTtl } satisfies Message);
   }
 
-  #onShuffle(from: Link, origin: PeerSpec, list: PeerSpec[], ttl: number): void {
+  #onShuffle(from: Connection, origin: PeerSpec, list: PeerSpec[], ttl: number): void {
     if (origin.name === this.self.name) return;
     // Passing through or not, the walk tells of other nodes: worth remembering in the reserve.
     for (const spec of list) this.#heardOf(spec);
     if (ttl > 1 && this.#active.size > 1) {
       const next = this.random.pick([...this.#active.keys()].filter((n) => n !== from.peer.name && n !== origin.name));
       if (next !== undefined) {
-        this.sendOverlay(this.#active.get(next) as Link, { t: 'shuffle', origin, list, ttl: ttl - 1 } satisfies Message);
+        this.sendOverlay(this.#active.get(next) as Connection, { t: 'shuffle', origin, list, ttl: ttl - 1 } satisfies Message);
         return;
       }
     }
     const reply = this.random.sample([...this.#passive.values()], list.length);
     this.specs.set(origin.name, origin);
-    const direct = this.#active.get(origin.name) ?? this.transport.link(origin.name);
-    const send = (link: Link): void => {
-      this.sendOverlay(link, { t: 'shuffleReply', list: reply } satisfies Message);
+    const direct = this.#active.get(origin.name) ?? this.transport.connection(origin.name);
+    const send = (connection: Connection): void => {
+      this.sendOverlay(connection, { t: 'shuffleReply', list: reply } satisfies Message);
     };
     if (direct !== undefined) send(direct);
     else {
       // A temporary connection, as in the paper.
       this.openOnDemand(origin).then(
-        (link) => {
-          send(link);
-          this.releaseSoon(link);
+        (connection) => {
+          send(connection);
+          this.releaseSoon(connection);
         },
         () => undefined,
       );
@@ -701,11 +698,11 @@ export class HyParView extends BasePeerService {
     for (const spec of list) this.#toPassive(spec);
   }
 
-  // ==== Links ====
+  // ==== Connections ====
 
-  protected onLinkUp(link: Link): void {
-    this.specs.set(link.peer.name, { name: link.peer.name, addresses: link.peer.addresses });
-    if (this.seeds.some((s) => sharesAddress(s, link.peer.addresses))) this.#seedNames.add(link.peer.name);
+  protected onConnectionUp(connection: Connection): void {
+    this.specs.set(connection.peer.name, { name: connection.peer.name, addresses: connection.peer.addresses });
+    if (this.seeds.some((s) => sharesAddress(s, connection.peer.addresses))) this.#seedNames.add(connection.peer.name);
   }
 
   /** As the views know it, or the directory (which has every member's addresses). */
@@ -713,17 +710,17 @@ export class HyParView extends BasePeerService {
     return super.spec(node) ?? this.#directory?.spec(node);
   }
 
-  /** A member with no link here, said to be down: the directory reports it (it refutes if alive). */
+  /** A member with no connection here, said to be down: the directory reports it (it refutes if alive). */
   override suspect(node: string): void {
-    if (this.#active.has(node) || this.transport.link(node) !== undefined) return;
+    if (this.#active.has(node) || this.transport.connection(node) !== undefined) return;
     this.#directory?.reportDown(node);
   }
 
-  protected onLinkDown(link: Link, reason: LinkDownReason): void {
-    const name = link.peer.name;
-    if (this.#active.get(name) === link) {
+  protected onConnectionDown(connection: Connection, reason: ConnectionDownReason): void {
+    const name = connection.peer.name;
+    if (this.#active.get(name) === connection) {
       this.#reserved.delete(name);
-      // Only a lost link says the peer may be dead; closed, replaced or refused links do not.
+      // Only a lost connection says the peer may be dead; closed, replaced or refused connections do not.
       this.#removeActive(name, reason.kind === 'lost' || reason.kind === 'idle_timeout' ? 'failed' : 'disconnect');
     }
     this.#asking.get(name)?.resolve(false);

@@ -1,10 +1,10 @@
-// Static: the members are a list given in configuration; this node links to each and redials
-// with backoff, forever, when a link breaks. Nothing is gossiped: every node is configured with
+// Static: the members are a list given in configuration; this node connections to each and redials
+// with backoff, forever, when a connection breaks. Nothing is gossiped: every node is configured with
 // the cluster. At run time, `join` adds a node on both sides (the contact lists the joiner too)
 // and `leave` tells the listed nodes to drop this one. Partisan's static manager never
 // reconnects; this one does.
 
-import type { Link, LinkDownReason } from '../../transport/types.ts';
+import type { Connection, ConnectionDownReason } from '../../transport/types.ts';
 import { BasePeerService, toSpec } from '../base.ts';
 import type { PeerServiceComponents, PeerServiceOptions } from '../base.ts';
 import { Redialer } from '../redial.ts';
@@ -64,12 +64,12 @@ export class StaticPeerService extends BasePeerService {
     this.#redialer.clear();
   }
 
-  /** Links already up (another overlay's, during a switch) are adopted; the missing ones dialled. */
+  /** Connections already up (another overlay's, during a switch) are adopted; the missing ones dialled. */
   #connectAll(): void {
     for (const spec of this.#list.values()) {
-      const link = this.transport.link(spec.name);
-      if (link === undefined) this.#redialer.dial(spec);
-      else if (this.isNeighbor(spec.name)) this.#adopt(link);
+      const connection = this.transport.connection(spec.name);
+      if (connection === undefined) this.#redialer.dial(spec);
+      else if (this.isNeighbor(spec.name)) this.#adopt(connection);
     }
   }
 
@@ -89,20 +89,20 @@ export class StaticPeerService extends BasePeerService {
     return !this.#left && this.#list.has(node);
   }
 
-  protected override readonly reachabilityFollowsLinks = true;
+  protected override readonly reachabilityFollowsConnections = true;
 
   protected override reachable(node: string): boolean {
-    return this.transport.link(node) !== undefined;
+    return this.transport.connection(node) !== undefined;
   }
 
   /**
-   * Adds a member and links to it; the contact adds this node to its list in turn. Resolves once
-   * linked; rejects if it cannot be reached now (it stays listed and redialled when named).
+   * Adds a member and connections to it; the contact adds this node to its list in turn. Resolves once
+   * connected; rejects if it cannot be reached now (it stays listed and redialled when named).
    */
   async join(contact: PeerSpec | string): Promise<void> {
     this.#left = false;
     const spec = toSpec(contact);
-    const link = await this.connectTo(spec).catch((err: unknown) => {
+    const connection = await this.connectTo(spec).catch((err: unknown) => {
       if (spec.name !== '') {
         this.#list.set(spec.name, spec);
         this.membershipChanged();
@@ -110,60 +110,60 @@ export class StaticPeerService extends BasePeerService {
       }
       throw err;
     });
-    if (link.peer.name === this.self.name) return;
-    this.#list.set(link.peer.name, { name: link.peer.name, addresses: spec.addresses.length > 0 ? spec.addresses : link.peer.addresses });
+    if (connection.peer.name === this.self.name) return;
+    this.#list.set(connection.peer.name, { name: connection.peer.name, addresses: spec.addresses.length > 0 ? spec.addresses : connection.peer.addresses });
     this.membershipChanged();
-    this.#adopt(link);
-    this.sendOverlay(link, { t: 'join', spec: this.selfSpec } satisfies Message);
+    this.#adopt(connection);
+    this.sendOverlay(connection, { t: 'join', spec: this.selfSpec } satisfies Message);
   }
 
-  /** Closes every link and stops redialling; `join` (or a restart) brings the node back. */
+  /** Closes every connection and stops redialling; `join` (or a restart) brings the node back. */
   async leave(): Promise<void> {
     this.#redialer.clear();
-    const links = this.transport.links().filter((l) => this.#list.has(l.peer.name));
-    for (const link of links) this.sendOverlay(link, { t: 'leave' } satisfies Message);
+    const connections = this.transport.connections().filter((l) => this.#list.has(l.peer.name));
+    for (const connection of connections) this.sendOverlay(connection, { t: 'leave' } satisfies Message);
     this.#left = true;
     // Let the goodbyes reach the sockets before they close.
     await new Promise((resolve) => setImmediate(resolve));
-    for (const link of links) link.close('left the cluster');
+    for (const connection of connections) connection.close('left the cluster');
     this.membershipChanged({ kind: 'left', message: 'this node left' });
   }
 
-  protected onOverlayMessage(link: Link, value: unknown): void {
+  protected onOverlayMessage(connection: Connection, value: unknown): void {
     const m = value as Partial<Message> & Record<string, unknown>;
-    if (m.t === 'join' && isPeerSpec(m.spec) && m.spec.name === link.peer.name) {
+    if (m.t === 'join' && isPeerSpec(m.spec) && m.spec.name === connection.peer.name) {
       if (this.#left) return;
       this.#list.set(m.spec.name, m.spec);
       this.membershipChanged();
-      this.#adopt(link);
+      this.#adopt(connection);
     } else if (m.t === 'leave') {
-      const name = link.peer.name;
+      const name = connection.peer.name;
       if (!this.#list.delete(name)) return;
-      this.#redialer.linked(name);
+      this.#redialer.connected(name);
       if (this.#neighbors.delete(name)) this.events.emit('neighborDown', name);
       this.membershipChanged({ kind: 'left', message: `${name} left the cluster` });
     } else {
-      this.logger.warn(`ignoring a malformed static membership message from ${link.peer.name}`);
+      this.logger.warn(`ignoring a malformed static membership message from ${connection.peer.name}`);
     }
   }
 
-  /** A link to a listed member: it is an overlay link now. */
-  #adopt(link: Link): void {
-    const name = link.peer.name;
-    this.adoptLink(name);
-    this.#redialer.linked(name);
-    if (this.#neighbors.has(name) || !link.up) return;
+  /** A connection to a listed member: it is an overlay connection now. */
+  #adopt(connection: Connection): void {
+    const name = connection.peer.name;
+    this.adoptConnection(name);
+    this.#redialer.connected(name);
+    if (this.#neighbors.has(name) || !connection.up) return;
     this.#neighbors.add(name);
     this.events.emit('neighborUp', name);
   }
 
-  protected onLinkUp(link: Link): void {
-    if (this.isNeighbor(link.peer.name)) this.#adopt(link);
+  protected onConnectionUp(connection: Connection): void {
+    if (this.isNeighbor(connection.peer.name)) this.#adopt(connection);
   }
 
-  protected onLinkDown(link: Link, _reason: LinkDownReason): void {
-    const name = link.peer.name;
-    if (this.transport.link(name) !== undefined) return;
+  protected onConnectionDown(connection: Connection, _reason: ConnectionDownReason): void {
+    const name = connection.peer.name;
+    if (this.transport.connection(name) !== undefined) return;
     if (this.#neighbors.delete(name)) this.events.emit('neighborDown', name);
     if (!this.isNeighbor(name)) return;
     const spec = this.#list.get(name);

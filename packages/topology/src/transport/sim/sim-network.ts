@@ -1,11 +1,11 @@
 // A simulated network for deterministic tests and large simulations: nodes are SimTransports on a
-// virtual clock; every delivery, link event and failure is a timer, so a run replays exactly from
-// its seed. Per-link state is a few fields: 10,000 nodes fit.
+// virtual clock; every delivery, connection event and failure is a timer, so a run replays exactly from
+// its seed. Per-connection state is a few fields: 10,000 nodes fit.
 
 import { seededRandom, silentLogger, VirtualClock } from '@fdn/core';
 import type { Logger, Random } from '@fdn/core';
 import { SimTransport } from './sim-transport.ts';
-import type { SimLink, SimNodeOptions, SimStats } from './sim-transport.ts';
+import type { SimConnection, SimNodeOptions, SimStats } from './sim-transport.ts';
 
 export type { SimNodeOptions, SimStats };
 
@@ -17,11 +17,11 @@ export interface SimNetworkOptions {
   clock?: VirtualClock;
   /** One-way latency in ms (default 1). */
   latencyMs?: number;
-  /** Uniform extra latency in [0, jitterMs) per message (default 0). Order per link is kept. */
+  /** Uniform extra latency in [0, jitterMs) per message (default 0). Order per connection is kept. */
   jitterMs?: number;
-  /** Probability that a message is lost (default 0). Links still deliver in order what is not lost. */
+  /** Probability that a message is lost (default 0). Connections still deliver in order what is not lost. */
   lossRate?: number;
-  /** How long until both ends notice a link cut by a partition (default 1,000 ms). */
+  /** How long until both ends notice a connection cut by a partition (default 1,000 ms). */
   partitionDetectMs?: number;
   logger?: Logger;
 }
@@ -30,7 +30,7 @@ export interface SimNetworkOptions {
 
 /** The messages in flight that arrive at one instant, as parallel arrays (no object per message). */
 class Batch {
-  readonly to: SimLink[] = [];
+  readonly to: SimConnection[] = [];
   readonly channel: string[] = [];
   readonly size: number[] = [];
   readonly tag: number[] = [];
@@ -71,7 +71,7 @@ export class SimNetwork {
   }
 
   /** Sets latency and/or loss between two nodes (both directions). */
-  setLink(a: string, b: string, settings: { latencyMs?: number; lossRate?: number }): void {
+  setConnection(a: string, b: string, settings: { latencyMs?: number; lossRate?: number }): void {
     this.#overrides.set(pairKey(a, b), settings);
   }
 
@@ -84,7 +84,7 @@ export class SimNetwork {
 
   /**
    * Splits the network: nodes in different groups cannot reach each other; nodes in no group
-   * form one more group. Links across the cut go down after `partitionDetectMs`.
+   * form one more group. Connections across the cut go down after `partitionDetectMs`.
    */
   partition(...groups: string[][]): void {
     this.#groups = new Map();
@@ -105,7 +105,7 @@ export class SimNetwork {
     return (this.#groups.get(a) ?? 0) === (this.#groups.get(b) ?? 0);
   }
 
-  /** Crashes the node named `name`: it stops at once, its peers see their links lost. */
+  /** Crashes the node named `name`: it stops at once, its peers see their connections lost. */
   crash(name: string): void {
     this.#listening.get(name)?.crash();
   }
@@ -124,7 +124,7 @@ export class SimNetwork {
   }
 
   /** @internal Delivers a message to `to` at time `at` (after the messages already due then). */
-  deliverAt(at: number, to: SimLink, channel: string, size: number, tag: number, body: unknown): void {
+  deliverAt(at: number, to: SimConnection, channel: string, size: number, tag: number, body: unknown): void {
     let batch = this.#inFlight.get(at);
     if (batch === undefined) {
       const fresh = (batch = new Batch());
@@ -144,16 +144,16 @@ export class SimNetwork {
   #arrive(batch: Batch): void {
     const { to, channel, size, tag, body } = batch;
     for (let i = 0; i < to.length; i++) {
-      const link = to[i] as SimLink;
-      if (!link.up) {
+      const connection = to[i] as SimConnection;
+      if (!connection.up) {
         // Still forming (the dialler's side waits for the answer to its dial): a socket would
         // read the handshake's answer before the data sent after it, so the data waits too.
-        if (link.downReason === null) link.holdEarly(channel[i] as string, size[i] as number, tag[i] as number, body[i]);
+        if (connection.downReason === null) connection.holdEarly(channel[i] as string, size[i] as number, tag[i] as number, body[i]);
         continue;
       }
       this.stats.delivered++;
       this.stats.bytes += size[i] as number;
-      link.receive(channel[i] as string, size[i] as number, tag[i] as number, body[i]);
+      connection.receive(channel[i] as string, size[i] as number, tag[i] as number, body[i]);
     }
   }
 

@@ -1,7 +1,7 @@
 // A Transport on a SimNetwork. Connecting, delivering, closing and failing are timers on the
-// network's virtual clock: a link forms when the dial reaches the peer (the peer's side is up at
+// network's virtual clock: a connection forms when the dial reaches the peer (the peer's side is up at
 // once, the dialler's side one latency later), messages arrive in order after their latency, and
-// a crashed or partitioned peer shows up as a lost link.
+// a crashed or partitioned peer shows up as a lost connection.
 
 import type { ChannelConfig } from '../../channels/config.ts';
 import { resolveChannels } from '../../channels/config.ts';
@@ -9,7 +9,7 @@ import { CloseCode, TopologyError, TopologyErrorCode } from '../../errors.ts';
 import { isValidNodeName } from '../../node/identity.ts';
 import type { Address, NodeIdentity } from '../../node/identity.ts';
 import { Emitter } from '../../util/emitter.ts';
-import type { ChannelMetrics, Link, LinkDownReason, MessageHandler, SendOptions, SendStatus, Transport, TransportEvents } from '../types.ts';
+import type { ChannelMetrics, Connection, ConnectionDownReason, MessageHandler, SendOptions, SendStatus, Transport, TransportEvents } from '../types.ts';
 import { createHash } from 'node:crypto';
 import type { VirtualClock, Logger } from '@fdn/core';
 import type { ChannelOptions } from '../../channels/config.ts';
@@ -66,7 +66,7 @@ export interface SimMedium {
   reachable(a: string, b: string): boolean;
   delay(from: string, to: string): number;
   lose(from: string, to: string): boolean;
-  deliverAt(at: number, to: SimLink, channel: string, size: number, tag: number, body: unknown): void;
+  deliverAt(at: number, to: SimConnection, channel: string, size: number, tag: number, body: unknown): void;
   register(node: SimTransport): void;
   unregister(node: SimTransport): void;
   lookup(address: string): SimTransport | undefined;
@@ -77,19 +77,19 @@ export function secretDigest(secret: string | Uint8Array): string {
   return createHash('sha256').update(typeof secret === 'string' ? Buffer.from(secret) : secret).digest('hex');
 }
 
-/** One side of a simulated link. */
-export class SimLink implements Link {
+/** One side of a simulated connection. */
+export class SimConnection implements Connection {
   up = false;
   /** The other side's object. */
-  remote: SimLink | null = null;
+  remote: SimConnection | null = null;
   /** @internal When the last message on any channel arrives: a close must not overtake it. */
   lastArrivalAny = 0;
-  /** Per channel used so far (a handful: a list beats a Map for memory, 10,000 nodes have 100,000 links). */
+  /** Per channel used so far (a handful: a list beats a Map for memory, 10,000 nodes have 100,000 connections). */
   #counters: Counters[] | null = null;
   #paused: Map<string, Held[]> | null = null;
-  /** Messages that arrived before this side came up (delivered right after its linkUp). */
+  /** Messages that arrived before this side came up (delivered right after its connectionUp). */
   #early: (Held & { channel: string })[] | null = null;
-  downReason: LinkDownReason | null = null;
+  downReason: ConnectionDownReason | null = null;
 
   constructor(
     readonly owner: SimTransport,
@@ -147,7 +147,7 @@ export class SimLink implements Link {
     if (early !== null) for (const m of early) if (this.up) this.receive(m.channel, m.size, m.tag, m.body);
   }
 
-  /** @internal A message arrives (the network checked the link is up). */
+  /** @internal A message arrives (the network checked the connection is up). */
   receive(channel: string, size: number, tag: number, body: unknown): void {
     const held = this.#paused?.get(channel);
     if (held !== undefined) {
@@ -191,7 +191,7 @@ export class SimLink implements Link {
       queuedBytes: 0,
       dropped: 0,
       sendLatencyMs: 0,
-      connections: this.up ? 1 : 0,
+      sockets: this.up ? 1 : 0,
     };
   }
 
@@ -217,10 +217,10 @@ export class SimTransport implements Transport {
   readonly #handshakeTimeoutMs: number;
   #self: NodeIdentity;
   #state: 'new' | 'started' | 'stopped' = 'new';
-  readonly #links = new Map<string, SimLink>();
+  readonly #connections = new Map<string, SimConnection>();
   readonly #handlers = new Map<string, MessageHandler>();
   readonly #valueHandlers = new Map<string, (ProtocolHandler | undefined)[]>();
-  readonly #pending = new Map<string, Promise<Link>>();
+  readonly #pending = new Map<string, Promise<Connection>>();
   readonly #events: Emitter<TransportEvents>;
 
   /** @internal The network this transport lives on. */
@@ -269,17 +269,17 @@ export class SimTransport implements Transport {
     return Promise.resolve();
   }
 
-  /** Crashes the node: it stops at once and its peers see their links lost. */
+  /** Crashes the node: it stops at once and its peers see their connections lost. */
   crash(): void {
     this.#end('lost', 1006, 'peer crashed');
   }
 
-  #end(peerKind: LinkDownReason['kind'], code: number, message: string): void {
+  #end(peerKind: ConnectionDownReason['kind'], code: number, message: string): void {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     this.#events.clear();
     this.network.unregister(this);
-    for (const link of [...this.#links.values()]) this.takeDown(link, { kind: 'shutdown', closeCode: code, message }, { kind: peerKind, closeCode: code, message });
+    for (const connection of [...this.#connections.values()]) this.takeDown(connection, { kind: 'shutdown', closeCode: code, message }, { kind: peerKind, closeCode: code, message });
   }
 
   on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void {
@@ -291,13 +291,13 @@ export class SimTransport implements Transport {
     this.#handlers.set(channel, handler);
   }
 
-  link(name: string): Link | undefined {
-    const link = this.#links.get(name);
-    return link?.up === true ? link : undefined;
+  connection(name: string): Connection | undefined {
+    const connection = this.#connections.get(name);
+    return connection?.up === true ? connection : undefined;
   }
 
-  links(): Link[] {
-    return [...this.#links.values()].filter((l) => l.up);
+  connections(): Connection[] {
+    return [...this.#connections.values()].filter((l) => l.up);
   }
 
   /** @internal */
@@ -314,37 +314,37 @@ export class SimTransport implements Transport {
   }
 
   /** @internal */
-  dispatchValue(link: SimLink, channel: string, tag: number, value: unknown): void {
+  dispatchValue(connection: SimConnection, channel: string, tag: number, value: unknown): void {
     const handler = this.#valueHandlers.get(channel)?.[tag];
     if (handler === undefined) return;
     try {
-      handler(link, value);
+      handler(connection, value);
     } catch (err) {
       this.network.logger.error(`protocol handler ${tag} of channel '${channel}' on ${this.#self.name} threw`, { reason: err });
     }
   }
 
   /** @internal */
-  dispatch(link: SimLink, channel: string, payload: Buffer): void {
+  dispatch(connection: SimConnection, channel: string, payload: Buffer): void {
     const handler = this.#handlers.get(channel);
     if (handler === undefined) return;
     try {
-      handler(link, payload);
+      handler(connection, payload);
     } catch (err) {
       this.network.logger.error(`message handler of channel '${channel}' on ${this.#self.name} threw`, { reason: err });
     }
   }
 
-  connect(address: Address, expectedName?: string): Promise<Link> {
+  connect(address: Address, expectedName?: string): Promise<Connection> {
     if (this.#state !== 'started') {
       return Promise.reject(new TopologyError(this.#state === 'stopped' ? TopologyErrorCode.STOPPED : TopologyErrorCode.NOT_STARTED, `transport ${this.#self.name} is not started`));
     }
     const url = typeof address === 'string' ? address : `sim://${address.host}`;
     const name = url.startsWith('sim://') ? url.slice(6) : '';
     if (expectedName !== undefined && name !== expectedName) {
-      return Promise.reject(new TopologyError(TopologyErrorCode.LINK_REFUSED, `dialled ${expectedName} at ${url} but ${name} answers there`, { closeCode: CloseCode.WRONG_NODE }));
+      return Promise.reject(new TopologyError(TopologyErrorCode.CONNECTION_REFUSED, `dialled ${expectedName} at ${url} but ${name} answers there`, { closeCode: CloseCode.WRONG_NODE }));
     }
-    const existing = this.#links.get(name);
+    const existing = this.#connections.get(name);
     if (existing?.up === true) return Promise.resolve(existing);
     let pending = this.#pending.get(name);
     if (pending === undefined) {
@@ -354,11 +354,11 @@ export class SimTransport implements Transport {
     return pending;
   }
 
-  #dial(url: string, name: string): Promise<Link> {
+  #dial(url: string, name: string): Promise<Connection> {
     const net = this.network;
     const clock = net.clock;
     const me = this.#self.name;
-    return new Promise<Link>((resolve, reject) => {
+    return new Promise<Connection>((resolve, reject) => {
       const fail = (code: string, message: string, closeCode?: number): void => {
         reject(new TopologyError(code as typeof TopologyErrorCode.CONNECT_FAILED, `connect to ${url}: ${message}`, closeCode === undefined ? undefined : { closeCode }));
       };
@@ -381,7 +381,7 @@ export class SimTransport implements Transport {
         const outcome = target.accept(this);
         clock.setTimer(back, () => {
           if (typeof outcome === 'string') {
-            fail(TopologyErrorCode.LINK_REFUSED, outcome, outcome.includes('secret') ? CloseCode.AUTH_FAILED : CloseCode.DUPLICATE_NAME);
+            fail(TopologyErrorCode.CONNECTION_REFUSED, outcome, outcome.includes('secret') ? CloseCode.AUTH_FAILED : CloseCode.DUPLICATE_NAME);
             return;
           }
           if (this.#state !== 'started') {
@@ -389,88 +389,88 @@ export class SimTransport implements Transport {
             return;
           }
           // The peer's side is up; ours comes up now that its answer arrived.
-          const mine = outcome.remote as SimLink;
+          const mine = outcome.remote as SimConnection;
           if (!mine.up && mine.downReason === null && outcome.up) this.#bringUp(mine);
           if (mine.up) resolve(mine);
-          else fail(TopologyErrorCode.CONNECT_FAILED, 'the link went down while forming');
+          else fail(TopologyErrorCode.CONNECT_FAILED, 'the connection went down while forming');
         });
       });
     });
   }
 
   /**
-   * A dial from `from` arrived: returns this side's link (up now), or why it is refused. The
+   * A dial from `from` arrived: returns this side's connection (up now), or why it is refused. The
    * dialler's side exists (not yet up) and becomes up when the answer reaches it.
    */
-  accept(from: SimTransport): SimLink | string {
+  accept(from: SimTransport): SimConnection | string {
     if (from.#digest !== this.#digest) {
       this.network.logger.error(`${this.#self.name} refused ${from.self.name}: it does not prove the cluster secret`);
       return 'wrong cluster secret';
     }
-    const existing = this.#links.get(from.self.name);
+    const existing = this.#connections.get(from.self.name);
     if (existing?.downReason === null) {
-      // Up, or forming because this node dialled too (crossed dials): one link per pair.
+      // Up, or forming because this node dialled too (crossed dials): one connection per pair.
       if (existing.peer.incarnation === from.self.incarnation) return existing;
       const old = this.network.lookup(`sim://${from.self.name}`);
       if (old !== undefined && old !== from && old.alive) return `${from.self.name} is already connected with another incarnation`;
       this.takeDown(existing, { kind: 'replaced', message: `${from.self.name} restarted` }, null);
     }
-    const here = new SimLink(this, from.self);
-    const there = new SimLink(from, this.#self);
+    const here = new SimConnection(this, from.self);
+    const there = new SimConnection(from, this.#self);
     here.remote = there;
     there.remote = here;
-    this.#links.set(from.self.name, here);
-    from.#links.set(this.#self.name, there);
+    this.#connections.set(from.self.name, here);
+    from.#connections.set(this.#self.name, there);
     this.#bringUp(here);
     return here;
   }
 
-  #bringUp(link: SimLink): void {
+  #bringUp(connection: SimConnection): void {
     if (this.#state !== 'started') return;
-    link.up = true;
-    this.#events.emit('linkUp', link);
-    link.releaseEarly();
+    connection.up = true;
+    this.#events.emit('connectionUp', connection);
+    connection.releaseEarly();
   }
 
   /**
-   * Takes a link down on this side now (`local` reason) and on the other side one latency later
+   * Takes a connection down on this side now (`local` reason) and on the other side one latency later
    * (`remote` reason; null: the other side is gone already).
    */
-  takeDown(link: SimLink, local: LinkDownReason, remote: LinkDownReason | null): void {
-    const wasUp = link.up;
-    link.up = false;
-    link.downReason = local;
-    if (this.#links.get(link.peer.name) === link) this.#links.delete(link.peer.name);
-    if (wasUp && this.#state === 'started') this.#events.emit('linkDown', link, local);
-    const other = link.remote;
+  takeDown(connection: SimConnection, local: ConnectionDownReason, remote: ConnectionDownReason | null): void {
+    const wasUp = connection.up;
+    connection.up = false;
+    connection.downReason = local;
+    if (this.#connections.get(connection.peer.name) === connection) this.#connections.delete(connection.peer.name);
+    if (wasUp && this.#state === 'started') this.#events.emit('connectionDown', connection, local);
+    const other = connection.remote;
     if (other === null || remote === null) return;
     const net = this.network;
     // Like a socket's close frame, the news arrives after every message sent before it.
-    const at = Math.max(net.clock.now() + net.delay(this.#self.name, link.peer.name), link.lastArrivalAny);
+    const at = Math.max(net.clock.now() + net.delay(this.#self.name, connection.peer.name), connection.lastArrivalAny);
     net.clock.setTimer(at - net.clock.now(), () => {
       other.owner.#remoteDown(other, remote);
     });
   }
 
-  #remoteDown(link: SimLink, reason: LinkDownReason): void {
-    if (link.downReason !== null) return;
-    const wasUp = link.up;
-    link.up = false;
-    link.downReason = reason;
-    if (this.#links.get(link.peer.name) === link) this.#links.delete(link.peer.name);
-    if (wasUp && this.#state === 'started') this.#events.emit('linkDown', link, reason);
+  #remoteDown(connection: SimConnection, reason: ConnectionDownReason): void {
+    if (connection.downReason !== null) return;
+    const wasUp = connection.up;
+    connection.up = false;
+    connection.downReason = reason;
+    if (this.#connections.get(connection.peer.name) === connection) this.#connections.delete(connection.peer.name);
+    if (wasUp && this.#state === 'started') this.#events.emit('connectionDown', connection, reason);
   }
 
-  /** @internal A partition was installed: links across it go down after the detection delay. */
+  /** @internal A partition was installed: connections across it go down after the detection delay. */
   checkPartition(): void {
     const net = this.network;
-    for (const link of this.#links.values()) {
-      if (net.reachable(this.#self.name, link.peer.name)) continue;
+    for (const connection of this.#connections.values()) {
+      if (net.reachable(this.#self.name, connection.peer.name)) continue;
       net.clock.setTimer(net.partitionDetectMs, () => {
-        if (!link.up || net.reachable(this.#self.name, link.peer.name)) return;
-        const reason: LinkDownReason = { kind: 'idle_timeout', closeCode: CloseCode.IDLE_TIMEOUT, message: `nothing heard from ${link.peer.name} (partition)` };
-        this.takeDown(link, reason, null);
-        const other = link.remote;
+        if (!connection.up || net.reachable(this.#self.name, connection.peer.name)) return;
+        const reason: ConnectionDownReason = { kind: 'idle_timeout', closeCode: CloseCode.IDLE_TIMEOUT, message: `nothing heard from ${connection.peer.name} (partition)` };
+        this.takeDown(connection, reason, null);
+        const other = connection.remote;
         if (other !== null) other.owner.#remoteDown(other, { ...reason, message: `nothing heard from ${this.#self.name} (partition)` });
       });
     }

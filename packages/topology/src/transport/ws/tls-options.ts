@@ -1,4 +1,4 @@
-// TLS for links: what a node shows, what it trusts, and whether nodes that dial it must show a certificate.
+// TLS for connections: what a node shows, what it trusts, and whether nodes that dial it must show a certificate.
 
 /** TLS settings: a server certificate, and what to trust when dialling. */
 export interface TlsOptions {

@@ -124,8 +124,8 @@ export class Listener {
   /**
    * A TCP connection, before anything is known of it: at most `maxPending` sockets may be
    * unauthenticated at once (more are closed at once, and counted), and each must finish its HTTP
-   * upgrade and the handshake within `handshakeTimeoutMs` or be closed. Authenticated links are not
-   * in this pool, so a flood of silent or slow sockets cannot starve the links that work.
+   * upgrade and the handshake within `handshakeTimeoutMs` or be closed. Authenticated connections are not
+   * in this pool, so a flood of silent or slow sockets cannot starve the connections that work.
    */
   #onRawConnection(socket: Socket): void {
     const { maxPending, handshakeTimeoutMs } = this.options;

@@ -1,5 +1,5 @@
 // The Transport over real WebSockets (ws, with bufferutil): listens, dials, authenticates every
-// socket, and turns sockets into links. See ws-link.ts for the one-socket-per-slot rule and
+// socket, and turns sockets into connections. See ws-connection.ts for the one-socket-per-slot rule and
 // wire/handshake.ts for the handshake.
 
 import type { PhiAccrualOptions } from '../../failure/phi-accrual.ts';
@@ -24,15 +24,15 @@ import {
   secretBytes,
 } from '../../wire/handshake.ts';
 import type { Challenge, HandshakeMessage } from '../../wire/handshake.ts';
-import type { Link, LinkDownReason, MessageHandler, Transport, TransportEvents } from '../types.ts';
-import { Conn } from './conn.ts';
-import { WsLink } from './ws-link.ts';
+import type { Connection, ConnectionDownReason, MessageHandler, Transport, TransportEvents } from '../types.ts';
+import { ChannelSocket } from './channel-socket.ts';
+import { WsConnection } from './ws-connection.ts';
 import { Dialer } from './ws-dialer.ts';
 import { Listener } from './ws-listener.ts';
 import type { TlsOptions } from './tls-options.ts';
 
 export type { TlsOptions };
-import type { LinkHost } from './ws-link.ts';
+import type { ConnectionHost } from './ws-connection.ts';
 
 /** User options of {@link createWsTransport}. */
 export interface WsTransportOptions {
@@ -56,7 +56,7 @@ export interface WsTransportOptions {
   handshakeTimeoutMs?: number;
   /** Control-channel ping interval (default 1,000 ms). */
   pingIntervalMs?: number;
-  /** A link with nothing heard for this long goes down (default 10,000 ms), whatever the failure detector says. */
+  /** A connection with nothing heard for this long goes down (default 10,000 ms), whatever the failure detector says. */
   idleTimeoutMs?: number;
   /**
    * The φ accrual failure detector over the peer's heartbeats (its control-channel pings), checked
@@ -84,7 +84,7 @@ export function createWsTransport(options: WsTransportOptions, components: WsTra
 
 
 /** A Transport over WebSockets; create one with {@link createWsTransport}. */
-export class WsTransport implements Transport, LinkHost {
+export class WsTransport implements Transport, ConnectionHost {
   readonly channels: ReadonlyMap<string, ChannelConfig>;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -105,11 +105,11 @@ export class WsTransport implements Transport, LinkHost {
   #starting: Promise<void> | null = null;
   #listener: Listener | null = null;
   readonly #dialer: Dialer;
-  readonly #links = new Map<string, WsLink>();
-  readonly #handshaking = new Set<Conn>();
+  readonly #connections = new Map<string, WsConnection>();
+  readonly #handshaking = new Set<ChannelSocket>();
   readonly #handlers = new Map<string, MessageHandler>();
-  readonly #connecting = new Map<string, Promise<Link>>();
-  readonly #linkWaiters = new Set<{ wants: (link: WsLink) => boolean; done: (link: WsLink | null) => void }>();
+  readonly #connecting = new Map<string, Promise<Connection>>();
+  readonly #connectionWaiters = new Set<{ wants: (connection: WsConnection) => boolean; done: (connection: WsConnection | null) => void }>();
   readonly #events: Emitter<TransportEvents>;
 
   constructor(options: WsTransportOptions, components: WsTransportComponents) {
@@ -147,21 +147,21 @@ export class WsTransport implements Transport, LinkHost {
         handshaking: this.#handshaking,
         self: () => this.#self,
         started: () => this.#state === 'started',
-        link: (name) => this.#links.get(name),
-        awaitLink: (wants) => this.#awaitLink(wants),
-        onMessages: (conn, onHandshake) => {
-          this.#onMessages(conn, onHandshake);
+        connection: (name) => this.#connections.get(name),
+        awaitConnection: (wants) => this.#awaitConnection(wants),
+        onMessages: (sock, onHandshake) => {
+          this.#onMessages(sock, onHandshake);
         },
-        refuse: (conn, code, reason) => {
-          this.#refuse(conn, code, reason);
+        refuse: (sock, code, reason) => {
+          this.#refuse(sock, code, reason);
         },
         report: (level, key, message, fields) => {
           this.#report(level, key, message, fields);
         },
-        onClosed: (conn, code, reason) => {
-          this.#onClosed(conn, code, reason);
+        onClosed: (sock, code, reason) => {
+          this.#onClosed(sock, code, reason);
         },
-        attachControl: (conn) => this.#attachControl(conn),
+        attachControl: (sock) => this.#attachControl(sock),
       },
       { secret: this.#secret, tls: options.tls, maxPayload: this.#maxPayload },
     );
@@ -218,27 +218,27 @@ export class WsTransport implements Transport, LinkHost {
     if (this.#state === 'stopped') return;
     const wasStarting = this.#starting;
     this.#state = 'stopped';
-    // No events after stop: listeners are dropped before links are closed.
+    // No events after stop: listeners are dropped before connections are closed.
     this.#events.clear();
     if (wasStarting !== null) await wasStarting.catch(() => undefined);
-    for (const link of [...this.#links.values()]) link.down({ kind: 'shutdown', closeCode: CloseCode.SHUTDOWN, message: 'node stopping' }, CloseCode.SHUTDOWN);
-    for (const conn of this.#handshaking) conn.close(CloseCode.SHUTDOWN, 'node stopping');
+    for (const connection of [...this.#connections.values()]) connection.down({ kind: 'shutdown', closeCode: CloseCode.SHUTDOWN, message: 'node stopping' }, CloseCode.SHUTDOWN);
+    for (const sock of this.#handshaking) sock.close(CloseCode.SHUTDOWN, 'node stopping');
     this.#handshaking.clear();
-    for (const waiter of this.#linkWaiters) waiter.done(null);
-    this.#linkWaiters.clear();
+    for (const waiter of this.#connectionWaiters) waiter.done(null);
+    this.#connectionWaiters.clear();
     await this.#closeServer();
   }
 
   /**
    * Simulates a crash (for tests): every socket is dropped without a close frame and the
-   * listener closes; peers see their links lost. No events follow.
+   * listener closes; peers see their connections lost. No events follow.
    */
   async abort(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     this.#events.clear();
-    for (const link of [...this.#links.values()]) link.down({ kind: 'shutdown', message: 'aborted' }, CloseCode.SHUTDOWN, true);
-    for (const conn of this.#handshaking) conn.terminate();
+    for (const connection of [...this.#connections.values()]) connection.down({ kind: 'shutdown', message: 'aborted' }, CloseCode.SHUTDOWN, true);
+    for (const sock of this.#handshaking) sock.terminate();
     this.#handshaking.clear();
     await this.#closeServer();
   }
@@ -266,16 +266,16 @@ export class WsTransport implements Transport, LinkHost {
     return this.#handlers.get(channel);
   }
 
-  link(name: string): Link | undefined {
-    const link = this.#links.get(name);
-    return link?.up === true ? link : undefined;
+  connection(name: string): Connection | undefined {
+    const connection = this.#connections.get(name);
+    return connection?.up === true ? connection : undefined;
   }
 
-  links(): Link[] {
-    return [...this.#links.values()].filter((l) => l.up);
+  connections(): Connection[] {
+    return [...this.#connections.values()].filter((l) => l.up);
   }
 
-  connect(address: Address, expectedName?: string): Promise<Link> {
+  connect(address: Address, expectedName?: string): Promise<Connection> {
     if (this.#state === 'stopped') return Promise.reject(new TopologyError(TopologyErrorCode.STOPPED, `transport ${this.#self.name} is stopped`));
     if (this.#state !== 'started') return Promise.reject(new TopologyError(TopologyErrorCode.NOT_STARTED, `transport ${this.#self.name}: call start() before connect()`));
     let url: string;
@@ -284,8 +284,8 @@ export class WsTransport implements Transport, LinkHost {
     } catch (err) {
       return Promise.reject(new TopologyError(TopologyErrorCode.BAD_CONFIG, (err as Error).message));
     }
-    for (const link of this.#links.values()) {
-      if (link.up && (link.peer.addresses.includes(url) || (expectedName !== undefined && link.peer.name === expectedName))) return Promise.resolve(link);
+    for (const connection of this.#connections.values()) {
+      if (connection.up && (connection.peer.addresses.includes(url) || (expectedName !== undefined && connection.peer.name === expectedName))) return Promise.resolve(connection);
     }
     const key = `${url}|${expectedName ?? ''}`;
     let pending = this.#connecting.get(key);
@@ -298,8 +298,8 @@ export class WsTransport implements Transport, LinkHost {
 
   // ==== Dialling (ws-dialer.ts) ====
 
-  dial(link: WsLink, channel: string, index: number): void {
-    this.#dialer.dialSlot(link, channel, index);
+  dial(connection: WsConnection, channel: string, index: number): void {
+    this.#dialer.dialSlot(connection, channel, index);
   }
 
   // ==== Accepting ====
@@ -319,43 +319,43 @@ export class WsTransport implements Transport, LinkHost {
 
   #accept(ws: WebSocket, remote: string): void {
     ws.binaryType = 'fragments';
-    const conn = new Conn(ws, 'acceptor', this.maxMessageBytes, this.clock.now(), remote);
-    this.#handshaking.add(conn);
+    const sock = new ChannelSocket(ws, 'acceptor', this.maxMessageBytes, this.clock.now(), remote);
+    this.#handshaking.add(sock);
     const timer = this.clock.setTimer(this.handshakeTimeoutMs, () => {
-      if (conn.state === 'handshake') this.#refuse(conn, CloseCode.HANDSHAKE_TIMEOUT, `handshake not finished within ${this.handshakeTimeoutMs} ms`);
+      if (sock.state === 'handshake') this.#refuse(sock, CloseCode.HANDSHAKE_TIMEOUT, `handshake not finished within ${this.handshakeTimeoutMs} ms`);
     });
     let nonce: string | null = null;
     let proven = false;
-    this.#onMessages(conn, (msg) => {
-      if (conn.hello === null) {
+    this.#onMessages(sock, (msg) => {
+      if (sock.hello === null) {
         if (msg.t !== 'hello') {
-          this.#refuse(conn, CloseCode.PROTOCOL_ERROR, `expected hello, got '${msg.t}'`);
+          this.#refuse(sock, CloseCode.PROTOCOL_ERROR, `expected hello, got '${msg.t}'`);
           return;
         }
         if (msg.v !== PROTOCOL_VERSION) {
           this.#report('error', `version:${msg.name}`, `refused ${msg.name} from ${remote}: it speaks protocol ${msg.v}, this node speaks ${PROTOCOL_VERSION}; run the same @fdn version on both`);
-          this.#refuse(conn, CloseCode.VERSION_MISMATCH, `protocol ${msg.v} not supported; this node speaks ${PROTOCOL_VERSION}`);
+          this.#refuse(sock, CloseCode.VERSION_MISMATCH, `protocol ${msg.v} not supported; this node speaks ${PROTOCOL_VERSION}`);
           return;
         }
         if (!this.channels.has(msg.channel) || msg.index >= (this.channels.get(msg.channel)?.parallelism ?? 0)) {
-          this.#refuse(conn, CloseCode.UNKNOWN_CHANNEL, `no channel '${msg.channel}' connection ${msg.index} on ${this.#self.name}`);
+          this.#refuse(sock, CloseCode.UNKNOWN_CHANNEL, `no channel '${msg.channel}' socket ${msg.index} on ${this.#self.name}`);
           return;
         }
         if (msg.name === this.#self.name) {
           this.#report('error', `own-name:${remote}`, `refused a node at ${remote} that uses this node's own name (${msg.name}); give every node a unique name`);
-          this.#refuse(conn, CloseCode.DUPLICATE_NAME, `${msg.name} is this node's own name`);
+          this.#refuse(sock, CloseCode.DUPLICATE_NAME, `${msg.name} is this node's own name`);
           return;
         }
         // Both nodes dialling each other at once: the socket dialled by the smaller name is kept,
         // decided now, before either carries a frame (as Erlang's distribution handshake does).
         if (msg.channel === CONTROL && this.#self.name < msg.name && this.#dialer.pendingControlDial(msg.name, msg.addresses) !== undefined) {
-          this.#refuse(conn, CloseCode.CROSSED, `both nodes dialled; keeping the socket ${this.#self.name} dialled`);
+          this.#refuse(sock, CloseCode.CROSSED, `both nodes dialled; keeping the socket ${this.#self.name} dialled`);
           return;
         }
-        conn.hello = msg;
-        conn.dialedBy = msg.name;
+        sock.hello = msg;
+        sock.dialedBy = msg.name;
         nonce = makeNonce();
-        conn.sendText({
+        sock.sendText({
           t: 'challenge',
           v: PROTOCOL_VERSION,
           name: this.#self.name,
@@ -367,26 +367,26 @@ export class WsTransport implements Transport, LinkHost {
         return;
       }
       if (proven || msg.t !== 'proof' || nonce === null) {
-        this.#refuse(conn, CloseCode.PROTOCOL_ERROR, `unexpected '${msg.t}' during the handshake`);
+        this.#refuse(sock, CloseCode.PROTOCOL_ERROR, `unexpected '${msg.t}' during the handshake`);
         return;
       }
-      const hello = conn.hello;
+      const hello = sock.hello;
       if (!proofsEqual(msg.proof, dialerProof(this.#secret, hello, nonce, this.#self))) {
         this.#report('error', `auth:${hello.name}`, `refused ${hello.name} from ${remote}: it does not prove the cluster secret; check that both nodes are configured with the same secret`);
-        this.#refuse(conn, CloseCode.AUTH_FAILED, 'wrong cluster secret');
+        this.#refuse(sock, CloseCode.AUTH_FAILED, 'wrong cluster secret');
         return;
       }
       proven = true;
       this.clock.clearTimer(timer);
       this.#listener?.authenticated(remote);
-      conn.peer = { name: hello.name, incarnation: hello.incarnation, addresses: hello.addresses };
-      void this.#admit(conn);
+      sock.peer = { name: hello.name, incarnation: hello.incarnation, addresses: hello.addresses };
+      void this.#admit(sock);
     });
     ws.on('close', (code: number, reason: Buffer) => {
       this.clock.clearTimer(timer);
-      conn.state = 'closed';
-      this.#handshaking.delete(conn);
-      this.#onClosed(conn, code, reason.toString());
+      sock.state = 'closed';
+      this.#handshaking.delete(sock);
+      this.#onClosed(sock, code, reason.toString());
     });
     ws.on('error', (err: Error) => {
       this.logger.debug(`socket error from ${remote}`, { reason: err });
@@ -394,9 +394,9 @@ export class WsTransport implements Transport, LinkHost {
   }
 
   /** Binds an authenticated inbound socket and welcomes it, or refuses it. */
-  async #admit(conn: Conn): Promise<void> {
-    const peer = conn.peer as NodeIdentity;
-    if (conn.channel === CONTROL) {
+  async #admit(sock: ChannelSocket): Promise<void> {
+    const peer = sock.peer as NodeIdentity;
+    if (sock.channel === CONTROL) {
       // The peer (smaller name) dialled us while we dial it: its socket wins; abort ours. Only
       // now that the peer is authenticated, so a forged hello cannot cancel a real dial.
       const mine = this.#dialer.pendingControlDial(peer.name, peer.addresses);
@@ -404,73 +404,73 @@ export class WsTransport implements Transport, LinkHost {
         mine.crossedWith = peer.name;
         mine.close(CloseCode.CROSSED, `both nodes dialled; keeping the socket ${peer.name} dialled`);
       }
-      await this.#attachControl(conn);
+      await this.#attachControl(sock);
       return;
     }
-    const link = this.#links.get(peer.name);
-    if (link?.up !== true || link.peer.incarnation !== peer.incarnation) {
-      this.#refuse(conn, CloseCode.NO_LINK, `no link with ${peer.name} (incarnation ${peer.incarnation})`);
+    const connection = this.#connections.get(peer.name);
+    if (connection?.up !== true || connection.peer.incarnation !== peer.incarnation) {
+      this.#refuse(sock, CloseCode.NO_CONNECTION, `no connection with ${peer.name} (incarnation ${peer.incarnation})`);
       return;
     }
-    this.#welcome(conn);
-    link.attach(conn);
+    this.#welcome(sock);
+    connection.attach(sock);
   }
 
-  #welcome(conn: Conn): void {
-    if (conn.state !== 'handshake') return;
-    conn.sendText({ t: 'welcome' });
-    conn.state = 'open';
-    this.#handshaking.delete(conn);
+  #welcome(sock: ChannelSocket): void {
+    if (sock.state !== 'handshake') return;
+    sock.sendText({ t: 'welcome' });
+    sock.state = 'open';
+    this.#handshaking.delete(sock);
   }
 
   /**
-   * Attaches an authenticated control socket: to the existing link (crossing or reconnect), in
-   * place of a dead old incarnation, or as a new link. Refuses a second live node with the same name.
+   * Attaches an authenticated control socket: to the existing connection (crossing or reconnect), in
+   * place of a dead old incarnation, or as a new connection. Refuses a second live node with the same name.
    */
-  async #attachControl(conn: Conn): Promise<void> {
-    const peer = conn.peer as NodeIdentity;
-    const existing = this.#links.get(peer.name);
+  async #attachControl(sock: ChannelSocket): Promise<void> {
+    const peer = sock.peer as NodeIdentity;
+    const existing = this.#connections.get(peer.name);
     if (existing?.up === true && existing.peer.incarnation !== peer.incarnation) {
       const alive = await existing.probe(this.#probeTimeoutMs);
-      if (conn.state === 'closed' || this.#state === 'stopped') return;
+      if (sock.state === 'closed' || this.#state === 'stopped') return;
       if (alive) {
         this.logger.error(`refused a second node named ${peer.name} (incarnation ${peer.incarnation}): ${peer.name} is already connected with incarnation ${existing.peer.incarnation} and still answers; give every node a unique name`);
-        this.#refuse(conn, CloseCode.DUPLICATE_NAME, `${peer.name} is already connected with another incarnation`);
+        this.#refuse(sock, CloseCode.DUPLICATE_NAME, `${peer.name} is already connected with another incarnation`);
         return;
       }
       existing.down({ kind: 'replaced', message: `${peer.name} restarted (incarnation ${existing.peer.incarnation} → ${peer.incarnation})` });
     }
-    const current = this.#links.get(peer.name);
+    const current = this.#connections.get(peer.name);
     if (current?.up === true) {
-      if (conn.role === 'acceptor') this.#welcome(conn);
-      current.attach(conn);
+      if (sock.role === 'acceptor') this.#welcome(sock);
+      current.attach(sock);
       return;
     }
-    const link = new WsLink(peer, this);
-    this.#links.set(peer.name, link);
-    if (conn.role === 'acceptor') this.#welcome(conn);
-    link.attach(conn);
-    this.logger.info(`link up with ${peer.name}`, { incarnation: peer.incarnation, via: conn.role === 'dialer' ? 'dialled' : 'accepted' });
-    this.#events.emit('linkUp', link);
-    for (const waiter of [...this.#linkWaiters]) if (waiter.wants(link)) waiter.done(link);
+    const connection = new WsConnection(peer, this);
+    this.#connections.set(peer.name, connection);
+    if (sock.role === 'acceptor') this.#welcome(sock);
+    connection.attach(sock);
+    this.logger.info(`connection up with ${peer.name}`, { incarnation: peer.incarnation, via: sock.role === 'dialer' ? 'dialled' : 'accepted' });
+    this.#events.emit('connectionUp', connection);
+    for (const waiter of [...this.#connectionWaiters]) if (waiter.wants(connection)) waiter.done(connection);
   }
 
-  /** The first live link that `wants` accepts, now or within the handshake timeout (null if none). */
-  #awaitLink(wants: (link: WsLink) => boolean): Promise<WsLink | null> {
-    for (const link of this.#links.values()) if (link.up && wants(link)) return Promise.resolve(link);
+  /** The first live connection that `wants` accepts, now or within the handshake timeout (null if none). */
+  #awaitConnection(wants: (connection: WsConnection) => boolean): Promise<WsConnection | null> {
+    for (const connection of this.#connections.values()) if (connection.up && wants(connection)) return Promise.resolve(connection);
     return new Promise((resolve) => {
       const waiter = {
         wants,
-        done: (link: WsLink | null) => {
-          this.#linkWaiters.delete(waiter);
+        done: (connection: WsConnection | null) => {
+          this.#connectionWaiters.delete(waiter);
           this.clock.clearTimer(timer);
-          resolve(link);
+          resolve(connection);
         },
       };
       const timer = this.clock.setTimer(this.handshakeTimeoutMs, () => {
         waiter.done(null);
       });
-      this.#linkWaiters.add(waiter);
+      this.#connectionWaiters.add(waiter);
     });
   }
 
@@ -480,44 +480,44 @@ export class WsTransport implements Transport, LinkHost {
    * Routes a socket's messages: frames once open; before that, handshake messages (text, parsed
    * and size-checked) to `onHandshake`. A binary frame before the handshake is refused.
    */
-  #onMessages(conn: Conn, onHandshake: (msg: HandshakeMessage) => void): void {
-    conn.ws.on('message', (message: Buffer | Buffer[], isBinary: boolean) => {
-      if (conn.state === 'open') {
-        this.#receive(conn, message, isBinary);
+  #onMessages(sock: ChannelSocket, onHandshake: (msg: HandshakeMessage) => void): void {
+    sock.ws.on('message', (message: Buffer | Buffer[], isBinary: boolean) => {
+      if (sock.state === 'open') {
+        this.#receive(sock, message, isBinary);
         return;
       }
-      if (conn.state === 'closed') return;
+      if (sock.state === 'closed') return;
       if (isBinary) {
-        this.#refuse(conn, CloseCode.NOT_AUTHENTICATED, 'binary frame before the handshake completed');
+        this.#refuse(sock, CloseCode.NOT_AUTHENTICATED, 'binary frame before the handshake completed');
         return;
       }
       // Text messages always arrive as one buffer, whatever the binary type.
       const text = message as Buffer;
       if (text.length > MAX_HANDSHAKE_BYTES) {
-        this.#refuse(conn, CloseCode.PROTOCOL_ERROR, 'handshake message too large');
+        this.#refuse(sock, CloseCode.PROTOCOL_ERROR, 'handshake message too large');
         return;
       }
       const msg = parseHandshake(text.toString('utf8'));
       if (typeof msg === 'string') {
-        this.#refuse(conn, CloseCode.PROTOCOL_ERROR, msg);
+        this.#refuse(sock, CloseCode.PROTOCOL_ERROR, msg);
         return;
       }
       onHandshake(msg);
     });
   }
 
-  #receive(conn: Conn, message: Buffer | Buffer[], isBinary: boolean): void {
+  #receive(sock: ChannelSocket, message: Buffer | Buffer[], isBinary: boolean): void {
     if (!isBinary) {
-      this.#protocolError(conn, CloseCode.PROTOCOL_ERROR, 'text frame after the handshake');
+      this.#protocolError(sock, CloseCode.PROTOCOL_ERROR, 'text frame after the handshake');
       return;
     }
-    const error = conn.receive(message);
-    if (error !== null) this.#protocolError(conn, error.code, error.reason);
+    const error = sock.receive(message);
+    if (error !== null) this.#protocolError(sock, error.code, error.reason);
   }
 
-  #protocolError(conn: Conn, code: number, reason: string): void {
-    this.#report('warn', `protocol:${conn.peer?.name ?? conn.address}:${String(code)}`, `closing a socket from ${conn.peer?.name ?? conn.address}: ${reason}`, { channel: conn.channel, code: closeCodeName(code) });
-    conn.close(code, reason);
+  #protocolError(sock: ChannelSocket, code: number, reason: string): void {
+    this.#report('warn', `protocol:${sock.peer?.name ?? sock.address}:${String(code)}`, `closing a socket from ${sock.peer?.name ?? sock.address}: ${reason}`, { channel: sock.channel, code: closeCodeName(code) });
+    sock.close(code, reason);
   }
 
   /** A refusal or protocol error, logged with backoff per peer and kind: a misconfigured peer redialled every second must not flood the log. */
@@ -527,26 +527,26 @@ export class WsTransport implements Transport, LinkHost {
     this.logger[level](message + heldBack(held), fields);
   }
 
-  #refuse(conn: Conn, code: number, reason: string): void {
+  #refuse(sock: ChannelSocket, code: number, reason: string): void {
     if (code !== CloseCode.HANDSHAKE_TIMEOUT && code !== CloseCode.CROSSED) {
-      this.#report('warn', `refused:${conn.hello?.name ?? conn.address}:${String(code)}`, `refused a socket from ${conn.hello?.name ?? conn.address}: ${reason}`, { code: closeCodeName(code) });
+      this.#report('warn', `refused:${sock.hello?.name ?? sock.address}:${String(code)}`, `refused a socket from ${sock.hello?.name ?? sock.address}: ${reason}`, { code: closeCodeName(code) });
     }
-    this.#handshaking.delete(conn);
-    conn.close(code, reason);
+    this.#handshaking.delete(sock);
+    sock.close(code, reason);
   }
 
-  #onClosed(conn: Conn, code: number, reason: string): void {
-    const name = conn.peer?.name;
+  #onClosed(sock: ChannelSocket, code: number, reason: string): void {
+    const name = sock.peer?.name;
     if (name === undefined) return;
-    const link = this.#links.get(name);
-    if (link !== undefined && conn.handler === link) link.connClosed(conn, code, reason);
+    const connection = this.#connections.get(name);
+    if (connection !== undefined && sock.handler === connection) connection.connClosed(sock, code, reason);
   }
 
-  linkDown(link: WsLink, reason: LinkDownReason): void {
-    if (this.#links.get(link.peer.name) === link) this.#links.delete(link.peer.name);
+  connectionDown(connection: WsConnection, reason: ConnectionDownReason): void {
+    if (this.#connections.get(connection.peer.name) === connection) this.#connections.delete(connection.peer.name);
     if (this.#state === 'stopped') return;
-    this.logger.info(`link down with ${link.peer.name}: ${reason.kind}`, { message: reason.message, closeCode: reason.closeCode });
-    this.#events.emit('linkDown', link, reason);
+    this.logger.info(`connection down with ${connection.peer.name}: ${reason.kind}`, { message: reason.message, closeCode: reason.closeCode });
+    this.#events.emit('connectionDown', connection, reason);
   }
 }
 

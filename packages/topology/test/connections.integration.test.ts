@@ -1,4 +1,4 @@
-// Links between real OS processes on 127.0.0.1: handshakes accepted and refused, TLS, SIGKILL and
+// Connections between real OS processes on 127.0.0.1: handshakes accepted and refused, TLS, SIGKILL and
 // restart, ordering per key under parallelism, and a stalled receiver.
 
 import { execFileSync } from 'node:child_process';
@@ -13,8 +13,8 @@ const SECRET = 'integration secret';
 
 afterEach(killAll);
 
-describe('links between OS processes', () => {
-  it('link up, messages both ways; a wrong secret is refused and both keep running', async () => {
+describe('connections between OS processes', () => {
+  it('connection up, messages both ways; a wrong secret is refused and both keep running', async () => {
     const [a, b] = await Promise.all([spawnNode({ name: 'a', secret: SECRET }), spawnNode({ name: 'b', secret: SECRET })]);
     const peer = await a.call<{ name: string; incarnation: number }>('connect', { address: b.address });
     expect(peer).toMatchObject({ name: 'b', incarnation: b.incarnation });
@@ -24,18 +24,18 @@ describe('links between OS processes', () => {
     await eventually(async () => (await a.call<{ received: Record<string, number> }>('stats')).received['b/default'] === 50);
     const intruder = await spawnNode({ name: 'intruder', secret: 'wrong' });
     await expect(intruder.call('connect', { address: a.address })).rejects.toMatchObject({ closeCode: CloseCode.AUTH_FAILED });
-    expect((await a.call<{ links: string[] }>('stats')).links).toEqual(['b']);
+    expect((await a.call<{ connections: string[] }>('stats')).connections).toEqual(['b']);
     await a.call('send', { peer: 'b', count: 1 });
     await eventually(async () => (await b.call<{ received: Record<string, number> }>('stats')).received['a/default'] === 101);
   });
 
-  it('SIGKILL of the peer: the link is lost; the restarted peer (new incarnation) is reached again', async () => {
+  it('SIGKILL of the peer: the connection is lost; the restarted peer (new incarnation) is reached again', async () => {
     const a = await spawnNode({ name: 'a', secret: SECRET, pingIntervalMs: 100 });
     const b = await spawnNode({ name: 'b', secret: SECRET });
     await a.call('connect', { address: b.address });
     await b.kill('SIGKILL');
-    await eventually(() => a.events.some((e) => e.event === 'linkDown' && e.peer === 'b'), 5_000);
-    expect(a.events.find((e) => e.event === 'linkDown')?.kind).toBe('lost');
+    await eventually(() => a.events.some((e) => e.event === 'connectionDown' && e.peer === 'b'), 5_000);
+    expect(a.events.find((e) => e.event === 'connectionDown')?.kind).toBe('lost');
     const b2 = await spawnNode({ name: 'b', secret: SECRET });
     expect(b2.incarnation).not.toBe(b.incarnation);
     const peer = await a.call<{ incarnation: number }>('connect', { address: b2.address });
@@ -52,7 +52,7 @@ describe('links between OS processes', () => {
     await a.call('send', { peer: 'b', channel: 'data', count: 40_000, keys: 16, size: 32 });
     await eventually(async () => (await b.call<{ received: Record<string, number> }>('stats')).received['a/data'] === 40_000, 20_000);
     expect((await b.call<{ outOfOrder: number }>('stats')).outOfOrder).toBe(0);
-    expect((await a.call<{ connections: number }>('metrics', { peer: 'b', channel: 'data' })).connections).toBe(4);
+    expect((await a.call<{ sockets: number }>('metrics', { peer: 'b', channel: 'data' })).sockets).toBe(4);
   });
 
   it('a stalled receiver: the sender queue stops at its bound, memory stays bounded, and nothing queued is lost', async () => {
@@ -74,14 +74,14 @@ describe('links between OS processes', () => {
     await eventually(async () => (await b.call<{ received: Record<string, number> }>('stats')).received['a/data'] === 1 + accepted, 20_000);
   });
 
-  it('three processes dialling each other at once end with exactly one link per pair', async () => {
+  it('three processes dialling each other at once end with exactly one connection per pair', async () => {
     const nodes = await Promise.all(['x', 'y', 'z'].map((name) => spawnNode({ name, secret: SECRET })));
     await Promise.all(nodes.flatMap((from) => nodes.filter((to) => to !== from).map((to) => from.call('connect', { address: to.address }))));
     for (const n of nodes) {
-      const { links } = await n.call<{ links: string[] }>('stats');
-      expect(links.sort()).toEqual(nodes.filter((m) => m !== n).map((m) => m.name).sort());
-      expect(n.events.filter((e) => e.event === 'linkUp')).toHaveLength(2);
-      expect(n.events.filter((e) => e.event === 'linkDown')).toHaveLength(0);
+      const { connections } = await n.call<{ connections: string[] }>('stats');
+      expect(connections.sort()).toEqual(nodes.filter((m) => m !== n).map((m) => m.name).sort());
+      expect(n.events.filter((e) => e.event === 'connectionUp')).toHaveLength(2);
+      expect(n.events.filter((e) => e.event === 'connectionDown')).toHaveLength(0);
     }
   });
 });
@@ -92,7 +92,7 @@ describe('TLS between OS processes', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('links over wss with a self-signed certificate made for the test', async () => {
+  it('connections over wss with a self-signed certificate made for the test', async () => {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     const key = readFileSync(join(dir, 'k.pem'), 'utf8');
     const cert = readFileSync(join(dir, 'c.pem'), 'utf8');

@@ -1,4 +1,4 @@
-// One WebSocket of a link: its handshake state, which channel connection it carries, and the
+// One WebSocket of a connection: its handshake state, which socket of which channel it is, and the
 // receive path (frame decoding, chunk reassembly, limits). A protocol violation closes only this
 // socket, with a close code; it never throws into the node.
 
@@ -9,19 +9,19 @@ import type { FrameSink } from '../../channels/outbox.ts';
 import { decodeChunkHeader, decodeDialMe, decodePing, Frame } from '../../wire/frames.ts';
 import type { Hello } from '../../wire/handshake.ts';
 
-/** What a connection reports to its link once open. */
+/** What a socket reports to its connection once open. */
 export interface ConnHandler {
-  onMessage(conn: Conn, payload: Buffer): void;
+  onMessage(sock: ChannelSocket, payload: Buffer): void;
   /** A DATA frame of several messages; returns an error for a malformed frame (see `decodeData`). */
-  onData(conn: Conn, frame: Buffer): string | null;
-  onPing(conn: Conn, id: number, sentAt: number): void;
-  onPong(conn: Conn, id: number, sentAt: number): void;
-  onDialMe(conn: Conn, channel: string, index: number): void;
-  onActivity(conn: Conn): void;
+  onData(sock: ChannelSocket, frame: Buffer): string | null;
+  onPing(sock: ChannelSocket, id: number, sentAt: number): void;
+  onPong(sock: ChannelSocket, id: number, sentAt: number): void;
+  onDialMe(sock: ChannelSocket, channel: string, index: number): void;
+  onActivity(sock: ChannelSocket): void;
 }
 
 /** @internal */
-export class Conn implements FrameSink {
+export class ChannelSocket implements FrameSink {
   state: 'handshake' | 'open' | 'closed' = 'handshake';
   /** Set once the hello is known (dialer: sent; acceptor: received). */
   hello: Hello | null = null;
@@ -45,7 +45,7 @@ export class Conn implements FrameSink {
    */
   yieldAfterChunk = false;
   #yielding = false;
-  /** Set by the link while the application paused this channel. */
+  /** Set by the connection while the application paused this channel. */
   userPaused = false;
 
   constructor(
@@ -104,14 +104,14 @@ export class Conn implements FrameSink {
   }
 
   /**
-   * Handles one binary message of an open connection: one buffer, or the socket's fragments of it
+   * Handles one binary message of an open socket: one buffer, or the socket's fragments of it
    * (sockets use ws's `fragments` mode so a large chunk is copied once, into its message, and never
    * concatenated first). Returns an error (code and reason) for a protocol violation; the caller
    * closes the socket with it.
    */
   receive(message: Buffer | Buffer[]): { code: number; reason: string } | null {
     const handler = this.handler;
-    if (handler === null) return { code: CloseCode.PROTOCOL_ERROR, reason: 'frame on a connection without a link' };
+    if (handler === null) return { code: CloseCode.PROTOCOL_ERROR, reason: 'frame on a socket without a connection' };
     handler.onActivity(this);
     const chunk = this.#chunk;
     if (chunk?.expectRaw === true) return this.#rawChunk(chunk, message, handler);

@@ -1,5 +1,5 @@
-// A link to one peer over WebSockets: one authenticated socket per (channel, connection index),
-// opened on first use; the control socket carries heartbeats and decides the link's life.
+// A connection to one peer over WebSockets: one authenticated socket per (channel, socket index),
+// opened on first use; the control socket carries heartbeats and decides the connection's life.
 //
 // One socket per slot. Channel sockets are only ever dialled by one side of the pair (the node with
 // the smaller name when both listen, else the one that can dial); the other side asks with
@@ -17,12 +17,12 @@ import { Outbox } from '../../channels/outbox.ts';
 import type { WriteScheduler } from '../../channels/outbox.ts';
 import { CloseCode, closeCodeName, TopologyError, TopologyErrorCode } from '../../errors.ts';
 import type { NodeIdentity } from '../../node/identity.ts';
-import type { ChannelMetrics, Link, LinkDownReason, MessageHandler, SendOptions, SendStatus } from '../types.ts';
+import type { ChannelMetrics, Connection, ConnectionDownReason, MessageHandler, SendOptions, SendStatus } from '../types.ts';
 import { decodeData, encodeDialMe, encodePing, Frame, PER_MESSAGE_OVERHEAD } from '../../wire/frames.ts';
-import type { Conn } from './conn.ts';
+import type { ChannelSocket } from './channel-socket.ts';
 
-/** What a link needs from its transport. */
-export interface LinkHost {
+/** What a connection needs from its transport. */
+export interface ConnectionHost {
   readonly self: NodeIdentity;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -35,15 +35,15 @@ export interface LinkHost {
   readonly handshakeTimeoutMs: number;
   readonly maxMessageBytes: number;
   handlerFor(channel: string): MessageHandler | undefined;
-  /** Opens connection `index` of `channel` to the link's peer. */
-  dial(link: WsLink, channel: string, index: number): void;
-  /** The link went down (called once). */
-  linkDown(link: WsLink, reason: LinkDownReason): void;
+  /** Opens socket `index` of `channel` to the connection's peer. */
+  dial(connection: WsConnection, channel: string, index: number): void;
+  /** The connection went down (called once). */
+  connectionDown(connection: WsConnection, reason: ConnectionDownReason): void;
 }
 
-/** One connection slot: its send queue and its socket. */
+/** One socket slot: its send queue and its socket. */
 class Slot {
-  conn: Conn | null = null;
+  sock: ChannelSocket | null = null;
   dialing = false;
   askedPeer = false;
   retryMs = 100;
@@ -59,10 +59,10 @@ class Slot {
 
 const RTT_WEIGHT = 0.2;
 
-/** One link to a peer over WebSockets (made by WsTransport; not constructed by users). */
+/** One connection to a peer over WebSockets (made by WsTransport; not constructed by users). */
 // Not `implements ConnHandler`: it is one structurally, and the clause would put the socket types
 // (ws's) into the published declarations.
-export class WsLink implements Link {
+export class WsConnection implements Connection {
   state: 'up' | 'switching' | 'down' = 'up';
   readonly #slots = new Map<string, Slot[]>();
   readonly #paused = new Set<string>();
@@ -77,7 +77,7 @@ export class WsLink implements Link {
 
   constructor(
     readonly peer: NodeIdentity,
-    readonly host: LinkHost,
+    readonly host: ConnectionHost,
   ) {
     this.#lastHeard = host.clock.now();
     this.#detector = host.failureDetector === false ? null : new PhiAccrual({ firstIntervalMs: host.pingIntervalMs, ...host.failureDetector });
@@ -130,7 +130,7 @@ export class WsLink implements Link {
           channel,
           index,
           new Outbox(config, this.host.clock, this.host.scheduler, () => {
-            this.#wantConnection(slot);
+            this.#wantSocket(slot);
           }),
         );
         slots.push(slot);
@@ -144,7 +144,7 @@ export class WsLink implements Link {
     return this.#slotsOf(channel)[index];
   }
 
-  /** Whether this node dials the channel sockets of this link (see the file comment). */
+  /** Whether this node dials the channel sockets of this connection (see the file comment). */
   get #dialsChannels(): boolean {
     const canDial = this.peer.addresses.length > 0;
     const peerCanDial = this.host.self.addresses.length > 0;
@@ -152,13 +152,13 @@ export class WsLink implements Link {
   }
 
   /** An outbox has data and no socket: dial, or ask the peer to dial. */
-  #wantConnection(slot: Slot): void {
-    if (this.state === 'down' || slot.conn !== null || slot.dialing || slot.retryTimer !== null) return;
+  #wantSocket(slot: Slot): void {
+    if (this.state === 'down' || slot.sock !== null || slot.dialing || slot.retryTimer !== null) return;
     if (this.#dialsChannels) {
       slot.dialing = true;
       this.host.dial(this, slot.channel, slot.index);
     } else if (!slot.askedPeer) {
-      const control = this.#slot(CONTROL, 0)?.conn;
+      const control = this.#slot(CONTROL, 0)?.sock;
       if (control?.open === true) {
         slot.askedPeer = true;
         control.write(encodeDialMe(slot.channel, slot.index), NOOP);
@@ -171,12 +171,12 @@ export class WsLink implements Link {
     const slot = this.#slot(channel, index);
     if (slot === undefined) return;
     slot.dialing = false;
-    if (this.state === 'down' || slot.conn !== null || slot.outbox.queuedMessages === 0) return;
+    if (this.state === 'down' || slot.sock !== null || slot.outbox.queuedMessages === 0) return;
     const delay = slot.retryMs;
     slot.retryMs = Math.min(slot.retryMs * 2, 5_000);
     slot.retryTimer = this.host.clock.setTimer(delay, () => {
       slot.retryTimer = null;
-      this.#wantConnection(slot);
+      this.#wantSocket(slot);
     });
   }
 
@@ -184,44 +184,44 @@ export class WsLink implements Link {
 
   /**
    * @internal Binds an authenticated socket to its slot, resolving a second socket for the same slot by the
-   * rule above. Returns whether `conn` was kept (if not, it has been closed).
+   * rule above. Returns whether `sock` was kept (if not, it has been closed).
    */
-  attach(conn: Conn): boolean {
-    const slot = this.#slot(conn.channel, conn.index);
+  attach(sock: ChannelSocket): boolean {
+    const slot = this.#slot(sock.channel, sock.index);
     if (slot === undefined || this.state === 'down') {
-      conn.close(CloseCode.NO_LINK, 'no such connection slot');
+      sock.close(CloseCode.NO_CONNECTION, 'no such socket slot');
       return false;
     }
     slot.dialing = false;
-    const current = slot.conn;
+    const current = slot.sock;
     if (current?.open !== true) {
-      this.#bind(slot, conn);
+      this.#bind(slot, sock);
       return true;
     }
-    const crossed = current.dialedBy !== conn.dialedBy;
-    const winner = crossed ? (current.dialedBy === this.#minName ? current : conn) : conn;
-    const loser = winner === conn ? current : conn;
+    const crossed = current.dialedBy !== sock.dialedBy;
+    const winner = crossed ? (current.dialedBy === this.#minName ? current : sock) : sock;
+    const loser = winner === sock ? current : sock;
     loser.close(crossed ? CloseCode.CROSSED : CloseCode.REPLACED, crossed ? `both nodes dialled; keeping the socket ${this.#minName} dialled` : 'replaced by a newer socket from the same node');
-    if (winner === conn) this.#bind(slot, conn);
-    return winner === conn;
+    if (winner === sock) this.#bind(slot, sock);
+    return winner === sock;
   }
 
-  #bind(slot: Slot, conn: Conn): void {
-    if (slot.conn !== null) slot.outbox.detach();
-    slot.conn = conn;
+  #bind(slot: Slot, sock: ChannelSocket): void {
+    if (slot.sock !== null) slot.outbox.detach();
+    slot.sock = sock;
     slot.askedPeer = false;
     slot.retryMs = 100;
     if (slot.retryTimer !== null) {
       this.host.clock.clearTimer(slot.retryTimer);
       slot.retryTimer = null;
     }
-    conn.handler = this;
-    conn.yieldAfterChunk = slot.outbox.config.priority === 'low';
+    sock.handler = this;
+    sock.yieldAfterChunk = slot.outbox.config.priority === 'low';
     if (this.#paused.has(slot.channel)) {
-      conn.userPaused = true;
-      conn.ws.pause();
+      sock.userPaused = true;
+      sock.ws.pause();
     }
-    slot.outbox.sink = conn;
+    slot.outbox.sink = sock;
     if (slot.outbox.queuedMessages > 0) this.host.scheduler.schedule(slot.outbox);
     if (slot.channel === CONTROL) {
       if (this.state === 'switching') {
@@ -231,29 +231,29 @@ export class WsLink implements Link {
       }
       // Requests to dial that could not be sent without a control socket go out now.
       for (const slots of this.#slots.values()) {
-        for (const s of slots) if (s.conn === null && s.outbox.queuedMessages > 0) this.#wantConnection(s);
+        for (const s of slots) if (s.sock === null && s.outbox.queuedMessages > 0) this.#wantSocket(s);
       }
     }
   }
 
-  /** @internal A socket of this link closed. */
-  connClosed(conn: Conn, code: number, reason: string): void {
+  /** @internal A socket of this connection closed. */
+  connClosed(sock: ChannelSocket, code: number, reason: string): void {
     if (this.state === 'down') return;
-    const slot = this.#slots.get(conn.channel)?.[conn.index];
-    if (slot?.conn !== conn) return;
-    slot.conn = null;
+    const slot = this.#slots.get(sock.channel)?.[sock.index];
+    if (slot?.sock !== sock) return;
+    slot.sock = null;
     slot.outbox.detach();
-    if (conn.channel !== CONTROL) {
+    if (sock.channel !== CONTROL) {
       if (code === CloseCode.MESSAGE_TOO_LARGE) {
         const size = slot.outbox.dropCurrent();
-        this.host.logger.error(`${this.peer.name} refused a message of ${size} bytes on '${conn.channel}' as too large; it was dropped (align maxMessageBytes across the cluster)`);
+        this.host.logger.error(`${this.peer.name} refused a message of ${size} bytes on '${sock.channel}' as too large; it was dropped (align maxMessageBytes across the cluster)`);
       }
-      if (slot.outbox.queuedMessages > 0) this.#wantConnection(slot);
+      if (slot.outbox.queuedMessages > 0) this.#wantSocket(slot);
       return;
     }
-    const ours = conn.closedWith;
+    const ours = sock.closedWith;
     if (ours === null && (code === CloseCode.CROSSED || code === CloseCode.REPLACED)) {
-      // The peer keeps another socket for this link: wait for it rather than dropping the link.
+      // The peer keeps another socket for this connection: wait for it rather than dropping the connection.
       this.state = 'switching';
       this.#graceTimer = this.host.clock.setTimer(this.host.handshakeTimeoutMs, () => {
         this.#graceTimer = null;
@@ -267,24 +267,24 @@ export class WsLink implements Link {
   // ==== ConnHandler: what open sockets deliver (internal: sockets are the transport's) ====
 
   /** @internal */
-  onMessage(conn: Conn, payload: Buffer): void {
-    const slot = this.#slots.get(conn.channel)?.[conn.index];
+  onMessage(sock: ChannelSocket, payload: Buffer): void {
+    const slot = this.#slots.get(sock.channel)?.[sock.index];
     if (slot !== undefined) {
       slot.messagesIn++;
       slot.bytesIn += payload.length;
     }
-    this.#deliver(conn, this.host.handlerFor(conn.channel), payload);
+    this.#deliver(sock, this.host.handlerFor(sock.channel), payload);
   }
 
   /** @internal */
-  onData(conn: Conn, frame: Buffer): string | null {
+  onData(sock: ChannelSocket, frame: Buffer): string | null {
     // The slot and the handler once per frame, not once per message of it.
-    const slot = this.#slots.get(conn.channel)?.[conn.index];
-    const handler = this.host.handlerFor(conn.channel);
+    const slot = this.#slots.get(sock.channel)?.[sock.index];
+    const handler = this.host.handlerFor(sock.channel);
     let count = 0;
     const error = decodeData(frame, (payload) => {
       count++;
-      this.#deliver(conn, handler, payload);
+      this.#deliver(sock, handler, payload);
     });
     if (slot !== undefined) {
       slot.messagesIn += count;
@@ -293,25 +293,25 @@ export class WsLink implements Link {
     return error;
   }
 
-  #deliver(conn: Conn, handler: MessageHandler | undefined, payload: Buffer): void {
+  #deliver(sock: ChannelSocket, handler: MessageHandler | undefined, payload: Buffer): void {
     if (handler === undefined) return;
     try {
       handler(this, payload);
     } catch (err) {
-      this.host.logger.error(`message handler of channel '${conn.channel}' threw`, { peer: this.peer.name, reason: err });
+      this.host.logger.error(`message handler of channel '${sock.channel}' threw`, { peer: this.peer.name, reason: err });
     }
   }
 
 
   /** @internal */
-  onPing(conn: Conn, id: number, sentAt: number): void {
+  onPing(sock: ChannelSocket, id: number, sentAt: number): void {
     // The peer's pings are its heartbeats (one per ping interval).
     this.#detector?.heartbeat(this.host.clock.now());
-    conn.write(encodePing(Frame.PONG, id, sentAt), NOOP);
+    sock.write(encodePing(Frame.PONG, id, sentAt), NOOP);
   }
 
   /** @internal */
-  onPong(_conn: Conn, id: number, sentAt: number): void {
+  onPong(_conn: ChannelSocket, id: number, sentAt: number): void {
     const sample = this.host.clock.now() - sentAt;
     if (sample >= 0) this.#rtt = this.#rtt === undefined ? sample : this.#rtt + RTT_WEIGHT * (sample - this.#rtt);
     if (this.#probe?.id === id) {
@@ -321,11 +321,11 @@ export class WsLink implements Link {
   }
 
   /** @internal */
-  onDialMe(_conn: Conn, channel: string, index: number): void {
+  onDialMe(_conn: ChannelSocket, channel: string, index: number): void {
     const config = this.host.channels.get(channel);
     if (config === undefined || index >= config.parallelism || this.peer.addresses.length === 0) return;
     const slot = this.#slot(channel, index);
-    if (slot?.conn !== null || slot.dialing) return;
+    if (slot?.sock !== null || slot.dialing) return;
     slot.dialing = true;
     this.host.dial(this, channel, index);
   }
@@ -347,13 +347,13 @@ export class WsLink implements Link {
         const phi = detector.phiAfter(now - this.#lastHeard);
         if (phi > detector.threshold) {
           const silent = Math.round(now - this.#lastHeard);
-          this.#slot(CONTROL, 0)?.conn?.close(CloseCode.IDLE_TIMEOUT, `suspected: nothing heard for ${String(silent)} ms (φ ${phi.toFixed(1)})`);
+          this.#slot(CONTROL, 0)?.sock?.close(CloseCode.IDLE_TIMEOUT, `suspected: nothing heard for ${String(silent)} ms (φ ${phi.toFixed(1)})`);
           this.down({ kind: 'idle_timeout', closeCode: CloseCode.IDLE_TIMEOUT, message: `${this.peer.name} suspected by the failure detector: nothing heard for ${String(silent)} ms (φ ${phi.toFixed(1)} > ${String(detector.threshold)})` });
           return;
         }
       }
       if (now - this.#lastHeard > this.host.idleTimeoutMs) {
-        const control = this.#slot(CONTROL, 0)?.conn;
+        const control = this.#slot(CONTROL, 0)?.sock;
         control?.close(CloseCode.IDLE_TIMEOUT, `nothing heard for ${Math.round(now - this.#lastHeard)} ms`);
         this.down({ kind: 'idle_timeout', closeCode: CloseCode.IDLE_TIMEOUT, message: `nothing heard from ${this.peer.name} for ${Math.round(now - this.#lastHeard)} ms` });
         return;
@@ -366,13 +366,13 @@ export class WsLink implements Link {
   /** Sends a ping on the control socket; returns its id. */
   ping(): number {
     const id = ++this.#pingId;
-    this.#slot(CONTROL, 0)?.conn?.write(encodePing(Frame.PING, id, this.host.clock.now()), NOOP);
+    this.#slot(CONTROL, 0)?.sock?.write(encodePing(Frame.PING, id, this.host.clock.now()), NOOP);
     return id;
   }
 
   /** Resolves true if the peer answers a ping within `timeoutMs` (used before accepting a same-named node). */
   probe(timeoutMs: number): Promise<boolean> {
-    if (this.state === 'down' || this.#slot(CONTROL, 0)?.conn?.open !== true) return Promise.resolve(false);
+    if (this.state === 'down' || this.#slot(CONTROL, 0)?.sock?.open !== true) return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = this.host.clock.setTimer(timeoutMs, () => {
         if (this.#probe?.resolve === done) this.#probe = null;
@@ -392,18 +392,18 @@ export class WsLink implements Link {
     this.#slotsOf(channel);
     this.#paused.add(channel);
     for (const slot of this.#slots.get(channel) ?? []) {
-      if (slot.conn === null) continue;
-      slot.conn.userPaused = true;
-      slot.conn.ws.pause();
+      if (slot.sock === null) continue;
+      slot.sock.userPaused = true;
+      slot.sock.ws.pause();
     }
   }
 
   resume(channel: string): void {
     this.#paused.delete(channel);
     for (const slot of this.#slots.get(channel) ?? []) {
-      if (slot.conn === null) continue;
-      slot.conn.userPaused = false;
-      slot.conn.ws.resume();
+      if (slot.sock === null) continue;
+      slot.sock.userPaused = false;
+      slot.sock.ws.resume();
     }
   }
 
@@ -418,7 +418,7 @@ export class WsLink implements Link {
       queuedBytes: 0,
       dropped: 0,
       sendLatencyMs: 0,
-      connections: 0,
+      sockets: 0,
     };
     const slots = this.#slotsOf(channel);
     for (const s of slots) {
@@ -431,12 +431,12 @@ export class WsLink implements Link {
       m.queuedBytes += o.queuedBytes;
       m.dropped += o.dropped;
       m.sendLatencyMs = Math.max(m.sendLatencyMs, o.sendLatencyMs);
-      if (s.conn?.open === true) m.connections++;
+      if (s.sock?.open === true) m.sockets++;
     }
     return m;
   }
 
-  /** Channels this link has used. */
+  /** Channels this connection has used. */
   channelNames(): string[] {
     return [...this.#slots.keys()];
   }
@@ -448,8 +448,8 @@ export class WsLink implements Link {
     this.down({ kind: 'closed', closeCode: code, message }, code);
   }
 
-  /** Takes the link down once: closes its sockets, drops its queues, tells the transport. */
-  down(reason: LinkDownReason, closeCode: number = CloseCode.SHUTDOWN, terminate = false): void {
+  /** Takes the connection down once: closes its sockets, drops its queues, tells the transport. */
+  down(reason: ConnectionDownReason, closeCode: number = CloseCode.SHUTDOWN, terminate = false): void {
     if (this.state === 'down') return;
     this.state = 'down';
     if (this.#pingTimer !== null) this.host.clock.clearTimer(this.#pingTimer);
@@ -460,21 +460,21 @@ export class WsLink implements Link {
       for (const slot of slots) {
         if (slot.retryTimer !== null) this.host.clock.clearTimer(slot.retryTimer);
         slot.outbox.discard();
-        const conn = slot.conn;
-        slot.conn = null;
-        if (conn !== null) {
-          if (terminate) conn.terminate();
-          else conn.close(closeCode, reason.message);
+        const sock = slot.sock;
+        slot.sock = null;
+        if (sock !== null) {
+          if (terminate) sock.terminate();
+          else sock.close(closeCode, reason.message);
         }
       }
     }
-    this.host.linkDown(this, reason);
+    this.host.connectionDown(this, reason);
   }
 }
 
 const NOOP = (): void => undefined;
 
-function downReason(ours: { code: number; reason: string } | null, code: number, reason: string): LinkDownReason {
+function downReason(ours: { code: number; reason: string } | null, code: number, reason: string): ConnectionDownReason {
   if (ours !== null) {
     if (ours.code === CloseCode.IDLE_TIMEOUT) return { kind: 'idle_timeout', closeCode: ours.code, message: ours.reason };
     return { kind: 'closed', closeCode: ours.code, message: ours.reason };
