@@ -79,8 +79,10 @@ describe('at-least-once channels', () => {
       const status = a.send(sink, i, { channel: 'orders' });
       expect(status).not.toBe('full');
       if (i % 4_000 === 2_000) {
-        // Let some arrive and some acks leave, then cut under the traffic; the full mesh redials.
-        await new Promise((r) => setTimeout(r, 5));
+        // Let most of what was sent arrive (delivered, its acks held back), then cut under the
+        // traffic; the full mesh redials. Waiting for deliveries, not a fixed time: under load the
+        // receiver may not have read anything yet after a few milliseconds.
+        await until(() => got.length >= i - 500, `deliveries before cut ${String(cuts + 1)}`, 10_000);
         cut();
         cuts++;
       }
