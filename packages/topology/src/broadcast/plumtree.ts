@@ -18,6 +18,7 @@ import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';
 import { CONTROL } from '../channels/config.ts';
 import { TopologyError, TopologyErrorCode } from '../errors.ts';
 import { Messenger, Tag } from '../messenger/messenger.ts';
+import type { PreparedMessage } from '../messenger/messenger.ts';
 import type { PeerService } from '../peer-service/types.ts';
 import type { Connection, Transport } from '../transport/types.ts';
 import type { BroadcastHandler, DeliveryInfo } from './handler.ts';
@@ -381,7 +382,8 @@ export class Plumtree {
 
   /** Eager push to the eager peers, IHAVEs (next tick) to the lazy ones; the sender is skipped. */
   #push(state: HandlerState, id: string, root: string, lazy: Set<string>, round: number, payload: unknown, from: string | null): void {
-    let gossip: Message | null = null;
+    // Encoded once for all eager peers (not once per peer).
+    let gossip: PreparedMessage | null = null;
     for (const name of this.#neighbors) {
       if (name === from) continue;
       if (lazy.has(name)) {
@@ -390,17 +392,17 @@ export class Plumtree {
       }
       const connection = this.#transport.connection(name);
       if (connection === undefined) continue;
-      gossip ??= { t: 'g', h: state.handler.name, id, r: root, n: round, p: payload };
-      state.messenger.send(connection, Tag.PLUMTREE, gossip);
+      gossip ??= state.messenger.prepare(Tag.PLUMTREE, { t: 'g', h: state.handler.name, id, r: root, n: round, p: payload } satisfies Message);
+      gossip.sendTo(connection);
     }
   }
 
   #flood(state: HandlerState, id: string, round: number, payload: unknown, from: string): void {
-    const gossip: Message = { t: 'g', h: state.handler.name, id, r: EXCHANGED, n: round, p: payload };
+    const gossip = state.messenger.prepare(Tag.PLUMTREE, { t: 'g', h: state.handler.name, id, r: EXCHANGED, n: round, p: payload } satisfies Message);
     for (const name of this.#neighbors) {
       if (name === from) continue;
       const connection = this.#transport.connection(name);
-      if (connection !== undefined) state.messenger.send(connection, Tag.PLUMTREE, gossip);
+      if (connection !== undefined) gossip.sendTo(connection);
     }
   }
 

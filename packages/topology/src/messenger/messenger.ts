@@ -42,6 +42,32 @@ function isValueTransport(t: Transport): t is ValueTransport {
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
+/** The tag byte, then the value in msgpack. */
+function encode(tag: number, value: unknown): Buffer {
+  const body = packr.pack(value);
+  const payload = Buffer.allocUnsafe(1 + body.length);
+  payload[0] = tag;
+  body.copy(payload, 1);
+  return payload;
+}
+
+/** A protocol message for several connections, encoded at most once (see {@link Messenger.prepare}). */
+export class PreparedMessage {
+  #bytes: Buffer | null = null;
+
+  constructor(
+    private readonly channel: string,
+    private readonly tag: number,
+    private readonly value: unknown,
+  ) {}
+
+  sendTo(connection: Connection): SendStatus {
+    if (isValueConnection(connection)) return connection.sendValue(this.channel, this.tag, this.value);
+    this.#bytes ??= encode(this.tag, this.value);
+    return connection.send(this.channel, this.#bytes);
+  }
+}
+
 /** One per (transport, channel): protocols register their tag, send values, receive values. */
 export class Messenger {
   static #all = new WeakMap<Transport, Map<string, Messenger>>();
@@ -83,11 +109,15 @@ export class Messenger {
   /** Sends `value` to `connection` under `tag`. */
   send(connection: Connection, tag: number, value: unknown): SendStatus {
     if (isValueConnection(connection)) return connection.sendValue(this.channel, tag, value);
-    const body = packr.pack(value);
-    const payload = Buffer.allocUnsafe(1 + body.length);
-    payload[0] = tag;
-    body.copy(payload, 1);
-    return connection.send(this.channel, payload);
+    return connection.send(this.channel, encode(tag, value));
+  }
+
+  /**
+   * `value` under `tag`, to be sent to several connections (a broadcast's eager push, a state
+   * gossiped to every neighbour): encoded once, on the first connection that needs bytes.
+   */
+  prepare(tag: number, value: unknown): PreparedMessage {
+    return new PreparedMessage(this.channel, tag, value);
   }
 
   #receive(connection: Connection, payload: Buffer): void {

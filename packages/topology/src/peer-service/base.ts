@@ -10,6 +10,7 @@ import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';
 import { CONTROL } from '../channels/config.ts';
 import { TopologyError, TopologyErrorCode } from '../errors.ts';
 import { Messenger, Tag } from '../messenger/messenger.ts';
+import type { PreparedMessage } from '../messenger/messenger.ts';
 import type { NodeIdentity } from '../node/identity.ts';
 import type { Connection, ConnectionDownReason, SendOptions, SendStatus, Transport } from '../transport/types.ts';
 import { Emitter } from '../util/emitter.ts';
@@ -440,6 +441,12 @@ export abstract class BasePeerService implements PeerService {
   /** Sends an overlay protocol message over a connection. */
   protected sendOverlay(connection: Connection, message: unknown): void {
     this.messenger.send(connection, this.#overlayTag, message);
+  }
+
+  /** Sends one overlay protocol message to several connections, encoded once. */
+  protected sendOverlayToAll(connections: Iterable<Connection>, message: unknown): void {
+    let prepared: PreparedMessage | null = null;
+    for (const connection of connections) (prepared ??= this.messenger.prepare(this.#overlayTag, message)).sendTo(connection);
   }
 
   // ==== Receiving and forwarding ====

@@ -187,7 +187,7 @@ export class FullMesh extends BasePeerService {
     this.#left = true;
     this.#set.remove(this.#replica);
     const state = this.#set.toState();
-    for (const connection of this.transport.connections()) this.sendOverlay(connection, { t: 'state', state } satisfies Message);
+    this.sendOverlayToAll(this.transport.connections(), { t: 'state', state } satisfies Message);
     this.#redialer.clear();
     // Let the goodbye reach the sockets before they close.
     await new Promise((resolve) => setImmediate(resolve));
@@ -237,7 +237,9 @@ export class FullMesh extends BasePeerService {
   #gossipNow(all = false): void {
     if (this.#left) return;
     const state = this.#set.toState();
-    for (const connection of this.transport.connections()) if (this.isNeighbor(connection.peer.name) && (all || this.gossipsTo(connection.peer.name))) this.sendOverlay(connection, { t: 'state', state } satisfies Message);
+    const to = this.transport.connections().filter((c) => this.isNeighbor(c.peer.name) && (all || this.gossipsTo(c.peer.name)));
+    // The whole OR-set, encoded once for every neighbour it goes to.
+    this.sendOverlayToAll(to, { t: 'state', state } satisfies Message);
   }
 
   /** Whether a change is gossiped to this neighbour at once (all of them here; ClientServer narrows it). */

@@ -392,7 +392,7 @@ export class HyParView extends BasePeerService {
     this.#directory?.announceLeave();
     this.#directory?.stop();
     this.#left = true;
-    for (const connection of this.#active.values()) this.sendOverlay(connection, { t: 'leave' } satisfies Message);
+    this.sendOverlayToAll(this.#active.values(), { t: 'leave' } satisfies Message);
     const connections = [...this.#active.values()];
     for (const name of [...this.#active.keys()]) {
       this.#active.delete(name);
