@@ -3,7 +3,7 @@
 // or relays, the same layer that receives); at-least-once channels number, keep and resend
 // through the reliable channels. Everything a node sends to another node leaves through here.
 
-import type { Clock, Logger } from '@fdn/core';
+import type { Clock, Logger, TimerHandle } from '@fdn/core';
 import { DEFAULT_CHANNEL } from '@fdn/topology';
 import type { PeerService, SendOptions, Transport } from '@fdn/topology';
 import type { Codec } from '../codec/codec.ts';
@@ -59,6 +59,9 @@ export class Outbound {
           host.deliver(node, inner);
         },
         setTimer: (ms, fn) => clock.setTimer(ms, fn),
+        clearTimer: (handle) => {
+          clock.clearTimer(handle as TimerHandle);
+        },
         now: () => clock.now(),
       },
       reliable,
@@ -146,9 +149,10 @@ export class Outbound {
     this.#blocked.clear();
   }
 
-  /** Nothing is sent from now on (the node stopped). */
+  /** Nothing is sent from now on (the node stopped); the at-least-once timers stop too. */
   stop(): void {
     this.#stopped = true;
+    this.reliable.stop();
   }
 
   get stopped(): boolean {

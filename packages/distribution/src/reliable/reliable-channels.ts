@@ -59,6 +59,7 @@ export interface ReliableHost {
   /** Hands an inner message to the node, in order. */
   deliver(node: string, inner: Buffer): void;
   setTimer(ms: number, fn: () => void): unknown;
+  clearTimer(handle: unknown): void;
   now(): number;
 }
 
@@ -105,6 +106,8 @@ export class ReliableChannels {
   #ackTimer: unknown = null;
   readonly #resendAfterMs: number;
   #resendTimer: unknown = null;
+  /** The node stopped: no more timers (a resend timer rescheduling itself kept a stopped node's process alive). */
+  #stopped = false;
   readonly #counters = new Map<string, ReliableCounters>();
 
   constructor(
@@ -220,6 +223,14 @@ export class ReliableChannels {
     for (let n = 1; n <= kept.length; n++) out.portable.add(n);
   }
 
+  /** The node stopped: timers cleared, none set again. What is unacknowledged stays countable. */
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of [this.#ackTimer, this.#resendTimer]) if (timer !== null) this.host.clearTimer(timer);
+    this.#ackTimer = null;
+    this.#resendTimer = null;
+  }
+
   /** Unacknowledged messages (for `node`, on `channel`, or all). */
   unacked(node?: string, channel?: string): number {
     let n = 0;
@@ -243,7 +254,7 @@ export class ReliableChannels {
 
   /** While anything is unacknowledged, checks every `resendAfterMs` for peers gone silent. */
   #scheduleResend(): void {
-    if (this.#resendTimer !== null || this.#resendAfterMs <= 0) return;
+    if (this.#resendTimer !== null || this.#resendAfterMs <= 0 || this.#stopped) return;
     this.#resendTimer = this.host.setTimer(this.#resendAfterMs, () => {
       this.#resendTimer = null;
       const now = this.host.now();
@@ -277,7 +288,7 @@ export class ReliableChannels {
   }
 
   #scheduleAck(): void {
-    if (this.#ackTimer !== null) return;
+    if (this.#ackTimer !== null || this.#stopped) return;
     this.#ackTimer = this.host.setTimer(this.#ackDelayMs, () => {
       this.#ackTimer = null;
       for (const [node, byChannel] of this.#in) {

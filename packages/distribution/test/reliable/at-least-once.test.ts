@@ -192,7 +192,7 @@ function recordFrames(sent: unknown[], incarnation: number, result: boolean): Pi
 describe('ReliableChannels (one end against a scripted other end)', () => {
   it('keeps at most 100,000 messages or 64 MiB per peer and channel (the defaults), then answers full; an ack makes room', async () => {
     const { ReliableChannels } = await import('../../src/reliable/reliable-channels.ts');
-    const host = { incarnation: 1, connectionIncarnation: () => undefined, transmit: () => false, transmitAck: () => false, deliver: () => undefined, setTimer: () => null, now: () => 0 };
+    const host = { incarnation: 1, connectionIncarnation: () => undefined, transmit: () => false, transmitAck: () => false, deliver: () => undefined, setTimer: () => null, clearTimer: () => undefined, now: () => 0 };
     const byCount = new ReliableChannels(host);
     const small = Buffer.from('x');
     for (let i = 0; i < 100_000; i++) if (byCount.send('far', 'c', small) !== 'queued') throw new Error(`message ${String(i)} refused`);
@@ -222,6 +222,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
         connectionIncarnation: () => undefined,
         ...recordFrames(sent, 1, false),
         deliver: () => undefined,
+        clearTimer: () => undefined,
         setTimer: (ms, fn) => timers.push({ at: now + ms, fn }),
         now: () => now,
       },
@@ -253,6 +254,39 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     expect(timers).toHaveLength(0);
   });
 
+  it('stops with its node: timers cleared, none set again, although messages stay unacknowledged', async () => {
+    const { ReliableChannels } = await import('../../src/reliable/reliable-channels.ts');
+    const sent: unknown[] = [];
+    const timers = new Set<number>();
+    let next = 0;
+    const r = new ReliableChannels(
+      {
+        incarnation: 1,
+        connectionIncarnation: () => 2,
+        ...recordFrames(sent, 1, true),
+        deliver: () => undefined,
+        setTimer: () => {
+          timers.add(++next);
+          return next;
+        },
+        clearTimer: (handle) => {
+          timers.delete(handle as number);
+        },
+        now: () => 0,
+      },
+      { resendAfterMs: 1_000 },
+    );
+    r.send('far', 'c', Buffer.from('never acknowledged'));
+    r.receive('far', [0, 'c', 5, 1, Buffer.from('owes an ack'), 1]);
+    expect(timers.size, 'a resend timer and an ack timer').toBe(2);
+    r.stop();
+    expect(timers.size).toBe(0);
+    r.send('far', 'c', Buffer.from('after stop'));
+    r.receive('far', [0, 'c', 5, 2, Buffer.from('after stop'), 1]);
+    expect(timers.size).toBe(0);
+    expect(r.unacked('far')).toBe(2);
+  });
+
   it('delivers each number once and in order: duplicates and messages past a gap are dropped; acks free the store', async () => {
     const { ReliableChannels } = await import('../../src/reliable/reliable-channels.ts');
     const delivered: string[] = [];
@@ -263,6 +297,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
       connectionIncarnation: () => 9,
       ...recordFrames(sent, 7, true),
       deliver: (_node, inner) => delivered.push(inner.toString()),
+      clearTimer: () => undefined,
       setTimer: (_ms, fn) => timers.push(fn),
       now: () => 0,
     });
@@ -306,6 +341,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
       connectionIncarnation: () => peer,
       ...recordFrames(sent, 7, true),
       deliver: () => undefined,
+      clearTimer: () => undefined,
       setTimer: () => null,
       now: () => 0,
     });
@@ -333,7 +369,7 @@ describe('ReliableChannels (one end against a scripted other end)', () => {
     let sent = 0;
     const timers: { at: number; fn: () => void }[] = [];
     const r = new ReliableChannels(
-      { incarnation: 1, connectionIncarnation: () => 2, transmit: () => (sent++, true), transmitAck: () => true, deliver: () => undefined, setTimer: (ms, fn) => timers.push({ at: now + ms, fn }), now: () => now },
+      { incarnation: 1, connectionIncarnation: () => 2, transmit: () => (sent++, true), transmitAck: () => true, deliver: () => undefined, setTimer: (ms, fn) => timers.push({ at: now + ms, fn }), clearTimer: () => undefined, now: () => now },
       { resendAfterMs: 1_000 },
     );
     for (let i = 0; i < 2_500; i++) r.send('far', 'c', Buffer.from([i & 0xff]));
