@@ -1,5 +1,5 @@
 // One vitest run for the whole repository; each package is a project and tests run from source.
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const sourceConditions = ['@fdn/source', 'import', 'node', 'default'];
 
@@ -26,7 +26,13 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'integration', include: ['test/**/*.test.ts', 'examples/*/test/**/*.test.ts'] },
+        test: { name: 'integration', include: ['test/**/*.test.ts', 'examples/*/test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/bench-suites.integration.test.ts'] },
+      },
+      {
+        // Runs every benchmark suite's --quick mode: alone, after everything else (a second group),
+        // so its load does not starve the timing-sensitive tests (failure detection, chaos).
+        extends: true,
+        test: { name: 'bench-suites', include: ['test/bench-suites.integration.test.ts'], sequence: { groupOrder: 1 } },
       },
     ],
     // The JSON report is what .ci/run counts; the default reporter is for people.
