@@ -61,6 +61,12 @@ export interface ProcessHost {
   resolveGlobal(name: string): Pid | undefined;
 }
 
+/** Bits of a process's flags. */
+const QUEUED = 1;
+const BUSY = 2;
+const TRAPPING = 4;
+const IS_LOOP = 8;
+
 /** Lifecycle states. */
 const STARTING = 0;
 const ALIVE = 1;
@@ -122,6 +128,12 @@ interface ProcessExtras {
   /** Its crash reaches a caller as a rejected promise (`runtime.run`): no crash report of its own. */
   quietCrash: boolean;
   parent: Pid | null;
+  /** The timer of a receive with a timeout. */
+  waitTimer: TimerHandle | null;
+  /** See {@link Process.activeAlias}. */
+  activeAlias: Ref | null;
+  /** The monitors this process made by registered name: ref → the name as given (what their DOWN names). */
+  watchingNames: Map<Ref, RemoteName> | null;
 }
 
 const NEVER: Promise<never> = new Promise<never>(() => undefined);
@@ -130,39 +142,91 @@ const NO_MATCH = Symbol('no-match');
 
 /** @internal Use `runtime.spawn` or `ctx.spawn`; the public face of this class is {@link ProcessContext}. */
 export class Process implements ProcessContext, Runnable {
-  /** @internal */ queued = false;
+  /** Four booleans in one field (an idle process is one object; each field costs 8 bytes): see the accessors below. */
+  #flags = 0;
   /** @internal */ status: number = STARTING;
   /** @internal The body to start (function processes) or the loop init (behaviours). */
   entry: ProcessBody | LoopInit | null;
   /** @internal Set for behaviour processes once their init returned. */
   loop: MessageHandler | null = null;
-  /** @internal True for behaviour processes (entry is a LoopInit). */
-  readonly isLoop: boolean;
-  /** @internal An async handler (or init) is in progress; messages wait in the mailbox. */
-  busy = false;
   /** @internal */ mailbox: Ring<unknown> | null = null;
   /** @internal A pending receive: resolve, matcher and timer. */
   waitResolve: ((msg: unknown) => void) | null = null;
   waitMatch: Matcher | null = null;
-  waitTimer: TimerHandle | null = null;
   /** @internal A receive satisfied while the slice was spent, resumed by the scheduler. */
   resume: ((msg: unknown) => void) | null = null;
   resumeValue: unknown = undefined;
-  /** @internal */ trapping = false;
-  /**
-   * @internal The alias this process keeps active while it waits for an answer (a call's tag).
-   * Messages to another alias are late answers to waits that ended; they are dropped (OTP 24).
-   */
-  activeAlias: Ref | null = null;
   /** @internal Linked processes (local or remote). */
   links: Set<Pid> | null = null;
   /** @internal Monitors on this process: ref → watcher. */
   monitors: Map<Ref, Pid> | null = null;
   /** @internal Monitors this process holds: ref → target. */
   watching: Map<Ref, Pid> | null = null;
-  /** @internal The monitors this process made by registered name: ref → the name as given (what their DOWN names). */
-  watchingNames: Map<Ref, RemoteName> | null = null;
   /** @internal */ extras: ProcessExtras | null = null;
+
+  /** @internal In the scheduler's run queue. */
+  get queued(): boolean {
+    return (this.#flags & QUEUED) !== 0;
+  }
+
+  set queued(on: boolean) {
+    this.#flags = on ? this.#flags | QUEUED : this.#flags & ~QUEUED;
+  }
+
+  /** @internal An async handler (or init) is in progress; messages wait in the mailbox. */
+  get busy(): boolean {
+    return (this.#flags & BUSY) !== 0;
+  }
+
+  set busy(on: boolean) {
+    this.#flags = on ? this.#flags | BUSY : this.#flags & ~BUSY;
+  }
+
+  /** @internal Exits arrive as messages. */
+  get trapping(): boolean {
+    return (this.#flags & TRAPPING) !== 0;
+  }
+
+  set trapping(on: boolean) {
+    this.#flags = on ? this.#flags | TRAPPING : this.#flags & ~TRAPPING;
+  }
+
+  /** @internal True for behaviour processes (entry is a LoopInit). */
+  get isLoop(): boolean {
+    return (this.#flags & IS_LOOP) !== 0;
+  }
+
+  // Rarely set, so kept in the extras (an idle process has no such fields of its own).
+
+  /**
+   * @internal The alias this process keeps active while it waits for an answer (a call's tag).
+   * Messages to another alias are late answers to waits that ended; they are dropped (OTP 24).
+   */
+  get activeAlias(): Ref | null {
+    return this.extras?.activeAlias ?? null;
+  }
+
+  set activeAlias(alias: Ref | null) {
+    if (alias !== null || this.extras !== null) this.ext().activeAlias = alias;
+  }
+
+  /** @internal The timer of a pending receive with a timeout. */
+  get waitTimer(): TimerHandle | null {
+    return this.extras?.waitTimer ?? null;
+  }
+
+  set waitTimer(timer: TimerHandle | null) {
+    if (timer !== null || this.extras !== null) this.ext().waitTimer = timer;
+  }
+
+  /** @internal The monitors this process made by registered name: ref → the name as given (what their DOWN names). */
+  get watchingNames(): Map<Ref, RemoteName> | null {
+    return this.extras?.watchingNames ?? null;
+  }
+
+  set watchingNames(names: Map<Ref, RemoteName> | null) {
+    if (names !== null || this.extras !== null) this.ext().watchingNames = names;
+  }
 
   constructor(
     readonly self: Pid,
@@ -171,7 +235,7 @@ export class Process implements ProcessContext, Runnable {
     isLoop: boolean,
   ) {
     this.entry = entry;
-    this.isLoop = isLoop;
+    if (isLoop) this.#flags |= IS_LOOP;
   }
 
   /** How `console.log` and crash reports show a process context (never the runtime behind it). */
@@ -492,6 +556,9 @@ export class Process implements ProcessContext, Runnable {
       exitHooks: null,
       quietCrash: false,
       parent: null,
+      waitTimer: null,
+      activeAlias: null,
+      watchingNames: null,
     });
   }
 
