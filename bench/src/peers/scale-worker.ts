@@ -86,7 +86,7 @@ function state(): object {
     minMembers: Math.min(...members),
     maxMembers: Math.max(...members),
     neighbors: Object.fromEntries(nodes.map((n) => [n.name, overlayOf(n).neighbors()])),
-    links: nodes.reduce((s, n) => s + n.transport.connections().length, 0),
+    connections: nodes.reduce((s, n) => s + n.transport.connections().length, 0),
     rssMb: process.memoryUsage().rss / 2 ** 20,
     lagP99Ms,
     isolatedHere: nodes.filter((n) => n.overlay !== null && n.overlay.neighbors().length === 0).length,

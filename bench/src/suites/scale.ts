@@ -1,4 +1,4 @@
-// Suite `scale`: real nodes with real WebSocket links on 127.0.0.1, many per OS process. 1,024
+// Suite `scale`: real nodes with real WebSocket connections on 127.0.0.1, many per OS process. 1,024
 // nodes (128 with --quick) form one HyParView overlay by joining through three seeds, all at
 // once; we measure the time until the overlay is one component, until every node's member
 // directory lists every node, and for a Plumtree broadcast to reach every node. Then FullMesh at
@@ -16,7 +16,7 @@ interface WorkerState {
   minMembers: number;
   maxMembers: number;
   neighbors: Record<string, string[]>;
-  links: number;
+  connections: number;
   rssMb: number;
   cpuS: number;
 }
@@ -66,7 +66,7 @@ export interface ClusterFigures {
   connectedS: number;
   convergedS: number;
   broadcastAllMs: number[];
-  linksPerNode: number;
+  connectionsPerNode: number;
   rssMbPerNode: number;
   cpuS: number;
 }
@@ -105,7 +105,7 @@ export async function cluster(overlay: 'hyparview' | 'fullMesh', nodes: number, 
         if (sample.length > 0) console.log(`  ${elapsed.toFixed(1)} s: isolated e.g. ${JSON.stringify(sample)}`);
         console.log(`  ${elapsed.toFixed(1)} s: isolated ${String(isolated)}, members ${String(Math.min(...last.map((x) => x.minMembers)))}..${String(Math.max(...last.map((x) => x.maxMembers)))}, cpu ${last.reduce((sum, x) => sum + x.cpuS, 0).toFixed(1)} s`);
       }
-      const full = last.every((s) => s.minMembers === nodes) && (overlay === 'hyparview' || last.reduce((sum, s) => sum + s.links, 0) >= nodes * (nodes - 1));
+      const full = last.every((s) => s.minMembers === nodes) && (overlay === 'hyparview' || last.reduce((sum, s) => sum + s.connections, 0) >= nodes * (nodes - 1));
       if (full && !Number.isNaN(connectedS)) {
         convergedS = elapsed;
         break;
@@ -142,7 +142,7 @@ export async function cluster(overlay: 'hyparview' | 'fullMesh', nodes: number, 
       connectedS,
       convergedS,
       broadcastAllMs,
-      linksPerNode: last.reduce((s, x) => s + x.links, 0) / nodes,
+      connectionsPerNode: last.reduce((s, x) => s + x.connections, 0) / nodes,
       rssMbPerNode: last.reduce((s, x) => s + x.rssMb, 0) / nodes,
       cpuS: last.reduce((s, x) => s + x.cpuS, 0),
     };
@@ -189,7 +189,7 @@ export async function runScale(options: SuiteOptions): Promise<void> {
   rec.add('fdn.hyparview_connected_s', h.connectedS, 's');
   rec.add('fdn.hyparview_converge_s', h.convergedS, 's');
   rec.add('fdn.hyparview_broadcast_all_ms', median(h.broadcastAllMs), 'ms');
-  rec.add('fdn.hyparview_links_per_node', h.linksPerNode, '');
+  rec.add('fdn.hyparview_links_per_node', h.connectionsPerNode, '');
   rec.add('fdn.rss_mb_per_node', h.rssMbPerNode, 'MB');
   rec.add('fdn.hyparview_cpu_s', h.cpuS, 's');
 
@@ -199,7 +199,7 @@ export async function runScale(options: SuiteOptions): Promise<void> {
     report(f);
     rec.add(`fdn.fullmesh_${String(size)}_converge_s`, f.convergedS, 's');
     rec.add(`fdn.fullmesh_${String(size)}_broadcast_all_ms`, median(f.broadcastAllMs), 'ms');
-    rec.add(`fdn.fullmesh_${String(size)}_links_per_node`, f.linksPerNode, '');
+    rec.add(`fdn.fullmesh_${String(size)}_links_per_node`, f.connectionsPerNode, '');
     rec.add(`fdn.fullmesh_${String(size)}_rss_mb_per_node`, f.rssMbPerNode, 'MB');
     rec.add(`fdn.fullmesh_${String(size)}_cpu_s`, f.cpuS, 's');
   }
@@ -210,6 +210,6 @@ function report(f: ClusterFigures): void {
   const fmt = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '–');
   console.log(
     `  ${String(f.nodes)} nodes: connected ${fmt(f.connectedS)} s, converged ${fmt(f.convergedS)} s, broadcast to all ${f.broadcastAllMs.map((x) => fmt(x, 1)).join(' / ')} ms, ` +
-      `${fmt(f.linksPerNode, 1)} links/node, ${fmt(f.rssMbPerNode, 2)} MB RSS/node, ${fmt(f.cpuS, 1)} s CPU`,
+      `${fmt(f.connectionsPerNode, 1)} connections/node, ${fmt(f.rssMbPerNode, 2)} MB RSS/node, ${fmt(f.cpuS, 1)} s CPU`,
   );
 }

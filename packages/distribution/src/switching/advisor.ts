@@ -73,7 +73,7 @@ export interface TopologyRule {
 /** The rules of the topology design document, as data. */
 export const DEFAULT_RULES: readonly TopologyRule[] = [
   { name: 'event-driven', workload: 'eventDriven', from: ['fullMesh', 'hyparview', 'clientServer', 'static'], to: 'pubSub', why: 'event-driven load: HyParView with Plumtree tuned for broadcasts' },
-  { name: 'huge-cluster', minNodes: 1_001, needsServers: true, from: ['fullMesh', 'hyparview', 'pubSub', 'static'], to: 'clientServer', why: 'more than 1,000 nodes and server nodes designated: clients connection only to servers' },
+  { name: 'huge-cluster', minNodes: 1_001, needsServers: true, from: ['fullMesh', 'hyparview', 'pubSub', 'static'], to: 'clientServer', why: 'more than 1,000 nodes and server nodes designated: clients connect only to servers' },
   { name: 'big-mesh', minNodes: 21, from: ['fullMesh', 'static'], to: 'hyparview', why: 'a full mesh past ~20 nodes costs n² connections; HyParView keeps ~5 per node' },
   { name: 'unstable-mesh', minNodes: 11, minLossesPerHour: 6, from: ['fullMesh'], to: 'hyparview', why: 'frequent partitions or failures: HyParView repairs from its passive view' },
   { name: 'small-cluster', maxNodes: 9, from: ['hyparview', 'clientServer', 'pubSub'], workload: 'lowLatency', to: 'fullMesh', why: 'under 10 nodes and latency matters: one hop to everyone' },
@@ -118,7 +118,7 @@ export function forWorkload(workload: Workload, nodeCount: number, serversDesign
       return { topology: 'pubSub', rule: 'workload:eventDriven', why: 'broadcast-heavy: HyParView with Plumtree tuned for events' };
     case 'largeCluster':
       return nodeCount > 1_000 && serversDesignated
-        ? { topology: 'clientServer', rule: 'workload:largeCluster', why: 'past 1,000 nodes with servers designated: clients connection only to servers' }
+        ? { topology: 'clientServer', rule: 'workload:largeCluster', why: 'past 1,000 nodes with servers designated: clients connect only to servers' }
         : { topology: 'hyparview', rule: 'workload:largeCluster', why: 'HyParView scales to thousands (1,024 real nodes measured) with ~5 connections per node' };
   }
 }

@@ -1,4 +1,4 @@
-// ClientServer: nodes are servers or clients. Servers connection to every server; clients connection to every
+// ClientServer: nodes are servers or clients. Servers connect to every server; clients connect to every
 // server and to no client. Membership is FullMesh's OR-set (every node knows every member, role
 // included), gossiped over those connections. A client forwards to another client through a server
 // (a relay): the servers are the hubs, as in Partisan's client-server manager, and a client
@@ -116,7 +116,7 @@ export class ClientServer extends FullMesh {
     // A client refuses connections from other clients: the topology says they go through a server.
     if (this.role === 'client' && this.#roleOf(name) === 'client') {
       // (Kept, not adopted, while another overlay shares the connections.)
-      if (!this.handover) connection.close('clients do not connection to clients');
+      if (!this.handover) connection.close('clients do not connect to clients');
       return;
     }
     super.onConnectionUp(connection);
@@ -141,7 +141,7 @@ export class ClientServer extends FullMesh {
 
   /**
    * A server, for each connected client not announced yet (its role becomes known once its
-   * membership gossip arrives): tell it which clients we connection, and the others about it.
+   * membership gossip arrives): tell it which clients we are connected to, and the others about it.
    */
   #tellClients(): void {
     const clients = this.#connectedClients();
@@ -221,7 +221,7 @@ export class ClientServer extends FullMesh {
     return this.relay(via, node, channel, payload);
   }
 
-  /** A server relays for a client to any member it connections to. */
+  /** A server relays for a client to any member it is connected to. */
   protected override relayConnection(target: string): Connection | undefined {
     return this.role === 'server' ? this.transport.connection(target) : undefined;
   }

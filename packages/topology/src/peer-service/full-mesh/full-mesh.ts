@@ -1,4 +1,4 @@
-// FullMesh: every node connections to every member. Membership is an ORSWOT of node specs, gossiped to
+// FullMesh: every node connects to every member. Membership is an ORSWOT of node specs, gossiped to
 // all neighbours periodically and (debounced) whenever it changes. A member whose connection fails stays
 // a member and is redialled with backoff, as in Partisan; only `leave` (or a restart, which
 // replaces the old incarnation) removes it. `up`/`down` report reachability of members.
@@ -266,7 +266,7 @@ export class FullMesh extends BasePeerService {
 
   // ==== Connections ====
 
-  /** Dials every member this node should connection to and has no connection to. */
+  /** Dials every member this node should connect to and has no connection to. */
   #reconcile(): void {
     if (this.#left) return;
     for (const spec of this.#byName.values()) {

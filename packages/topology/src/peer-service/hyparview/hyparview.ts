@@ -613,7 +613,7 @@ export class HyParView extends BasePeerService {
     return [...around].map((a) => byAddress.get(a) as PeerSpec);
   }
 
-  /** A seed (re)connections to its ring neighbours, with high priority. */
+  /** A seed (re)connects to its ring neighbours, with high priority. */
   #keepRing(): void {
     if (this.#left) return;
     for (const spec of this.#ring) {

@@ -1,4 +1,4 @@
-// Static: the members are a list given in configuration; this node connections to each and redials
+// Static: the members are a list given in configuration; this node connects to each and redials
 // with backoff, forever, when a connection breaks. Nothing is gossiped: every node is configured with
 // the cluster. At run time, `join` adds a node on both sides (the contact lists the joiner too)
 // and `leave` tells the listed nodes to drop this one. Partisan's static manager never
@@ -96,7 +96,7 @@ export class StaticPeerService extends BasePeerService {
   }
 
   /**
-   * Adds a member and connections to it; the contact adds this node to its list in turn. Resolves once
+   * Adds a member and connects to it; the contact adds this node to its list in turn. Resolves once
    * connected; rejects if it cannot be reached now (it stays listed and redialled when named).
    */
   async join(contact: PeerSpec | string): Promise<void> {
