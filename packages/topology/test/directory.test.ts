@@ -37,7 +37,7 @@ function world(names: string[], options: { announceMs?: number; syncMs?: number 
     hosts.set(name, host);
   });
   const get = (name: string): Host => hosts.get(name) as Host;
-  const connection = (a: string, b: string): void => {
+  const connect = (a: string, b: string): void => {
     get(a).neighbors.add(b);
     get(b).neighbors.add(a);
     get(a).directory.neighborUp(b);
@@ -50,15 +50,15 @@ function world(names: string[], options: { announceMs?: number; syncMs?: number 
     get(b).directory.neighborDown();
   };
   const known = (name: string): string[] => [...get(name).directory.names()].sort();
-  return { clock, get, connection, disconnect, known, cut, sent };
+  return { clock, get, connect, disconnect, known, cut, sent };
 }
 
 describe('MembershipDirectory', () => {
   it('a newer incarnation of a live member is a restart (reported as such), not a silent update', () => {
     const w = world(['a', 'b', 'c']);
     for (const n of ['a', 'b', 'c']) w.get(n).directory.start();
-    w.connection('a', 'b');
-    w.connection('b', 'c');
+    w.connect('a', 'b');
+    w.connect('b', 'c');
     w.clock.advanceSync(2_000);
     expect(w.known('a')).toEqual(['a', 'b', 'c']);
     w.get('a').changes.length = 0;
@@ -77,7 +77,7 @@ describe('MembershipDirectory', () => {
     const names = ['a', 'b', 'c', 'd', 'e'];
     const w = world(names);
     for (const n of names) w.get(n).directory.start();
-    for (let i = 1; i < names.length; i++) w.connection(names[i - 1] as string, names[i] as string);
+    for (let i = 1; i < names.length; i++) w.connect(names[i - 1] as string, names[i] as string);
     w.clock.advanceSync(1_000);
     for (const n of names) {
       expect(w.known(n)).toEqual(names);
@@ -93,8 +93,8 @@ describe('MembershipDirectory', () => {
     // Refreshes a minute apart: only the refutation can bring a back within seconds.
     const w = world(names, { announceMs: 60_000 });
     for (const n of names) w.get(n).directory.start();
-    w.connection('a', 'b');
-    w.connection('b', 'c');
+    w.connect('a', 'b');
+    w.connect('b', 'c');
     w.clock.advanceSync(500);
     expect(w.known('a')).toEqual(names);
     // c wrongly reports a down (say, a connection hiccup): b hears it, and so does a, which refutes.
@@ -113,8 +113,8 @@ describe('MembershipDirectory', () => {
     const names = ['a', 'b', 'c'];
     const w = world(names);
     for (const n of names) w.get(n).directory.start();
-    w.connection('a', 'b');
-    w.connection('b', 'c');
+    w.connect('a', 'b');
+    w.connect('b', 'c');
     w.clock.advanceSync(500);
     w.get('a').directory.announceLeave();
     w.get('a').directory.stop();
@@ -123,7 +123,7 @@ describe('MembershipDirectory', () => {
     expect(w.get('c').changes.some((c) => c.kind === 'left' && c.names.includes('a'))).toBe(true);
     w.disconnect('a', 'b');
     w.get('a').directory.start();
-    w.connection('a', 'b');
+    w.connect('a', 'b');
     w.clock.advanceSync(500);
     for (const n of names) expect(w.known(n)).toEqual(names);
   });
@@ -132,8 +132,8 @@ describe('MembershipDirectory', () => {
     const names = ['a', 'b', 'c'];
     const w = world(names, { announceMs: 1_000 });
     for (const n of names) w.get(n).directory.start();
-    w.connection('a', 'b');
-    w.connection('b', 'c');
+    w.connect('a', 'b');
+    w.connect('b', 'c');
     w.clock.advanceSync(500);
     // c goes silent without any connection failing (stopped, connections kept): 3.5 periods later it is gone
     // at a and b, and the digest exchanges between a and b do not bring it back.
@@ -151,7 +151,7 @@ describe('MembershipDirectory', () => {
     const w = world(['a', 'b']);
     w.get('a').directory.start();
     w.get('b').directory.start();
-    w.connection('a', 'b');
+    w.connect('a', 'b');
     const d = w.get('a').directory;
     for (const junk of [null, 7, 'x', { e: 'no' }, { e: [[1, 2, 3]] }, { e: [['n', ['ws://x'], 1, 0, 0, 10, 0]] }, { e: [['n', ['ws://x'], 1, 1, 9, 10, 0]] }, { e: [['n', 'ws://x', 1, 1, 0, 10, 0]] }, { e: [['', [], 1, 1, 0, 10, 0]] }, { digest: 'x' }]) {
       expect(() => {
@@ -164,7 +164,7 @@ describe('MembershipDirectory', () => {
   it('while changes keep arriving, no comparison (a whole-directory swap) with a new neighbour and only every other periodic one; once quiet, both compare again', () => {
     const w = world(['a', 'b', 'c'], { syncMs: 500 });
     for (const n of ['a', 'b', 'c']) w.get(n).directory.start();
-    w.connection('a', 'b');
+    w.connect('a', 'b');
     w.clock.advanceSync(3_000);
     const digestsFromA = (): number => w.sent.filter((m) => m.from === 'a' && m.message.digest !== undefined).length;
     // A storm: b keeps sending ten fresh entries every 50 ms (a cluster of 1,024 starting at once
@@ -178,7 +178,7 @@ describe('MembershipDirectory', () => {
       }
     };
     const before = digestsFromA();
-    w.connection('a', 'c');
+    w.connect('a', 'c');
     storm(5_000);
     // While changes flow, a new neighbour gets no comparison, and of the periodic ones (every
     // 250–750 ms here, ten times as often after one found a difference) every other is skipped.
@@ -190,9 +190,35 @@ describe('MembershipDirectory', () => {
     const toC = (): number => w.sent.filter((m) => m.from === 'a' && m.to === 'c' && m.message.digest !== undefined).length;
     w.disconnect('a', 'c');
     const quietBefore = toC();
-    w.connection('a', 'c');
+    w.connect('a', 'c');
     w.clock.advanceSync(400);
     expect(toC()).toBeGreaterThan(quietBefore);
+  });
+
+  it('refreshes alone do not count as changes flowing: a settled cluster still compares with a new neighbour', () => {
+    const w = world(['a', 'b', 'c'], { syncMs: 500 });
+    for (const n of ['a', 'b', 'c']) w.get(n).directory.start();
+    w.connect('a', 'b');
+    w.connect('b', 'c');
+    // Ten members b refreshes without end (new sequence numbers, nothing else changes), as in a large settled cluster.
+    let seq = 1;
+    const refresh = (): void => {
+      const e = Array.from({ length: 10 }, (_, i) => [`m${String(i)}`, ['ws://127.0.0.1:1'], 1, seq, 0, 1_000, 0]);
+      seq++;
+      w.get('a').directory.receive('b', { e });
+    };
+    for (let t = 0; t < 3_000; t += 50) {
+      refresh();
+      w.clock.advanceSync(50);
+    }
+    const toC = (): number => w.sent.filter((m) => m.from === 'a' && m.to === 'c' && m.message.digest !== undefined).length;
+    w.connect('a', 'c');
+    const before = toC();
+    for (let t = 0; t < 400; t += 50) {
+      refresh();
+      w.clock.advanceSync(50);
+    }
+    expect(toC() - before, 'a compared digests with its new neighbour').toBeGreaterThan(0);
   });
 });
 
