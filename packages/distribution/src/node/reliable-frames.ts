@@ -44,8 +44,9 @@ export class ReliableFrames {
   }
 
   #template(channel: string, peerIncarnation: number | null): Template {
-    // The whole header with 0 as the number (one byte: a positive fixint), and the header up to the
-    // number: the bytes before the number are the same in both (array lengths are one-byte headers).
+    // The whole header with 0 as the number (one byte: a positive fixint), cut where the number
+    // sits: the header up to the number has the same length encoded alone (only the inner array's
+    // one-byte length differs), so its length says where.
     const whole = Buffer.from(this.codec.encodeAll([[Kind.Reliable, [0, channel, this.incarnation, 0, null, peerIncarnation]]]));
     const before = this.codec.encodeAll([[Kind.Reliable, [0, channel, this.incarnation]]]).length;
     if (whole[before] !== 0x00) throw new Error('at-least-once header: the sequence number is not where expected');

@@ -34,10 +34,6 @@ function newOutgoing(peerIncarnation: number | null, now: number): Outgoing {
   return { peerIncarnation, next: 1, unacked: new Unacked(), first: 1, portable: new Set(), progressAt: now, resendFrom: null };
 }
 
-function unackedCount(out: Outgoing): number {
-  return out.unacked.length;
-}
-
 /** What the receiver keeps per (peer incarnation, channel). */
 interface Incoming {
   incarnation: number;
@@ -136,7 +132,7 @@ export class ReliableChannels {
       this.#rebase(out, incarnation);
     }
     out.peerIncarnation ??= incarnation;
-    const size = unackedCount(out);
+    const size = out.unacked.length;
     if (size >= this.#maxUnacked || out.unacked.bytes + inner.length > this.#maxBytes) return 'full';
     const seq = out.next++;
     if (size === 0) {
@@ -160,7 +156,7 @@ export class ReliableChannels {
       out.peerIncarnation = peerIncarnation;
       let seq = out.first;
       for (const inner of out.unacked) this.host.transmit(node, channel, seq++, inner, peerIncarnation);
-      this.#count(channel).resent += unackedCount(out);
+      this.#count(channel).resent += out.unacked.length;
     }
   }
 
@@ -204,7 +200,7 @@ export class ReliableChannels {
 
   /** Forgets what the peer acknowledged (every number up to `upTo`); true if that was anything. */
   #acknowledge(out: Outgoing, upTo: number): boolean {
-    const n = Math.min(upTo - out.first + 1, unackedCount(out));
+    const n = Math.min(upTo - out.first + 1, out.unacked.length);
     if (n <= 0) return false;
     out.unacked.drop(n);
     if (out.portable.size > 0) for (let seq = out.first; seq < out.first + n; seq++) out.portable.delete(seq);
@@ -236,7 +232,7 @@ export class ReliableChannels {
     let n = 0;
     for (const [k, byChannel] of this.#out) {
       if (node !== undefined && k !== node) continue;
-      for (const [c, out] of byChannel) if (channel === undefined || c === channel) n += unackedCount(out);
+      for (const [c, out] of byChannel) if (channel === undefined || c === channel) n += out.unacked.length;
     }
     return n;
   }
@@ -261,7 +257,7 @@ export class ReliableChannels {
       let pending = false;
       for (const [node, byChannel] of this.#out) {
         for (const [channel, out] of byChannel) {
-          if (unackedCount(out) === 0) continue;
+          if (out.unacked.length === 0) continue;
           pending = true;
           if (now - out.progressAt < this.#resendAfterMs) continue;
           out.progressAt = now;
@@ -278,7 +274,7 @@ export class ReliableChannels {
     const from = out.resendFrom;
     if (from === null) return;
     const start = Math.max(from, out.first);
-    const end = out.first + unackedCount(out);
+    const end = out.first + out.unacked.length;
     const stop = Math.min(end, start + RESEND_BATCH);
     for (let seq = start; seq < stop; seq++) {
       this.host.transmit(node, channel, seq, out.unacked.at(seq - out.first), out.peerIncarnation);
