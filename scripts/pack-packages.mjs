@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = resolve(process.argv[2] ?? join(root, '.packs'));
-const PACKAGES = ['core', 'actors', 'topology', 'distribution'];
+const PACKAGES = ['core', 'actors', 'topology', 'distribution', 'cluster'];
 
 /** The manifest as published: no workspace-only export condition, no scripts that need the monorepo. */
 function publishedManifest(manifest) {

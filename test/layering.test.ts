@@ -11,6 +11,7 @@ const ALLOWED: Record<string, string[]> = {
   '@fdn/actors': ['@fdn/core'],
   '@fdn/topology': ['@fdn/core'],
   '@fdn/distribution': ['@fdn/core', '@fdn/actors', '@fdn/topology'],
+  '@fdn/cluster': ['@fdn/core', '@fdn/topology', '@fdn/distribution'],
 };
 
 const root = join(import.meta.dirname, '..');

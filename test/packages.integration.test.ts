@@ -23,7 +23,7 @@ const run = (cmd: string, args: string[], cwd: string, timeoutMs: number): strin
 describe('the published packages', () => {
   it('install into a fresh project, compile strict NodeNext against their own declarations, and run three processes', () => {
     const tarballs = JSON.parse(run(process.execPath, [join(root, 'scripts/pack-packages.mjs'), join(work, 'packs')], root, 60_000)) as Record<string, string>;
-    expect(Object.keys(tarballs).sort()).toEqual(['@fdn/actors', '@fdn/core', '@fdn/distribution', '@fdn/topology']);
+    expect(Object.keys(tarballs).sort()).toEqual(['@fdn/actors', '@fdn/cluster', '@fdn/core', '@fdn/distribution', '@fdn/topology']);
     cpSync(join(root, 'test/fixtures/consumer'), project, { recursive: true });
     // The README's first node example, exactly as printed (it runs, then stops the node).
     const first = readmeBlocks(join(root, 'README.md')).find((b) => b.runnable);

@@ -16,3 +16,5 @@ export { createTelemetry } from './telemetry/telemetry.ts';
 export { FdnError, isFdnError } from './errors.ts';
 export { newIncarnation } from './incarnation/incarnation.ts';
 export { uniqueIds } from './ids/unique-id.ts';
+export { closestWord } from './text/closest.ts';
+export { Emitter } from './events/emitter.ts';

@@ -2,6 +2,7 @@
 // FDN_ERR_BAD_CONFIG naming the key (its whole path), what was given and what is allowed, with a
 // guess for a misspelt key. Every mistake is listed at once, not the first only.
 
+import { closestWord } from '@fdn/core';
 import type { z } from 'zod';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import { nodeConfigFileSchema, nodeOptionsOnTransportSchema, nodeOptionsSchema } from './schema.ts';
@@ -36,7 +37,7 @@ function describe(issue: z.core.$ZodIssue, root: unknown): string {
       const allowed = parentKeys(issue, root);
       return issue.keys
         .map((key) => {
-          const guess = closest(key, allowed);
+          const guess = closestWord(key, allowed);
           const at = path === '' ? key : `${path}.${key}`;
           return `${at}: unknown option${guess === null ? '' : ` (did you mean '${guess}'?)`}${allowed.length > 0 ? `; allowed here: ${allowed.join(', ')}` : ''}`;
         })
@@ -131,32 +132,4 @@ function objectAt(schema: unknown, path: readonly PropertyKey[], value: unknown)
   if (def.type === 'record' && def.valueType !== undefined) return objectAt(def.valueType, rest, inner);
   if (def.type === 'array' && def.element !== undefined) return objectAt(def.element, rest, inner);
   return null;
-}
-
-/** The allowed key nearest to `key` (edit distance ≤ 2, or one contains the other). */
-function closest(key: string, allowed: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = 3;
-  for (const candidate of allowed) {
-    const d = candidate.toLowerCase().includes(key.toLowerCase()) || key.toLowerCase().includes(candidate.toLowerCase()) ? 1 : distance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = candidate;
-    }
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length] as number;
 }

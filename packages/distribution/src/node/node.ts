@@ -144,6 +144,18 @@ export class Node {
     return this.overlay.leave();
   }
 
+  /**
+   * Closes the connection to `node` (Erlang's `disconnect_node/1`): to it this node looks as if it
+   * had crashed, and here it is a nodedown (`disconnected`). The overlay may connect again later, as
+   * Erlang connects again on the next send. False when there was no connection.
+   */
+  disconnect(node: string): boolean {
+    const connection = this.transport.connection(node);
+    if (connection === undefined) return false;
+    connection.close(`disconnected by ${this.name}`);
+    return true;
+  }
+
   /** The other nodes this node is connected to now, sorted. */
   nodes(): string[] {
     return this.#parts.overlays.nodes();

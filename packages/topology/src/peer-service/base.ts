@@ -5,7 +5,7 @@
 // Longer than 600 lines because these are the protected parts every overlay subclass builds on:
 // a split would turn protected state shared by all of them into public state of several modules.
 
-import { defaultLogger, heldBack, LogThrottle, systemClock, systemRandom } from '@fdn/core';
+import { defaultLogger, Emitter, heldBack, LogThrottle, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';
 import { CONTROL } from '../channels/config.ts';
 import { TopologyError, TopologyErrorCode } from '../errors.ts';
@@ -13,7 +13,6 @@ import { Messenger, Tag } from '../messenger/messenger.ts';
 import type { PreparedMessage } from '../messenger/messenger.ts';
 import type { NodeIdentity } from '../node/identity.ts';
 import type { Connection, ConnectionDownReason, SendOptions, SendStatus, Transport } from '../transport/types.ts';
-import { Emitter } from '../util/emitter.ts';
 import type { DownReason, ForwardStatus, JoinStatus, PeerMessageHandler, PeerService, PeerServiceEvents, PeerSpec } from './types.ts';
 import { isName } from './validate.ts';
 

@@ -3,7 +3,7 @@
 // wire/handshake.ts for the handshake.
 
 import type { PhiAccrualOptions } from '../../failure/phi-accrual.ts';
-import { defaultLogger, heldBack, LogThrottle, newIncarnation, systemClock, systemRandom } from '@fdn/core';
+import { defaultLogger, Emitter, heldBack, LogThrottle, newIncarnation, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { WebSocket } from 'ws';
 import type { ChannelConfig, ChannelOptions } from '../../channels/config.ts';
@@ -12,7 +12,6 @@ import { MAX_BATCH_BYTES, WriteScheduler } from '../../channels/outbox.ts';
 import { CloseCode, closeCodeName, TopologyError, TopologyErrorCode } from '../../errors.ts';
 import { addressToUrl, isValidNodeName } from '../../node/identity.ts';
 import type { Address, NodeIdentity } from '../../node/identity.ts';
-import { Emitter } from '../../util/emitter.ts';
 import {
   acceptorProof,
   dialerProof,

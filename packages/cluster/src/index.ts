@@ -1,0 +1,30 @@
+// @fdn/cluster: cluster formation for @fdn nodes.
+
+export { startCluster } from './start.ts';
+export type { StartClusterOptions } from './start.ts';
+export { Cluster } from './cluster/cluster.ts';
+export type { ClusterOptions, ConnectResult, TopologyInfo } from './cluster/cluster.ts';
+export { nodeHost } from './cluster/host.ts';
+export type { ClusterHost } from './cluster/host.ts';
+export { ClusterError, ClusterErrorCode } from './errors.ts';
+export type { ClusterErrorCodeValue } from './errors.ts';
+export type { Peer, Strategy, StrategyComponents, StrategyEvents, StrategyFactory } from './strategy/strategy.ts';
+export type { KeyMapping, StrategyDefinition } from './strategy/definition.ts';
+export { BaseStrategy, PollingStrategy } from './strategy/base.ts';
+export type { PollingOptions } from './strategy/base.ts';
+export { nodeAddress } from './strategy/peers.ts';
+export { staticHosts, staticDefinition } from './strategies/static.ts';
+export type { StaticOptions } from './strategies/static.ts';
+export { gossip, gossipDefinition } from './strategies/gossip/gossip.ts';
+export type { GossipCounters, GossipOptions } from './strategies/gossip/gossip.ts';
+export { dnsPoll, dnsSrv, dnsPollDefinition, dnsSrvDefinition } from './strategies/dns.ts';
+export type { DnsOptions, DnsPollOptions, DnsResolver, DnsSrvOptions } from './strategies/dns.ts';
+export { kubernetes, kubernetesDefinition } from './strategies/kubernetes/kubernetes.ts';
+export type { KubernetesOptions } from './strategies/kubernetes/kubernetes.ts';
+export { SERVICE_ACCOUNT_PATH } from './strategies/kubernetes/api.ts';
+export type { ApiClientOptions, HttpGet } from './strategies/kubernetes/api.ts';
+export { BUILT_IN_STRATEGIES } from './config/strategies.ts';
+export { parseClusterConfig } from './config/topologies.ts';
+export type { ClusterConfig, Topology, TopologyConfig } from './config/topologies.ts';
+export { clusterConfigFromEnvironment, readClusterConfig, ENVIRONMENT_TOPOLOGY } from './config/load.ts';
+export type { Field, FieldType, Fields } from './config/fields.ts';
