@@ -62,7 +62,8 @@ export function parseHost(entry: string | Peer, port: number, scheme: 'ws' | 'ws
   if (m === null) throw new ClusterError(ClusterErrorCode.BAD_CONFIG, `static host '${entry}' is neither an address (ws://host:port) nor a node name (name@host or name@host:port)`);
   const hostPort = m[3] === undefined ? port : Number(m[3]);
   if (!Number.isInteger(hostPort) || hostPort < 1 || hostPort > 65_535) throw new ClusterError(ClusterErrorCode.BAD_CONFIG, `static host '${entry}': the port must be 1–65535`);
-  return { name: `${m[1] as string}@${m[2] as string}`, address: nodeAddress((m[2] as string).replace(/^\[|\]$/g, ''), hostPort, scheme) };
+  const host = (m[2] as string).replace(/^\[|\]$/g, '');
+  return { name: `${m[1] as string}@${host}`, address: nodeAddress(host, hostPort, scheme) };
 }
 
 /** The `static` strategy as configuration knows it (libcluster's `Epmd`). */

@@ -86,9 +86,6 @@ class GossipStrategy extends BaseStrategy {
     socket.on('message', (datagram) => {
       this.#receive(datagram);
     });
-    socket.on('error', (err) => {
-      this.fail(new ClusterError(ClusterErrorCode.DISCOVERY_FAILED, `gossip socket on port ${String(this.#port)}: ${err.message}`, { cause: err }));
-    });
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
@@ -96,6 +93,9 @@ class GossipStrategy extends BaseStrategy {
           socket.off('error', reject);
           resolve();
         });
+      });
+      socket.on('error', (err) => {
+        this.fail(new ClusterError(ClusterErrorCode.DISCOVERY_FAILED, `gossip socket on port ${String(this.#port)}: ${err.message}`, { cause: err }));
       });
       if (this.options.broadcastOnly === true) socket.setBroadcast(true);
       else {
