@@ -60,10 +60,10 @@ describe('gossip', () => {
   /** A plain UDP socket that broadcasts on loopback, as a stranger (or a recorder replaying) would. */
   const raw = async (): Promise<{ send(datagram: Buffer, port: number): void }> => {
     const socket = createSocket('udp4');
-    cleanup.push(() => new Promise((r) => socket.close(() => r())));
+    cleanup.push(() => new Promise((r) => socket.close(() => { r(); })));
     await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
     socket.setBroadcast(true);
-    return { send: (datagram, port) => socket.send(datagram, port, '127.255.255.255') };
+    return { send: (datagram, port) => { socket.send(datagram, port, '127.255.255.255'); } };
   };
   const listen = async (options: GossipOptions, name = SELF.name): Promise<Strategy> => {
     const s = gossip(options)(components({ self: { name, addresses: [`ws://127.0.0.1:${String(4000 + Math.floor(Math.random() * 900))}`] } }));

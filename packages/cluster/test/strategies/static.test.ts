@@ -24,7 +24,7 @@ describe('static hosts', () => {
   });
 
   it('refuses a malformed host, naming it', () => {
-    expect(() => staticHosts({ hosts: ['10.0.0.1'] })).toThrow(expect.objectContaining({ code: ClusterErrorCode.BAD_CONFIG, message: expect.stringContaining("'10.0.0.1'") }));
+    expect(() => staticHosts({ hosts: ['10.0.0.1'] })).toThrow(expect.objectContaining({ code: ClusterErrorCode.BAD_CONFIG, message: expect.stringContaining("'10.0.0.1'") as unknown }));
     expect(() => staticHosts({ hosts: ['ws://10.0.0.1'] })).toThrow(/has no port/);
     expect(() => staticHosts({ hosts: ['app@10.0.0.1:99999'] })).toThrow(/1–65535/);
   });

@@ -59,6 +59,6 @@ export class TestDnsServer {
   async stop(): Promise<void> {
     const socket = this.#socket;
     this.#socket = null;
-    if (socket !== null) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    if (socket !== null) await new Promise<void>((resolve) => socket.close(() => { resolve(); }));
   }
 }

@@ -67,16 +67,16 @@ export class FakeKubernetesApi {
       const status = (code: number, reason: string, message: string): void => {
         send(code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
       };
-      if (req.headers.authorization !== `Bearer ${this.acceptedToken}`) return status(401, 'Unauthorized', 'Unauthorized');
-      if (this.failing) return status(500, 'InternalError', 'etcdserver: request timed out');
+      if (req.headers.authorization !== `Bearer ${this.acceptedToken}`) { status(401, 'Unauthorized', 'Unauthorized'); return; }
+      if (this.failing) { status(500, 'InternalError', 'etcdserver: request timed out'); return; }
       const m = /^\/(?:api\/v1|apis\/discovery\.k8s\.io\/v1)\/namespaces\/([^/]+)\/(endpointslices|endpoints|pods)$/.exec(url.pathname);
-      if (m === null) return status(404, 'NotFound', 'the server could not find the requested resource');
+      if (m === null) { status(404, 'NotFound', 'the server could not find the requested resource'); return; }
       const [, namespace, resource] = m as unknown as [string, string, string];
-      if (this.forbidden) return status(403, 'Forbidden', `${resource} is forbidden: User "system:serviceaccount:${namespace}:default" cannot list resource "${resource}" in API group "${resource === 'endpointslices' ? 'discovery.k8s.io' : ''}" in the namespace "${namespace}"`);
+      if (this.forbidden) { status(403, 'Forbidden', `${resource} is forbidden: User "system:serviceaccount:${namespace}:default" cannot list resource "${resource}" in API group "${resource === 'endpointslices' ? 'discovery.k8s.io' : ''}" in the namespace "${namespace}"`); return; }
       const selected = this.pods.filter((p) => matches(url.searchParams.get('labelSelector') ?? '', p.labels ?? { app: 'myapp' }));
-      if (resource === 'endpointslices') return send(200, this.#endpointSlices(namespace, selected));
-      if (resource === 'endpoints') return send(200, this.#endpoints(namespace, selected));
-      return send(200, this.#podList(namespace, selected));
+      if (resource === 'endpointslices') { send(200, this.#endpointSlices(namespace, selected)); return; }
+      if (resource === 'endpoints') { send(200, this.#endpoints(namespace, selected)); return; }
+      send(200, this.#podList(namespace, selected));
     });
     this.#server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -87,7 +87,7 @@ export class FakeKubernetesApi {
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = null;
-    if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server !== null) await new Promise<void>((resolve) => server.close(() => { resolve(); }));
     rmSync(this.dir, { recursive: true, force: true });
   }
 

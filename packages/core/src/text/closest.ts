@@ -1,13 +1,14 @@
 // "Did you mean …?" for configuration keys: the known word nearest to a misspelt one.
 
-/** The word of `known` nearest to `word` (edit distance ≤ 2, or one contains the other), ignoring case; `null` when none is near. */
+/** The word of `known` nearest to `word` (edit distance ≤ 2, or one contains the other; one edit beats containment), ignoring case; `null` when none is near. */
 export function closestWord(word: string, known: readonly string[]): string | null {
   let best: string | null = null;
   let bestDistance = 3;
   const lower = word.toLowerCase();
   for (const candidate of known) {
     const other = candidate.toLowerCase();
-    const d = other.includes(lower) || lower.includes(other) ? 1 : editDistance(lower, other);
+    // Containment (`selector` in `kubernetes_selector`) ranks between one edit and two.
+    const d = Math.min(editDistance(lower, other), other.includes(lower) || lower.includes(other) ? 1.5 : Infinity);
     if (d < bestDistance) {
       bestDistance = d;
       best = candidate;
