@@ -51,6 +51,8 @@ export class SimNetwork {
   readonly #overrides = new Map<string, { latencyMs?: number; lossRate?: number }>();
   /** Node name → partition group (nodes in different groups cannot talk). Empty when healed. */
   #groups = new Map<string, number>();
+  /** Directed cuts (`from\u0000to`): what `from` sends `to` is lost. Empty when healed. */
+  readonly #cuts = new Set<string>();
   #nextIncarnation = 1;
   /** Messages in flight by arrival time: one clock timer per instant, not per message. */
   readonly #inFlight = new Map<number, Batch>();
@@ -94,13 +96,26 @@ export class SimNetwork {
     for (const node of this.#listening.values()) node.checkPartition();
   }
 
-  /** Removes every partition. */
-  heal(): void {
-    this.#groups = new Map();
+  /**
+   * Cuts the link between two nodes only, while both still reach everyone else (a partition that
+   * is not a clean split: each sees the other unreachable, a third sees both). `oneWay`: only what
+   * `from` sends `to` is lost (a connection then fails as well: its heartbeats go unanswered one way).
+   */
+  cut(from: string, to: string, options: { oneWay?: boolean } = {}): void {
+    this.#cuts.add(`${from}\u0000${to}`);
+    if (options.oneWay !== true) this.#cuts.add(`${to}\u0000${from}`);
+    for (const node of this.#listening.values()) node.checkPartition();
   }
 
-  /** True when `a` and `b` can exchange messages. */
+  /** Removes every partition and cut. */
+  heal(): void {
+    this.#groups = new Map();
+    this.#cuts.clear();
+  }
+
+  /** True when what `a` sends reaches `b`. */
   reachable(a: string, b: string): boolean {
+    if (this.#cuts.size > 0 && this.#cuts.has(`${a}\u0000${b}`)) return false;
     if (this.#groups.size === 0) return true;
     return (this.#groups.get(a) ?? 0) === (this.#groups.get(b) ?? 0);
   }

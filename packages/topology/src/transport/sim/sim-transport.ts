@@ -365,7 +365,7 @@ export class SimTransport implements Transport {
       const there = net.delay(me, name);
       clock.setTimer(there, () => {
         const target = net.lookup(url);
-        if (!net.reachable(me, name)) {
+        if (!net.reachable(me, name) || !net.reachable(name, me)) {
           clock.setTimer(Math.max(0, this.#handshakeTimeoutMs - there), () => {
             fail(TopologyErrorCode.CONNECT_FAILED, `handshake timed out after ${this.#handshakeTimeoutMs} ms`, CloseCode.HANDSHAKE_TIMEOUT);
           });
@@ -465,9 +465,10 @@ export class SimTransport implements Transport {
   checkPartition(): void {
     const net = this.network;
     for (const connection of this.#connections.values()) {
-      if (net.reachable(this.#self.name, connection.peer.name)) continue;
+      const both = (): boolean => net.reachable(this.#self.name, connection.peer.name) && net.reachable(connection.peer.name, this.#self.name);
+      if (both()) continue;
       net.clock.setTimer(net.partitionDetectMs, () => {
-        if (!connection.up || net.reachable(this.#self.name, connection.peer.name)) return;
+        if (!connection.up || both()) return;
         const reason: ConnectionDownReason = { kind: 'idle_timeout', closeCode: CloseCode.IDLE_TIMEOUT, message: `nothing heard from ${connection.peer.name} (partition)` };
         this.takeDown(connection, reason, null);
         const other = connection.remote;
