@@ -30,7 +30,7 @@ export { FileStore, MemoryStore } from './checkpoint/store.ts';
 export type { Checkpoint, CheckpointStore } from './checkpoint/store.ts';
 export type { LeaseOptions } from './ecosystem/lease.ts';
 export type { Ecosystem, EcosystemsOnNode, EcosystemInfo, EcosystemMetrics, EcosystemSpec, FailoverCoordinator, FailoverInit, ScalingPolicy, ScalingSpec, WorkerRef, WorkersChanged } from './ecosystem/ecosystem.ts';
-export { loadScore, place } from './ecosystem/placement.ts';
+export { compareVersions, loadScore, newestVersion, place } from './ecosystem/placement.ts';
 export type { Placement, PlacementInput } from './ecosystem/placement.ts';
 export type { NodeLoad } from './load/load-reports.ts';
 export { DEFAULT_RULES, forWorkload, recommend, TopologyAdvisor } from './switching/advisor.ts';

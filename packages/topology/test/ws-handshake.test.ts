@@ -32,6 +32,23 @@ describe('handshake', () => {
     expect((await c.t.connect(urlOf(a.t))).up).toBe(true);
   });
 
+  it('tells each side the application version the other runs; a node that says none still authenticates', async () => {
+    const a = await node('a', { appVersion: '2.1.0' });
+    const b = await node('b', { appVersion: '2.2.0-rc.1' });
+    const c = await node('c');
+    const ab = await b.t.connect(urlOf(a.t));
+    expect(ab.peer.appVersion).toBe('2.1.0');
+    await until(() => a.t.connection('b') !== undefined);
+    expect(a.t.connection('b')?.peer.appVersion).toBe('2.2.0-rc.1');
+    const ca = await c.t.connect(urlOf(a.t));
+    expect(ca.peer.appVersion).toBe('2.1.0');
+    await until(() => a.t.connection('c') !== undefined);
+    expect(a.t.connection('c')?.peer.appVersion).toBeUndefined();
+    const raw = await rawHandshake(urlOf(a.t), { name: 'raw' });
+    expect(raw.challenge?.app).toBe('2.1.0');
+    raw.ws.terminate();
+  });
+
   it('refuses another protocol version with VERSION_MISMATCH', async () => {
     const a = await node('a');
     const raw = await rawHandshake(urlOf(a.t), { name: 'future', version: 99 });

@@ -1,6 +1,6 @@
 // Node options from the environment, so one image runs everywhere: FDN_NAME, FDN_SECRET (or
 // FDN_SECRET_FILE, a file holding it: a mounted Kubernetes secret), FDN_LISTEN (`port`,
-// `host:port`, or `ws://host:port`) and FDN_SEEDS (comma-separated addresses). A variable that is
+// `host:port`, or `ws://host:port`), FDN_SEEDS (comma-separated addresses) and FDN_APP_VERSION. A variable that is
 // set but malformed is FDN_ERR_BAD_CONFIG naming it.
 
 import { readFileSync } from 'node:fs';
@@ -12,10 +12,11 @@ export interface EnvironmentOptions {
   secret?: string;
   listen?: { host?: string; port: number };
   seeds?: string[];
+  appVersion?: string;
 }
 
 /** The variables `@fdn` reads, for documentation and error messages. */
-export const ENVIRONMENT_VARIABLES = ['FDN_NAME', 'FDN_SECRET', 'FDN_SECRET_FILE', 'FDN_LISTEN', 'FDN_SEEDS', 'FDN_PROFILE'] as const;
+export const ENVIRONMENT_VARIABLES = ['FDN_NAME', 'FDN_SECRET', 'FDN_SECRET_FILE', 'FDN_LISTEN', 'FDN_SEEDS', 'FDN_APP_VERSION', 'FDN_PROFILE'] as const;
 
 /** Reads the node options the environment sets (`env` defaults to `process.env`). */
 export function optionsFromEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): EnvironmentOptions {
@@ -37,6 +38,8 @@ export function optionsFromEnvironment(env: Readonly<Record<string, string | und
   }
   const listen = env.FDN_LISTEN?.trim();
   if (listen !== undefined && listen !== '') out.listen = parseListen(listen);
+  const appVersion = env.FDN_APP_VERSION?.trim();
+  if (appVersion !== undefined && appVersion !== '') out.appVersion = appVersion;
   const seeds = env.FDN_SEEDS?.trim();
   if (seeds !== undefined && seeds !== '') out.seeds = seeds.split(',').map((s) => s.trim()).filter((s) => s !== '');
   return out;

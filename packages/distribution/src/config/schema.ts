@@ -136,6 +136,8 @@ function configShape(address: z.ZodType<string>) {
     heartbeatMs: positive.optional(),
     tls: tls.optional(),
     handleSignals: z.boolean().optional(),
+    drainTimeoutMs: ms.optional(),
+    appVersion: z.string().min(1).max(64).optional().describe("the application's version, for placement during a rolling upgrade"),
   };
 }
 

@@ -33,13 +33,15 @@ import type { KeeperConfig, Started } from './keeper.ts';
 import { startLease } from './lease.ts';
 import type { LeaseEvent } from './lease.ts';
 import { CANDIDATE_BEHAVIOUR, channelsOf, checkFailoverData, checkSlotSpec, isFailover, keeperName, NAME, SLOT_BEHAVIOUR, slotName, strategyOf, validateSpec } from './spec.ts';
-import type { Ecosystem, EcosystemInfo, EcosystemSpec, FailoverData } from './spec.ts';
+import type { Ecosystem, EcosystemInfo, EcosystemSpec, FailoverData, SlotSpec } from './spec.ts';
 
 export { backlogPolicy, checkpoint, reportMetrics, SLOT_BEHAVIOUR, CANDIDATE_BEHAVIOUR } from './spec.ts';
 export type { Ecosystem, EcosystemInfo, EcosystemMetrics, EcosystemSpec, FailoverCoordinator, FailoverInit, ScalingPolicy, ScalingSpec, WorkerRef, WorkersChanged } from './spec.ts';
 
 /** What ecosystems keep per node. */
 export interface EcosystemsOnNode {
+  /** @internal The worker slots this node hosts (their supervisors), for the drain when it stops. */
+  readonly slots: Map<Pid, SlotSpec>;
   /** Where this node keeps failover checkpoints: its own configuration, created on first use (never a path a peer sent). */
   readonly checkpointStore: CheckpointStore;
   /** Names for unnamed ecosystems, unique across nodes and restarts. */
@@ -53,14 +55,39 @@ export interface EcosystemsOnNode {
 export const ecosystems: NodeFeature<EcosystemsOnNode> = {
   name: 'ecosystems',
   install(node) {
-    registerSlotBehaviour(node);
+    const slots = new Map<Pid, SlotSpec>();
+    registerSlotBehaviour(node, slots);
     let store: CheckpointStore | undefined = node.options.checkpointStore;
     return {
+      slots,
       get checkpointStore(): CheckpointStore {
         return (store ??= new FileStore(node.options.checkpointDir ?? join(tmpdir(), 'fdn-ecosystems')));
       },
       uniqueId: uniqueIds(node.random),
     };
+  },
+  /**
+   * Waits until the keepers elsewhere have moved this node's slots away (they heard it is
+   * leaving): a slot whose keeper runs here stops with it, and its failover takes over.
+   */
+  async drain(node, state, deadline) {
+    const clock = node.runtime.clock;
+    const movable = (): number => {
+      let n = 0;
+      for (const [pid, spec] of state.slots) {
+        if (!node.runtime.isAlive(pid)) {
+          state.slots.delete(pid);
+          continue;
+        }
+        // Only a keeper on a node that stays can move it (one stopping too, or this one, will not).
+        const staying = (k: string): boolean => k !== node.name && node.nodes().includes(k) && !node.isLeaving(k);
+        const movedBy = spec.keeper === null ? (node.runtime.whereis(keeperName(spec.ecosystem)) === undefined && spec.candidates.some(staying)) : staying(spec.keeper.node);
+        if (movedBy) n++;
+      }
+      return n;
+    };
+    // With no connection left (cut off, or its transport gone) nobody can take them: no wait.
+    while (movable() > 0 && node.transport.connections().length > 0 && clock.now() < deadline) await new Promise<void>((resolve) => clock.setTimer(20, resolve));
   },
 };
 
@@ -69,7 +96,7 @@ export const ecosystems: NodeFeature<EcosystemsOnNode> = {
  * factory: not the user's, so `node.spawn` from a peer cannot reach them, and what they are sent
  * is checked field by field (a spec from another node is data, never a path or a module).
  */
-export function registerSlotBehaviour(node: Node): void {
+export function registerSlotBehaviour(node: Node, hosted: Map<Pid, SlotSpec> = new Map()): void {
   node.systemFactory.register(SLOT_BEHAVIOUR, {
     kind: 'start',
     start: (ctx: ProcessContext, ...a: unknown[]) => {
@@ -98,6 +125,7 @@ export function registerSlotBehaviour(node: Node): void {
       // Registered by name on its node, so a keeper elected later can find and adopt it.
       return sup.then((pid) => {
         if (spec.keeper === null && node.runtime.whereis(slotName(spec.ecosystem, spec.slot)) === undefined) node.runtime.register(slotName(spec.ecosystem, spec.slot), pid);
+        hosted.set(pid, spec);
         return pid;
       });
     },

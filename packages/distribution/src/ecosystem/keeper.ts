@@ -8,7 +8,7 @@ import type { Telemetry } from '@fdn/core';
 import type { CheckpointStore } from '../checkpoint/store.ts';
 import { DistributionErrorCode } from '../errors/errors.ts';
 import type { Node } from '../node/node.ts';
-import { place } from './placement.ts';
+import { newestVersion, place } from './placement.ts';
 import type { Placement } from './placement.ts';
 import { backlogPolicy, keeperName, SLOT_BEHAVIOUR, slotName } from './spec.ts';
 import type { EcosystemInfo, EcosystemMetrics, FailoverData, FailoverInit, ScalingSpec, SlotSpec, WorkerRef, WorkersChanged } from './spec.ts';
@@ -40,6 +40,8 @@ interface KeeperState {
   lastScaleAt: number;
   /** The coordinator's last checkpoint (failover: saved with the placement). */
   checkpoint: unknown;
+  /** Stops listening for nodes that leave (at terminate). */
+  offLeaving: () => void;
 }
 
 /** What a failover keeper saves: where each slot is, and the coordinator's last checkpoint. */
@@ -56,6 +58,7 @@ interface KeeperMessage {
   adopted?: boolean;
   value?: unknown;
   metrics?: EcosystemMetrics;
+  node?: string;
 }
 
 export interface Started {
@@ -141,7 +144,14 @@ class Keeper implements GenServerBehaviour<KeeperState, undefined, KeeperCall, K
     const coordinator = await k.startCoordinator(ctx, restored);
     if (k.failover !== null) this.#telemetry.emit('fdn.ecosystem.failover', { epoch: k.failover.epoch }, { ecosystem: k.name, node: this.node.name, restored: restored !== undefined });
     if (k.scaling !== null) ctx.sendAfter(ctx.self, { type: 'fdn.ecosystem.scale' }, k.scaling.intervalMs ?? 1_000);
-    return { type: 'ok', state: { slots, coordinator, turn: 0, history: [], lost: new Set(), metrics: {}, scaling: [], lastScaleAt: Number.NEGATIVE_INFINITY, checkpoint: restored }, continue: 'place' };
+    // A node that says it is stopping in order gets its slots moved off before it goes.
+    const self = ctx.self;
+    const offLeaving = this.node.onNodeLeaving((node) => {
+      // A keeper killed (a failover's lease lost) runs no terminate: it forgets itself here.
+      if (this.node.runtime.isAlive(self)) this.node.runtime.send(self, { type: 'fdn.ecosystem.drain', node });
+      else offLeaving();
+    });
+    return { type: 'ok', state: { slots, coordinator, turn: 0, history: [], lost: new Set(), metrics: {}, scaling: [], lastScaleAt: Number.NEGATIVE_INFINITY, checkpoint: restored, offLeaving }, continue: 'place' };
   }
 
   async handleCall(req: KeeperCall, _from: From, state: KeeperState, ctx: ProcessContext): Promise<CallResult<KeeperState, KeeperReply>> {
@@ -162,6 +172,7 @@ class Keeper implements GenServerBehaviour<KeeperState, undefined, KeeperCall, K
         await this.#scale(ctx, state, this.k.scaling);
         ctx.sendAfter(ctx.self, { type: 'fdn.ecosystem.scale' }, this.k.scaling.intervalMs ?? 1_000);
       } else if (m.type === 'fdn.ecosystem.retry') await this.#onRetry(ctx, state, m.slot ?? -1);
+      else if (m.type === 'fdn.ecosystem.drain' && m.node !== undefined) await this.#drain(ctx, state, m.node);
     }
     return { type: 'noreply', state };
   }
@@ -175,6 +186,10 @@ class Keeper implements GenServerBehaviour<KeeperState, undefined, KeeperCall, K
     }
     await this.#save(ctx, state);
     return { type: 'noreply', state };
+  }
+
+  terminate(_reason: unknown, state: KeeperState): void {
+    state.offLeaving();
   }
 
   // ==== What handle_info reacts to ====
@@ -244,7 +259,11 @@ class Keeper implements GenServerBehaviour<KeeperState, undefined, KeeperCall, K
     if (k.policy === 'localOnly') nodes = [node.name];
     else if (k.policy === 'explicitNodes') nodes = k.nodes.filter((n) => n === node.name || up.has(n));
     else nodes = [...(k.excludeSelf ? [] : [node.name]), ...up];
-    return nodes.filter((n) => !lost.has(n) || n === node.name).sort();
+    // This node stopping in order takes nothing new either.
+    const stopping = node.isLeaving(node.name);
+    const usable = nodes.filter((n) => (!lost.has(n) || n === node.name) && !(stopping && n === node.name)).sort();
+    // A rolling upgrade in progress: new workers go to the newest version.
+    return newestVersion(usable, (n) => node.appVersionOf(n));
   }
 
   /** Places `slot` (or schedules a retry when no node can take it). */
@@ -332,6 +351,29 @@ class Keeper implements GenServerBehaviour<KeeperState, undefined, KeeperCall, K
       moved++;
     }
     return moved;
+  }
+
+  /**
+   * `from` is stopping in order: each of its slots is started on another node first, then stopped
+   * there (a hand-off, not a loss: the worker count never dips, the coordinator hears `retired` and
+   * `started`). Slots that find no other node stay and go with their node (then they are respawned).
+   */
+  async #drain(ctx: ProcessContext, state: KeeperState, from: string): Promise<void> {
+    for (const slot of state.slots) {
+      if (slot.retired || slot.node !== from) continue;
+      const old = { supervisor: slot.supervisor, ref: slot.ref, worker: slot.worker };
+      const placed = new Map<string, number>();
+      for (const s of state.slots) if (s.node !== null && s !== slot) placed.set(s.node, (placed.get(s.node) ?? 0) + 1);
+      const target = place(this.k.placement, { candidates: this.#candidates(state.lost), placed, load: (n) => this.node.loadOf(n), rttMs: (n) => (n === this.node.name ? 0 : this.node.transport.connection(n)?.rttMs), random: this.node.random, turn: state.turn++ });
+      if (target === undefined) continue;
+      // Not a loss: forget the old monitor first, so its DOWN does not respawn the slot.
+      if (old.ref !== null) ctx.demonitor(old.ref, { flush: true });
+      if (old.worker !== null) this.#tell(ctx, state, { kind: 'retired', slot: slot.slot, node: from });
+      clearPlacement(slot);
+      await this.#placeSlot(ctx, state, slot, 'placed', `drained from ${from}`, target);
+      this.#telemetry.emit('fdn.ecosystem.handoff', { slot: slot.slot }, { ecosystem: this.k.name, from, to: slot.node });
+      if (old.supervisor !== null) await GenServer.stop(ctx, old.supervisor, 'shutdown', 5_000).catch(() => undefined);
+    }
   }
 
   /** One scaling step, if the policy wants another count, the bounds allow it and the cooldown is over. */

@@ -61,3 +61,37 @@ function minBy(nodes: readonly string[], score: (n: string) => number): string |
   }
   return best;
 }
+
+/**
+ * During a rolling upgrade: the candidates running the newest application version any of them
+ * says it runs (nodes that say none count as older). All of them when none says, or all say the same.
+ */
+export function newestVersion(candidates: readonly string[], versionOf: (node: string) => string | undefined): string[] {
+  let newest: string | undefined;
+  for (const n of candidates) {
+    const v = versionOf(n);
+    if (v !== undefined && (newest === undefined || compareVersions(v, newest) > 0)) newest = v;
+  }
+  if (newest === undefined) return [...candidates];
+  return candidates.filter((n) => {
+    const v = versionOf(n);
+    return v !== undefined && compareVersions(v, newest) === 0;
+  });
+}
+
+/** Compares versions number by number (`1.10.0` > `1.9.2`; `2.0.0-rc.1` < `2.0.0`); text parts compare as text. */
+export function compareVersions(a: string, b: string): number {
+  const [coreA = '', preA] = a.split('-', 2);
+  const [coreB = '', preB] = b.split('-', 2);
+  const x = coreA.split('.');
+  const y = coreB.split('.');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const p = x[i] ?? '0';
+    const q = y[i] ?? '0';
+    const d = /^\d+$/.test(p) && /^\d+$/.test(q) ? Number(p) - Number(q) : p.localeCompare(q);
+    if (d !== 0) return Math.sign(d);
+  }
+  // A pre-release is older than its release.
+  if (preA === undefined || preB === undefined) return preA === preB ? 0 : preA === undefined ? 1 : -1;
+  return Math.sign(preA.localeCompare(preB, undefined, { numeric: true }));
+}

@@ -68,6 +68,7 @@ export function assemble(options: NodeOptions & { name: string; secret: string |
         ...(options.heartbeatMs === undefined ? {} : { pingIntervalMs: options.heartbeatMs }),
         ...(options.tls === undefined ? {} : { tls: options.tls }),
         ...(options.advertise === undefined ? {} : { advertise: [...options.advertise] }),
+        ...(options.appVersion === undefined ? {} : { appVersion: options.appVersion }),
       },
       { clock, logger: logger.child({ component: 'transport' }), random },
     );

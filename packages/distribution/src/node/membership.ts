@@ -38,6 +38,8 @@ export class Membership {
   /** Nodes that said they are stopping in order (until they are down). */
   readonly #leaving = new Set<string>();
 
+  readonly #leavingHooks = new Set<(node: string) => void>();
+
   constructor(
     private readonly host: MembershipHost,
     private readonly reconnectGraceMs: number,
@@ -104,9 +106,23 @@ export class Membership {
     this.#lost(node, kind);
   }
 
-  /** `node` said it is stopping in order: place nothing new on it. */
+  /** `node` said it is stopping in order: place nothing new on it (and move what is there: the hooks). */
   markLeaving(node: string): void {
+    if (this.#leaving.has(node)) return;
     this.#leaving.add(node);
+    for (const hook of this.#leavingHooks) {
+      try {
+        hook(node);
+      } catch (err) {
+        this.host.logger.error('a node-leaving listener threw', { reason: err });
+      }
+    }
+  }
+
+  /** Calls `hook` when a node says it is stopping in order; returns a function that removes it. */
+  onLeaving(hook: (node: string) => void): () => void {
+    this.#leavingHooks.add(hook);
+    return () => this.#leavingHooks.delete(hook);
   }
 
   isLeaving(node: string): boolean {

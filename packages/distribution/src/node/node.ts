@@ -13,7 +13,7 @@
 
 import { isGlobalName, Pid } from '@fdn/actors';
 import type { Dest, ProcessContext, Ref, Runtime } from '@fdn/actors';
-import type { Clock, Logger, Random } from '@fdn/core';
+import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';
 import { DEFAULT_CHANNEL } from '@fdn/topology';
 import type { PeerService, PeerSpec, Transport } from '@fdn/topology';
 import { requireIdentity } from '../config/load.ts';
@@ -41,6 +41,12 @@ import type { RoutingRule } from './routing.ts';
 export interface NodeFeature<T> {
   readonly name: string;
   install(node: Node): T;
+  /**
+   * When the node stops in order, after its peers were told it is leaving and before its processes
+   * stop: hand off what the feature runs here (ecosystems move their worker slots to other nodes).
+   * Bounded by the node's `drainTimeoutMs`.
+   */
+  drain?(node: Node, state: T, deadline: number): Promise<void>;
 }
 
 /** A cluster node (see the file comment); start one with `startNode`. */
@@ -97,6 +103,16 @@ export class Node {
   /** The overlay the node runs now (it changes with `switchTopology`). */
   get overlay(): PeerService {
     return this.#parts.overlays.current;
+  }
+
+  /** The application's version this node runs (`appVersion`), if it was given. */
+  get appVersion(): string | undefined {
+    return this.transport.self.appVersion;
+  }
+
+  /** The application's version `node` said it runs, when this node has a connection to it that says. */
+  appVersionOf(node: string): string | undefined {
+    return node === this.name ? this.appVersion : this.transport.connection(node)?.peer.appVersion;
   }
 
   /** Where other nodes reach this one. */
@@ -159,6 +175,11 @@ export class Node {
   /** The other nodes this node is connected to now, sorted. */
   nodes(): string[] {
     return this.#parts.overlays.nodes();
+  }
+
+  /** Calls `listener` when another node says it is stopping in order (before its nodedown); returns a function that removes it. */
+  onNodeLeaving(listener: (node: string) => void): () => void {
+    return this.#parts.membership.onLeaving(listener);
   }
 
   /** True while `node` (another node, or this one) is stopping in order: nothing new should be placed on it. */
@@ -439,10 +460,22 @@ export class Node {
     return this.#stopping;
   }
 
+  /** Lets each feature hand off what it runs here (bounded by `drainTimeoutMs`, default 10,000). */
+  async #drainFeatures(): Promise<void> {
+    const limit = this.options.drainTimeoutMs ?? 10_000;
+    const deadline = this.#clock.now() + limit;
+    const drains = [...this.#features].flatMap(([feature, state]) => (feature.drain === undefined ? [] : [feature.drain(this, state, deadline).catch((err: unknown) => this.logger.warn(`the '${feature.name}' feature did not drain`, { reason: err }))]));
+    if (drains.length === 0) return;
+    let timer: TimerHandle | null = null;
+    await Promise.race([Promise.all(drains), new Promise<void>((resolve) => (timer = this.#clock.setTimer(limit, resolve)))]);
+    if (timer !== null) this.#clock.clearTimer(timer);
+  }
+
   async #stopInOrder(timeoutMs: number): Promise<void> {
     this.#removeSignalHandlers?.();
     // Peers stop placing work here before this node's processes start to go.
     for (const node of this.nodes()) this.#parts.outbound.send(node, [Kind.Leaving]);
+    await this.#drainFeatures();
     this.#parts.spawn.stop();
     this.#parts.loads.stop();
     this.#parts.membership.stop();

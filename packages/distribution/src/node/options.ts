@@ -59,6 +59,12 @@ export interface NodeOptions {
    * Best-effort messages sent meanwhile may be lost; at-least-once ones are not.
    */
   reconnectGraceMs?: number;
+  /**
+   * The application's version this node runs (`2.4.1`, or FDN_APP_VERSION), told to every peer in
+   * the handshake: during a rolling upgrade, ecosystems place new workers on the nodes of the newest
+   * version (compared number by number: `1.10.0` is newer than `1.9.2`).
+   */
+  appVersion?: string;
   /** Addresses other nodes should dial to reach this one, when not where it listens (behind a proxy, NAT, a Kubernetes Service). */
   advertise?: readonly string[];
   /** Bounds on what spawns (remote ones above all) can make this node hold: see {@link SpawnLimits}. */
@@ -96,6 +102,11 @@ export interface NodeOptions {
    * signals are the application's to decide.
    */
   handleSignals?: boolean;
+  /**
+   * An orderly stop first hands off what features run here (ecosystem worker slots move to other
+   * nodes, started there before they stop here) and waits at most this long for it (default 10,000 ms).
+   */
+  drainTimeoutMs?: number;
   clock?: Clock;
   random?: Random;
   logger?: Logger;

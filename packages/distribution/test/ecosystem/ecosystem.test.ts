@@ -5,7 +5,7 @@ import { seededRandom } from '@fdn/core';
 import { GenServer } from '@fdn/actors';
 import type { GenServerBehaviour, Pid } from '@fdn/actors';
 import { describe, expect, it } from 'vitest';
-import { backlogPolicy, ecosystemInfo, place, rebalance, reportMetrics, spawnEcosystem, startNode } from '../../src/index.ts';
+import { backlogPolicy, compareVersions, ecosystemInfo, newestVersion, place, rebalance, reportMetrics, spawnEcosystem, startNode } from '../../src/index.ts';
 import type { Node, NodeLoad, WorkersChanged } from '../../src/index.ts';
 import { recordTelemetry, stoppedAfterEach, until } from '../helpers.ts';
 
@@ -61,6 +61,35 @@ describe('placement (pure)', () => {
   });
 });
 
+describe('placement during a rolling upgrade', () => {
+  it('compares versions number by number, a pre-release before its release', () => {
+    expect(compareVersions('1.10.0', '1.9.2')).toBe(1);
+    expect(compareVersions('2.0.0-rc.1', '2.0.0')).toBe(-1);
+    expect(compareVersions('2.0.0-rc.10', '2.0.0-rc.9')).toBe(1);
+    expect(compareVersions('1.2', '1.2.0')).toBe(0);
+  });
+  it('keeps the candidates of the newest version (nodes that say none count as older); all when none says', () => {
+    const versions: Record<string, string | undefined> = { a: '1.4.0', b: '1.5.0', c: undefined, d: '1.5.0' };
+    expect(newestVersion(['a', 'b', 'c', 'd'], (n) => versions[n])).toEqual(['b', 'd']);
+    expect(newestVersion(['c'], (n) => versions[n])).toEqual(['c']);
+  });
+  it('new workers go to the nodes of the newest version the handshake told', async () => {
+    const nodes: Node[] = [];
+    for (const [i, version] of ['1.0.0', '1.0.0', '1.1.0'].entries()) {
+      const n = await startNode({ name: `v${String(i)}`, secret: SECRET, seeds: i === 0 ? [] : [nodes[0]?.addresses[0] as string], appVersion: version });
+      n.factory.register('worker', worker);
+      started.push(n);
+      nodes.push(n);
+    }
+    await until(() => nodes.every((n) => n.nodes().length === 2), 'all connected');
+    const [a] = nodes as [Node];
+    expect(a.appVersion).toBe('1.0.0');
+    expect(a.appVersionOf('v2')).toBe('1.1.0');
+    const eco = await spawnEcosystem(a, { coordinator: recorder([]), workers: { behaviour: 'worker', count: 4 } });
+    expect((await ecosystemInfo(a, eco)).workersPerNode).toEqual({ v2: 4 });
+  });
+});
+
 describe('ecosystems', () => {
   it('localOnly works on a node with no network at all', async () => {
     const solo = await startNode({ name: 'solo', secret: SECRET, listen: false });
@@ -109,18 +138,18 @@ describe('ecosystems', () => {
     const before = await ecosystemInfo(a, eco);
     expect(before.workersPerNode).toEqual({ e1: 3, e2: 3 });
     const t0 = Date.now();
-    started.splice(started.indexOf(c), 1);
-    await c.stop(); // in order: its slots stop with shutdown after it said it is leaving
+    // Lost, not stopped in order (that hands the slots off: see below): its connections just go.
+    await c.transport.stop();
     await until(() => log.filter((x) => x.change.kind === 'respawned').length === 3, 'three respawned', 5_000);
     const respawnMs = Date.now() - t0;
     const after = await ecosystemInfo(a, eco);
     expect(after.workersPerNode).toEqual({ e1: 6 });
     expect(after.respawns).toBe(3);
     const respawned = after.history.filter((h) => h.kind === 'respawned');
-    expect(respawned.map((h) => `${h.node}: ${String(h.reason)}`)).toEqual(['e1: node e2 left', 'e1: node e2 left', 'e1: node e2 left']);
+    expect(respawned.map((h) => `${h.node}: ${String(h.reason)}`)).toEqual(['e1: node e2 lost', 'e1: node e2 lost', 'e1: node e2 lost']);
     expect(log.filter((x) => x.change.kind === 'lost').map((x) => x.change.node)).toEqual(['e2', 'e2', 'e2']);
     expect(respawnMs).toBeLessThan(3_000);
-    expect(telemetry.map(([e, , md]) => [e, md.node, md.reason])).toEqual(Array.from({ length: 3 }, () => ['fdn.ecosystem.respawn', 'e1', 'node e2 left']));
+    expect(telemetry.map(([e, , md]) => [e, md.node, md.reason])).toEqual(Array.from({ length: 3 }, () => ['fdn.ecosystem.respawn', 'e1', 'node e2 lost']));
     expect(b.name).toBe('e1');
   });
 });
@@ -212,4 +241,23 @@ describe('restart strategies across nodes', () => {
       for (const [i, x] of after.slots.entries()) expect(x.worker?.equals(before.slots[i]?.worker) === true).toBe(expected[i] === 0);
     });
   }
+});
+
+describe('a node that stops in order hands its slots off first', () => {
+  it('its slots start elsewhere before they stop there: no respawn, the worker count never dips, the coordinator hears retired then started', async () => {
+    const [a, , c] = (await cluster(3)) as [Node, Node, Node];
+    const log: WorkersChanged[] = [];
+    const eco = await spawnEcosystem(a, { coordinator: recorder(log), workers: { behaviour: 'worker', count: 6 }, distribution: { placement: 'roundRobin' } });
+    await until(() => log.at(-1)?.workers.length === 6, 'six workers');
+    expect((await ecosystemInfo(a, eco)).workersPerNode).toEqual({ e0: 2, e1: 2, e2: 2 });
+    const fewest = (): number => Math.min(...log.slice(log.findIndex((l) => l.workers.length === 6)).map((l) => l.workers.length));
+    await c.stop();
+    const info = await ecosystemInfo(a, eco);
+    expect(info.workersPerNode).toEqual({ e0: 3, e1: 3 });
+    expect(info.respawns).toBe(0);
+    expect(info.history.filter((h) => h.reason === 'drained from e2')).toHaveLength(2);
+    // Each hand-off: the old worker retired, then the new one started; never fewer than 5 at once.
+    expect(log.filter((l) => l.change.kind === 'retired' && l.change.node === 'e2')).toHaveLength(2);
+    expect(fewest()).toBeGreaterThanOrEqual(5);
+  });
 });

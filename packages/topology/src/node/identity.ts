@@ -8,6 +8,8 @@ export interface NodeIdentity {
   readonly incarnation: number;
   /** Addresses peers dial (`ws://host:port`, `wss://host:port`); empty for a node that only dials. */
   readonly addresses: readonly string[];
+  /** The application's version this node runs (`2.4.1`), when it says: a rolling upgrade prefers the newest. */
+  readonly appVersion?: string;
 }
 
 const NAME = /^[A-Za-z0-9_.@:-]{1,255}$/;

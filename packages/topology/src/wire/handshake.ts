@@ -2,8 +2,11 @@
 // proof of the shared secret by HMAC-SHA256 over both nonces and both identities. The secret
 // never travels; a recorded handshake cannot be replayed (each side's nonce is fresh).
 //
-//   dialer → acceptor   hello      { v, name, incarnation, addresses, channel, index, nonce }
-//   acceptor → dialer   challenge  { v, name, incarnation, addresses, nonce, proof }
+//   dialer → acceptor   hello      { v, name, incarnation, addresses, channel, index, nonce, app? }
+//   acceptor → dialer   challenge  { v, name, incarnation, addresses, nonce, proof, app? }
+//
+// `app` (the application's version) is information, not identity: it is not in the proofs, so
+// nodes of this protocol version with and without it still authenticate each other.
 //   dialer → acceptor   proof      { proof }
 //   acceptor → dialer   welcome    {}
 //
@@ -27,6 +30,7 @@ export interface Hello {
   channel: string;
   index: number;
   nonce: string;
+  app?: string;
 }
 
 export interface Challenge {
@@ -37,6 +41,7 @@ export interface Challenge {
   addresses: string[];
   nonce: string;
   proof: string;
+  app?: string;
 }
 
 export interface Proof {
@@ -79,6 +84,7 @@ export function parseHandshake(text: string): HandshakeMessage | string {
         return 'handshake message has invalid addresses';
       }
       if (!isNonce(m.nonce)) return 'handshake message has an invalid nonce';
+      if (m.app !== undefined && (typeof m.app !== 'string' || m.app.length === 0 || m.app.length > 64)) return 'handshake message has an invalid application version';
       if (m.t === 'hello') {
         if (typeof m.channel !== 'string' || m.channel.length === 0 || m.channel.length > 64) return 'hello has an invalid channel';
         if (typeof m.index !== 'number' || !Number.isInteger(m.index) || m.index < 0 || m.index > 255) return 'hello has an invalid socket index';

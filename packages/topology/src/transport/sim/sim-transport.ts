@@ -45,6 +45,8 @@ export interface SimNodeOptions {
   listen?: boolean;
   /** Dial timeout (default 5,000 ms). */
   handshakeTimeoutMs?: number;
+  /** The application's version (see `NodeIdentity.appVersion`). */
+  appVersion?: string;
 }
 
 /** Counters of a simulated network. */
@@ -238,7 +240,7 @@ export class SimTransport implements Transport {
     this.#digest = secretDigest(options.secret);
     this.#listen = options.listen ?? true;
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5_000;
-    this.#self = { name: options.name, incarnation, addresses: [] };
+    this.#self = { name: options.name, incarnation, addresses: [], ...(options.appVersion === undefined ? {} : { appVersion: options.appVersion }) };
     this.#events = new Emitter<TransportEvents>((event, err) => {
       network.logger.error(`a '${event}' listener of ${options.name} threw`, { reason: err });
     });

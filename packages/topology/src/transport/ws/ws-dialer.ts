@@ -130,6 +130,7 @@ export class Dialer {
       channel,
       index,
       nonce: makeNonce(),
+      ...(this.host.self().appVersion === undefined ? {} : { app: this.host.self().appVersion }),
     };
     sock.hello = hello;
     return new Promise<ChannelSocket>((resolve, reject) => {
@@ -176,7 +177,7 @@ export class Dialer {
             return;
           }
           challenge = msg;
-          sock.peer = { name: msg.name, incarnation: msg.incarnation, addresses: msg.addresses };
+          sock.peer = { name: msg.name, incarnation: msg.incarnation, addresses: msg.addresses, ...(msg.app === undefined ? {} : { appVersion: msg.app }) };
           sock.sendText({ t: 'proof', proof: dialerProof(this.options.secret, hello, msg.nonce, msg) });
           return;
         }

@@ -39,6 +39,8 @@ export interface WsTransportOptions {
   name: string;
   /** This start's incarnation (default: from the wall clock, see `newIncarnation`): a restart must get a larger one. */
   incarnation?: number;
+  /** The application's version, told to every peer in the handshake (see `NodeIdentity.appVersion`). */
+  appVersion?: string;
   /** The shared cluster secret. It never leaves the node. */
   secret: string | Uint8Array;
   /** Where to listen (default 127.0.0.1, an ephemeral port; `false` for a node that only dials); `backlog`: the accept queue (default 4,096, capped by the kernel). */
@@ -122,7 +124,7 @@ export class WsTransport implements Transport, ConnectionHost {
     this.logger = (components.logger ?? defaultLogger()).child({ node: options.name });
     this.#throttle = new LogThrottle(this.clock);
     const random = components.random ?? systemRandom();
-    this.#self = { name: options.name, incarnation: options.incarnation ?? newIncarnation(this.clock, random), addresses: [] };
+    this.#self = { name: options.name, incarnation: options.incarnation ?? newIncarnation(this.clock, random), addresses: [], ...(options.appVersion === undefined ? {} : { appVersion: options.appVersion }) };
     this.pingIntervalMs = options.pingIntervalMs ?? 1_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     this.failureDetector = options.failureDetector ?? {};
@@ -362,6 +364,7 @@ export class WsTransport implements Transport, ConnectionHost {
           addresses: [...this.#self.addresses],
           nonce,
           proof: acceptorProof(this.#secret, msg, nonce, this.#self),
+          ...(this.#self.appVersion === undefined ? {} : { app: this.#self.appVersion }),
         } satisfies Challenge);
         return;
       }
@@ -378,7 +381,7 @@ export class WsTransport implements Transport, ConnectionHost {
       proven = true;
       this.clock.clearTimer(timer);
       this.#listener?.authenticated(remote);
-      sock.peer = { name: hello.name, incarnation: hello.incarnation, addresses: hello.addresses };
+      sock.peer = { name: hello.name, incarnation: hello.incarnation, addresses: hello.addresses, ...(hello.app === undefined ? {} : { appVersion: hello.app }) };
       void this.#admit(sock);
     });
     ws.on('close', (code: number, reason: Buffer) => {
