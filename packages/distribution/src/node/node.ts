@@ -464,11 +464,19 @@ export class Node {
   async #drainFeatures(): Promise<void> {
     const limit = this.options.drainTimeoutMs ?? 10_000;
     const deadline = this.#clock.now() + limit;
-    const drains = [...this.#features].flatMap(([feature, state]) => (feature.drain === undefined ? [] : [feature.drain(this, state, deadline).catch((err: unknown) => this.logger.warn(`the '${feature.name}' feature did not drain`, { reason: err }))]));
+    const drains: Promise<void>[] = [];
+    for (const [feature, state] of this.#features) {
+      if (feature.drain === undefined) continue;
+      drains.push(
+        feature.drain(this, state, deadline).catch((err: unknown) => {
+          this.logger.warn(`the '${feature.name}' feature did not drain`, { reason: err });
+        }),
+      );
+    }
     if (drains.length === 0) return;
-    let timer: TimerHandle | null = null;
-    await Promise.race([Promise.all(drains), new Promise<void>((resolve) => (timer = this.#clock.setTimer(limit, resolve)))]);
-    if (timer !== null) this.#clock.clearTimer(timer);
+    const timer: { handle: TimerHandle | null } = { handle: null };
+    await Promise.race([Promise.all(drains), new Promise<void>((resolve) => (timer.handle = this.#clock.setTimer(limit, resolve)))]);
+    if (timer.handle !== null) this.#clock.clearTimer(timer.handle);
   }
 
   async #stopInOrder(timeoutMs: number): Promise<void> {
