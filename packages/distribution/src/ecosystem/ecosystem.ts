@@ -96,7 +96,7 @@ export const ecosystems: NodeFeature<EcosystemsOnNode> = {
  * factory: not the user's, so `node.spawn` from a peer cannot reach them, and what they are sent
  * is checked field by field (a spec from another node is data, never a path or a module).
  */
-export function registerSlotBehaviour(node: Node, hosted: Map<Pid, SlotSpec> = new Map()): void {
+export function registerSlotBehaviour(node: Node, hosted = new Map<Pid, SlotSpec>()): void {
   node.systemFactory.register(SLOT_BEHAVIOUR, {
     kind: 'start',
     start: (ctx: ProcessContext, ...a: unknown[]) => {

@@ -13,7 +13,7 @@
 
 import { isGlobalName, Pid } from '@fdn/actors';
 import type { Dest, ProcessContext, Ref, Runtime } from '@fdn/actors';
-import type { Clock, Logger, Random, TimerHandle } from '@fdn/core';
+import type { Clock, Logger, Random } from '@fdn/core';
 import { DEFAULT_CHANNEL } from '@fdn/topology';
 import type { PeerService, PeerSpec, Transport } from '@fdn/topology';
 import { requireIdentity } from '../config/load.ts';
@@ -29,7 +29,7 @@ import { assemble } from './assemble.ts';
 import type { NodeParts } from './assemble.ts';
 import { channelMetrics, unknownChannel } from './channels.ts';
 import type { NodeChannelMetrics, NodeEvent, NodeOptions, NodeSendOptions, NodeSendStatus, RemoteSpawnOptions } from './options.ts';
-import { drainConnections, leaveWithin, queuedOnConnections, stopOnSignals } from './orderly-stop.ts';
+import { drainConnections, drainFeatures, leaveWithin, queuedOnConnections, stopOnSignals } from './orderly-stop.ts';
 import { Kind } from './protocol.ts';
 import type { RoutingRule } from './routing.ts';
 
@@ -460,30 +460,11 @@ export class Node {
     return this.#stopping;
   }
 
-  /** Lets each feature hand off what it runs here (bounded by `drainTimeoutMs`, default 10,000). */
-  async #drainFeatures(): Promise<void> {
-    const limit = this.options.drainTimeoutMs ?? 10_000;
-    const deadline = this.#clock.now() + limit;
-    const drains: Promise<void>[] = [];
-    for (const [feature, state] of this.#features) {
-      if (feature.drain === undefined) continue;
-      drains.push(
-        feature.drain(this, state, deadline).catch((err: unknown) => {
-          this.logger.warn(`the '${feature.name}' feature did not drain`, { reason: err });
-        }),
-      );
-    }
-    if (drains.length === 0) return;
-    const timer: { handle: TimerHandle | null } = { handle: null };
-    await Promise.race([Promise.all(drains), new Promise<void>((resolve) => (timer.handle = this.#clock.setTimer(limit, resolve)))]);
-    if (timer.handle !== null) this.#clock.clearTimer(timer.handle);
-  }
-
   async #stopInOrder(timeoutMs: number): Promise<void> {
     this.#removeSignalHandlers?.();
     // Peers stop placing work here before this node's processes start to go.
     for (const node of this.nodes()) this.#parts.outbound.send(node, [Kind.Leaving]);
-    await this.#drainFeatures();
+    await drainFeatures([...this.#features], this, this.#clock, this.options.drainTimeoutMs ?? 10_000, this.logger);
     this.#parts.spawn.stop();
     this.#parts.loads.stop();
     this.#parts.membership.stop();

@@ -1,8 +1,8 @@
-// The parts of an orderly stop that wait on the outside world: queued messages leaving, the
-// overlay's goodbye (bounded: a peer that does not read cannot hold the stop), and the process
+// The parts of an orderly stop that wait on the outside world: features handing off what they
+// run here, queued messages leaving, the overlay's goodbye (bounded: a peer that does not read cannot hold the stop), and the process
 // signals that start a stop.
 
-import type { Clock, Logger } from '@fdn/core';
+import type { Clock, Logger, TimerHandle } from '@fdn/core';
 import type { PeerService, Transport } from '@fdn/topology';
 
 /** Messages queued on every connection and channel now. */
@@ -64,4 +64,22 @@ export function stopOnSignals(node: { readonly name: string; stop(): Promise<voi
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   };
+}
+
+/** Lets each feature hand off what it runs on `node` (ecosystems move their slots), for at most `limitMs`. */
+export async function drainFeatures<N>(features: readonly [{ readonly name: string; drain?(node: N, state: never, deadline: number): Promise<void> }, unknown][], node: N, clock: Clock, limitMs: number, logger: Logger): Promise<void> {
+  const deadline = clock.now() + limitMs;
+  const drains: Promise<void>[] = [];
+  for (const [feature, state] of features) {
+    if (feature.drain === undefined) continue;
+    drains.push(
+      feature.drain(node, state as never, deadline).catch((err: unknown) => {
+        logger.warn(`the '${feature.name}' feature did not drain`, { reason: err });
+      }),
+    );
+  }
+  if (drains.length === 0) return;
+  const timer: { handle: TimerHandle | null } = { handle: null };
+  await Promise.race([Promise.all(drains), new Promise<void>((resolve) => (timer.handle = clock.setTimer(limitMs, resolve)))]);
+  if (timer.handle !== null) clock.clearTimer(timer.handle);
 }
