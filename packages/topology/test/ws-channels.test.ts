@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode, TopologyErrorCode } from '../src/index.ts';
 import { encodeChunkHeader, encodeData, encodePing, Frame } from '../src/wire/frames.ts';
@@ -145,6 +146,43 @@ describe('channels', () => {
     expect(connection.up).toBe(true);
     expect(b.log.entries.some((e) => e.message.includes('exceeds the maximum'))).toBe(true);
     expect(a.log.entries.some((e) => e.message.includes('refused a message of 2097152 bytes'))).toBe(true);
+  });
+});
+
+describe('a channel socket the other node must dial', () => {
+  it("comes even when that node's first dial of it fails (it has nothing of its own to send there, so only the asking side can retry)", async () => {
+    // 'b' is reached through a proxy that drops the second connection (the first channel socket
+    // 'a' dials for 'b'); 'a' < 'b', so 'a' dials the channel sockets and 'b' must ask it to.
+    let accepted = 0;
+    let targetPort = 0;
+    const proxy = createServer((client) => {
+      accepted++;
+      if (accepted === 2) {
+        client.destroy();
+        return;
+      }
+      const upstream = connect(targetPort, '127.0.0.1');
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxied = `ws://127.0.0.1:${String((proxy.address() as { port: number }).port)}`;
+    try {
+      const probe = createServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      targetPort = (probe.address() as { port: number }).port;
+      await new Promise<void>((resolve) => probe.close(() => { resolve(); }));
+      const b = await node('b', { listen: { host: '127.0.0.1', port: targetPort }, advertise: [proxied] });
+      const a = await node('a');
+      await a.t.connect(proxied);
+      await until(() => b.t.connection('a')?.up === true);
+      b.t.connection('a')?.send('bulk', Buffer.from('from b'));
+      await until(() => a.received.some((r) => r.channel === 'bulk'), 8_000);
+      expect(accepted).toBeGreaterThanOrEqual(3);
+    } finally {
+      proxy.close();
+    }
   });
 });
 

@@ -6,7 +6,10 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/cluster-node.ts', import.meta.url));
+const FIXTURES = {
+  cluster: fileURLToPath(new URL('../fixtures/cluster-node.ts', import.meta.url)),
+  rolling: fileURLToPath(new URL('../fixtures/rolling-node.ts', import.meta.url)),
+};
 const children = new Set<ChildProcess>();
 
 export interface NodeProcess {
@@ -14,6 +17,10 @@ export interface NodeProcess {
   address: string;
   call<T>(cmd: string, timeoutMs?: number): Promise<T>;
   child: ChildProcess;
+  /** Other messages the process sent (`{ event, … }`). */
+  events: { event: string; [k: string]: unknown }[];
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
 }
 
 /** A TCP port free on 127.0.0.1 now (for records that must name a node's port before it starts). */
@@ -26,11 +33,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startNodeProcess(name: string, env: Record<string, string>, timeoutMs = 20_000): Promise<NodeProcess> {
-  const child = fork(FIXTURE, [], { env: { ...process.env, FDN_NAME: name, ...env }, execArgv: ['--conditions=@fdn/source', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export async function startNodeProcess(name: string, env: Record<string, string>, timeoutMs = 20_000, fixture: keyof typeof FIXTURES = 'cluster'): Promise<NodeProcess> {
+  const child = fork(FIXTURES[fixture], [], { env: { ...process.env, FDN_NAME: name, ...env }, execArgv: ['--conditions=@fdn/source', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const pending = new Map<number, (v: unknown) => void>();
+  const events: NodeProcess['events'] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
   let next = 1;
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => { reject(new Error(`${name} did not start within ${String(timeoutMs)} ms`)); }, timeoutMs);
@@ -41,7 +50,7 @@ export async function startNodeProcess(name: string, env: Record<string, string>
       } else if (m.id !== undefined) {
         pending.get(m.id)?.(m.result);
         pending.delete(m.id);
-      }
+      } else if (m.event !== undefined) events.push(m as NodeProcess['events'][number]);
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -52,6 +61,8 @@ export async function startNodeProcess(name: string, env: Record<string, string>
     name,
     address,
     child,
+    events,
+    exited,
     call: <T>(cmd: string, callTimeoutMs = 5_000) =>
       new Promise<T>((resolve, reject) => {
         const id = next++;

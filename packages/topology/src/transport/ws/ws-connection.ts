@@ -162,6 +162,16 @@ export class WsConnection implements Connection {
       if (control?.open === true) {
         slot.askedPeer = true;
         control.write(encodeDialMe(slot.channel, slot.index), NOOP);
+        // The request, or the peer's dial, can be lost (a control socket replaced in a crossing, a
+        // dial that fails: the peer has nothing of its own to send on this slot and would not retry).
+        // Ask again, with backoff (from 1 s: a dial takes a moment), until the socket comes.
+        const delay = Math.max(1_000, slot.retryMs);
+        slot.retryMs = Math.min(slot.retryMs * 2, 5_000);
+        slot.retryTimer = this.host.clock.setTimer(delay, () => {
+          slot.retryTimer = null;
+          slot.askedPeer = false;
+          if (slot.sock === null && slot.outbox.queuedMessages > 0) this.#wantSocket(slot);
+        });
       }
     }
   }
@@ -229,9 +239,18 @@ export class WsConnection implements Connection {
         if (this.#graceTimer !== null) this.host.clock.clearTimer(this.#graceTimer);
         this.#graceTimer = null;
       }
-      // Requests to dial that could not be sent without a control socket go out now.
+      // Requests to dial that could not be sent without a control socket (or went out on one that
+      // is gone) go out now.
       for (const slots of this.#slots.values()) {
-        for (const s of slots) if (s.sock === null && s.outbox.queuedMessages > 0) this.#wantSocket(s);
+        for (const s of slots) {
+          if (s.sock !== null || s.outbox.queuedMessages === 0) continue;
+          if (s.askedPeer && s.retryTimer !== null) {
+            this.host.clock.clearTimer(s.retryTimer);
+            s.retryTimer = null;
+          }
+          s.askedPeer = false;
+          this.#wantSocket(s);
+        }
       }
     }
   }
