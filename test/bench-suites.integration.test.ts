@@ -31,7 +31,7 @@ describe('benchmark suites (--quick)', () => {
   const names = existsSync(runner) ? suites() : [];
   it('the runner is built and lists its suites', () => {
     expect(existsSync(runner), 'bench/dist/run.js (npm test builds it)').toBe(true);
-    expect(names).toEqual(expect.arrayContaining(['local', 'hol', 'link', 'remote', 'sim', 'scale', 'switch', 'chaos']));
+    expect(names).toEqual(expect.arrayContaining(['local', 'hol', 'link', 'remote', 'sim', 'scale', 'switch', 'chaos', 'cluster']));
   });
 
   for (const name of names) {

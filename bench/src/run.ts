@@ -1,6 +1,7 @@
 // `npm run bench -- <suite> [--quick]`: runs one benchmark suite.
 
 import { runChaos } from './suites/chaos.js';
+import { runCluster } from './suites/cluster.js';
 import { runHol } from './suites/hol.js';
 import { runLink } from './suites/link.js';
 import { runLocal } from './suites/local.js';
@@ -19,6 +20,7 @@ const suites: Record<string, (options: SuiteOptions) => Promise<void>> = {
   remote: runRemote,
   switch: runSwitch,
   chaos: runChaos,
+  cluster: runCluster,
 };
 
 const args = process.argv.slice(2);

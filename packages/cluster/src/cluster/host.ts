@@ -11,8 +11,8 @@ export interface ClusterHost {
   readonly name: string;
   /** Where other nodes reach this one (a strategy leaves these out, gossip announces them). */
   readonly addresses: readonly string[];
-  /** The cluster secret (gossip signs with it). */
-  readonly secret?: string | Uint8Array | undefined;
+  /** HMAC-SHA256 under the cluster secret (gossip signs with it). */
+  mac?(purpose: string, data: Uint8Array): Buffer;
   /** Joins the cluster through `peer` (libcluster's `connect`); rejects when it cannot be reached. */
   connect(peer: Peer): Promise<void>;
   /** Drops the connection to `node` (libcluster's `disconnect`); false when there was none. */
@@ -34,7 +34,7 @@ export function nodeHost(node: Node, clock: Clock = systemClock()): ClusterHost 
     get addresses() {
       return node.addresses;
     },
-    secret: node.options.secret,
+    mac: (purpose, data) => node.mac(purpose, data),
     // By address: the name a strategy guessed (basename@ip) is only a guess; the handshake says the real one.
     connect: (peer) => node.join(peer.address),
     disconnect: (name) => node.disconnect(name),

@@ -24,8 +24,8 @@ export interface StrategyEvents {
 export interface StrategyComponents {
   /** This node: its name and where it is reached, so a strategy can leave itself out and announce itself. */
   self: { name: string; addresses: readonly string[] };
-  /** The cluster secret, for strategies that authenticate what they hear (gossip). */
-  secret?: string | Uint8Array | undefined;
+  /** HMAC-SHA256 under the cluster secret (`Node.mac`), for strategies that authenticate what they hear (gossip); the secret itself stays in the node. */
+  mac?: ((purpose: string, data: Uint8Array) => Buffer) | undefined;
   clock: Clock;
   random: Random;
   logger: Logger;

@@ -6,7 +6,7 @@ import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterErrorCode, gossip } from '../../src/index.ts';
 import type { GossipCounters, GossipOptions, Strategy } from '../../src/index.ts';
-import { encodeAnnouncement } from '../../src/strategies/gossip/announcement.ts';
+import { encodeAnnouncement, secretMac } from '../../src/strategies/gossip/announcement.ts';
 import { components, SELF, strategyCompliance } from '../support/compliance.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 
@@ -89,11 +89,11 @@ describe('gossip', () => {
     const port = freePort();
     const s = await listen({ ...onLoopback(port), replayWindowMs: 5_000 });
     const recorder = await raw();
-    const fresh = encodeAnnouncement({ name: 'a@127.0.0.1', addresses: ['ws://127.0.0.1:4010'], time: Date.now(), leaving: false }, SECRET);
+    const fresh = encodeAnnouncement({ name: 'a@127.0.0.1', addresses: ['ws://127.0.0.1:4010'], time: Date.now(), leaving: false }, secretMac(SECRET));
     recorder.send(fresh, port);
     await waitFor('the fresh one', () => s.peers().length === 1);
     recorder.send(fresh, port);
-    const old = encodeAnnouncement({ name: 'b@127.0.0.1', addresses: ['ws://127.0.0.1:4011'], time: Date.now() - 60_000, leaving: false }, SECRET);
+    const old = encodeAnnouncement({ name: 'b@127.0.0.1', addresses: ['ws://127.0.0.1:4011'], time: Date.now() - 60_000, leaving: false }, secretMac(SECRET));
     recorder.send(old, port);
     await waitFor('two refused as replays', () => countersOf(s).refused.replayed === 2);
     expect(s.peers()).toEqual([{ name: 'a@127.0.0.1', address: 'ws://127.0.0.1:4010' }]);
@@ -103,7 +103,7 @@ describe('gossip', () => {
     const port = freePort();
     const s = await listen({ ...onLoopback(port), peerTtlMs: 400 });
     const once = await raw();
-    once.send(encodeAnnouncement({ name: 'silent@127.0.0.1', addresses: ['ws://127.0.0.1:4020'], time: Date.now(), leaving: false }, SECRET), port);
+    once.send(encodeAnnouncement({ name: 'silent@127.0.0.1', addresses: ['ws://127.0.0.1:4020'], time: Date.now(), leaving: false }, secretMac(SECRET)), port);
     const others = announcers(port);
     await others.set(['ws://127.0.0.1:4021']);
     await waitFor('both', () => s.peers().length === 2);
@@ -127,6 +127,6 @@ describe('gossip', () => {
   });
 
   it('needs a secret', () => {
-    expect(() => gossip({})(components({ secret: undefined }))).toThrow(expect.objectContaining({ code: ClusterErrorCode.BAD_CONFIG }));
+    expect(() => gossip({})(components({ mac: undefined }))).toThrow(expect.objectContaining({ code: ClusterErrorCode.BAD_CONFIG }));
   });
 });

@@ -6,6 +6,7 @@
 import { memoryLogger, seededRandom, systemClock } from '@fdn/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterError } from '../../src/index.ts';
+import { secretMac } from '../../src/strategies/gossip/announcement.ts';
 import type { Peer, Strategy, StrategyComponents } from '../../src/index.ts';
 import { sleep, waitFor } from './wait.ts';
 
@@ -29,7 +30,7 @@ export interface StrategyHarness {
 }
 
 export function components(overrides: Partial<StrategyComponents> = {}): StrategyComponents {
-  return { self: SELF, secret: 'compliance-secret', clock: systemClock(), random: seededRandom(7), logger: memoryLogger(), ...overrides };
+  return { self: SELF, mac: secretMac('compliance-secret'), clock: systemClock(), random: seededRandom(7), logger: memoryLogger(), ...overrides };
 }
 
 const addresses = (peers: readonly Peer[]): string[] => peers.map((p) => p.address);

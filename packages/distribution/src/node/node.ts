@@ -11,6 +11,7 @@
 //   load/load-reports.ts        load reports; registry/ the cluster registry and process groups
 // Features above the node (ecosystems) install themselves through `NodeFeature`s.
 
+import { createHmac } from 'node:crypto';
 import { isGlobalName, Pid } from '@fdn/actors';
 import type { Dest, ProcessContext, Ref, Runtime } from '@fdn/actors';
 import type { Clock, Logger, Random } from '@fdn/core';
@@ -103,6 +104,15 @@ export class Node {
   /** The overlay the node runs now (it changes with `switchTopology`). */
   get overlay(): PeerService {
     return this.#parts.overlays.current;
+  }
+
+  /**
+   * An HMAC-SHA256 of `data` under the cluster secret, for what nodes exchange outside their
+   * authenticated connections (gossip discovery signs its UDP announcements with it): the secret
+   * itself never leaves the node. `purpose` keeps one use's MACs from passing for another's.
+   */
+  mac(purpose: string, data: Uint8Array): Buffer {
+    return createHmac('sha256', this.options.secret as string | Uint8Array).update(purpose).update('\0').update(data).digest();
   }
 
   /** The application's version this node runs (`appVersion`), if it was given. */

@@ -22,13 +22,24 @@ export interface Announcement {
   leaving: boolean;
 }
 
-/** The announcement as a datagram, signed with `secret`. */
-export function encodeAnnouncement(a: Omit<Announcement, 'nonce'>, secret: string | Uint8Array): Buffer {
+/** Computes an announcement's MAC: HMAC-SHA256 under the cluster secret (`Node.mac`, or `secretMac(secret)`). */
+export type Mac = (purpose: string, data: Uint8Array) => Buffer;
+
+/** What an announcement's MAC is for (so it cannot pass for any other MAC under the secret). */
+const PURPOSE = 'fdn-gossip-v1';
+
+/** A Mac from a secret given as such (the strategy's own `secret` option, libcluster's). */
+export function secretMac(secret: string | Uint8Array): Mac {
+  return (purpose, data) => createHmac('sha256', secret).update(purpose).update('\0').update(data).digest();
+}
+
+/** The announcement as a datagram, signed with `mac`. */
+export function encodeAnnouncement(a: Omit<Announcement, 'nonce'>, mac: Mac): Buffer {
   const body = Buffer.from(JSON.stringify({ n: a.name, a: a.addresses, t: a.time, i: randomBytes(12).toString('base64url'), ...(a.leaving ? { l: 1 } : {}) }));
   const head = Buffer.alloc(HEADER);
   MAGIC.copy(head, 0);
   head[MAGIC.length] = VERSION;
-  mac(secret, body).copy(head, MAGIC.length + 1);
+  mac(PURPOSE, body).copy(head, MAGIC.length + 1);
   return Buffer.concat([head, body]);
 }
 
@@ -36,11 +47,11 @@ export function encodeAnnouncement(a: Omit<Announcement, 'nonce'>, secret: strin
 export type Refusal = 'not_fdn' | 'version' | 'bad_mac' | 'malformed';
 
 /** The announcement in `datagram` if it is one and its MAC verifies, else why not. */
-export function decodeAnnouncement(datagram: Buffer, secret: string | Uint8Array): Announcement | Refusal {
+export function decodeAnnouncement(datagram: Buffer, mac: Mac): Announcement | Refusal {
   if (datagram.length < HEADER + 2 || datagram.length > MAX_ANNOUNCEMENT_BYTES || !datagram.subarray(0, MAGIC.length).equals(MAGIC)) return 'not_fdn';
   if (datagram[MAGIC.length] !== VERSION) return 'version';
   const body = datagram.subarray(HEADER);
-  if (!timingSafeEqual(mac(secret, body), datagram.subarray(MAGIC.length + 1, HEADER))) return 'bad_mac';
+  if (!timingSafeEqual(mac(PURPOSE, body), datagram.subarray(MAGIC.length + 1, HEADER))) return 'bad_mac';
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
@@ -50,10 +61,6 @@ export function decodeAnnouncement(datagram: Buffer, secret: string | Uint8Array
   const o = json as { n?: unknown; a?: unknown; t?: unknown; i?: unknown; l?: unknown };
   if (typeof o.n !== 'string' || !Array.isArray(o.a) || !o.a.every((x) => typeof x === 'string') || typeof o.t !== 'number' || typeof o.i !== 'string') return 'malformed';
   return { name: o.n, addresses: o.a, time: o.t, nonce: o.i, leaving: o.l === 1 };
-}
-
-function mac(secret: string | Uint8Array, body: Buffer): Buffer {
-  return createHmac('sha256', secret).update('fdn-gossip-v1\0').update(body).digest();
 }
 
 /**

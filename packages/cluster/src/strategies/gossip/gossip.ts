@@ -9,8 +9,8 @@ import { ClusterError, ClusterErrorCode } from '../../errors.ts';
 import type { StrategyDefinition } from '../../strategy/definition.ts';
 import { BaseStrategy } from '../../strategy/base.ts';
 import type { Peer, StrategyComponents, StrategyFactory } from '../../strategy/strategy.ts';
-import { decodeAnnouncement, encodeAnnouncement, ReplayGuard } from './announcement.ts';
-import type { Refusal } from './announcement.ts';
+import { decodeAnnouncement, encodeAnnouncement, ReplayGuard, secretMac } from './announcement.ts';
+import type { Mac, Refusal } from './announcement.ts';
 
 export interface GossipOptions {
   /** UDP port every node uses (default 45892, libcluster's). */
@@ -54,7 +54,7 @@ export function gossip(options: GossipOptions = {}): StrategyFactory {
 class GossipStrategy extends BaseStrategy {
   readonly kind = 'gossip';
   readonly counters: GossipCounters = { sent: 0, accepted: 0, refused: { not_fdn: 0, version: 0, bad_mac: 0, malformed: 0, replayed: 0 } };
-  readonly #secret: string | Uint8Array;
+  readonly #mac: Mac;
   readonly #port: number;
   readonly #target: string;
   readonly #intervalMs: number;
@@ -70,9 +70,9 @@ class GossipStrategy extends BaseStrategy {
     components: StrategyComponents,
   ) {
     super(components);
-    const secret = options.secret ?? components.secret;
-    if (secret === undefined || secret.length === 0) throw new ClusterError(ClusterErrorCode.BAD_CONFIG, 'the gossip strategy needs a secret to sign its announcements: give the node its cluster secret (FDN_SECRET) or the strategy a `secret`');
-    this.#secret = secret;
+    const mac = options.secret !== undefined && options.secret.length > 0 ? secretMac(options.secret) : components.mac;
+    if (mac === undefined) throw new ClusterError(ClusterErrorCode.BAD_CONFIG, 'the gossip strategy needs the cluster secret to sign its announcements: run it on a node (startCluster), or give the strategy a `secret`');
+    this.#mac = mac;
     this.#port = options.port ?? 45_892;
     this.#target = options.broadcastOnly === true ? (options.broadcastAddr ?? '255.255.255.255') : (options.multicastAddr ?? '233.252.1.32');
     this.#intervalMs = options.intervalMs ?? 1_000;
@@ -138,7 +138,7 @@ class GossipStrategy extends BaseStrategy {
 
   #datagram(leaving: boolean): Buffer {
     const { self } = this.components;
-    return encodeAnnouncement({ name: self.name, addresses: [...self.addresses], time: this.components.clock.wallTime(), leaving }, this.#secret);
+    return encodeAnnouncement({ name: self.name, addresses: [...self.addresses], time: this.components.clock.wallTime(), leaving }, this.#mac);
   }
 
   #announce(leaving: boolean): void {
@@ -153,7 +153,7 @@ class GossipStrategy extends BaseStrategy {
   }
 
   #receive(datagram: Buffer): void {
-    const a = decodeAnnouncement(datagram, this.#secret);
+    const a = decodeAnnouncement(datagram, this.#mac);
     if (typeof a === 'string') {
       this.counters.refused[a]++;
       if (a === 'bad_mac') this.components.logger.debug('gossip: an announcement with a wrong MAC (another cluster, or a different secret) was ignored');
