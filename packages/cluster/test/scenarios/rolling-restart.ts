@@ -121,7 +121,7 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
     for (const [i, name] of names.entries()) {
       const old = nodes[i] as NodeProcess;
       old.child.kill('SIGTERM');
-      const exitCode = await Promise.race([old.exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+      const exitCode = await Promise.race([old.exited, new Promise<null>((r) => setTimeout(() => { r(null); }, 20_000))]);
       const last = old.events.find((e) => e.event === 'last') as { seq: number; incarnation: number } | undefined;
       if (last !== undefined) lastSent.set(`${name}/${String(last.incarnation)}`, last.seq);
       const info = await ecosystemInfo(driver, eco);
