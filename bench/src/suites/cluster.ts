@@ -24,7 +24,7 @@ export async function runCluster(options: SuiteOptions): Promise<void> {
   const reps = options.quick ? 1 : 3;
   const nodes = options.quick ? 8 : 32;
   const rec = new Recorder('cluster', options, reps);
-  rec.notes.push(`discovery: ${String(nodes)} node OS processes, DNS SRV polled every 1 s; split brain: 5 simulated nodes, keepMajority, stable-after 20 s; rolling restart: 5 worker nodes + a driver, ${options.quick ? '1,000' : '3,000'} job items, 10 workers`);
+  rec.notes.push(`discovery: ${String(nodes)} node OS processes, DNS SRV polled every 1 s; split brain: 5 simulated nodes, keepMajority, stable-after 20 s; rolling restart: 5 worker nodes + a driver, ${options.quick ? '2,000' : '6,000'} job items, 10 workers`);
   for (let r = 0; r < reps; r++) {
     const d = run('discovery', { nodes, pollingIntervalMs: 1_000 }, 300_000) as { convergeMs: number };
     console.log(`discovery, ${String(nodes)} nodes: converged ${String(d.convergeMs)} ms after the records were published`);
@@ -33,7 +33,7 @@ export async function runCluster(options: SuiteOptions): Promise<void> {
     console.log(`split brain 2/3: decided ${String(s.decisionMs)} ms after the partition (${String(s.beyondStableMs)} ms beyond the stable period); survivors ${s.survivors.join(',')}`);
     rec.add('fdn.sbr_decision_ms', s.decisionMs, 'ms');
     rec.add('fdn.sbr_beyond_stable_ms', s.beyondStableMs, 'ms');
-    const k = run('rolling-restart', { workers: 10, items: options.quick ? 1_000 : 3_000 }, 400_000) as { lost: number; doubled: number; reordered: number; messages: number; itemsDone: number; repeatedItems: number; respawns: number; ms: number; restarts: { exitCode: number | null }[] };
+    const k = run('rolling-restart', { workers: 10, items: options.quick ? 2_000 : 6_000 }, 400_000) as { lost: number; doubled: number; reordered: number; messages: number; itemsDone: number; repeatedItems: number; respawns: number; ms: number; restarts: { exitCode: number | null }[] };
     console.log(`rolling restart: ${String(k.messages)} stream messages, lost ${String(k.lost)}, doubled ${String(k.doubled)}, reordered ${String(k.reordered)}; ${String(k.itemsDone)} items done (${String(k.repeatedItems)} given out again after a hand-off), respawns ${String(k.respawns)}, exit codes ${k.restarts.map((x) => String(x.exitCode)).join(',')}, ${String(Math.round(k.ms / 1000))} s`);
     rec.add('fdn.rolling_restart_lost', k.lost, 'msgs');
     rec.add('fdn.rolling_restart_doubled', k.doubled, 'msgs');

@@ -32,6 +32,8 @@ export interface RollingResult {
   streams: number;
   messages: number;
   itemsDone: number;
+  /** Items done when the last node was sent SIGTERM (fewer than all: the job ran through the restarts). */
+  itemsAtLastRestart: number;
   /** Results of an item that came again (it was given out again after its worker was handed off). */
   repeatedItems: number;
   respawns: number;
@@ -118,8 +120,10 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
     const lastSent = new Map<string, number>();
     const upgraded: string[] = [];
     const restarts: RollingResult['restarts'] = [];
+    let itemsAtLastRestart = 0;
     for (const [i, name] of names.entries()) {
       const old = nodes[i] as NodeProcess;
+      itemsAtLastRestart = state.done.size;
       old.child.kill('SIGTERM');
       const exitCode = await Promise.race([old.exited, new Promise<null>((r) => setTimeout(() => { r(null); }, 20_000))]);
       const last = old.events.find((e) => e.event === 'last') as { seq: number; incarnation: number } | undefined;
@@ -163,6 +167,7 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
       streams: streams.size,
       messages,
       itemsDone: state.done.size,
+      itemsAtLastRestart,
       repeatedItems: state.repeated,
       respawns: info.respawns,
       workersAtEnd: Object.values(info.workersPerNode).reduce((a, b) => a + b, 0),
@@ -175,6 +180,6 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const options = JSON.parse(process.argv[2] ?? '{"workers":10,"items":3000}') as RollingOptions;
+  const options = JSON.parse(process.argv[2] ?? '{"workers":10,"items":6000}') as RollingOptions;
   console.log(JSON.stringify(await rollingRestart(options)));
 }
