@@ -165,9 +165,16 @@ export class Node {
     return this.overlay.join(contact);
   }
 
-  /** Leaves the cluster (the node keeps running and can join again). */
-  leave(): Promise<void> {
-    return this.overlay.leave();
+  /**
+   * Leaves the cluster gracefully; the node keeps running and can join again. As in an orderly
+   * stop, its peers first hear that it is leaving (nothing new is placed on it, and the keepers
+   * elsewhere move the ecosystem worker slots it hosts, for up to `drainTimeoutMs`); then it says
+   * goodbye to the overlay (peers see `nodedown` with reason `left`).
+   */
+  async leave(): Promise<void> {
+    for (const node of this.nodes()) this.#parts.outbound.send(node, [Kind.Leaving]);
+    await drainFeatures([...this.#features], this, this.#clock, this.options.drainTimeoutMs ?? 10_000, this.logger);
+    await this.overlay.leave();
   }
 
   /**

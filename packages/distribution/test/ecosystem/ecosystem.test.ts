@@ -244,6 +244,21 @@ describe('restart strategies across nodes', () => {
 });
 
 describe('a node that stops in order hands its slots off first', () => {
+  it('node.leave() hands them off too, and the node keeps running outside the cluster', async () => {
+    const [a, , c] = (await cluster(3)) as [Node, Node, Node];
+    const log: WorkersChanged[] = [];
+    const eco = await spawnEcosystem(a, { coordinator: recorder(log), workers: { behaviour: 'worker', count: 3 }, distribution: { placement: 'roundRobin' } });
+    await until(() => log.at(-1)?.workers.length === 3, 'three workers');
+    await c.leave();
+    const info = await ecosystemInfo(a, eco);
+    expect(info.workersPerNode.e2).toBeUndefined();
+    expect((info.workersPerNode.e0 ?? 0) + (info.workersPerNode.e1 ?? 0)).toBe(3);
+    expect(info.respawns).toBe(0);
+    expect(info.history.filter((h) => h.reason === 'drained from e2')).toHaveLength(1);
+    await until(() => c.nodes().length === 0 && !a.nodes().includes('e2'), 'e2 out of the cluster');
+    expect(c.runtime.processes().length).toBeGreaterThan(0);
+  });
+
   it('its slots start elsewhere before they stop there: no respawn, the worker count never dips, the coordinator hears retired then started', async () => {
     const [a, , c] = (await cluster(3)) as [Node, Node, Node];
     const log: WorkersChanged[] = [];
