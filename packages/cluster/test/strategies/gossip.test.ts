@@ -1,6 +1,6 @@
-// UDP gossip on one host: every socket binds the loopback broadcast address and announcements go
-// to 127.255.255.255, so nothing leaves 127.0.0.0/8. Multicast is not exercised here (its group
-// address lies outside loopback).
+// UDP gossip on one host: broadcast binds the loopback broadcast address and sends to
+// 127.255.255.255; multicast binds the group with 127.0.0.1 as its interface and a TTL of 0. Either
+// way nothing leaves the host.
 
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -124,6 +124,17 @@ describe('gossip', () => {
     expect(errors[0]?.message).toMatch(/cannot use UDP port/);
     await sleep(50);
     expect(s.peers()).toEqual([]);
+  });
+
+  it('multicast (the default mode): nodes find each other through the group (interface 127.0.0.1, TTL 0: nothing leaves the host)', async () => {
+    const port = freePort();
+    const onHost: GossipOptions = { port, ifAddr: '233.252.1.32', multicastInterface: '127.0.0.1', multicastTtl: 0, intervalMs: 50 };
+    const s = await listen(onHost);
+    const other = gossip(onHost)(components({ self: { name: 'm@127.0.0.1', addresses: ['ws://127.0.0.1:4030'] } }));
+    cleanup.push(() => other.stop());
+    await other.start();
+    await waitFor('the other node, by multicast', () => s.peers().length === 1 && other.peers().length === 1);
+    expect(s.peers()).toEqual([{ name: 'm@127.0.0.1', address: 'ws://127.0.0.1:4030' }]);
   });
 
   it('needs a secret', () => {
