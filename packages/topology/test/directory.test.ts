@@ -161,7 +161,7 @@ describe('MembershipDirectory', () => {
     expect([...d.names()].sort()).toEqual(['a', 'b']);
   });
 
-  it('while changes keep arriving, no comparison (a whole-directory swap) with a new neighbour and only every other periodic one; once quiet, both compare again', () => {
+  it('while changes keep arriving, a new neighbour still gets one comparison (only differing buckets travel) and of the periodic ones every other is skipped; once quiet, they compare again', () => {
     const w = world(['a', 'b', 'c'], { syncMs: 500 });
     for (const n of ['a', 'b', 'c']) w.get(n).directory.start();
     w.connect('a', 'b');
@@ -180,8 +180,9 @@ describe('MembershipDirectory', () => {
     const before = digestsFromA();
     w.connect('a', 'c');
     storm(5_000);
-    // While changes flow, a new neighbour gets no comparison, and of the periodic ones (every
+    // While changes flow the new neighbour gets its one comparison, and of the periodic ones (every
     // 250–750 ms here, ten times as often after one found a difference) every other is skipped.
+    expect(w.sent.filter((m) => m.from === 'a' && m.to === 'c' && m.message.digest !== undefined)).toHaveLength(1);
     expect(digestsFromA() - before).toBeLessThanOrEqual(8); // 39 when every one runs
     // Quiet again: the periodic sync compares (faster, since it skipped), and so does the next new neighbour.
     const stormEnd = digestsFromA();
@@ -193,6 +194,32 @@ describe('MembershipDirectory', () => {
     w.connect('a', 'c');
     w.clock.advanceSync(400);
     expect(toC()).toBeGreaterThan(quietBefore);
+  });
+
+  it('a comparison of nearly equal directories carries the entries of the differing buckets only, both ways, and leaves them equal', () => {
+    const w = world(['a', 'b'], { announceMs: 60_000, syncMs: 500 });
+    for (const n of ['a', 'b']) w.get(n).directory.start();
+    w.connect('a', 'b');
+    w.clock.advanceSync(1_000);
+    // 640 members both know (a hears of them, b through a's gossip).
+    const e = Array.from({ length: 640 }, (_, i) => [`m${String(i)}`, ['ws://127.0.0.1:1'], 1, 1, 0, 60_000, 0]);
+    w.get('a').directory.receive('x', { e });
+    w.clock.advanceSync(2_000);
+    expect(w.get('b').directory.size).toBe(642);
+    // Cut off from each other, a hears of one more and b of another.
+    w.cut.add('a');
+    w.get('a').directory.receive('x', { e: [['only-a', ['ws://127.0.0.1:1'], 1, 1, 0, 60_000, 0]] });
+    w.get('b').directory.receive('x', { e: [['only-b', ['ws://127.0.0.1:1'], 1, 1, 0, 60_000, 0]] });
+    w.clock.advanceSync(200);
+    w.cut.delete('a');
+    w.sent.length = 0;
+    w.clock.advanceSync(3_000);
+    // The periodic comparison: two buckets of ~10 entries each, both ways — a few dozen, not 2 × 642.
+    const carried = w.sent.reduce((n, m) => n + (m.message.e?.length ?? 0), 0);
+    expect(carried).toBeGreaterThan(0);
+    expect(carried).toBeLessThan(80);
+    expect(w.known('a')).toEqual(w.known('b'));
+    expect(w.get('a').directory.has('only-b') && w.get('b').directory.has('only-a')).toBe(true);
   });
 
   it('refreshes alone do not count as changes flowing: a settled cluster still compares with a new neighbour', () => {

@@ -3,8 +3,10 @@
 // (its addresses, incarnation, a sequence number and a status) and gossips the entries that
 // changed to its active neighbours, a batch per neighbour per tick. A node that had no neighbour
 // (it just joined, or was cut off) swaps everything with its first one; and now and then each node
-// compares a digest of its directory with a random neighbour's, and they swap everything if the
-// digests differ (changes can slip past a node whose neighbours changed meanwhile). A node refreshes its own entry now and then; one not refreshed for a few periods
+// compares a digest of its directory with a random neighbour's (changes can slip past a node whose
+// neighbours changed meanwhile): the digest comes with one per bucket of names (64), and only the
+// entries of the buckets that differ travel, both ways; a settled large cluster whose directories
+// differ in a few entries exchanges those few, not two whole directories. A node refreshes its own entry now and then; one not refreshed for a few periods
 // is forgotten. A node that sees a neighbour's connection fail marks it down (the mark spreads like any
 // change); if that was wrong, the node itself refutes it with a newer sequence number.
 //
@@ -50,7 +52,12 @@ interface Entry {
   from: string | null;
   /** Its share of the directory's digest. */
   hash: number;
+  /** Its bucket of names (for comparing directories bucket by bucket). */
+  bucket: number;
 }
+
+/** Buckets of names a digest comparison is split into. */
+const BUCKETS = 64;
 
 /**
  * On the wire: [name, addresses, incarnation, sequence, status, every, age]. The age (ms since the
@@ -59,11 +66,16 @@ interface Entry {
  */
 type WireEntry = [string, string[], number, number, Status, number, number];
 
-/** What directories say to each other: entries, a request for all entries, a digest. */
+/**
+ * What directories say to each other: entries, a request for all entries, a digest (with the
+ * digests of its buckets), a request for the entries of some buckets.
+ */
 export interface DirectoryMessage {
   e?: WireEntry[];
   want?: boolean;
   digest?: number;
+  buckets?: number[];
+  pull?: number[];
 }
 
 /** What the directory needs from its overlay. */
@@ -87,6 +99,8 @@ export class MembershipDirectory {
   #alive = 0;
   /** XOR of the entries' hashes (the spread ones): equal digests, equal directories. */
   #digest = 0;
+  /** The digest split by bucket of names. */
+  readonly #buckets = new Uint32Array(BUCKETS);
   readonly #announceMs: number;
   readonly #perMemberMs: number;
   readonly #expirePeriods: number;
@@ -153,6 +167,7 @@ export class MembershipDirectory {
     this.#entries.clear();
     this.#alive = 0;
     this.#digest = 0;
+    this.#buckets.fill(0);
     this.#changed.clear();
   }
 
@@ -177,7 +192,7 @@ export class MembershipDirectory {
       if (entry.inc === incarnation && entry.status === Status.Alive) entry.heardAt = now;
       return;
     }
-    this.#put({ spec, inc: incarnation, seq: 0, status: Status.Alive, every: this.#announceMs, heardAt: now, from: null, hash: 0 });
+    this.#put({ spec, inc: incarnation, seq: 0, status: Status.Alive, every: this.#announceMs, heardAt: now, from: null, hash: 0, bucket: 0 });
     if (entry?.status !== Status.Alive) this.host.directoryChanged('expired', [spec.name]);
     else this.host.directoryRestarted([spec.name]);
   }
@@ -193,7 +208,8 @@ export class MembershipDirectory {
     // A new neighbour may have missed changes that went round while it had others: compare
     // digests once the changes in flight have landed (a full swap follows only if they differ).
     this.clock.setTimer(this.#gossipMs * 3, () => {
-      if (this.#running && this.#quiet()) this.host.sendDirectory(name, { digest: this.#digest });
+      // Still a neighbour: a digest to a node no longer in the active view would open an on-demand connection for it.
+      if (this.#running && isNeighbor(this.host, name)) this.host.sendDirectory(name, this.#digestMessage());
     });
   }
 
@@ -210,8 +226,19 @@ export class MembershipDirectory {
     if (m.want === true) {
       this.#differed = true;
       this.host.sendDirectory(from, { e: this.#all() });
+    } else if (Array.isArray(m.pull)) {
+      this.#differed = true;
+      this.host.sendDirectory(from, { e: this.#inBuckets(bucketSet(m.pull)) });
+    } else if (typeof m.digest === 'number' && m.digest !== this.#digest) {
+      const theirs = m.buckets;
+      if (Array.isArray(theirs) && theirs.length === BUCKETS) {
+        // Only the buckets that differ: ours go to them, theirs are asked for.
+        const differ: number[] = [];
+        for (let b = 0; b < BUCKETS; b++) if (theirs[b] !== this.#buckets[b]) differ.push(b);
+        this.#differed = true;
+        this.host.sendDirectory(from, { e: this.#inBuckets(bucketSet(differ)), pull: differ });
+      } else this.host.sendDirectory(from, { e: this.#all(), want: true });
     }
-    else if (typeof m.digest === 'number' && m.digest !== this.#digest) this.host.sendDirectory(from, { e: this.#all(), want: true });
   }
 
   #merge(from: string, entries: unknown[]): void {
@@ -235,7 +262,7 @@ export class MembershipDirectory {
       if (entry !== undefined && compare(entry, inc, seq, status) >= 0) continue;
       if (age > this.#expiresAfter(every)) continue;
       const wasAlive = entry?.status === Status.Alive;
-      this.#put({ spec: { name, addresses }, inc, seq, status, every, heardAt: this.clock.now() - age, from, hash: 0 });
+      this.#put({ spec: { name, addresses }, inc, seq, status, every, heardAt: this.clock.now() - age, from, hash: 0, bucket: 0 });
       const isAlive = status === Status.Alive;
       if (isAlive && !wasAlive) added.push(name);
       else if (!isAlive && wasAlive) removed[status === Status.Left ? 'left' : 'unreachable'].push(name);
@@ -279,7 +306,7 @@ export class MembershipDirectory {
       this.#update(entry, { seq: ++this.#ownSeq, status: Status.Alive, every: this.#period() });
       return;
     }
-    this.#put({ spec: { name: self.name, addresses: [...self.addresses] }, inc: self.incarnation, seq: ++this.#ownSeq, status: Status.Alive, every: this.#period(), heardAt: this.clock.now(), from: null, hash: 0 });
+    this.#put({ spec: { name: self.name, addresses: [...self.addresses] }, inc: self.incarnation, seq: ++this.#ownSeq, status: Status.Alive, every: this.#period(), heardAt: this.clock.now(), from: null, hash: 0, bucket: 0 });
   }
 
   #scheduleRefresh(delay = this.#period() * (0.9 + 0.2 * this.random.next())): void {
@@ -312,7 +339,7 @@ export class MembershipDirectory {
       if (this.#quiet() || this.#skippedSyncs >= 3) {
         this.#skippedSyncs = 0;
         const neighbor = this.random.pick([...this.host.directoryNeighbors()]);
-        if (neighbor !== undefined) this.host.sendDirectory(neighbor, { digest: this.#digest });
+        if (neighbor !== undefined) this.host.sendDirectory(neighbor, this.#digestMessage());
       } else {
         this.#skippedSyncs++;
       }
@@ -345,8 +372,10 @@ export class MembershipDirectory {
     const old = this.#entries.get(entry.spec.name);
     if (old !== undefined) this.#remove(old);
     entry.hash = entryHash(entry);
+    entry.bucket = old?.bucket ?? bucketOf(entry.spec.name);
     this.#entries.set(entry.spec.name, entry);
     this.#digest ^= entry.hash;
+    this.#buckets[entry.bucket] = ((this.#buckets[entry.bucket] as number) ^ entry.hash) >>> 0;
     if (entry.status === Status.Alive) this.#alive++;
     if (entry.seq > 0) {
       this.#changed.add(entry);
@@ -373,6 +402,7 @@ export class MembershipDirectory {
     this.#entries.delete(entry.spec.name);
     this.#changed.delete(entry);
     this.#digest ^= entry.hash;
+    this.#buckets[entry.bucket] = ((this.#buckets[entry.bucket] as number) ^ entry.hash) >>> 0;
     if (entry.status === Status.Alive) this.#alive--;
   }
 
@@ -405,6 +435,20 @@ export class MembershipDirectory {
     }
   }
 
+  /** Our digest, and one per bucket, for a neighbour to compare. */
+  #digestMessage(): DirectoryMessage {
+    return { digest: this.#digest, buckets: [...this.#buckets] };
+  }
+
+  /** The entries worth spreading whose names fall in `buckets`. */
+  #inBuckets(buckets: ReadonlySet<number>): WireEntry[] {
+    const out: WireEntry[] = [];
+    if (buckets.size === 0) return out;
+    const now = this.clock.now();
+    for (const entry of this.#entries.values()) if (entry.seq > 0 && buckets.has(entry.bucket)) out.push(toWire(entry, now));
+    return out;
+  }
+
   /** Every entry worth spreading (sequence 0 is hearsay from the overlay, not the node's own word). */
   #all(): WireEntry[] {
     const out: WireEntry[] = [];
@@ -417,6 +461,25 @@ export class MembershipDirectory {
 /** Orders an entry against (inc, seq, status): a later incarnation, then sequence, then the graver status wins. */
 function compare(entry: Entry, inc: number, seq: number, status: Status): number {
   return entry.inc - inc || entry.seq - seq || entry.status - status;
+}
+
+function isNeighbor(host: DirectoryHost, name: string): boolean {
+  for (const n of host.directoryNeighbors()) if (n === name) return true;
+  return false;
+}
+
+/** A name's bucket (FNV-1a of the name): the same on every node. */
+function bucketOf(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % BUCKETS;
+}
+
+/** The valid bucket numbers of an untrusted list. */
+function bucketSet(list: unknown[]): Set<number> {
+  const out = new Set<number>();
+  for (const b of list.slice(0, BUCKETS)) if (typeof b === 'number' && Number.isInteger(b) && b >= 0 && b < BUCKETS) out.add(b);
+  return out;
 }
 
 /** FNV-1a over what identifies an entry's version; hearsay (sequence 0) is not spread, so counts 0. */
