@@ -1,6 +1,7 @@
 // The split brain resolver of one node. The failure detector only says "unreachable"; this
 // decides, once the view has been stable for `stableAfterMs`, which side of a partition stays up:
-// every node gossips its row (whom it is connected to) to the others, splits the view into sides
+// every node gossips the rows (whom each member is connected to) that changed since its last
+// gossip, and all of them to a node new to it and now and then to one other; it splits the view into sides
 // (view.ts), downs indirectly connected members, and asks the strategy about its own side. The
 // side that stays downs the others (drops them and tells them); a node that is downed stops.
 // Every member of a side sees the same rows once gossip settles, so they decide alike.
@@ -58,6 +59,11 @@ export class SplitBrainResolver {
   #stableSince: number;
   #timer: TimerHandle | null = null;
   #gossipQueued = false;
+  /** Rows changed since the last gossip: what the next one carries (all rows go only to a new node and, now and then, to one at random). */
+  readonly #dirty = new Set<string>();
+  /** The downed list changed since the last gossip. */
+  #downedChanged = false;
+  #ticks = 0;
   #stopped = false;
   #decided: DowningDecision | null = null;
   readonly #off: (() => void)[] = [];
@@ -74,7 +80,11 @@ export class SplitBrainResolver {
         if (e.type === 'nodedown' && e.reason === 'left') {
           this.#left.add(e.node);
           this.#rows.delete(e.node);
-        } else if (e.type === 'nodeup') this.#left.delete(e.node);
+        } else if (e.type === 'nodeup') {
+          this.#left.delete(e.node);
+          // A node new to us (or back) gets every row we know, not only the next changes.
+          this.#host.send(e.node, this.#message([...this.#rows.keys()]));
+        }
         this.#updateOwnRow();
         this.#queueGossip();
       }),
@@ -105,6 +115,12 @@ export class SplitBrainResolver {
   #tick(): void {
     if (this.#stopped) return;
     this.#gossip();
+    // Anti-entropy: every tenth tick, all rows to one connected node, each in turn (a change lost on the way is found again).
+    if (++this.#ticks % 10 === 0) {
+      const peers = this.#host.connected().filter((n) => !this.#isDowned(n));
+      const peer = peers[(this.#ticks / 10) % Math.max(1, peers.length)];
+      if (peer !== undefined) this.#host.send(peer, this.#message([...this.#rows.keys()]));
+    }
     this.#evaluate();
     this.#timer = this.#host.clock.setTimer(this.#gossipMs, () => {
       this.#tick();
@@ -116,6 +132,7 @@ export class SplitBrainResolver {
     const mine = this.#rows.get(this.#host.name);
     if (mine !== undefined && sameSet(mine.sees, sees)) return;
     this.#rows.set(this.#host.name, { incarnation: this.#host.incarnation, version: ++this.#version, sees });
+    this.#dirty.add(this.#host.name);
   }
 
   #isDowned(name: string, incarnation?: number): boolean {
@@ -140,6 +157,7 @@ export class SplitBrainResolver {
     for (const [name, incarnation] of g.downed) {
       if ((this.#downed.get(name) ?? -1) >= incarnation) continue;
       this.#downed.set(name, incarnation);
+      this.#downedChanged = true;
       changed = true;
       if (name === this.#host.name && incarnation >= this.#host.incarnation) {
         this.#downSelf('another side of a partition downed this node');
@@ -151,6 +169,7 @@ export class SplitBrainResolver {
       const known = this.#rows.get(name);
       if (known !== undefined && (known.incarnation > incarnation || (known.incarnation === incarnation && known.version >= version))) continue;
       this.#rows.set(name, { incarnation, version, sees: new Set(sees) });
+      this.#dirty.add(name);
       changed = true;
     }
     // Judged at the next tick: evaluating costs O(members²), gossip arrives from every member.
@@ -166,13 +185,26 @@ export class SplitBrainResolver {
     });
   }
 
+  /** The rows changed since the last gossip, to every connected node (nothing when nothing changed). */
   #gossip(): void {
     if (this.#stopped) return;
     this.#updateOwnRow();
-    const message: Gossip = { t: 'fdn.sbr', rows: [...this.#rows].map(([name, r]) => [name, r.incarnation, r.version, [...r.sees]]), downed: [...this.#downed] };
+    if (this.#dirty.size === 0 && !this.#downedChanged) return;
+    const message = this.#message([...this.#dirty]);
+    this.#dirty.clear();
+    this.#downedChanged = false;
     for (const node of this.#host.connected()) {
       if (!this.#isDowned(node)) this.#host.send(node, message);
     }
+  }
+
+  #message(names: readonly string[]): Gossip {
+    const rows: RowEntry[] = [];
+    for (const name of names) {
+      const r = this.#rows.get(name);
+      if (r !== undefined) rows.push([name, r.incarnation, r.version, [...r.sees]]);
+    }
+    return { t: 'fdn.sbr', rows, downed: [...this.#downed] };
   }
 
   /** Looks at the view: restarts the stable period when it changed, decides once it has been stable long enough. */
@@ -214,6 +246,8 @@ export class SplitBrainResolver {
     for (const name of decision.downed) {
       this.#downed.set(name, this.#rows.get(name)?.incarnation ?? 0);
       this.#rows.delete(name);
+      this.#dirty.delete(name);
+      this.#downedChanged = true;
     }
     // Tell the downed ones still connected (the rest of an indirectly connected pair), then drop them.
     this.#gossip();

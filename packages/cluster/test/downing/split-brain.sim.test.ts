@@ -5,7 +5,7 @@
 
 import { SimCluster } from '@fdn/distribution';
 import { describe, expect, it } from 'vitest';
-import { downAll, keepMajority, keepOldest, keepReferee, startSplitBrainResolver, staticQuorum } from '../../src/index.ts';
+import { downAll, keepMajority, keepOldest, keepReferee, nodeDowningHost, startSplitBrainResolver, staticQuorum } from '../../src/index.ts';
 import type { DowningStrategy, SplitBrainResolver } from '../../src/index.ts';
 
 // Longer than a cut takes to be noticed (0.5 s here) plus a full mesh's redial after a heal (2–5 s).
@@ -114,6 +114,25 @@ describe('split brain resolution (simulated)', () => {
     expect(downed.size).toBe(0);
     expect([...resolvers.values()].every((r) => r.decision === null)).toBe(true);
     expect(sim.names()).toHaveLength(5);
+    await sim.stopAll();
+  }, 60_000);
+});
+
+describe('the cost of a settled cluster', () => {
+  it('sends only what changed: in a settled cluster, one full exchange per node every ten ticks and nothing else', async () => {
+    const sim = new SimCluster({ seed: 3, partitionDetectMs: 500 });
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    for (const [i, name] of names.entries()) await sim.start(name, i === 0 ? [] : ['a']);
+    await sim.runUntil(() => sim.converged(), 30_000, 'converged');
+    let sent = 0;
+    for (const name of names) {
+      const host = nodeDowningHost(sim.node(name), { clock: sim.clock });
+      startSplitBrainResolver(sim.node(name), { host: { ...host, send: (to, m) => { sent++; host.send(to, m); } }, strategy: keepMajority(), gossipMs: 500 });
+    }
+    await sim.run(5_000);
+    const settled = sent;
+    await sim.run(10_000); // 20 ticks per node
+    expect(sent - settled).toBeLessThanOrEqual(names.length * 2);
     await sim.stopAll();
   }, 60_000);
 });
