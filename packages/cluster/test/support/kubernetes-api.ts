@@ -6,7 +6,7 @@
 // namespace, to a temp service-account directory as a pod would have them.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -37,14 +37,10 @@ export class FakeKubernetesApi {
   url = '';
 
   constructor() {
-    const openssl = (...args: string[]): void => {
-      execFileSync('openssl', args, { stdio: 'ignore', cwd: this.dir });
-    };
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=fdn test kubernetes CA');
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'api.key', '-out', 'api.csr', '-subj', '/CN=127.0.0.1');
-    writeFileSync(join(this.dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-    openssl('x509', '-req', '-in', 'api.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', 'api.pem', '-extfile', 'san.ext');
-    execFileSync('mkdir', ['-p', this.accountPath]);
+    // The CA and the server's certificate, made once per test file (RSA key generation is slow).
+    certificates ??= makeCertificates();
+    for (const file of ['ca.pem', 'api.key', 'api.pem']) writeFileSync(join(this.dir, file), readFileSync(join(certificates, file)));
+    mkdirSync(this.accountPath, { recursive: true });
     writeFileSync(join(this.accountPath, 'ca.crt'), readFileSync(join(this.dir, 'ca.pem')));
     writeFileSync(join(this.accountPath, 'token'), this.acceptedToken);
     writeFileSync(join(this.accountPath, 'namespace'), 'prod\n');
@@ -135,6 +131,24 @@ export class FakeKubernetesApi {
       })),
     };
   }
+}
+
+let certificates: string | undefined;
+
+/** A CA and a certificate for 127.0.0.1 signed by it, made by openssl in a temp directory. */
+function makeCertificates(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fdn-k8s-certs-'));
+  process.once('exit', () => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const openssl = (...args: string[]): void => {
+    execFileSync('openssl', args, { stdio: 'ignore', cwd: dir });
+  };
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=fdn test kubernetes CA');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'api.key', '-out', 'api.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl('x509', '-req', '-in', 'api.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', 'api.pem', '-extfile', 'san.ext');
+  return dir;
 }
 
 /** Equality-based label selectors (`app=myapp,tier=web`), as discovery uses them. */
