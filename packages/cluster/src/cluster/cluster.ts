@@ -65,7 +65,7 @@ export class Cluster {
     this.#throttle = new LogThrottle(host.clock);
     this.#concurrency = options.connectConcurrency ?? 4;
     for (const topology of topologies) {
-      const strategy = topology.create({ self: { name: host.name, addresses: host.addresses }, mac: host.mac === undefined ? undefined : (purpose, data) => (host.mac as NonNullable<ClusterHost['mac']>)(purpose, data), clock: host.clock, random: host.random, logger: host.logger.child({ topology: topology.name }) });
+      const strategy = topology.create({ self: { name: host.name, addresses: host.addresses }, mac: host.mac?.bind(host), clock: host.clock, random: host.random, logger: host.logger.child({ topology: topology.name }) });
       const running: Running = { topology, strategy, lastError: null, retry: null, joining: new Set(), warnTimer: null };
       this.#running.set(topology.name, running);
       strategy.on('peers', (peers) => {

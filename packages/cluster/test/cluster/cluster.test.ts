@@ -66,6 +66,8 @@ describe('cluster formation', () => {
     const [a, b, c] = [await node('a'), await node('b'), await node('c')];
     const ca = await cluster(a, { topologies: { one: { strategy: 'static', config: { hosts: [address(b)] } }, two: { strategy: 'static', config: { hosts: [address(c)] } } } });
     await waitFor('both joined', () => a.nodes().length === 2);
+    const events: string[] = [];
+    a.runtime.telemetry.attach('fdn.cluster.disconnect_node', (event, _m, meta) => events.push(`${event} ${String(meta.node)} ${String(meta.topology)}`));
     const downs: NodeEvent[] = [];
     a.onNodeEvent((e) => {
       if (e.type === 'nodedown') downs.push(e);
@@ -73,6 +75,7 @@ describe('cluster formation', () => {
     expect(ca.disconnectNodes('one')).toEqual(['b']);
     await waitFor('nodedown of b', () => downs.some((e) => e.node === 'b'));
     expect(downs.some((e) => e.node === 'c')).toBe(false);
+    expect(events).toEqual(['fdn.cluster.disconnect_node.ok b one']);
     const result = await ca.connectNodes('one');
     expect(result).toEqual({ connected: [address(b)], failed: [] });
     await waitFor('b back', () => a.nodes().includes('b'));
@@ -89,10 +92,14 @@ describe('cluster formation', () => {
 
   it('several topologies run side by side, and one failing does not stop the other', async () => {
     const [a, b] = [await node('a'), await node('b')];
+    const events: string[] = [];
+    a.runtime.telemetry.attach('fdn.cluster.discovery', (event, m, meta) => events.push(`${event} ${String(meta.topology)} ${String(m.count)}`));
     const ca = await cluster(a, { topologies: { broken: { strategy: 'dnsPoll', config: { query: 'nothing.test', servers: ['127.0.0.1:1'], timeoutMs: 100 } }, fixed: { strategy: 'static', config: { hosts: [address(b)] } } } });
     await waitFor('b joined', () => a.nodes().includes('b'));
     const broken = ca.topologies().find((t) => t.name === 'broken');
     expect(broken?.lastError).toMatch(/DNS lookup of 'nothing.test'/);
+    expect(events).toContain('fdn.cluster.discovery.error broken 1');
+    expect(events).toContain('fdn.cluster.discovery.peers fixed 1');
   });
 
   it('with nothing configured the node is a cluster of one, and says so', async () => {
