@@ -5,7 +5,7 @@
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { consoleLogger } from '@fdn/core';
-import { createWsTransport, fullMesh, HyParView, MessageLog, Plumtree } from '@fdn/topology';
+import { createWsTransport, FullMesh, fullMesh, HyParView, MessageLog, Plumtree } from '@fdn/topology';
 import type { PeerService, WsTransport } from '@fdn/topology';
 
 interface Config {
@@ -31,6 +31,8 @@ type Command = { id: number; cmd: 'listen' } | { id: number; cmd: 'start'; seeds
 const config = JSON.parse(process.env.FDN_PEER ?? '{}') as Config;
 const logger = consoleLogger({ level: 'error' });
 const nodes: NodeState[] = [];
+/** Connection events by kind (ups, downs by reason), for FDN_SCALE_TRACE. */
+const downs: Record<string, number> = {};
 const now = (): number => performance.timeOrigin + performance.now();
 
 function overlayOf(n: NodeState): PeerService {
@@ -44,6 +46,13 @@ async function listen(): Promise<Record<string, string>> {
     const name = `n${String(i)}`;
     const transport = createWsTransport({ name, secret: config.secret, idleTimeoutMs: 30_000, pingIntervalMs: 2_000 }, { logger });
     await transport.start();
+    transport.on('connectionUp', () => {
+      downs.up = (downs.up ?? 0) + 1;
+    });
+    transport.on('connectionDown', (_c, reason) => {
+      const key = `${reason.kind}:${reason.closeCode === undefined ? '' : String(reason.closeCode)}:${reason.message.slice(0, 40)}`;
+      downs[key] = (downs[key] ?? 0) + 1;
+    });
     nodes.push({ name, transport, overlay: null, plumtree: null, delivered: new Map() });
     addresses[name] = transport.self.addresses[0] as string;
   }
@@ -91,6 +100,13 @@ function state(): object {
     lagP99Ms,
     isolatedHere: nodes.filter((n) => n.overlay !== null && n.overlay.neighbors().length === 0).length,
     cpuS: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    // Nodes missing a connection to a member they know (FullMesh's convergence), for FDN_SCALE_TRACE.
+    downs,
+    unconnected: nodes
+      .filter((n) => n.overlay !== null && !(n.overlay instanceof HyParView))
+      .map((n) => ({ name: n.name, dials: n.overlay instanceof FullMesh ? n.overlay.dialStatus() : null, members: overlayOf(n).memberCount(), missing: overlayOf(n).members().filter((m) => m !== n.name && n.transport.connection(m) === undefined) }))
+      .filter((x) => x.missing.length > 0)
+      .slice(0, 3),
     isolated: nodes
       .filter((n) => n.overlay instanceof HyParView && n.overlay.neighbors().length === 0)
       .slice(0, 2)

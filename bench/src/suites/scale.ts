@@ -10,7 +10,10 @@ import { spawnPeer } from '../peers/spawn.js';
 import type { Peer } from '../peers/spawn.js';
 
 const SECRET = 'scale';
-const LIMIT_MS = Number(process.env.FDN_SCALE_LIMIT_MS ?? 180_000);
+/** How long a cluster may take to converge before it is reported as not converged (--quick: 60 s). */
+function limitMs(quick: boolean): number {
+  return Number(process.env.FDN_SCALE_LIMIT_MS ?? (quick ? 60_000 : 180_000));
+}
 
 interface WorkerState {
   minMembers: number;
@@ -72,7 +75,8 @@ export interface ClusterFigures {
 }
 
 /** Runs one cluster: start, wait for convergence, time broadcasts, stop. */
-export async function cluster(overlay: 'hyparview' | 'fullMesh', nodes: number, processes: number, broadcasts: number): Promise<ClusterFigures> {
+export async function cluster(overlay: 'hyparview' | 'fullMesh', nodes: number, processes: number, broadcasts: number, quick = false): Promise<ClusterFigures> {
+  const limit = limitMs(quick);
   const per = Math.ceil(nodes / processes);
   const workers: Worker[] = [];
   try {
@@ -91,7 +95,7 @@ export async function cluster(overlay: 'hyparview' | 'fullMesh', nodes: number, 
     let connectedS = Number.NaN;
     let convergedS = Number.NaN;
     let last: WorkerState[] = [];
-    while (performance.now() - t0 < LIMIT_MS) {
+    while (performance.now() - t0 < limit) {
       last = await Promise.all(workers.map((w) => w.call<WorkerState>('state')));
       const elapsed = (performance.now() - t0) / 1000;
       if (Number.isNaN(connectedS) && oneComponent(last, nodes)) connectedS = elapsed;
@@ -101,6 +105,11 @@ export async function cluster(overlay: 'hyparview' | 'fullMesh', nodes: number, 
         for (const st of last as (WorkerState & { plumtree?: Record<string, number> })[]) for (const [k, v] of Object.entries(st.plumtree ?? {})) pt[k] = (pt[k] ?? 0) + v;
         console.log(`  ${elapsed.toFixed(1)} s: plumtree ${JSON.stringify(pt)}`);
         const sample = (last as (WorkerState & { isolated?: unknown[] })[]).flatMap((st) => st.isolated ?? []).slice(0, 2);
+        const unconnected = (last as (WorkerState & { unconnected?: unknown[] })[]).flatMap((st) => st.unconnected ?? []).slice(0, 4);
+        const downs: Record<string, number> = {};
+        for (const st of last as (WorkerState & { downs?: Record<string, number> })[]) for (const [k, v] of Object.entries(st.downs ?? {})) downs[k] = (downs[k] ?? 0) + v;
+        console.log(`  ${elapsed.toFixed(1)} s: connections ${JSON.stringify(downs)}`);
+        if (unconnected.length > 0) console.log(`  ${elapsed.toFixed(1)} s: unconnected e.g. ${JSON.stringify(unconnected)}`);
         console.log(`  per process: isolated ${(last as (WorkerState & { isolatedHere?: number })[]).map((st) => String(st.isolatedHere)).join(' ')}, loop p99 ms ${(last as (WorkerState & { lagP99Ms?: number })[]).map((st) => (st.lagP99Ms ?? 0).toFixed(0)).join(' ')}`);
         if (sample.length > 0) console.log(`  ${elapsed.toFixed(1)} s: isolated e.g. ${JSON.stringify(sample)}`);
         console.log(`  ${elapsed.toFixed(1)} s: isolated ${String(isolated)}, members ${String(Math.min(...last.map((x) => x.minMembers)))}..${String(Math.max(...last.map((x) => x.maxMembers)))}, cpu ${last.reduce((sum, x) => sum + x.cpuS, 0).toFixed(1)} s`);
@@ -183,7 +192,7 @@ export async function runScale(options: SuiteOptions): Promise<void> {
     `broadcast: time from the send until the last node delivers, ${String(broadcasts)} broadcasts from random nodes (median)`,
   );
   console.log(`HyParView: ${String(n)} nodes in ${String(processes)} processes`);
-  const h = await cluster('hyparview', n, processes, broadcasts);
+  const h = await cluster('hyparview', n, processes, broadcasts, options.quick);
   report(h);
   rec.add('fdn.hyparview_nodes', h.nodes, 'nodes');
   rec.add('fdn.hyparview_connected_s', h.connectedS, 's');
@@ -195,7 +204,7 @@ export async function runScale(options: SuiteOptions): Promise<void> {
 
   for (const size of options.quick ? [16, 32] : [32, 64, 128]) {
     console.log(`FullMesh: ${String(size)} nodes in ${String(Math.min(processes, size / 8))} processes`);
-    const f = await cluster('fullMesh', size, Math.min(processes, size / 8), broadcasts);
+    const f = await cluster('fullMesh', size, Math.min(processes, size / 8), broadcasts, options.quick);
     report(f);
     rec.add(`fdn.fullmesh_${String(size)}_converge_s`, f.convergedS, 's');
     rec.add(`fdn.fullmesh_${String(size)}_broadcast_all_ms`, median(f.broadcastAllMs), 'ms');

@@ -84,6 +84,11 @@ export class ClientServer extends FullMesh {
    * change. The periodic gossip still goes to every neighbour (anti-entropy). Small clusters
    * (64 members or fewer) gossip to every neighbour: one hop less, and cheap at that size.
    */
+  /** Past 64 members `gossipsTo` already narrows a change to the hubs and a server's own clients: all of those get it. */
+  protected override changeFanout(): number {
+    return this.memberCount() <= 64 ? super.changeFanout() : Number.POSITIVE_INFINITY;
+  }
+
   protected override gossipsTo(node: string): boolean {
     if (this.memberCount() <= 64) return true;
     if (this.role === 'client') return this.#homeOf(this.self.name) === node;

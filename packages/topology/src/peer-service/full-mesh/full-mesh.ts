@@ -23,7 +23,7 @@ export interface MemberSpec extends PeerSpec {
 }
 
 export interface FullMeshOptions extends PeerServiceOptions {
-  /** Full-state gossip period (default 10,000 ms). */
+  /** Anti-entropy period (default 10,000 ms): a digest of the membership to every neighbour, the whole set only where they differ. */
   gossipIntervalMs?: number;
   /** Gossip after a change at most this often (default 100 ms). */
   gossipDebounceMs?: number;
@@ -31,9 +31,28 @@ export interface FullMeshOptions extends PeerServiceOptions {
   redialMs?: number;
   /** Default 30,000 ms. */
   maxRedialMs?: number;
+  /**
+   * Neighbours a membership change is gossiped to at once, picked at random (default 4): the
+   * change spreads as an epidemic, each node that learns it passing it on, and the periodic gossip
+   * still reaches every neighbour. Sending every change to every neighbour costs O(n²) full states
+   * per change: at 128 nodes that decoding alone kept two cores busy.
+   */
+  gossipFanout?: number;
+  /** Dials running at once while connecting to the members (default 16; the others wait their turn). */
+  maxConcurrentDials?: number;
 }
 
-type Message = { t: 'state'; state: OrSetState<MemberSpec> } | { t: 'join'; state: OrSetState<MemberSpec> };
+/**
+ * `state`: merge this. `join`: merge this and answer with yours. `digest`: the periodic
+ * anti-entropy, a hash of the sender's set. Both ends of a link send one each period; where they
+ * differ, the end with the smaller name answers with a `sync` (its set and its digest), and the other
+ * answers that with its own set only if, merged, it still differs.
+ */
+type Message =
+  | { t: 'state'; state: OrSetState<MemberSpec> }
+  | { t: 'join'; state: OrSetState<MemberSpec> }
+  | { t: 'sync'; state: OrSetState<MemberSpec>; digest: string }
+  | { t: 'digest'; digest: string };
 
 function isMemberSpec(x: unknown): x is MemberSpec {
   if (!isPeerSpec(x)) return false;
@@ -58,6 +77,7 @@ export class FullMesh extends BasePeerService {
   readonly #gossipIntervalMs: number;
   readonly #debounceMs: number;
   readonly #redialer: Redialer;
+  readonly #fanout: number;
   #gossipPending = false;
   #left = false;
   /** Nodes reported by `neighborUp` (connected members this node counts as neighbours). */
@@ -67,7 +87,9 @@ export class FullMesh extends BasePeerService {
     super(options, components);
     this.#gossipIntervalMs = options.gossipIntervalMs ?? 10_000;
     this.#debounceMs = options.gossipDebounceMs ?? 100;
+    this.#fanout = options.gossipFanout ?? 4;
     this.#redialer = new Redialer({
+      maxInFlight: options.maxConcurrentDials ?? 16,
       firstMs: options.redialMs ?? 500,
       maxMs: options.maxRedialMs ?? 30_000,
       dial: (spec) => this.connectTo(spec),
@@ -108,7 +130,7 @@ export class FullMesh extends BasePeerService {
   protected override onStart(): void {
     this.#addSelf();
     this.every(this.#gossipIntervalMs, () => {
-      this.#gossipNow(true);
+      this.#sendDigests();
       this.#reconcile();
     });
   }
@@ -177,6 +199,27 @@ export class FullMesh extends BasePeerService {
     return this.transport.connection(node) !== undefined;
   }
 
+  /**
+   * A seed joins every other seed, not only the first that answers: seeds that each joined one other
+   * could pair off into islands (n0 with n16, n32 with n48, ...) that never hear of each other. With
+   * the seeds in one mesh, every join through any seed lands in it.
+   */
+  protected override async joinSeeds(attempt = 0): Promise<void> {
+    await super.joinSeeds(attempt);
+    if (!this.running || !this.seeds.some((s) => this.#isSelf(s))) return;
+    for (const seed of this.seeds) {
+      if (this.#isSelf(seed) || (seed.name !== '' && this.transport.connection(seed.name) !== undefined)) continue;
+      // Best effort: a seed not up yet joins us when it starts.
+      this.join(seed).catch((err: unknown) => {
+        this.logger.debug(`seed ${seed.name || String(seed.addresses[0])} did not answer`, { reason: err });
+      });
+    }
+  }
+
+  #isSelf(spec: PeerSpec): boolean {
+    return spec.name === this.self.name || spec.addresses.some((a) => this.self.addresses.includes(a));
+  }
+
   async join(contact: PeerSpec | string): Promise<void> {
     if (this.#left) this.#addSelf();
     const connection = await this.connectTo(toSpec(contact));
@@ -199,8 +242,14 @@ export class FullMesh extends BasePeerService {
   // ==== Gossip ====
 
   protected onOverlayMessage(connection: Connection, value: unknown): void {
-    const m = value as Partial<Message>;
-    if ((m.t !== 'state' && m.t !== 'join') || !isOrSetState(m.state, isMemberSpec)) {
+    const m = value as Partial<Message> & { state?: unknown; digest?: unknown };
+    if (m.t === 'digest' && typeof m.digest === 'string') {
+      if (!this.#left && this.self.name < connection.peer.name && m.digest !== this.#set.digest()) {
+        this.sendOverlay(connection, { t: 'sync', state: this.#set.toState(), digest: this.#set.digest() } satisfies Message);
+      }
+      return;
+    }
+    if ((m.t !== 'state' && m.t !== 'join' && m.t !== 'sync') || !isOrSetState(m.state, isMemberSpec)) {
       this.logger.warn(`ignoring a malformed membership message from ${connection.peer.name}`);
       return;
     }
@@ -210,7 +259,7 @@ export class FullMesh extends BasePeerService {
       // Someone removed us (a stale view): add ourselves back; add-wins makes it stick.
       this.#set.add(this.#replica, this.#replica, this.selfMember());
     }
-    if (m.t === 'join') this.sendOverlay(connection, { t: 'state', state: this.#set.toState() } satisfies Message);
+    if (m.t === 'join' || (m.t === 'sync' && m.digest !== this.#set.digest())) this.sendOverlay(connection, { t: 'state', state: this.#set.toState() } satisfies Message);
     if (changed) {
       const before = this.#byName.size;
       this.#pruneStale();
@@ -233,13 +282,27 @@ export class FullMesh extends BasePeerService {
     });
   }
 
-  /** Sends the state to the neighbours: all of them (periodic, departures), or those `gossipsTo` picks (changes). */
+  /** Sends the state to the neighbours: all of them (periodic, departures), or a change to `changeFanout()` of those `gossipsTo` picks. */
   #gossipNow(all = false): void {
     if (this.#left) return;
     const state = this.#set.toState();
-    const to = this.transport.connections().filter((c) => this.isNeighbor(c.peer.name) && (all || this.gossipsTo(c.peer.name)));
+    let to = this.transport.connections().filter((c) => this.isNeighbor(c.peer.name) && (all || this.gossipsTo(c.peer.name)));
+    const fanout = this.changeFanout();
+    if (!all && to.length > fanout) to = this.random.shuffle(to).slice(0, fanout);
     // The whole OR-set, encoded once for every neighbour it goes to.
     this.sendOverlayToAll(to, { t: 'state', state } satisfies Message);
+  }
+
+  /** The periodic anti-entropy: a digest of the set to every neighbour (a few dozen bytes, where the set is O(members)). */
+  #sendDigests(): void {
+    if (this.#left) return;
+    const to = this.transport.connections().filter((c) => this.isNeighbor(c.peer.name));
+    this.sendOverlayToAll(to, { t: 'digest', digest: this.#set.digest() } satisfies Message);
+  }
+
+  /** How many of the neighbours `gossipsTo` picks get a change at once (picked at random). */
+  protected changeFanout(): number {
+    return this.#fanout;
   }
 
   /** Whether a change is gossiped to this neighbour at once (all of them here; ClientServer narrows it). */
@@ -304,6 +367,11 @@ export class FullMesh extends BasePeerService {
     if (!this.isNeighbor(name)) return;
     const spec = this.#byName.get(name);
     if (!this.#left && spec !== undefined && this.shouldDial(spec)) this.#redialer.dial(spec);
+  }
+
+  /** Dials running and members waiting to be (re)dialled (for debugging a mesh that does not close). */
+  dialStatus(): { inFlight: number; pending: string[] } {
+    return { inFlight: this.#redialer.inFlight, pending: this.#redialer.pending() };
   }
 
   /** The membership set's state (for tests and debugging). */

@@ -2,6 +2,8 @@
 // carries the dots (replica, counter) of the adds that created it; a version vector says which
 // dots a replica has seen, so a removed element stays removed without keeping a tombstone.
 
+import { createHash } from 'node:crypto';
+
 /** The set as it travels between nodes (plain data, msgpack friendly). */
 export interface OrSetState<V> {
   vv: Record<string, number>;
@@ -11,18 +13,38 @@ export interface OrSetState<V> {
 export class OrSet<V> {
   readonly #vv = new Map<string, number>();
   readonly #entries = new Map<string, { dots: Map<string, number>; value: V }>();
+  /** The digest of the current contents (null: changed since it was computed). */
+  #digest: string | null = null;
 
   /** Adds (or re-adds) `key` on behalf of `replica`. */
   add(replica: string, key: string, value: V): void {
     const counter = (this.#vv.get(replica) ?? 0) + 1;
     this.#vv.set(replica, counter);
+    this.#digest = null;
     // The new dot covers every dot this replica observed for the element.
     this.#entries.set(key, { dots: new Map([[replica, counter]]), value });
   }
 
   /** Removes `key` (observed remove); returns whether it was present. */
   remove(key: string): boolean {
+    this.#digest = null;
     return this.#entries.delete(key);
+  }
+
+  /**
+   * A hash of the version vector and of every element's key and dots (values are fixed per key):
+   * two replicas with equal digests hold the same set. Cached until the set changes.
+   */
+  digest(): string {
+    if (this.#digest !== null) return this.#digest;
+    const hash = createHash('sha256');
+    for (const [replica, counter] of [...this.#vv].sort(byKey)) hash.update(`${replica}=${String(counter)};`);
+    for (const [key, e] of [...this.#entries].sort(byKey)) {
+      hash.update(`|${key}:`);
+      for (const [replica, counter] of [...e.dots].sort(byKey)) hash.update(`${replica}=${String(counter)};`);
+    }
+    this.#digest = hash.digest('base64url').slice(0, 22);
+    return this.#digest;
   }
 
   has(key: string): boolean {
@@ -80,6 +102,7 @@ export class OrSet<V> {
         changed = true;
       }
     }
+    if (changed) this.#digest = null;
     return changed;
   }
 
@@ -88,6 +111,10 @@ export class OrSet<V> {
     for (const [key, e] of this.#entries) entries[key] = { dots: Object.fromEntries(e.dots), value: e.value };
     return { vv: Object.fromEntries(this.#vv), entries };
   }
+}
+
+function byKey(a: [string, unknown], b: [string, unknown]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
 
 function sameDots(a: Map<string, number>, b: Map<string, number>): boolean {
