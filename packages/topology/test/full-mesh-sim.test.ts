@@ -51,22 +51,27 @@ describe('FullMesh (simulated)', () => {
     await sim.run(3 * PERIOD);
     // Nothing changed: no member set travels (it did: to every neighbour every period, 4,680 here).
     expect(wholeSets - setsBefore).toBe(0);
-    // The digests do: one per link and period.
-    expect(sim.network.stats.delivered - messagesBefore).toBeGreaterThanOrEqual(40 * 39 * 3);
+    // The digests do: one per link and period (from its smaller end).
+    expect(sim.network.stats.delivered - messagesBefore).toBeGreaterThanOrEqual((40 * 39 * 3) / 2);
     expect(meshed(sim)).toBe(true);
   });
 
-  it('a change spreads by epidemic: a late joiner is listed everywhere well within one period', async () => {
-    const sim = build(2, { gossipIntervalMs: 60_000 });
-    await sim.addNodes(30);
-    await sim.run(20_000, () => meshed(sim));
-    expect(meshed(sim)).toBe(true);
-    await sim.addNodes(1, 'n', 30);
-    const start = sim.clock.now();
-    await sim.run(10_000, () => sim.live().every((n) => n.overlay.members().includes('n30')));
-    expect(sim.live().every((n) => n.overlay.members().includes('n30'))).toBe(true);
-    expect(sim.clock.now() - start).toBeLessThan(3_000);
-  });
+  for (const seed of [2, 3, 4, 5]) {
+    it(`seed ${String(seed)}: a change spreads by epidemic, and the digest round after it finds the few it missed: late joiners are listed everywhere well within one period`, async () => {
+      const sim = build(seed, { gossipIntervalMs: 60_000 });
+      await sim.addNodes(40);
+      await sim.run(20_000, () => meshed(sim));
+      expect(meshed(sim)).toBe(true);
+      for (let i = 40; i < 44; i++) {
+        await sim.addNodes(1, 'n', i);
+        const start = sim.clock.now();
+        const name = `n${String(i)}`;
+        await sim.run(10_000, () => sim.live().every((n) => n.overlay.members().includes(name)));
+        expect(sim.live().every((n) => n.overlay.members().includes(name))).toBe(true);
+        expect(sim.clock.now() - start).toBeLessThan(3_000);
+      }
+    });
+  }
 
   it('a member that joined one side of a partition reaches the other side after the heal (anti-entropy by digest)', async () => {
     const sim = build(3);

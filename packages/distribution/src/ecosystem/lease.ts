@@ -10,8 +10,9 @@
 // holds, less `marginMs`; a leader that cannot renew steps down when that runs out (a timer set
 // for that instant), and only after that can the acceptors grant to someone else. So there is never
 // more than one leader, as long as clock drift plus the leader's scheduling delay (a blocked event
-// loop) stay under `marginMs` — the limit of any lease. A candidate short of a majority lets its
-// partial grants lapse and retries at random intervals, so split votes resolve.
+// loop) stay under `marginMs` — the limit of any lease. A candidate refused by a majority (a split
+// vote, or someone else leads) forgets its partial grants, tells the acceptors to release them, and
+// retries after a random pause, so split votes resolve without waiting for grants to run out.
 //
 // `LeaseState` is the protocol, with time passed in (tested on its own); `startLease` runs it in a process.
 
@@ -51,11 +52,22 @@ export interface LeaseGrant {
   remainingMs: number;
 }
 
-/** What a grant changed for the candidate: it became leader, and/or its lease now ends later (`until`), or it should stay out a while. */
+/** A candidate that backed off: acceptors holding a grant for it, given in `round` or before, may give it to someone else. */
+export interface LeaseRelease {
+  t: 'release';
+  from: string;
+  round: number;
+}
+
+/**
+ * What a grant changed for the candidate: it became leader, and/or its lease now ends later
+ * (`until`), or it should stay out a while (`backOff`).
+ */
 export interface GrantOutcome {
   becameLeader: boolean;
   until: number | null;
-  backOff: boolean;
+  /** Back off: tell every candidate this release (the grants of our rounds up to it are given back). */
+  backOff: LeaseRelease | null;
 }
 
 /** One node's side of a majority lease: acceptor and candidate, with time passed in. */
@@ -63,10 +75,13 @@ export class LeaseState {
   readonly #self: string;
   readonly #leaseMs: number;
   readonly #marginMs: number;
+  readonly #candidates: number;
   readonly #majority: number;
   // Acceptor side.
   #grantedTo: string | null = null;
   #grantedUntil = Number.NEGATIVE_INFINITY;
+  /** The round of `#grantedTo`'s latest ask we granted (a release covers it only if it names this round or a later one). */
+  #grantedRound = 0;
   /** The highest epoch seen anywhere (a new candidacy asks with one more). */
   #seen = 0;
   // Candidate side.
@@ -85,6 +100,7 @@ export class LeaseState {
     this.#self = self;
     this.#leaseMs = options.leaseMs;
     this.#marginMs = options.marginMs;
+    this.#candidates = candidates;
     this.#majority = Math.floor(candidates / 2) + 1;
   }
 
@@ -120,6 +136,7 @@ export class LeaseState {
       // partial grants run out, so a split vote cannot hold the acceptors forever.
       if (expired || m.renew) this.#grantedUntil = now + this.#leaseMs;
       this.#grantedTo = m.from;
+      this.#grantedRound = m.round;
       this.#seen = Math.max(this.#seen, m.epoch);
     }
     return { t: 'grant', from: this.#self, epoch: m.epoch, round: m.round, ok, seen: this.#seen, remainingMs: ok ? this.#grantedUntil - now : 0 };
@@ -127,15 +144,20 @@ export class LeaseState {
 
   /** Candidate: a grant or refusal for one of our rounds. */
   receive(m: LeaseGrant, now: number): GrantOutcome {
-    const none: GrantOutcome = { becameLeader: false, until: null, backOff: false };
+    const none: GrantOutcome = { becameLeader: false, until: null, backOff: null };
     this.#seen = Math.max(this.#seen, m.seen);
     const asked = this.#rounds.get(m.round);
     if (asked === undefined) return none;
     if (!m.ok) {
-      if (m.round === this.#round && ++this.#refusals >= this.#majority && !this.#leader) {
-        // Someone else holds (or gathers) a majority: stay out for a while.
+      if (m.round === this.#round && ++this.#refusals > this.#candidates - this.#majority && !this.#leader) {
+        // This round cannot reach a majority (someone else holds or gathers one, or the vote is
+        // split): stay out for a while, and give back what we gathered (late grants of these rounds
+        // no longer count).
+        const release: LeaseRelease = { t: 'release', from: this.#self, round: this.#round };
         this.#round++;
-        return { ...none, backOff: true };
+        this.#rounds.clear();
+        this.#grants.clear();
+        return { ...none, backOff: release };
       }
       return none;
     }
@@ -156,7 +178,14 @@ export class LeaseState {
       this.#leader = true;
       this.#epoch = asked.epoch;
     }
-    return { becameLeader, until: extended ? until : null, backOff: false };
+    return { becameLeader, until: extended ? until : null, backOff: null };
+  }
+
+  /** Acceptor: a candidate backed off; our grant, if it holds it from that round or before, is free again (a release overtaken by a newer ask is ignored). */
+  release(m: LeaseRelease): void {
+    if (this.#grantedTo !== m.from || this.#grantedRound > m.round) return;
+    this.#grantedTo = null;
+    this.#grantedUntil = Number.NEGATIVE_INFINITY;
   }
 
   /** Steps down if the lease ran out by `now`; returns whether it did. */
@@ -196,7 +225,7 @@ export function startLease(node: Node, ecosystem: string, candidates: readonly s
       };
       schedule(renewMs * node.random.next());
       for (;;) {
-        const m = (await ctx.receive()) as LeaseAsk | LeaseGrant | { tick: number } | { expire: number };
+        const m = (await ctx.receive()) as LeaseAsk | LeaseGrant | LeaseRelease | { tick: number } | { expire: number };
         const now = clock.now();
         if ('expire' in m) {
           // The leader's own view of its lease ran out (not extended since): step down now, not at the next tick.
@@ -217,8 +246,15 @@ export function startLease(node: Node, ecosystem: string, candidates: readonly s
           ctx.send({ name, node: m.from }, lease.answer(m, now));
           continue;
         }
+        if (m.t === 'release') {
+          lease.release(m);
+          continue;
+        }
         const outcome = lease.receive(m, now);
-        if (outcome.backOff) schedule(leaseMs * node.random.next());
+        if (outcome.backOff !== null) {
+          for (const c of candidates) ctx.send({ name, node: c }, outcome.backOff);
+          schedule(leaseMs * node.random.next());
+        }
         if (outcome.until !== null) ctx.sendAfter(ctx.self, { expire: outcome.until }, Math.max(0, outcome.until - now));
         if (outcome.becameLeader) ctx.send(owner, { type: 'fdn.lease.leader', epoch: lease.epoch } satisfies LeaseEvent);
       }

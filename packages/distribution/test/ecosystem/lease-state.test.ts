@@ -29,6 +29,41 @@ describe('LeaseState', () => {
     expect(at('a').leader && at('a').until > 900 - LEASE.marginMs).toBe(false);
   });
 
+  it('a split vote: the candidate refused by a majority releases its grants, and the other gets them at once', () => {
+    const names = ['a', 'b', 'c', 'd'];
+    const s = new Map(names.map((n) => [n, new LeaseState(n, names.length, LEASE)]));
+    const at = (n: string): LeaseState => s.get(n) as LeaseState;
+    // a holds a and b, c holds c and d: neither has three.
+    const askA = at('a').ask(0);
+    const askC = at('c').ask(0);
+    for (const n of ['a', 'b']) at('a').receive(at(n).answer(askA, 0), 0);
+    for (const n of ['c', 'd']) at('c').receive(at(n).answer(askC, 0), 0);
+    // Two refusals of four: a cannot reach three this round.
+    const outcomes = ['c', 'd'].map((n) => at('a').receive(at(n).answer(askA, 1), 1));
+    const release = outcomes[1]?.backOff ?? null;
+    expect(release).toMatchObject({ t: 'release', from: 'a' });
+    if (release === null) return;
+    for (const n of names) at(n).release(release);
+    // a's grants are free: c gathers a majority now, not a lease later.
+    const again = at('c').ask(10);
+    for (const n of names) at('c').receive(at(n).answer(again, 10), 10);
+    expect(at('c').leader).toBe(true);
+    expect(at('a').leader).toBe(false);
+  });
+
+  it('a release overtaken by a newer ask of the same candidate frees nothing', () => {
+    const acceptor = new LeaseState('b', 3, LEASE);
+    const x = new LeaseState('x', 3, LEASE);
+    const y = new LeaseState('y', 3, LEASE);
+    const first = x.ask(0);
+    acceptor.answer(first, 0);
+    const second = x.ask(100);
+    expect(acceptor.answer(second, 100).ok).toBe(true);
+    // The release of round 1 arrives late, after the ask of round 2.
+    acceptor.release({ t: 'release', from: 'x', round: first.round });
+    expect(acceptor.answer(y.ask(200), 200).ok).toBe(false);
+  });
+
   it('a leader renews: each renewal extends its lease a full lease from the ask', () => {
     const names = ['a', 'b', 'c'];
     const s = names.map((n) => new LeaseState(n, names.length, LEASE));
@@ -83,6 +118,8 @@ describe('LeaseState', () => {
             deliver(() => {
               const outcome = lease.receive(grant, now);
               if (outcome.until !== null) later(outcome.until - now, () => lease.expire(now));
+              const release = outcome.backOff;
+              if (release !== null) for (const acceptor of names) deliver(() => { (nodes.get(acceptor) as LeaseState).release(release); });
             });
           });
         }

@@ -6,6 +6,7 @@
 // ClientServer is this protocol with a dialling policy (see client-server.ts), so the policy
 // points are protected: which members to dial, which connected nodes count as neighbours.
 
+import type { TimerHandle } from '@fdn/core';
 import type { Connection, ConnectionDownReason } from '../../transport/types.ts';
 import { BasePeerService, toSpec } from '../base.ts';
 import type { PeerServiceComponents, PeerServiceOptions } from '../base.ts';
@@ -43,10 +44,12 @@ export interface FullMeshOptions extends PeerServiceOptions {
 }
 
 /**
- * `state`: merge this. `join`: merge this and answer with yours. `digest`: the periodic
- * anti-entropy, a hash of the sender's set. Both ends of a link send one each period; where they
- * differ, the end with the smaller name answers with a `sync` (its set and its digest), and the other
- * answers that with its own set only if, merged, it still differs.
+ * `state`: merge this. `join`: merge this and answer with yours. `digest`: a hash of the sender's
+ * set; a node whose set differs answers with a `sync` (its set and its digest), and the sender answers
+ * that with its own set only if, merged, it still differs. Digests go each period from the smaller
+ * name of each link, and from a node to all its neighbours a while after its set last changed: a
+ * change spreads as an epidemic to random neighbours, which misses a few (about e^-fanout of them);
+ * that round finds them at once, not a period later.
  */
 type Message =
   | { t: 'state'; state: OrSetState<MemberSpec> }
@@ -79,6 +82,8 @@ export class FullMesh extends BasePeerService {
   readonly #redialer: Redialer;
   readonly #fanout: number;
   #gossipPending = false;
+  /** The digest round after the last change (see `#gossipSoon`). */
+  #settleTimer: TimerHandle | null = null;
   #left = false;
   /** Nodes reported by `neighborUp` (connected members this node counts as neighbours). */
   readonly #neighbors = new Set<string>();
@@ -130,7 +135,7 @@ export class FullMesh extends BasePeerService {
   protected override onStart(): void {
     this.#addSelf();
     this.every(this.#gossipIntervalMs, () => {
-      this.#sendDigests();
+      this.#sendDigests(true);
       this.#reconcile();
     });
   }
@@ -244,7 +249,7 @@ export class FullMesh extends BasePeerService {
   protected onOverlayMessage(connection: Connection, value: unknown): void {
     const m = value as Partial<Message> & { state?: unknown; digest?: unknown };
     if (m.t === 'digest' && typeof m.digest === 'string') {
-      if (!this.#left && this.self.name < connection.peer.name && m.digest !== this.#set.digest()) {
+      if (!this.#left && m.digest !== this.#set.digest()) {
         this.sendOverlay(connection, { t: 'sync', state: this.#set.toState(), digest: this.#set.digest() } satisfies Message);
       }
       return;
@@ -274,6 +279,12 @@ export class FullMesh extends BasePeerService {
   }
 
   #gossipSoon(): void {
+    // The digest round that follows a change: ten debounce periods after the last one.
+    this.cancel(this.#settleTimer);
+    this.#settleTimer = this.after(10 * this.#debounceMs, () => {
+      this.#settleTimer = null;
+      this.#sendDigests(false);
+    });
     if (this.#gossipPending) return;
     this.#gossipPending = true;
     this.after(this.#debounceMs, () => {
@@ -293,10 +304,13 @@ export class FullMesh extends BasePeerService {
     this.sendOverlayToAll(to, { t: 'state', state } satisfies Message);
   }
 
-  /** The periodic anti-entropy: a digest of the set to every neighbour (a few dozen bytes, where the set is O(members)). */
-  #sendDigests(): void {
+  /**
+   * Anti-entropy: a digest of the set (a few dozen bytes, where the set is O(members)) to every
+   * neighbour, or (`periodic`) to those with a larger name, so each link carries one per period.
+   */
+  #sendDigests(periodic: boolean): void {
     if (this.#left) return;
-    const to = this.transport.connections().filter((c) => this.isNeighbor(c.peer.name));
+    const to = this.transport.connections().filter((c) => this.isNeighbor(c.peer.name) && (!periodic || this.self.name < c.peer.name));
     this.sendOverlayToAll(to, { t: 'digest', digest: this.#set.digest() } satisfies Message);
   }
 
