@@ -46,13 +46,15 @@ async function listen(): Promise<Record<string, string>> {
     const name = `n${String(i)}`;
     const transport = createWsTransport({ name, secret: config.secret, idleTimeoutMs: 30_000, pingIntervalMs: 2_000 }, { logger });
     await transport.start();
-    transport.on('connectionUp', () => {
-      downs.up = (downs.up ?? 0) + 1;
-    });
-    transport.on('connectionDown', (_c, reason) => {
-      const key = `${reason.kind}:${reason.closeCode === undefined ? '' : String(reason.closeCode)}:${reason.message.slice(0, 40)}`;
-      downs[key] = (downs[key] ?? 0) + 1;
-    });
+    if (process.env.FDN_SCALE_TRACE !== undefined) {
+      transport.on('connectionUp', () => {
+        downs.up = (downs.up ?? 0) + 1;
+      });
+      transport.on('connectionDown', (_c, reason) => {
+        const key = `${reason.kind}:${reason.closeCode === undefined ? '' : String(reason.closeCode)}:${reason.message.slice(0, 40)}`;
+        downs[key] = (downs[key] ?? 0) + 1;
+      });
+    }
     nodes.push({ name, transport, overlay: null, plumtree: null, delivered: new Map() });
     addresses[name] = transport.self.addresses[0] as string;
   }

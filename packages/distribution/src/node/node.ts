@@ -2,7 +2,9 @@
 // This file is the facade: options, start and stop, and the public API, each delegating to the
 // module of its concept (node/assemble.ts makes them and joins them):
 //   node/dispatch.ts            inbound frames → the handler each feature registered for its kind
-//   node/outbound.ts            the send path (encode once, connection or overlay, at-least-once)
+//   node/send.ts, outbound.ts   where a send goes; the send path (encode once, connection or overlay, at-least-once)
+//   node/joined.ts              waiting to be part of a cluster
+//   node/orderly-stop.ts        an orderly stop's steps, and the signals that start one
 //   node/membership.ts          nodeup/nodedown, reconnect grace, restarts
 //   signals/remote-signals.ts   remote messages, process links, monitors, exits; node loss
 //   spawn/remote-spawn.ts       remote spawn and its limits
@@ -12,8 +14,7 @@
 // Features above the node (ecosystems) install themselves through `NodeFeature`s.
 
 import { createHmac } from 'node:crypto';
-import { isGlobalName, Pid } from '@fdn/actors';
-import type { Dest, ProcessContext, Ref, Runtime } from '@fdn/actors';
+import type { Dest, Pid, ProcessContext, Ref, Runtime } from '@fdn/actors';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { DEFAULT_CHANNEL } from '@fdn/topology';
 import type { PeerService, PeerSpec, Transport } from '@fdn/topology';
@@ -23,16 +24,17 @@ import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import type { ProcessFactory } from '../factory/factory.ts';
 import type { NodeLoad } from '../load/load-reports.ts';
 import type { ProcessGroups } from '../registry/groups.ts';
-import { nameHash, pairPartition } from '../signals/remote-signals.ts';
 import type { TopologyName } from '../switching/topologies.ts';
 import type { ProbeResult, SwitchRecord, SwitchResult, SwitchState, TopologyEpoch } from '../switching/switcher.ts';
 import { assemble } from './assemble.ts';
 import type { NodeParts } from './assemble.ts';
 import { channelMetrics, unknownChannel } from './channels.ts';
 import type { NodeChannelMetrics, NodeEvent, NodeOptions, NodeSendOptions, NodeSendStatus, RemoteSpawnOptions } from './options.ts';
-import { drainConnections, drainFeatures, leaveWithin, queuedOnConnections, stopOnSignals } from './orderly-stop.ts';
+import { whenJoined } from './joined.ts';
+import { drainFeatures, stopInOrder, stopOnSignals } from './orderly-stop.ts';
 import { Kind } from './protocol.ts';
 import type { RoutingRule } from './routing.ts';
+import { broadcastFrom, sendFrom } from './send.ts';
 
 /**
  * A part of the node installed at its start by what uses it (ecosystems are one): `install` runs
@@ -137,27 +139,7 @@ export class Node {
    * (and warns with backoff), so a later call can still succeed.
    */
   joined(options: { timeoutMs?: number } = {}): Promise<void> {
-    const status = this.overlay.joinStatus();
-    if (this.nodes().length > 0 || (status.seeds === 0 && this.overlay.kind !== 'static')) return Promise.resolve();
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    const clock = this.#clock;
-    return new Promise<void>((resolve, reject) => {
-      const done = (): void => {
-        off();
-        clock.clearTimer(timer);
-      };
-      const off = this.onNodeEvent((e) => {
-        if (e.type !== 'nodeup') return;
-        done();
-        resolve();
-      });
-      const timer = clock.setTimer(timeoutMs, () => {
-        done();
-        const s = this.overlay.joinStatus();
-        const why = s.lastFailure === null ? 'no seed has answered yet' : `the last seed to fail: ${s.lastFailure}`;
-        reject(new DistributionError(DistributionErrorCode.NOT_JOINED, `${this.name} has not joined the cluster within ${String(timeoutMs)} ms (${String(s.attempts)} rounds through ${String(s.seeds)} seeds; ${why}). Check the seed addresses (ws://host:port), that a seed runs, and that every node has the same secret`));
-      });
-    });
+    return whenJoined(this.#parts, this.name, () => this.nodes().length, options.timeoutMs ?? 10_000);
   }
 
   /** Joins the cluster through `contact` (an address or a spec). */
@@ -173,8 +155,13 @@ export class Node {
    */
   async leave(): Promise<void> {
     for (const node of this.nodes()) this.#parts.outbound.send(node, [Kind.Leaving]);
-    await drainFeatures([...this.#features], this, this.#clock, this.options.drainTimeoutMs ?? 10_000, this.logger);
+    await this.#handOff();
     await this.overlay.leave();
+  }
+
+  /** Features hand off what they run here (bounded by `drainTimeoutMs`). */
+  #handOff(): Promise<void> {
+    return drainFeatures([...this.#features], this, this.#clock, this.options.drainTimeoutMs ?? 10_000, this.logger);
   }
 
   /**
@@ -234,19 +221,7 @@ export class Node {
    * FDN_ERR_ENCODE_FAILED when `msg` cannot cross nodes (a function, a symbol).
    */
   send(dest: Dest, msg: unknown, options: NodeSendOptions = {}): NodeSendStatus {
-    const channel = options.channel ?? this.#parts.routes.route(msg) ?? DEFAULT_CHANNEL;
-    const reliable = options.reliability === 'at_least_once';
-    if (isGlobalName(dest)) {
-      const pid = this.#parts.global.whereis(dest.global);
-      if (pid === undefined) throw new DistributionError(DistributionErrorCode.NOT_REGISTERED, `no process is registered globally as '${dest.global}'; check whereisGlobal() first or send to a pid`);
-      return this.send(pid, msg, options);
-    }
-    const outbound = this.#parts.outbound;
-    // The default partition key (the receiver, for a send from outside any process) only where a channel has several connections.
-    if (dest instanceof Pid && dest.node !== this.name) return outbound.send(dest.node, [Kind.Send, dest, msg], channel, options.partitionKey ?? (outbound.isParallel(channel) ? pairPartition(null, dest.id) : undefined), reliable);
-    if (typeof dest === 'object' && !(dest instanceof Pid) && dest.node !== this.name) return outbound.send(dest.node, [Kind.SendNamed, dest.name, msg], channel, options.partitionKey ?? (outbound.isParallel(channel) ? pairPartition(null, nameHash(dest.name)) : undefined), reliable);
-    this.runtime.send(dest, msg);
-    return 'local';
+    return sendFrom(this.#parts, this.name, dest, msg, options);
   }
 
   /** `send` on a named channel (the channels document's `send_message(channel, dest, msg, opts)`). */
@@ -261,11 +236,7 @@ export class Node {
    * overlay, as the channel is configured. Nodes without such a process drop it. Encoded once.
    */
   broadcast(name: string, msg: unknown, options: { channel?: string } = {}): void {
-    const channel = options.channel ?? this.#parts.routes.route(msg) ?? DEFAULT_CHANNEL;
-    if (!this.transport.channels.has(channel) || channel === 'control') throw unknownChannel(channel, this.transport.channels.keys());
-    if (this.#parts.overlays.viaPlumtree(channel)) this.#parts.overlays.broadcast(channel, this.#parts.codec.encode([Kind.SendNamed, name, msg]));
-    else this.#parts.outbound.sendToAll(this.nodes(), [Kind.SendNamed, name, msg], channel);
-    this.#parts.endpoint.deliver(name, msg);
+    broadcastFrom(this.#parts, this.nodes(), name, msg, options.channel);
   }
 
   /**
@@ -479,19 +450,6 @@ export class Node {
 
   async #stopInOrder(timeoutMs: number): Promise<void> {
     this.#removeSignalHandlers?.();
-    // Peers stop placing work here before this node's processes start to go.
-    for (const node of this.nodes()) this.#parts.outbound.send(node, [Kind.Leaving]);
-    await drainFeatures([...this.#features], this, this.#clock, this.options.drainTimeoutMs ?? 10_000, this.logger);
-    this.#parts.spawn.stop();
-    this.#parts.loads.stop();
-    this.#parts.membership.stop();
-    await this.runtime.stop({ timeoutMs });
-    const { transport } = this;
-    // What the stopping processes sent (a channel's first message may still wait for its socket) leaves before the connections close.
-    await drainConnections(this.#clock, 2_000, () => this.#parts.outbound.waiting() + queuedOnConnections(transport));
-    this.#parts.outbound.stop();
-    await this.#parts.overlays.stop();
-    await leaveWithin(this.overlay, this.#clock, 2_000, this.logger);
-    await this.overlay.stop();
+    await stopInOrder(this.#parts, this.nodes(), () => this.#handOff(), timeoutMs);
   }
 }

@@ -4,6 +4,29 @@
 
 import type { Clock, Logger, TimerHandle } from '@fdn/core';
 import type { PeerService, Transport } from '@fdn/topology';
+import type { NodeParts } from './assemble.ts';
+import { Kind } from './protocol.ts';
+
+/**
+ * An orderly stop's steps, in order (see `Node.stop`): peers hear that the node is leaving, features
+ * hand off, local services stop, the process trees stop, queued messages leave, then the overlays
+ * say goodbye and close.
+ */
+export async function stopInOrder(parts: NodeParts, peers: readonly string[], handOff: () => Promise<void>, timeoutMs: number): Promise<void> {
+  // Peers stop placing work here before this node's processes start to go.
+  for (const node of peers) parts.outbound.send(node, [Kind.Leaving]);
+  await handOff();
+  parts.spawn.stop();
+  parts.loads.stop();
+  parts.membership.stop();
+  await parts.runtime.stop({ timeoutMs });
+  // What the stopping processes sent (a channel's first message may still wait for its socket) leaves before the connections close.
+  await drainConnections(parts.clock, 2_000, () => parts.outbound.waiting() + queuedOnConnections(parts.transport));
+  parts.outbound.stop();
+  await parts.overlays.stop();
+  await leaveWithin(parts.overlays.current, parts.clock, 2_000, parts.logger);
+  await parts.overlays.current.stop();
+}
 
 /** Messages queued on every connection and channel now. */
 export function queuedOnConnections(transport: Transport): number {
