@@ -30,6 +30,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'cli', include: ['packages/cli/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: { name: 'integration', include: ['test/**/*.test.ts', 'examples/*/test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/bench-suites.integration.test.ts'] },
       },
       {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Packs the four published packages as a registry would serve them: each is staged with exactly
+// Packs the published packages as a registry would serve them: each is staged with exactly
 // what it ships (its `files`, README, LICENSE, CHANGELOG) and a manifest without the workspace's
 // `@fdn/source` export condition (which only lets tests run from sources), then `npm pack`ed.
 // Usage: node scripts/pack-packages.mjs [outDir]  (default .packs/; prints the tarballs as JSON)
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = resolve(process.argv[2] ?? join(root, '.packs'));
-const PACKAGES = ['core', 'actors', 'topology', 'distribution', 'cluster'];
+const PACKAGES = ['core', 'actors', 'topology', 'distribution', 'cluster', 'cli'];
 
 /** The manifest as published: no workspace-only export condition, no scripts that need the monorepo. */
 function publishedManifest(manifest) {

@@ -23,7 +23,7 @@ const run = (cmd: string, args: string[], cwd: string, timeoutMs: number): strin
 describe('the published packages', () => {
   it('install into a fresh project, compile strict NodeNext against their own declarations, and run three processes', () => {
     const tarballs = JSON.parse(run(process.execPath, [join(root, 'scripts/pack-packages.mjs'), join(work, 'packs')], root, 60_000)) as Record<string, string>;
-    expect(Object.keys(tarballs).sort()).toEqual(['@fdn/actors', '@fdn/cluster', '@fdn/core', '@fdn/distribution', '@fdn/topology']);
+    expect(Object.keys(tarballs).sort()).toEqual(['@fdn/actors', '@fdn/cli', '@fdn/cluster', '@fdn/core', '@fdn/distribution', '@fdn/topology']);
     cpSync(join(root, 'test/fixtures/consumer'), project, { recursive: true });
     // The README's first node example, exactly as printed (it runs, then stops the node).
     const first = readmeBlocks(join(root, 'README.md')).find((b) => b.runnable);
@@ -48,7 +48,7 @@ describe('the published packages', () => {
       throw new Error(`tsc failed in the consumer project:\n${String((err as { stdout?: string }).stdout)}`, { cause: err });
     }
     const output = run(process.execPath, ['dist/main.js'], project, 60_000).trim().split('\n').pop() ?? '';
-    expect(JSON.parse(output)).toEqual({ w1: 15, w2: 15, 'w1-map': [[1, 'one']], 'w2-map': [[1, 'one']], exitCodes: [0, 0] });
+    expect(JSON.parse(output)).toEqual({ w1: 15, w2: 15, 'w1-map': [[1, 'one']], 'w2-map': [[1, 'one']], metrics: true, exitCodes: [0, 0] });
     const readme = run(process.execPath, ['dist/readme-example.js'], project, 30_000);
     expect(readme).toContain('worker-1 is running');
   });

@@ -1,0 +1,19 @@
+// Errors of @fdn/cli, each with a stable code and a message that says what to do.
+
+import { FdnError } from '@fdn/core';
+
+/** The stable codes of @fdn/cli's errors (`err.code`). */
+export const CliErrorCode = {
+  /** The operations endpoint's options are invalid (the message names the option and what to do). */
+  BAD_CONFIG: 'FDN_ERR_OPERATIONS_CONFIG',
+  /** The operations endpoint could not listen (the port is taken, or the address is not this machine's). */
+  LISTEN_FAILED: 'FDN_ERR_OPERATIONS_LISTEN',
+} as const;
+
+/** One of the {@link CliErrorCode} values. */
+export type CliErrorCodeValue = (typeof CliErrorCode)[keyof typeof CliErrorCode];
+
+/** An error of @fdn/cli: a stable `code` and a message that says what to do. */
+export class CliError extends FdnError {
+  declare readonly code: CliErrorCodeValue;
+}

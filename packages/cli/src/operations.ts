@@ -1,0 +1,57 @@
+// A node's operations endpoint: `/metrics` (Prometheus text format, a prom-client registry you can
+// add to), `/health` and `/ready` (Kubernetes probes), on one HTTP listener, loopback by default.
+
+import type { Node } from '@fdn/distribution';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { healthRoutes } from './health/health.ts';
+import type { ReadinessCheck } from './health/health.ts';
+import type { Route } from './http/route.ts';
+import { startHttp } from './http/server.ts';
+import type { HttpOptions } from './http/server.ts';
+import { channelMetrics } from './metrics/channels.ts';
+import { clusterMetrics } from './metrics/cluster.ts';
+import type { MetricGroup } from './metrics/group.ts';
+import { runtimeMetrics } from './metrics/runtime.ts';
+
+/** The metric groups a node exposes unless told otherwise. */
+export const DEFAULT_METRIC_GROUPS: readonly MetricGroup[] = [runtimeMetrics, channelMetrics, clusterMetrics];
+
+/** Options of {@link serveOperations}. */
+export interface OperationsOptions extends HttpOptions {
+  /** The registry to fill and serve (default a new one): pass yours to serve your own metrics beside the node's. */
+  registry?: Registry;
+  /** Node.js process metrics (event-loop delay and utilisation, GC, heap, CPU; prom-client's defaults). Default true. */
+  processMetrics?: boolean;
+  /** The node's metric groups (default {@link DEFAULT_METRIC_GROUPS}). */
+  metrics?: readonly MetricGroup[];
+  /** Extra readiness checks (`/ready` is 503 while any returns a reason). */
+  readiness?: readonly ReadinessCheck[];
+  /** More routes served by the same listener. */
+  routes?: readonly Route[];
+}
+
+/** A running operations endpoint. */
+export interface Operations {
+  /** `http://host:port`. */
+  readonly url: string;
+  /** The registry served at `/metrics`. */
+  readonly registry: Registry;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `node`'s operations endpoint (see the file comment). Metrics are read from the node when
+ * Prometheus scrapes; nothing runs between scrapes. Closed with the node's stop, or by `close()`.
+ */
+export async function serveOperations(node: Node, options: OperationsOptions = {}): Promise<Operations> {
+  const registry = options.registry ?? new Registry();
+  registry.setDefaultLabels({ node: node.name });
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  for (const group of options.metrics ?? DEFAULT_METRIC_GROUPS) group.register(registry, node);
+  const metrics: Route = {
+    path: '/metrics',
+    get: async () => ({ status: 200, type: registry.contentType, body: await registry.metrics() }),
+  };
+  const http = await startHttp(options, [metrics, ...healthRoutes(node, options.readiness), ...(options.routes ?? [])], node.logger);
+  return { url: http.url, registry, close: () => http.close() };
+}

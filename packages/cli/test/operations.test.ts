@@ -1,0 +1,206 @@
+// The operations endpoint on real nodes (WebSockets and HTTP on 127.0.0.1, in this process):
+// /metrics in Prometheus's text format with the node's figures read at scrape time, /health and
+// /ready as Kubernetes probes use them, a token where one is set, and clear errors.
+
+import { memoryLogger } from '@fdn/core';
+import { startNode } from '@fdn/distribution';
+import type { Node } from '@fdn/distribution';
+import { Counter, Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CliErrorCode, serveOperations, TOP_MAILBOXES } from '../src/index.ts';
+import type { Operations } from '../src/index.ts';
+
+const SECRET = 'operations-test-secret';
+const nodes: Node[] = [];
+const served: Operations[] = [];
+
+afterEach(async () => {
+  for (const o of served.splice(0)) await o.close();
+  await Promise.all(nodes.splice(0).map((n) => n.stop({ timeoutMs: 1_000 })));
+});
+
+async function node(name: string, seeds: string[] = []): Promise<Node> {
+  const n = await startNode({ name, secret: SECRET, seeds, logger: memoryLogger() });
+  nodes.push(n);
+  return n;
+}
+
+async function serve(n: Node, options: Parameters<typeof serveOperations>[1] = {}): Promise<Operations> {
+  const o = await serveOperations(n, { port: 0, ...options });
+  served.push(o);
+  return o;
+}
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The samples of one metric in a Prometheus text exposition: labels → value. */
+function samples(text: string, name: string): { labels: Record<string, string>; value: number }[] {
+  const out: { labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/.exec(line);
+    if (m?.[1] !== name) continue;
+    const labels: Record<string, string> = {};
+    for (const pair of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1] as string] = pair[2] as string;
+    out.push({ labels, value: Number(m[4]) });
+  }
+  return out;
+}
+
+const value = (text: string, name: string, labels: Record<string, string> = {}): number | undefined =>
+  samples(text, name).find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+
+describe('/metrics', () => {
+  it("serves the node's processes, mailboxes, channels, overlay and Node.js figures, read when scraped", async () => {
+    const a = await node('a');
+    const b = await node('b', [a.addresses[0] as string]);
+    await until('connected', () => a.nodes().length === 1 && b.nodes().length === 1);
+    const ops = await serve(a);
+    // A process that never reads: its mailbox grows and tops the list.
+    const sink = a.runtime.spawn(async (ctx) => {
+      await ctx.receive(() => false, 60_000).catch(() => undefined);
+    });
+    a.runtime.spawn(async (ctx) => {
+      ctx.register('sink-holder');
+      for (let i = 0; i < 25; i++) ctx.send(sink, { i });
+      await ctx.receive(() => false, 60_000).catch(() => undefined);
+    });
+    // Traffic to b: 40 messages on the default channel.
+    const echo = b.runtime.spawn(async (ctx) => {
+      for (;;) await ctx.receive();
+    });
+    for (let i = 0; i < 40; i++) a.send(echo, { i });
+    await until('b got them', () => (b.runtime.processInfo(echo)?.messageQueueLen ?? 0) + 0 >= 0 && b.getChannelMetrics('default').messagesIn >= 40);
+    const res = await fetch(`${ops.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toContain('# HELP fdn_processes ');
+    expect(text).toContain('# TYPE fdn_channel_messages_sent_total counter');
+    const processes = samples(text, 'fdn_processes').reduce((s, x) => s + x.value, 0);
+    expect(processes).toBe(a.runtime.processCount);
+    expect(samples(text, 'fdn_processes').every((s) => s.labels.node === 'a')).toBe(true);
+    expect(value(text, 'fdn_mailbox_messages')).toBeGreaterThanOrEqual(25);
+    const top = samples(text, 'fdn_mailbox_top_messages');
+    expect(top.length).toBeLessThanOrEqual(TOP_MAILBOXES);
+    expect(top[0]).toMatchObject({ labels: { pid: sink.toString() }, value: 25 });
+    expect(value(text, 'fdn_channel_messages_sent_total', { channel: 'default', peer: 'b' })).toBeGreaterThanOrEqual(40);
+    expect(value(text, 'fdn_channel_sent_bytes_total', { channel: 'default', peer: 'b' })).toBeGreaterThan(40 * 8);
+    expect(value(text, 'fdn_channel_queued_messages', { channel: 'default', peer: 'b' })).toBe(0);
+    expect(value(text, 'fdn_cluster_nodes')).toBe(1);
+    expect(value(text, 'fdn_overlay_members')).toBe(2);
+    expect(value(text, 'fdn_topology_epoch', { topology: a.topology })).toBe(0);
+    expect(value(text, 'fdn_frames_dropped_total')).toBe(0);
+    // prom-client's Node.js figures: event-loop delay, GC, heap.
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
+    expect(text).toContain('nodejs_heap_size_used_bytes');
+    // Read when scraped: more traffic shows at the next scrape.
+    for (let i = 0; i < 10; i++) a.send(echo, { i });
+    await until('b got ten more', () => b.getChannelMetrics('default').messagesIn >= 50);
+    const again = await (await fetch(`${ops.url}/metrics`)).text();
+    expect(value(again, 'fdn_channel_messages_sent_total', { channel: 'default', peer: 'b' })).toBeGreaterThanOrEqual(50);
+  });
+
+  it('round-trip time per peer once pings have flowed; at-least-once figures per channel', async () => {
+    const a = await startNode({ name: 'a', secret: SECRET, heartbeatMs: 100, logger: memoryLogger(), channels: { reliable: { reliability: 'at_least_once' } } });
+    nodes.push(a);
+    const b = await startNode({ name: 'b', secret: SECRET, heartbeatMs: 100, seeds: [a.addresses[0] as string], logger: memoryLogger(), channels: { reliable: { reliability: 'at_least_once' } } });
+    nodes.push(b);
+    await until('connected', () => a.nodes().length === 1);
+    const ops = await serve(a, { processMetrics: false });
+    await until('an rtt', () => a.transport.connection('b')?.rttMs !== undefined);
+    const text = await (await fetch(`${ops.url}/metrics`)).text();
+    const rtt = value(text, 'fdn_connection_rtt_seconds', { peer: 'b' });
+    expect(rtt).toBeGreaterThan(0);
+    expect(rtt).toBeLessThan(1);
+    expect(value(text, 'fdn_reliable_unacknowledged_messages', { channel: 'reliable' })).toBe(0);
+    expect(text).not.toContain('nodejs_eventloop_lag_seconds');
+  });
+
+  it("serves the user's own metrics from the registry they pass", async () => {
+    const a = await node('a');
+    const registry = new Registry();
+    const jobs = new Counter({ name: 'app_jobs_done_total', help: 'Jobs done.', registers: [registry] });
+    jobs.inc(3);
+    const ops = await serve(a, { registry, processMetrics: false });
+    expect(ops.registry).toBe(registry);
+    const text = await (await fetch(`${ops.url}/metrics`)).text();
+    expect(value(text, 'app_jobs_done_total')).toBe(3);
+    expect(value(text, 'fdn_cluster_nodes')).toBe(0);
+  });
+});
+
+describe('/health and /ready', () => {
+  it('health is 200 while the node runs; ready once joined, not while it cannot join, not while leaving', async () => {
+    const a = await node('a');
+    const opsA = await serve(a, { processMetrics: false });
+    expect((await fetch(`${opsA.url}/health`)).status).toBe(200);
+    // No seeds: a cluster of its own, ready at once.
+    expect(await (await fetch(`${opsA.url}/ready`)).json()).toMatchObject({ status: 'ready', node: 'a' });
+    // Seeds nobody answers: not ready, and the answer says why.
+    const lonely = await node('lonely', ['ws://127.0.0.1:9']);
+    const opsL = await serve(lonely, { processMetrics: false });
+    const notReady = await fetch(`${opsL.url}/ready`);
+    expect(notReady.status).toBe(503);
+    expect(((await notReady.json()) as { reasons: string[] }).reasons.join(' ')).toContain('not joined');
+    // Joined: ready.
+    const b = await node('b', [a.addresses[0] as string]);
+    const opsB = await serve(b, { processMetrics: false });
+    await until('b ready', async () => (await fetch(`${opsB.url}/ready`)).status === 200);
+    // An extra check (discovery not done, say) holds readiness back.
+    let discovered = false;
+    const opsC = await serve(b, { processMetrics: false, readiness: [() => (discovered ? null : 'discovery has not answered yet')] });
+    expect(await (await fetch(`${opsC.url}/ready`)).json()).toMatchObject({ status: 'not ready', reasons: ['discovery has not answered yet'] });
+    discovered = true;
+    expect((await fetch(`${opsC.url}/ready`)).status).toBe(200);
+    // Stopping (draining, then stopped): not ready, then not healthy.
+    const stopping = b.stop({ timeoutMs: 1_000 });
+    expect((await fetch(`${opsB.url}/ready`)).status).toBe(503);
+    await stopping;
+    expect((await fetch(`${opsB.url}/health`)).status).toBe(503);
+  });
+});
+
+describe('the listener', () => {
+  it('a token, when set, is required as a bearer token', async () => {
+    const a = await node('a');
+    const ops = await serve(a, { token: 'a-token-of-enough-length', processMetrics: false });
+    expect((await fetch(`${ops.url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${ops.url}/metrics`, { headers: { authorization: 'Bearer wrong-token-of-same-size!' } })).status).toBe(401);
+    expect((await fetch(`${ops.url}/metrics`, { headers: { authorization: 'Bearer a-token-of-enough-length' } })).status).toBe(200);
+  });
+
+  it('refuses to listen beyond loopback without a token, a short token, a bad port, a taken port; unknown paths list the known ones', async () => {
+    const a = await node('a');
+    await expect(serveOperations(a, { host: '0.0.0.0', port: 0 })).rejects.toMatchObject({ code: CliErrorCode.BAD_CONFIG, message: expect.stringContaining('requires a token') as unknown });
+    await expect(serveOperations(a, { port: 0, token: 'short' })).rejects.toMatchObject({ code: CliErrorCode.BAD_CONFIG });
+    await expect(serveOperations(a, { port: 70_000 })).rejects.toMatchObject({ code: CliErrorCode.BAD_CONFIG });
+    const ops = await serve(a, { processMetrics: false });
+    const port = Number(new URL(ops.url).port);
+    await expect(serveOperations(a, { port, registry: new Registry(), processMetrics: false })).rejects.toMatchObject({ code: CliErrorCode.LISTEN_FAILED, message: expect.stringContaining('the port is taken') as unknown });
+    const missing = await fetch(`${ops.url}/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('/metrics, /health, /ready');
+    expect((await fetch(`${ops.url}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('the README', () => {
+  it('lists only metrics a node serves', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const listed = [...new Set([...readme.matchAll(/`(fdn_[a-z_]+)`/g)].map((m) => m[1] as string))];
+    expect(listed.length).toBeGreaterThan(20);
+    const a = await node('a');
+    const ops = await serve(a);
+    const text = await (await fetch(`${ops.url}/metrics`)).text();
+    const served = new Set([...text.matchAll(/^# HELP (\S+) /gm)].map((m) => m[1]));
+    expect(listed.filter((name) => !served.has(name))).toEqual([]);
+    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds', 'nodejs_heap_size_used_bytes', 'process_cpu_seconds_total']) expect(served.has(name), name).toBe(true);
+  });
+});
