@@ -2,10 +2,12 @@
 // (async functions awaiting an array queue), in one run, with ratios.
 
 import { createRuntime, GenServer } from '@fdn/actors';
-import type { Pid, ProcessContext } from '@fdn/actors';
+import type { Pid, ProcessContext, Runtime } from '@fdn/actors';
+import { startNode } from '@fdn/distribution';
 import nact from 'nact';
 import { gc, Recorder, tick } from '../harness.js';
 import type { SuiteOptions } from '../harness.js';
+import { whileScraped } from '../scraped.js';
 
 interface Sizes {
   roundTrips: number;
@@ -57,6 +59,9 @@ export async function runLocal(options: SuiteOptions): Promise<void> {
     rec.add('nact.fanout_mps', await nactFanout(sizes.fanoutReceivers, sizes.fanoutMessages), 'msg/s');
     rec.add('baseline.fanout_mps', await baselineFanout(sizes.fanoutReceivers, sizes.fanoutMessages), 'msg/s');
     rec.add('fdn.handler_pingpong_rps', await fdnHandlerPingPong(sizes.roundTrips), 'rt/s');
+    // The same ping-pong on a node, without and with its metrics endpoint scraped every second.
+    // Which goes first alternates between repetitions.
+    for (const scraped of rep % 2 === 0 ? [false, true] : [true, false]) rec.add(scraped ? 'fdn_metrics.pingpong_rps' : 'fdn_node.pingpong_rps', await nodePingPong(sizes.roundTrips, scraped), 'rt/s');
     rec.add('fdn.spawn_exit_per_s', await fdnSpawnExit(sizes.spawns), 'proc/s');
     rec.add('fdn.genserver_call_rps', await fdnCalls(sizes.calls), 'call/s');
     rec.add('fdn.bytes_per_idle_process', await fdnIdleBytes(sizes.idleProcesses), 'B');
@@ -83,6 +88,10 @@ export async function runLocal(options: SuiteOptions): Promise<void> {
     { label: '1,000,000 live processes: spawn time', metric: 'million_processes_spawn_s', impls: ['fdn'] },
     { label: '1,000,000 live processes: heap', metric: 'million_processes_heap_mb', impls: ['fdn'] },
   ]);
+  rec.table('Metrics cost: ping-pong on a node, its /metrics scraped every second (target >= 0.95x)', [{ label: 'ping-pong round trips/s', metric: 'pingpong_rps', impls: ['fdn_node', 'fdn_metrics'] }]);
+  const withMetrics = (rec.get('fdn_metrics.pingpong_rps')?.median ?? 0) / (rec.get('fdn_node.pingpong_rps')?.median ?? 1);
+  rec.add('fdn_metrics.pingpong_ratio', withMetrics, '×');
+  console.log(`ping-pong with metrics scraped: ${withMetrics.toFixed(3)}× of without`);
   const erlang = { pingpong: 1.78e6, fanout: 1.91e6 };
   const pp = rec.get('fdn.pingpong_rps')?.median ?? 0;
   const fo = rec.get('fdn.fanout_mps')?.median ?? 0;
@@ -97,6 +106,24 @@ export async function runLocal(options: SuiteOptions): Promise<void> {
 
 async function fdnPingPong(n: number): Promise<number> {
   const rt = createRuntime({ node: 'bench', incarnation: 1 });
+  const rps = await pingPongOn(rt, n);
+  rt.shutdown();
+  await tick();
+  return rps;
+}
+
+/** Ping-pong on a node's runtime; with `scraped`, the node serves /metrics and is scraped every second meanwhile. */
+async function nodePingPong(n: number, scraped: boolean): Promise<number> {
+  const node = await startNode({ name: 'bench', secret: 'bench-local-secret' });
+  try {
+    return scraped ? (await whileScraped(node, () => pingPongOn(node.runtime, n))).result : await pingPongOn(node.runtime, n);
+  } finally {
+    await node.stop();
+  }
+}
+
+/** Round trips per second of `n` ping-pongs between two processes of `rt`. */
+async function pingPongOn(rt: Runtime, n: number): Promise<number> {
   const seconds = await rt.run(async (ctx) => {
     const pong = ctx.spawn(async (c) => {
       for (;;) {
@@ -114,8 +141,6 @@ async function fdnPingPong(n: number): Promise<number> {
     ctx.send(pong, null);
     return t;
   });
-  rt.shutdown();
-  await tick();
   return n / seconds;
 }
 
