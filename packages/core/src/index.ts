@@ -9,6 +9,8 @@ export { seededRandom, systemRandom } from './random/random.ts';
 export type { ConsoleLoggerOptions, LogEntry, LogFields, Logger, LogLevel } from './logger/logger.ts';
 export { consoleLogger, defaultLogger, memoryLogger, silentLogger } from './logger/logger.ts';
 export { toLogValue } from './logger/log-value.ts';
+export { pinoLogger } from './logger/pino.ts';
+export type { PinoLoggerOptions } from './logger/pino.ts';
 export { heldBack, LogThrottle } from './logger/throttle.ts';
 export type { LogThrottleOptions } from './logger/throttle.ts';
 export type { Measurements, Metadata, Telemetry, TelemetryHandler } from './telemetry/telemetry.ts';

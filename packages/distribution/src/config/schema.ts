@@ -138,6 +138,8 @@ function configShape(address: z.ZodType<string>) {
     handleSignals: z.boolean().optional(),
     drainTimeoutMs: ms.optional(),
     appVersion: z.string().min(1).max(64).optional().describe("the application's version, for placement during a rolling upgrade"),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).optional().describe('the default logger: entries below this level are dropped (default warn)'),
+    logFormat: z.enum(['json', 'text']).optional().describe('the default logger: JSON lines through pino (default), or one text line per entry'),
   };
 }
 

@@ -5,7 +5,7 @@
 
 import { createRuntime } from '@fdn/actors';
 import type { Pid, RemoteEndpoint, Runtime } from '@fdn/actors';
-import { defaultLogger, systemClock, systemRandom } from '@fdn/core';
+import { consoleLogger, pinoLogger, systemClock, systemRandom } from '@fdn/core';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { createWsTransport, DEFAULT_CHANNEL } from '@fdn/topology';
 import type { Transport } from '@fdn/topology';
@@ -53,7 +53,8 @@ export interface NodeParts {
 export function assemble(options: NodeOptions & { name: string; secret: string | Uint8Array }): NodeParts {
   const clock = options.clock ?? systemClock();
   const random = options.random ?? systemRandom();
-  const logger = options.logger ?? defaultLogger();
+  // Without a logger of the user's: JSON lines through pino, bound to the node's name (or text lines).
+  const logger = options.logger ?? (options.logFormat === 'text' ? consoleLogger({ level: options.logLevel ?? 'warn' }) : pinoLogger({ level: options.logLevel ?? 'warn', bindings: { node: options.name } }));
   // Validated even with an injected transport: a channel's node-level options must make sense.
   const channels = options.channels === undefined ? undefined : transportChannels(options.channels);
   const transport =

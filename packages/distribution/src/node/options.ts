@@ -1,6 +1,6 @@
 // What a node is configured with, and the shapes of its public answers.
 
-import type { Clock, Logger, Random } from '@fdn/core';
+import type { Clock, Logger, LogLevel, Random } from '@fdn/core';
 import type { fullMesh, ChannelMetrics, ChannelOptions, ClientServerOptions, FullMeshOptions, HyParViewOptions, PeerService, PhiAccrualOptions, StaticOptions, PeerSpec, TlsOptions, Transport } from '@fdn/topology';
 import type { CheckpointStore } from '../checkpoint/store.ts';
 import type { ReliableOptions } from '../reliable/reliable-channels.ts';
@@ -107,6 +107,10 @@ export interface NodeOptions {
    * nodes, started there before they stop here) and waits at most this long for it (default 10,000 ms).
    */
   drainTimeoutMs?: number;
+  /** The default logger's level, when no `logger` is given (default `warn`; FDN_LOG_LEVEL). */
+  logLevel?: LogLevel;
+  /** The default logger's format, when no `logger` is given: `json` (pino, one object per line, bound to the node's name; default) or `text` (FDN_LOG_FORMAT). */
+  logFormat?: 'json' | 'text';
   clock?: Clock;
   random?: Random;
   logger?: Logger;

@@ -70,7 +70,7 @@ describe('options are checked before anything starts', () => {
   });
 
   it('every option key of the schema is a key of NodeOptions, and the other way round', () => {
-    const keys: (keyof NodeOptions)[] = ['name', 'secret', 'listen', 'seeds', 'overlay', 'channels', 'reliable', 'spawnTimeoutMs', 'reconnectGraceMs', 'advertise', 'spawnLimits', 'checkpointDir', 'loadReportMs', 'topology', 'failureDetector', 'heartbeatMs', 'tls', 'handleSignals', 'drainTimeoutMs', 'appVersion', 'transport', 'clock', 'random', 'logger', 'checkpointStore'];
+    const keys: (keyof NodeOptions)[] = ['name', 'secret', 'listen', 'seeds', 'overlay', 'channels', 'reliable', 'spawnTimeoutMs', 'reconnectGraceMs', 'advertise', 'spawnLimits', 'checkpointDir', 'loadReportMs', 'topology', 'failureDetector', 'heartbeatMs', 'tls', 'handleSignals', 'drainTimeoutMs', 'appVersion', 'logLevel', 'logFormat', 'transport', 'clock', 'random', 'logger', 'checkpointStore'];
     expect([...NODE_OPTION_KEYS].sort()).toEqual([...keys].sort());
   });
 });
