@@ -23,8 +23,8 @@ const ofKind = (file: string, kind: string): unknown => docs(file).find((d) => (
 interface Container {
   ports: { name: string; containerPort: number }[];
   env: { name: string; value?: string }[];
-  readinessProbe: { httpGet: { path: string } };
-  livenessProbe: { httpGet: { path: string } };
+  readinessProbe: { httpGet: { path: string; port: string } };
+  livenessProbe: { httpGet: { path: string; port: string } };
 }
 interface Deployment {
   spec: { template: { spec: { containers: Container[]; serviceAccountName: string } } };
@@ -38,10 +38,14 @@ describe('the manifests', () => {
   const container = deployment.spec.template.spec.containers[0] as Container;
 
   it('probe what the service serves, on the port it serves them', () => {
-    const main = readFileSync(join(dir, 'src/health.ts'), 'utf8');
-    expect(main).toContain(container.readinessProbe.httpGet.path);
-    expect(main).toContain(container.livenessProbe.httpGet.path);
-    expect(container.env.find((e) => e.name === 'HEALTH_PORT')?.value).toBe(String(container.ports.find((p) => p.name === 'health')?.containerPort));
+    // The service serves @fdn/cli's operations endpoint: its probes are /health and /ready.
+    expect(readFileSync(join(dir, 'src/main.ts'), 'utf8')).toContain('serveOperations(node');
+    expect(container.readinessProbe.httpGet.path).toBe('/ready');
+    expect(container.livenessProbe.httpGet.path).toBe('/health');
+    expect(container.readinessProbe.httpGet.port).toBe('ops');
+    expect(container.env.find((e) => e.name === 'OPERATIONS_PORT')?.value).toBe(String(container.ports.find((p) => p.name === 'ops')?.containerPort));
+    // Listening beyond loopback needs the metrics' token: it comes from the mounted Secret.
+    expect(container.env.find((e) => e.name === 'OPERATIONS_TOKEN_FILE')?.value).toMatch(/^\/etc\/fdn\/secret\//);
   });
 
   it('name the node port `fdn` (what discovery reads from the EndpointSlices) and set only variables the node reads', () => {
@@ -99,12 +103,13 @@ describe('the service', () => {
   it('two pods (OS processes here) join through their topology, answer their probes, and exit 0 on SIGTERM', async () => {
     const work = mkdtempSync(join(tmpdir(), 'fdn-k8s-example-'));
     writeFileSync(join(work, 'secret'), 'a-long-shared-cluster-secret');
+    writeFileSync(join(work, 'operations-token'), 'an-operations-token-for-prometheus\n');
     const [p1, p2, h1, h2] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const config = join(work, 'cluster.yaml');
     writeFileSync(config, `topologies:\n  pods:\n    strategy: static\n    config:\n      hosts: [ws://127.0.0.1:${String(p1)}, ws://127.0.0.1:${String(p2)}]\n`);
     const start = (name: string, port: number, health: number): ChildProcess => {
       const child = fork(join(dir, 'src/main.ts'), [], {
-        env: { ...process.env, FDN_NAME: name, FDN_LISTEN: `127.0.0.1:${String(port)}`, FDN_SECRET_FILE: join(work, 'secret'), FDN_CLUSTER_CONFIG: config, FDN_APP_VERSION: '1.0.0', HEALTH_PORT: String(health), HEALTH_HOST: '127.0.0.1' },
+        env: { ...process.env, FDN_NAME: name, FDN_LISTEN: `127.0.0.1:${String(port)}`, FDN_SECRET_FILE: join(work, 'secret'), FDN_CLUSTER_CONFIG: config, FDN_APP_VERSION: '1.0.0', OPERATIONS_PORT: String(health), OPERATIONS_HOST: '127.0.0.1', OPERATIONS_TOKEN_FILE: join(work, 'operations-token') },
         execArgv: ['--conditions=@fdn/source', '--import', 'tsx'],
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       });
@@ -113,11 +118,14 @@ describe('the service', () => {
     };
     const a = start('myapp-a', p1, h1);
     start('myapp-b', p2, h2);
-    await until('liveness', async () => (await get(`http://127.0.0.1:${String(h1)}/health/live`)) === 200);
-    await until('both ready (joined)', async () => (await get(`http://127.0.0.1:${String(h1)}/health/ready`)) === 200 && (await get(`http://127.0.0.1:${String(h2)}/health/ready`)) === 200);
-    const body = (await (await fetch(`http://127.0.0.1:${String(h1)}/health/ready`)).json()) as { nodes: number };
+    await until('liveness', async () => (await get(`http://127.0.0.1:${String(h1)}/health`)) === 200);
+    await until('both ready (joined)', async () => (await get(`http://127.0.0.1:${String(h1)}/ready`)) === 200 && (await get(`http://127.0.0.1:${String(h2)}/ready`)) === 200);
+    const body = (await (await fetch(`http://127.0.0.1:${String(h1)}/ready`)).json()) as { nodes: number };
     expect(body.nodes).toBe(1);
-    expect(await get(`http://127.0.0.1:${String(h1)}/nothing`)).toBe(404);
+    // Metrics need the token from the Secret; the probes above did not.
+    expect(await get(`http://127.0.0.1:${String(h1)}/metrics`)).toBe(401);
+    const metrics = await (await fetch(`http://127.0.0.1:${String(h1)}/metrics`, { headers: { authorization: 'Bearer an-operations-token-for-prometheus' } })).text();
+    expect(metrics).toContain('fdn_cluster_nodes{node="myapp-a"} 1');
     const exited = new Promise<number | null>((resolve) => a.once('exit', (code) => { resolve(code); }));
     a.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -167,12 +167,16 @@ describe('/health and /ready', () => {
 });
 
 describe('the listener', () => {
-  it('a token, when set, is required as a bearer token', async () => {
+  it('a token, when set, is required as a bearer token, except by the probes', async () => {
     const a = await node('a');
     const ops = await serve(a, { token: 'a-token-of-enough-length', processMetrics: false });
     expect((await fetch(`${ops.url}/metrics`)).status).toBe(401);
     expect((await fetch(`${ops.url}/metrics`, { headers: { authorization: 'Bearer wrong-token-of-same-size!' } })).status).toBe(401);
     expect((await fetch(`${ops.url}/metrics`, { headers: { authorization: 'Bearer a-token-of-enough-length' } })).status).toBe(200);
+    // The probes stay open: a kubelet cannot send a secret header.
+    expect((await fetch(`${ops.url}/health`)).status).toBe(200);
+    expect((await fetch(`${ops.url}/ready`)).status).toBe(200);
+    expect((await fetch(`${ops.url}/nope`)).status).toBe(401);
   });
 
   it('refuses to listen beyond loopback without a token, a short token, a bad port, a taken port; unknown paths list the known ones', async () => {

@@ -15,10 +15,12 @@ export function healthRoutes(node: Node, checks: readonly ReadinessCheck[] = [])
   return [
     {
       path: '/health',
+      public: true,
       get: () => (node.runtime.stopped ? json(503, { status: 'stopped', node: node.name }) : json(200, { status: 'ok', node: node.name })),
     },
     {
       path: '/ready',
+      public: true,
       get: () => {
         const reasons: string[] = [];
         if (node.runtime.stopped) reasons.push('the node is stopped');

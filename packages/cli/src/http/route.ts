@@ -12,6 +12,11 @@ export interface Reply {
 export interface Route {
   /** The exact path (`/metrics`). */
   readonly path: string;
+  /**
+   * Served without the token (the probes: a kubelet cannot be given a secret header, and they tell
+   * only whether the node is up and joined). Default false.
+   */
+  readonly public?: boolean;
   /** Answers a GET of the path. Errors become a 500 that names them. */
   get(): Promise<Reply> | Reply;
 }

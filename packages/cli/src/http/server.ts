@@ -1,6 +1,6 @@
 // The operations endpoint's HTTP server: GET of the registered routes, loopback by default. Bound
-// to another address it requires a token (`Authorization: Bearer <token>`): metrics and process
-// details are not for everyone on the network.
+// to another address it requires a token (`Authorization: Bearer <token>`) on every route but the
+// public ones (the probes): metrics and process details are not for everyone on the network.
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -53,7 +53,7 @@ export async function startHttp(options: HttpOptions, routes: readonly Route[], 
     let reply: Reply;
     const path = (req.url ?? '/').split('?')[0] as string;
     const route = byPath.get(path);
-    if (expected !== null && !authorized(req.headers.authorization, expected)) reply = { status: 401, type: 'text/plain', body: 'a bearer token is required (Authorization: Bearer <token>)\n' };
+    if (expected !== null && route?.public !== true && !authorized(req.headers.authorization, expected)) reply = { status: 401, type: 'text/plain', body: 'a bearer token is required (Authorization: Bearer <token>)\n' };
     else if (req.method !== 'GET' && req.method !== 'HEAD') reply = { status: 405, type: 'text/plain', body: 'only GET\n' };
     else if (route === undefined) reply = { status: 404, type: 'text/plain', body: `no ${path} here; try ${[...byPath.keys()].join(', ')}\n` };
     else {
