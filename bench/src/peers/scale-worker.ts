@@ -102,13 +102,7 @@ function state(): object {
     lagP99Ms,
     isolatedHere: nodes.filter((n) => n.overlay !== null && n.overlay.neighbors().length === 0).length,
     cpuS: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
-    // Nodes missing a connection to a member they know (FullMesh's convergence), for FDN_SCALE_TRACE.
-    downs,
-    unconnected: nodes
-      .filter((n) => n.overlay !== null && !(n.overlay instanceof HyParView))
-      .map((n) => ({ name: n.name, dials: n.overlay instanceof FullMesh ? n.overlay.dialStatus() : null, members: overlayOf(n).memberCount(), missing: overlayOf(n).members().filter((m) => m !== n.name && n.transport.connection(m) === undefined) }))
-      .filter((x) => x.missing.length > 0)
-      .slice(0, 3),
+    ...(process.env.FDN_SCALE_TRACE === undefined ? {} : traceState()),
     isolated: nodes
       .filter((n) => n.overlay instanceof HyParView && n.overlay.neighbors().length === 0)
       .slice(0, 2)
@@ -117,6 +111,18 @@ function state(): object {
       for (const [k, v] of Object.entries<number>({ ...n.plumtree?.stats })) acc[k] = (acc[k] ?? 0) + v;
       return acc;
     }, {}),
+  };
+}
+
+/** For FDN_SCALE_TRACE only (not computed in measured runs): connection events, and nodes missing a connection to a member they know (FullMesh's convergence). */
+function traceState(): object {
+  return {
+    downs,
+    unconnected: nodes
+      .filter((n) => n.overlay !== null && !(n.overlay instanceof HyParView))
+      .map((n) => ({ name: n.name, dials: n.overlay instanceof FullMesh ? n.overlay.dialStatus() : null, members: overlayOf(n).memberCount(), missing: overlayOf(n).members().filter((m) => m !== n.name && n.transport.connection(m) === undefined) }))
+      .filter((x) => x.missing.length > 0)
+      .slice(0, 3),
   };
 }
 

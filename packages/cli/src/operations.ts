@@ -41,7 +41,8 @@ export interface Operations {
 
 /**
  * Serves `node`'s operations endpoint (see the file comment). Metrics are read from the node when
- * Prometheus scrapes; nothing runs between scrapes. Closed with the node's stop, or by `close()`.
+ * Prometheus scrapes; nothing runs between scrapes. It outlives a stop of the node (whose probes
+ * then answer 503) until `close()`. A registry passed in gets the default label `node`.
  */
 export async function serveOperations(node: Node, options: OperationsOptions = {}): Promise<Operations> {
   const registry = options.registry ?? new Registry();

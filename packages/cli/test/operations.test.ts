@@ -7,7 +7,7 @@ import { startNode } from '@fdn/distribution';
 import type { Node } from '@fdn/distribution';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliErrorCode, serveOperations, TOP_MAILBOXES } from '../src/index.ts';
+import { CliErrorCode, gaugeOnScrape, perScrape, serveOperations, TOP_MAILBOXES } from '../src/index.ts';
 import type { Operations } from '../src/index.ts';
 
 const SECRET = 'operations-test-secret';
@@ -206,5 +206,22 @@ describe('the README', () => {
     const served = new Set([...text.matchAll(/^# HELP (\S+) /gm)].map((m) => m[1]));
     expect(listed.filter((name) => !served.has(name))).toEqual([]);
     for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds', 'nodejs_heap_size_used_bytes', 'process_cpu_seconds_total']) expect(served.has(name), name).toBe(true);
+  });
+});
+
+describe('perScrape', () => {
+  it('takes one snapshot for all collectors of a scrape, and a fresh one for the next scrape', async () => {
+    let taken = 0;
+    const snapshot = perScrape(() => ++taken);
+    const registry = new Registry();
+    for (const name of ['a_first', 'a_second', 'a_third']) gaugeOnScrape(registry, name, name, [], (set) => {
+      set({}, snapshot());
+    });
+    const first = await registry.metrics();
+    expect(taken).toBe(1);
+    expect(first).toContain('a_third 1');
+    const second = await registry.metrics();
+    expect(taken).toBe(2);
+    expect(second).toContain('a_first 2');
   });
 });

@@ -45,6 +45,11 @@ describe('FullMesh (simulated)', () => {
     await sim.addNodes(40);
     await sim.run(20_000, () => meshed(sim));
     expect(meshed(sim)).toBe(true);
+    // Meshed: nothing left to dial.
+    for (const n of sim.live()) {
+      if (!(n.overlay instanceof FullMesh)) throw new Error(`${n.name} does not run FullMesh`);
+      expect(n.overlay.dialStatus()).toEqual({ inFlight: 0, pending: [] });
+    }
     // Let the join's change gossip die down, then measure three anti-entropy periods.
     await sim.run(3 * PERIOD);
     const [setsBefore, messagesBefore] = [wholeSets, sim.network.stats.delivered];

@@ -4,23 +4,17 @@
 import type { NodeChannelMetrics } from '@fdn/distribution';
 import type { ChannelMetrics } from '@fdn/topology';
 import type { MetricGroup } from './group.ts';
-import { counterOnScrape, gaugeOnScrape } from './group.ts';
+import { gaugeOnScrape, onScrape, perScrape } from './group.ts';
 
 export const channelMetrics: MetricGroup = {
   name: 'channels',
   register(registry, node) {
     const transport = node.transport;
-    const each = (read: (labels: { channel: string; peer: string }, m: ChannelMetrics) => void): void => {
-      for (const connection of transport.connections()) {
-        for (const channel of transport.channels.keys()) read({ channel, peer: connection.peer.name }, connection.metrics(channel));
-      }
-    };
+    // Every connection's counters of every channel, read once per scrape for the nine series below.
+    const counters = perScrape(() => transport.connections().flatMap((connection) => [...transport.channels.keys()].map((channel) => ({ labels: { channel, peer: connection.peer.name }, m: connection.metrics(channel) }))));
     const perChannel = (name: string, help: string, kind: 'counter' | 'gauge', pick: (m: ChannelMetrics) => number): void => {
-      const make = kind === 'counter' ? counterOnScrape : gaugeOnScrape;
-      make(registry, name, help, ['channel', 'peer'], (set) => {
-        each((labels, m) => {
-          set(labels, pick(m));
-        });
+      onScrape(kind, registry, name, help, ['channel', 'peer'], (set) => {
+        for (const { labels, m } of counters()) set(labels, pick(m));
       });
     };
     perChannel('fdn_channel_messages_sent_total', 'Messages sent on a channel to a peer (this connection).', 'counter', (m) => m.messagesOut);
@@ -35,10 +29,10 @@ export const channelMetrics: MetricGroup = {
     gaugeOnScrape(registry, 'fdn_connection_rtt_seconds', 'Smoothed round-trip time of the control channel\'s pings to a peer.', ['peer'], (set) => {
       for (const connection of transport.connections()) if (connection.rttMs !== undefined) set({ peer: connection.peer.name }, connection.rttMs / 1000);
     });
+    const perNodeChannel = perScrape(() => Object.entries(node.getChannelMetrics('all')));
     const reliable = (name: string, help: string, kind: 'counter' | 'gauge', pick: (m: NodeChannelMetrics) => number): void => {
-      const make = kind === 'counter' ? counterOnScrape : gaugeOnScrape;
-      make(registry, name, help, ['channel'], (set) => {
-        for (const [channel, m] of Object.entries(node.getChannelMetrics('all'))) set({ channel }, pick(m));
+      onScrape(kind, registry, name, help, ['channel'], (set) => {
+        for (const [channel, m] of perNodeChannel()) set({ channel }, pick(m));
       });
     };
     reliable('fdn_reliable_unacknowledged_messages', 'At-least-once messages sent and not yet acknowledged, per channel.', 'gauge', (m) => m.unacknowledged);

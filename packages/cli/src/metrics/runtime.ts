@@ -2,7 +2,7 @@
 
 import type { ProcessInfo } from '@fdn/actors';
 import type { MetricGroup } from './group.ts';
-import { gaugeOnScrape } from './group.ts';
+import { gaugeOnScrape, perScrape } from './group.ts';
 
 /** How many of the longest mailboxes `fdn_mailbox_top_messages` lists. */
 export const TOP_MAILBOXES = 10;
@@ -34,13 +34,7 @@ export const runtimeMetrics: MetricGroup = {
   name: 'runtime',
   register(registry, node) {
     const runtime = node.runtime;
-    // The survey is taken once per scrape: the first gauge collected takes it, the others reuse it.
-    let last: { at: number; value: ReturnType<typeof survey> } | null = null;
-    const current = (): ReturnType<typeof survey> => {
-      const now = Date.now();
-      if (last === null || now - last.at > 500) last = { at: now, value: survey(runtime.processes().map((pid) => runtime.processInfo(pid))) };
-      return last.value;
-    };
+    const current = perScrape(() => survey(runtime.processes().map((pid) => runtime.processInfo(pid))));
     gaugeOnScrape(registry, 'fdn_processes', 'Processes alive on this node, by status (starting, runnable, waiting, running).', ['status'], (set) => {
       for (const [status, n] of current().byStatus) set({ status }, n);
     });

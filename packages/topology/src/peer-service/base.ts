@@ -371,7 +371,7 @@ export abstract class BasePeerService implements PeerService {
     const failures: string[] = [];
     for (const seed of this.random.shuffle(this.seeds.slice())) {
       if (!this.running) return;
-      if (seed.name === this.self.name || seed.addresses.some((a) => this.self.addresses.includes(a))) continue;
+      if (this.isSelf(seed)) continue;
       try {
         await this.join(seed);
         this.#joinThrottle?.clear('join');
@@ -382,7 +382,7 @@ export abstract class BasePeerService implements PeerService {
         this.logger.debug(`seed ${seed.name || seed.addresses[0]} did not answer`, { reason: err });
       }
     }
-    if (!this.running || this.seeds.every((s) => s.name === this.self.name || s.addresses.some((a) => this.self.addresses.includes(a)))) return;
+    if (!this.running || this.seeds.every((s) => this.isSelf(s))) return;
     this.#joinAttempts++;
     const held = (this.#joinThrottle ??= new LogThrottle(this.clock, { firstMs: 5_000 })).occurrence('join');
     if (held !== null) {
@@ -393,6 +393,11 @@ export abstract class BasePeerService implements PeerService {
     this.after(Math.min(5_000, 500 * 2 ** attempt) * (0.5 + this.random.next()), () => {
       void this.joinSeeds(attempt + 1);
     });
+  }
+
+  /** Whether `spec` names this node (by name, or by an address it listens on): a seed list usually includes the seed itself. */
+  protected isSelf(spec: PeerSpec): boolean {
+    return spec.name === this.self.name || spec.addresses.some((a) => this.self.addresses.includes(a));
   }
 
   /** Opens (or finds) the connection to a contact. */

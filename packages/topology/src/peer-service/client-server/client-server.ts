@@ -77,18 +77,18 @@ export class ClientServer extends FullMesh {
     return member.role === 'server';
   }
 
-  /**
-   * Changes go at once between servers, and between each client and one server (its home: picked
-   * by a hash of the client's name over the servers): a thousand clients each gossiping to every
-   * server, and every server to every client, would cost O(clients × servers) full states per
-   * change. The periodic gossip still goes to every neighbour (anti-entropy). Small clusters
-   * (64 members or fewer) gossip to every neighbour: one hop less, and cheap at that size.
-   */
   /** Past 64 members `gossipsTo` already narrows a change to the hubs and a server's own clients: all of those get it. */
   protected override changeFanout(): number {
     return this.memberCount() <= 64 ? super.changeFanout() : Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * Changes go at once between servers, and between each client and one server (its home: picked
+   * by a hash of the client's name over the servers): a thousand clients each gossiping to every
+   * server, and every server to every client, would cost O(clients × servers) full states per
+   * change. The periodic digests still go over every link (anti-entropy). Small clusters
+   * (64 members or fewer) gossip to random neighbours like a full mesh: cheap at that size.
+   */
   protected override gossipsTo(node: string): boolean {
     if (this.memberCount() <= 64) return true;
     if (this.role === 'client') return this.#homeOf(this.self.name) === node;

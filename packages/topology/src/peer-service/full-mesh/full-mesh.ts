@@ -24,7 +24,7 @@ export interface MemberSpec extends PeerSpec {
 }
 
 export interface FullMeshOptions extends PeerServiceOptions {
-  /** Anti-entropy period (default 10,000 ms): a digest of the membership to every neighbour, the whole set only where they differ. */
+  /** Anti-entropy period (default 10,000 ms): a digest of the membership over each link, the whole set only where they differ. */
   gossipIntervalMs?: number;
   /** Gossip after a change at most this often (default 100 ms). */
   gossipDebounceMs?: number;
@@ -211,18 +211,14 @@ export class FullMesh extends BasePeerService {
    */
   protected override async joinSeeds(attempt = 0): Promise<void> {
     await super.joinSeeds(attempt);
-    if (!this.running || !this.seeds.some((s) => this.#isSelf(s))) return;
+    if (!this.running || !this.seeds.some((s) => this.isSelf(s))) return;
     for (const seed of this.seeds) {
-      if (this.#isSelf(seed) || (seed.name !== '' && this.transport.connection(seed.name) !== undefined)) continue;
+      if (this.isSelf(seed) || (seed.name !== '' && this.transport.connection(seed.name) !== undefined)) continue;
       // Best effort: a seed not up yet joins us when it starts.
       this.join(seed).catch((err: unknown) => {
         this.logger.debug(`seed ${seed.name || String(seed.addresses[0])} did not answer`, { reason: err });
       });
     }
-  }
-
-  #isSelf(spec: PeerSpec): boolean {
-    return spec.name === this.self.name || spec.addresses.some((a) => this.self.addresses.includes(a));
   }
 
   async join(contact: PeerSpec | string): Promise<void> {
