@@ -5,12 +5,12 @@
 // certificate is made by openssl for 127.0.0.1 and signed by a CA written, with a token and a
 // namespace, to a temp service-account directory as a pod would have them.
 
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeCertificates } from '../../../../test/support/certificates.ts';
 
 export interface FakePod {
   name: string;
@@ -38,7 +38,7 @@ export class FakeKubernetesApi {
 
   constructor() {
     // The CA and the server's certificate, made once per test file (RSA key generation is slow).
-    certificates ??= makeCertificates();
+    certificates ??= apiCertificates();
     for (const file of ['ca.pem', 'api.key', 'api.pem']) writeFileSync(join(this.dir, file), readFileSync(join(certificates, file)));
     mkdirSync(this.accountPath, { recursive: true });
     writeFileSync(join(this.accountPath, 'ca.crt'), readFileSync(join(this.dir, 'ca.pem')));
@@ -136,18 +136,12 @@ export class FakeKubernetesApi {
 let certificates: string | undefined;
 
 /** A CA and a certificate for 127.0.0.1 signed by it, made by openssl in a temp directory. */
-function makeCertificates(): string {
+function apiCertificates(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fdn-k8s-certs-'));
   process.once('exit', () => {
     rmSync(dir, { recursive: true, force: true });
   });
-  const openssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { stdio: 'ignore', cwd: dir });
-  };
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=fdn test kubernetes CA');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'api.key', '-out', 'api.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', 'api.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', 'api.pem', '-extfile', 'san.ext');
+  makeCertificates(dir, 'api', 'fdn test kubernetes CA');
   return dir;
 }
 

@@ -2,28 +2,22 @@
 // and mutual TLS refusing a node whose certificate the CA did not sign (the secret alone is not
 // enough then).
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryLogger } from '@fdn/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startNode } from '../../src/index.ts';
+import { makeCertificates, openssl } from '../../../../test/support/certificates.ts';
 import { stoppedAfterEach, until } from '../helpers.ts';
 
 const SECRET = 'tls-test-secret';
 const started = stoppedAfterEach();
 const dir = mkdtempSync(join(tmpdir(), 'fdn-node-tls-'));
-const openssl = (...args: string[]): void => {
-  execFileSync('openssl', args, { stdio: 'ignore', cwd: dir });
-};
 
 // A cluster CA, and a certificate for 127.0.0.1 signed by it; and a stranger's self-signed one.
-openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=fdn test CA');
-openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'node.key', '-out', 'node.csr', '-subj', '/CN=127.0.0.1');
-writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-openssl('x509', '-req', '-in', 'node.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', 'node.pem', '-extfile', 'san.ext');
-openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', 'stranger.key', '-out', 'stranger.pem', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
+makeCertificates(dir, 'node', 'fdn test CA');
+openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', 'stranger.key', '-out', 'stranger.pem', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
 const read = (f: string): Buffer => readFileSync(join(dir, f));
 const cluster = { key: read('node.key'), cert: read('node.pem'), ca: read('ca.pem') };
 
