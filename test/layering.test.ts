@@ -12,7 +12,7 @@ const ALLOWED: Record<string, string[]> = {
   '@fdn/topology': ['@fdn/core'],
   '@fdn/distribution': ['@fdn/core', '@fdn/actors', '@fdn/topology'],
   '@fdn/cluster': ['@fdn/core', '@fdn/topology', '@fdn/distribution'],
-  '@fdn/cli': ['@fdn/core', '@fdn/actors', '@fdn/topology', '@fdn/distribution'],
+  '@fdn/cli': ['@fdn/core', '@fdn/actors', '@fdn/topology', '@fdn/distribution', '@fdn/cluster'],
 };
 
 const root = join(import.meta.dirname, '..');

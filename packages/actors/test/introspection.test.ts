@@ -42,6 +42,26 @@ describe('introspection', () => {
     expect(rt.processInfo(pid)).toMatchObject({ behaviour: 'GenServer', status: 'waiting', details: { state: "'count=3'" } });
   });
 
+  it('counts reductions per process and in the runtime: one per message handled, start and resumption; the run queue is visible', async () => {
+    const { rt } = testRuntime();
+    const pid = await GenServer.start(rt, { init: () => ({ type: 'ok', state: 0 }), handleCast: (_m: unknown, n: number) => ({ type: 'noreply', state: n + 1 }) }, undefined);
+    const echo = rt.spawn(async (ctx) => {
+      for (let i = 0; i < 3; i++) await ctx.receive();
+      await ctx.receive((m) => m === 'never');
+    });
+    await settle(rt);
+    const before = { server: rt.processInfo(pid)?.reductions ?? -1, echo: rt.processInfo(echo)?.reductions ?? -1, total: rt.reductions };
+    for (let i = 0; i < 10; i++) GenServer.cast(rt, pid, 'tick');
+    for (let i = 0; i < 3; i++) rt.send(echo, i);
+    // The server waits in the run queue; a pending receive is resumed at once (charged, not queued).
+    expect(rt.runQueueLength).toBe(1);
+    await settle(rt);
+    expect(rt.runQueueLength).toBe(0);
+    expect((rt.processInfo(pid)?.reductions ?? 0) - before.server).toBe(10);
+    expect((rt.processInfo(echo)?.reductions ?? 0) - before.echo).toBe(3);
+    expect(rt.reductions - before.total).toBeGreaterThanOrEqual(13);
+  });
+
   it('telemetry reports spawn and exit with the reason', async () => {
     const { rt } = testRuntime();
     const events: [string, unknown][] = [];

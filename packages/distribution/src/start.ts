@@ -4,12 +4,13 @@
 import { optionsFromEnvironment } from './config/environment.ts';
 import { ecosystems } from './ecosystem/ecosystem.ts';
 import { DistributionError, DistributionErrorCode } from './errors/errors.ts';
+import { inspection } from './inspect/inspection.ts';
 import { Node } from './node/node.ts';
 import type { NodeFeature } from './node/node.ts';
 import type { NodeOptions } from './node/options.ts';
 
-/** The features every node started by `startNode` (or a SimCluster) has. */
-export const DEFAULT_FEATURES: readonly NodeFeature<unknown>[] = [ecosystems];
+/** The features every node started by `startNode` (or a SimCluster) has: inspection first (ecosystems add their op to it). */
+export const DEFAULT_FEATURES: readonly NodeFeature<unknown>[] = [inspection, ecosystems];
 
 /** @internal A node with the default features, not started (SimCluster starts its own). */
 export function createNode(options: NodeOptions): Node {

@@ -27,6 +27,8 @@ export { ClientServer, clientServer } from './peer-service/client-server/client-
 export type { ClientServerOptions, Role } from './peer-service/client-server/client-server.ts';
 export { StaticPeerService, staticMembers } from './peer-service/static/static.ts';
 export type { StaticOptions } from './peer-service/static/static.ts';
+export { HiddenPeerService, hidden } from './peer-service/hidden/hidden.ts';
+export type { HiddenOptions } from './peer-service/hidden/hidden.ts';
 export { Plumtree, plumtree } from './broadcast/plumtree.ts';
 export type { Exchange, PlumtreeComponents, PlumtreeOptions, PlumtreeStats, TreePeers } from './broadcast/plumtree.ts';
 export type { BroadcastHandler, DeliveryInfo } from './broadcast/handler.ts';

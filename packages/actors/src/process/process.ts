@@ -163,6 +163,8 @@ export class Process implements ProcessContext, Runnable {
   /** @internal Monitors this process holds: ref → target. */
   watching: Map<Ref, Pid> | null = null;
   /** @internal */ extras: ProcessExtras | null = null;
+  /** @internal Reductions used: one per message handled, start and resumption (Erlang's `reductions`, coarser). */
+  reductions = 0;
 
   /** @internal In the scheduler's run queue. */
   get queued(): boolean {
@@ -276,7 +278,10 @@ export class Process implements ProcessContext, Runnable {
     if (mb !== null && mb.length > mark) {
       const found = this.#take(mb, mark, match);
       if (found !== NO_MATCH) {
-        if (this.rt.scheduler.charge()) return Promise.resolve(found);
+        if (this.rt.scheduler.charge()) {
+          this.reductions++;
+          return Promise.resolve(found);
+        }
         return new Promise((resolve) => {
           this.resume = resolve;
           this.resumeValue = found;
@@ -349,6 +354,7 @@ export class Process implements ProcessContext, Runnable {
           this.waitTimer = null;
         }
         if (this.rt.scheduler.charge()) {
+          this.reductions++;
           resolve(msg);
         } else {
           this.resume = resolve;
@@ -577,6 +583,12 @@ export class Process implements ProcessContext, Runnable {
 
   /** @internal Called by the scheduler. */
   runTurn(): number {
+    const cost = this.#turn();
+    this.reductions += cost;
+    return cost;
+  }
+
+  #turn(): number {
     if (this.status === DEAD) return 1;
     const resume = this.resume;
     if (resume !== null) {

@@ -13,6 +13,8 @@ export interface ProcessInfo {
   status: 'starting' | 'runnable' | 'waiting' | 'running';
   /** Messages in the mailbox. */
   messageQueueLen: number;
+  /** Work done so far: one per message handled, start and resumption after a receive (Erlang's `reductions`, counted coarser). */
+  reductions: number;
   /** Messages dropped by a bounded mailbox. */
   dropped: number;
   /** The mailbox bound, or undefined when unbounded. */
@@ -73,6 +75,7 @@ export function describeProcess(p: Process): ProcessInfo {
     pid: p.self,
     status,
     messageQueueLen: queue,
+    reductions: p.reductions,
     dropped: ext?.dropped ?? 0,
     maxMailbox: ext !== null && ext.maxMailbox > 0 ? ext.maxMailbox : undefined,
     links,

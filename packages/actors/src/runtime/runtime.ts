@@ -202,6 +202,16 @@ export class Runtime {
     return this.#table.size;
   }
 
+  /** Reductions used by every process since the runtime started (Erlang's `statistics(reductions)`): messages handled, starts, resumptions. */
+  get reductions(): number {
+    return this.scheduler.reductions;
+  }
+
+  /** Processes with work waiting for their turn now (Erlang's `statistics(run_queue)`). */
+  get runQueueLength(): number {
+    return this.scheduler.runQueueLength;
+  }
+
   /** What a live process is doing, or `undefined` if it is not alive here. */
   processInfo(pid: Pid): ProcessInfo | undefined {
     const p = this.#local(pid);

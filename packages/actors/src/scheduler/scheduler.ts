@@ -36,6 +36,8 @@ export class Scheduler {
   /** A `setImmediate` reset is pending (it starts a fresh slice next turn of the event loop). */
   #resetArmed = false;
   readonly #queue = new Ring<Runnable>(64);
+  /** Reductions used since the runtime started (every turn's cost, and every charge). */
+  #reductions = 0;
   /** Called once when the next slice starts (see {@link onNextSlice}). */
   #nextSlice: (() => void)[] = [];
 
@@ -48,6 +50,11 @@ export class Scheduler {
   /** Processes waiting in the run queue. */
   get runQueueLength(): number {
     return this.#queue.length;
+  }
+
+  /** Reductions used since the runtime started: messages handled, starts and resumptions. */
+  get reductions(): number {
+    return this.#reductions;
   }
 
   /** True while work is queued or a drain is pending. */
@@ -88,6 +95,7 @@ export class Scheduler {
   charge(): boolean {
     if (this.#yielding) return false;
     if (!this.#resetArmed) this.#armReset();
+    this.#reductions++;
     if (--this.#budget > 0) return true;
     this.#yielding = true;
     return false;
@@ -123,7 +131,9 @@ export class Scheduler {
       }
       const r = queue.shift() as Runnable;
       r.queued = false;
-      this.#budget -= r.runTurn();
+      const cost = r.runTurn();
+      this.#reductions += cost;
+      this.#budget -= cost;
     }
   };
 }

@@ -93,13 +93,14 @@ function withAddresses(address: z.ZodType<string>) {
   };
 
   const overlay = z.union([
-    z.enum(['fullMesh', 'hyparview', 'pubSub']),
+    z.enum(['fullMesh', 'hyparview', 'pubSub', 'hidden']),
     z.discriminatedUnion('kind', [
       z.strictObject({ kind: z.literal('fullMesh'), ...fullMeshOptions }),
       z.strictObject({ kind: z.literal('hyparview'), ...hyparviewOptions }),
       z.strictObject({ kind: z.literal('pubSub'), ...hyparviewOptions }),
       z.strictObject({ kind: z.literal('clientServer'), role: z.enum(['server', 'client']), ...fullMeshOptions }),
       z.strictObject({ kind: z.literal('static'), members: z.array(peerSpec).readonly(), redialMs: positive.optional(), maxRedialMs: positive.optional(), ...peerServiceOptions }),
+      z.strictObject({ kind: z.literal('hidden'), ...peerServiceOptions }),
     ]),
   ]);
   return { peerServiceOptions, overlay };

@@ -28,6 +28,8 @@ import { FileStore } from '../checkpoint/store.ts';
 import type { CheckpointStore } from '../checkpoint/store.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import type { Node, NodeFeature } from '../node/node.ts';
+import { inspection } from '../inspect/inspection.ts';
+import { ecosystemsOp } from './inspect.ts';
 import { keeperBehaviour, keeperConfig } from './keeper.ts';
 import type { KeeperConfig, Started } from './keeper.ts';
 import { startLease } from './lease.ts';
@@ -46,6 +48,8 @@ export interface EcosystemsOnNode {
   readonly checkpointStore: CheckpointStore;
   /** Names for unnamed ecosystems, unique across nodes and restarts. */
   uniqueId(): string;
+  /** @internal The keepers started on this node (the dead ones are dropped when next listed). */
+  readonly keepers: Set<Pid>;
 }
 
 /**
@@ -56,7 +60,9 @@ export const ecosystems: NodeFeature<EcosystemsOnNode> = {
   name: 'ecosystems',
   install(node) {
     const slots = new Map<Pid, SlotSpec>();
+    const keepers = new Set<Pid>();
     registerSlotBehaviour(node, slots);
+    if (node.hasFeature(inspection)) node.feature(inspection).register('ecosystems', ecosystemsOp(keepers, () => slots.size));
     let store: CheckpointStore | undefined = node.options.checkpointStore;
     return {
       slots,
@@ -64,6 +70,7 @@ export const ecosystems: NodeFeature<EcosystemsOnNode> = {
         return (store ??= new FileStore(node.options.checkpointDir ?? join(tmpdir(), 'fdn-ecosystems')));
       },
       uniqueId: uniqueIds(node.random),
+      keepers,
     };
   },
   /**
@@ -150,7 +157,7 @@ async function runCandidate(node: Node, ctx: ProcessContext, data: FailoverData)
     const e = (await ctx.receive()) as LeaseEvent;
     if (e.type === 'fdn.lease.leader' && keeper === null) {
       const config = keeperConfig(node, data, { epoch: e.epoch, store, candidates: data.coordinator.nodes });
-      keeper = await GenServer.start(node.runtime, keeperBehaviour(node, config), undefined).catch((err: unknown) => {
+      keeper = await startKeeper(node, config).catch((err: unknown) => {
         node.logger.error(`ecosystem ${data.name}: the keeper did not start on ${node.name}`, { reason: err });
         return null;
       });
@@ -204,9 +211,16 @@ export async function spawnEcosystem<CS, CA>(node: Node, spec: EcosystemSpec<CS,
     startCoordinator: (ctx) => GenServer.startLink(ctx, coordinator, spec.coordinatorArgs as CA),
     failover: null,
   };
-  const keeperPid = await GenServer.start(node.runtime, keeperBehaviour(node, config), undefined);
+  const keeperPid = await startKeeper(node, config);
   const info = await GenServer.call<EcosystemInfo>(node.runtime, keeperPid, 'info');
   return { name, keeper: keeperPid, coordinator: info.coordinator.pid, candidates: [] };
+}
+
+/** Starts a keeper on `node` and lists it among the node's keepers (what `fdn ecosystems` asks). */
+async function startKeeper(node: Node, config: KeeperConfig): Promise<Pid> {
+  const pid = await GenServer.start(node.runtime, keeperBehaviour(node, config), undefined);
+  node.feature(ecosystems).keepers.add(pid);
+  return pid;
 }
 
 /** The keeper of an ecosystem on `node`: places, watches and respawns the slots; runs the coordinator. */

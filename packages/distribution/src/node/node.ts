@@ -94,6 +94,11 @@ export class Node {
     return this.#features.get(feature) as T;
   }
 
+  /** True when `feature` was installed on this node. */
+  hasFeature(feature: NodeFeature<unknown>): boolean {
+    return this.#features.has(feature);
+  }
+
   /** @internal Use {@link startNode}. */
   async start(): Promise<void> {
     await this.#parts.overlays.current.start();

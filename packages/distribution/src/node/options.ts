@@ -1,7 +1,7 @@
 // What a node is configured with, and the shapes of its public answers.
 
 import type { Clock, Logger, LogLevel, Random } from '@fdn/core';
-import type { fullMesh, ChannelMetrics, ChannelOptions, ClientServerOptions, FullMeshOptions, HyParViewOptions, PeerService, PhiAccrualOptions, StaticOptions, PeerSpec, TlsOptions, Transport } from '@fdn/topology';
+import type { fullMesh, ChannelMetrics, ChannelOptions, ClientServerOptions, FullMeshOptions, HiddenOptions, HyParViewOptions, PeerService, PhiAccrualOptions, StaticOptions, PeerSpec, TlsOptions, Transport } from '@fdn/topology';
 import type { CheckpointStore } from '../checkpoint/store.ts';
 import type { ReliableOptions } from '../reliable/reliable-channels.ts';
 import type { SpawnLimits } from '../spawn/spawn-limits.ts';
@@ -21,6 +21,12 @@ export type OverlayConfig =
   | ({ kind: 'hyparview'; directory?: boolean } & HyParViewOptions)
   | ({ kind: 'clientServer' } & ClientServerOptions)
   | ({ kind: 'static' } & StaticOptions)
+  /**
+   * Attached to the cluster without being part of it (Erlang's hidden node: what the `fdn` command
+   * runs): connects to its seeds only, never a member, a neighbour or a place for work.
+   */
+  | 'hidden'
+  | ({ kind: 'hidden' } & HiddenOptions)
   /** HyParView with every channel's broadcasts on a Plumtree tuned for event traffic. */
   | 'pubSub'
   | ({ kind: 'pubSub'; directory?: boolean } & HyParViewOptions)

@@ -1,7 +1,7 @@
 // An overlay from its configuration: each built-in kind has its builder in one table (a kind is
 // added by adding a row), and a function is a user-written overlay, called with the node's parts.
 
-import { clientServer, fullMesh, hyparview, staticMembers } from '@fdn/topology';
+import { clientServer, fullMesh, hidden, hyparview, staticMembers } from '@fdn/topology';
 import type { ClientServerOptions, PeerService, PeerSpec, StaticOptions } from '@fdn/topology';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import type { OverlayComponents, OverlayConfig } from '../node/options.ts';
@@ -23,6 +23,7 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   pubSub: hyparviewWithDirectory,
   clientServer: (options, components) => clientServer(options as unknown as ClientServerOptions)(components),
   static: (options, components) => staticMembers(options as unknown as StaticOptions)(components),
+  hidden: (options, components) => hidden(options)(components),
 };
 
 /** Builds the overlay `config` names (default full mesh), joining through `seeds`. */

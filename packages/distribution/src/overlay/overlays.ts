@@ -327,7 +327,8 @@ export class Overlays {
    */
   async adopt(from: string, info: TopologyEpoch & { contacts?: PeerSpec[] }): Promise<void> {
     const { clock, name, logger } = this.host;
-    if (this.#stopped) return;
+    // A hidden node (the `fdn` command) hears the cluster's epoch too, and must stay out of it.
+    if (this.#stopped || (this.#topo.topology as string) === 'hidden') return;
     const topo: TopologyEpoch = { epoch: info.epoch, switchId: info.switchId, topology: info.topology, tags: info.tags, servers: info.servers };
     // Who to join through, and how to reach them, while the current overlay still knows them.
     const told = new Map((info.contacts ?? []).map((c) => [c.name, c]));
