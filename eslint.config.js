@@ -45,6 +45,11 @@ export default defineConfig(
     languageOptions: { globals: globals.node },
   },
   {
+    // The observer page's script runs in the browser.
+    files: ['packages/cli/observer/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['**/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -51,5 +51,8 @@ describe('the published packages', () => {
     expect(JSON.parse(output)).toEqual({ w1: 15, w2: 15, 'w1-map': [[1, 'one']], 'w2-map': [[1, 'one']], metrics: true, exitCodes: [0, 0] });
     const readme = run(process.execPath, ['dist/readme-example.js'], project, 30_000);
     expect(readme).toContain('worker-1 is running');
+    // The `fdn` command comes with @fdn/cli, on the project's PATH as npm links it.
+    const help = run(join(project, 'node_modules/.bin/fdn'), ['--help'], project, 30_000);
+    for (const command of ['start', 'nodes', 'ps', 'tree', 'kill', 'topology', 'channels', 'ecosystems']) expect(help).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 });

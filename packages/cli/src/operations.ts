@@ -1,5 +1,6 @@
 // A node's operations endpoint: `/metrics` (Prometheus text format, a prom-client registry you can
-// add to), `/health` and `/ready` (Kubernetes probes), on one HTTP listener, loopback by default.
+// add to), `/health` and `/ready` (Kubernetes probes), and on request the observer page, on one
+// HTTP listener, loopback by default.
 
 import type { Node } from '@fdn/distribution';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -12,6 +13,9 @@ import { channelMetrics } from './metrics/channels.ts';
 import { clusterMetrics } from './metrics/cluster.ts';
 import type { MetricGroup } from './metrics/group.ts';
 import { runtimeMetrics } from './metrics/runtime.ts';
+import { localClient } from './observer/client.ts';
+import { observerRoutes } from './observer/routes.ts';
+import type { ObserverOptions } from './observer/routes.ts';
 
 /** The metric groups a node exposes unless told otherwise. */
 export const DEFAULT_METRIC_GROUPS: readonly MetricGroup[] = [runtimeMetrics, channelMetrics, clusterMetrics];
@@ -28,6 +32,12 @@ export interface OperationsOptions extends HttpOptions {
   readiness?: readonly ReadinessCheck[];
   /** More routes served by the same listener. */
   routes?: readonly Route[];
+  /**
+   * Serve the observer page at `/observer` (processes, supervision trees, the cluster graph,
+   * channels, topology, ecosystems; it can kill a process and switch the topology). Off by default:
+   * whoever holds the token could then do both. `true` or its options.
+   */
+  observer?: boolean | ObserverOptions;
 }
 
 /** A running operations endpoint. */
@@ -53,6 +63,7 @@ export async function serveOperations(node: Node, options: OperationsOptions = {
     path: '/metrics',
     get: async () => ({ status: 200, type: registry.contentType, body: await registry.metrics() }),
   };
-  const http = await startHttp(options, [metrics, ...healthRoutes(node, options.readiness), ...(options.routes ?? [])], node.logger);
+  const observer = options.observer === undefined || options.observer === false ? [] : observerRoutes(localClient(node), options.observer === true ? {} : options.observer);
+  const http = await startHttp(options, [metrics, ...healthRoutes(node, options.readiness), ...observer, ...(options.routes ?? [])], node.logger);
   return { url: http.url, registry, close: () => http.close() };
 }

@@ -2,6 +2,7 @@
 // /metrics in Prometheus's text format with the node's figures read at scrape time, /health and
 // /ready as Kubernetes probes use them, a token where one is set, and clear errors.
 
+import { request } from 'node:http';
 import { memoryLogger } from '@fdn/core';
 import { startNode } from '@fdn/distribution';
 import type { Node } from '@fdn/distribution';
@@ -96,6 +97,10 @@ describe('/metrics', () => {
     expect(value(text, 'fdn_overlay_members')).toBe(2);
     expect(value(text, 'fdn_topology_epoch', { topology: a.topology })).toBe(0);
     expect(value(text, 'fdn_frames_dropped_total')).toBe(0);
+    const reductions = value(text, 'fdn_reductions_total') ?? 0;
+    expect(reductions).toBeGreaterThan(0);
+    expect(reductions).toBeLessThanOrEqual(a.runtime.reductions);
+    expect(value(text, 'fdn_run_queue_length')).toBeGreaterThanOrEqual(0);
     // prom-client's Node.js figures: event-loop delay, GC, heap.
     expect(text).toContain('nodejs_eventloop_lag_seconds');
     expect(text).toContain('nodejs_heap_size_used_bytes');
@@ -104,6 +109,14 @@ describe('/metrics', () => {
     await until('b got ten more', () => b.getChannelMetrics('default').messagesIn >= 50);
     const again = await (await fetch(`${ops.url}/metrics`)).text();
     expect(value(again, 'fdn_channel_messages_sent_total', { channel: 'default', peer: 'b' })).toBeGreaterThanOrEqual(50);
+    // Work done on a between the scrapes shows as reductions.
+    const worker = a.runtime.spawn(async (ctx) => {
+      for (let i = 0; i < 5; i++) await ctx.receive();
+    });
+    for (let i = 0; i < 5; i++) a.runtime.send(worker, i);
+    await until('the worker handled its five messages', () => !a.runtime.isAlive(worker));
+    const later = await (await fetch(`${ops.url}/metrics`)).text();
+    expect(value(later, 'fdn_reductions_total')).toBeGreaterThanOrEqual(reductions + 5);
   });
 
   it('round-trip time per peer once pings have flowed; at-least-once figures per channel', async () => {
@@ -191,6 +204,67 @@ describe('the listener', () => {
     expect(missing.status).toBe(404);
     expect(await missing.text()).toContain('/metrics, /health, /ready');
     expect((await fetch(`${ops.url}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+/** A GET with a Host header of our choosing (fetch keeps the URL's). */
+function getWithHost(url: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('the observer routes', () => {
+  it('are off unless asked for; the page, its events, a process, and posts that only a same-origin page can make', async () => {
+    const a = await node('a');
+    const off = await serve(a, { processMetrics: false });
+    expect((await fetch(`${off.url}/observer`)).status).toBe(404);
+    const ops = await serve(a, { processMetrics: false, observer: { intervalMs: 50 } });
+    const page = await fetch(`${ops.url}/observer`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(await page.text()).toContain('<script type="module" src="/observer/app.js">');
+    expect((await fetch(`${ops.url}/observer/app.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    // The stream: a cluster section first, then ticks.
+    const events = await fetch(`${ops.url}/observer/events`);
+    expect(events.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = (events.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('event: tick')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(text).toMatch(/event: cluster\ndata: \{"contact":"a","nodes":\[\{"name":"a","up":true/);
+    const inspector = a.runtime.whereis('fdn_inspector');
+    const detail = (await (await fetch(`${ops.url}/observer/process?pid=${encodeURIComponent(String(inspector))}`)).json()) as { ok: boolean; info: { registeredName: string } };
+    expect(detail).toMatchObject({ ok: true, info: { registeredName: 'fdn_inspector' } });
+    // A post from another origin cannot carry these headers without a preflight, which is never granted.
+    const victim = a.runtime.spawn((ctx) => ctx.receive());
+    const bare = await fetch(`${ops.url}/observer/kill`, { method: 'POST', body: JSON.stringify({ pid: String(victim) }) });
+    expect([bare.status, await bare.text()]).toEqual([400, 'a POST needs content-type: application/json and x-fdn-request: 1\n']);
+    expect(a.runtime.isAlive(victim)).toBe(true);
+    const killed = await fetch(`${ops.url}/observer/kill`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-fdn-request': '1' }, body: JSON.stringify({ pid: String(victim) }) });
+    expect(killed.status).toBe(200);
+    expect(a.runtime.isAlive(victim)).toBe(false);
+    expect((await fetch(`${ops.url}/observer`, { method: 'POST' })).status).toBe(405);
+    // Without a token, only loopback names: a rebinding name pointed at 127.0.0.1 is refused.
+    expect(await getWithHost(`${ops.url}/observer`, 'evil.example:80')).toBe(403);
+    expect(await getWithHost(`${ops.url}/observer`, `localhost:${new URL(ops.url).port}`)).toBe(200);
+  });
+
+  it("with a token: opening the page with ?token= once sets a cookie that the page's requests carry", async () => {
+    const a = await node('a');
+    const ops = await serve(a, { processMetrics: false, observer: true, token: 'a-token-of-enough-length' });
+    expect((await fetch(`${ops.url}/observer`)).status).toBe(401);
+    expect((await fetch(`${ops.url}/observer?token=wrong-token-of-same-size`)).status).toBe(401);
+    const opened = await fetch(`${ops.url}/observer?token=a-token-of-enough-length`);
+    expect(opened.status).toBe(200);
+    const cookie = opened.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^fdn_token=a-token-of-enough-length; HttpOnly; SameSite=Strict; Path=\//);
+    expect((await fetch(`${ops.url}/observer/app.js`, { headers: { cookie: cookie.split(';')[0] as string } })).status).toBe(200);
+    expect((await fetch(`${ops.url}/metrics`, { headers: { cookie: 'fdn_token=nope' } })).status).toBe(401);
   });
 });
 

@@ -1,8 +1,9 @@
-// Processes: how many, in which state, mailboxes (total and the longest ones), estimated memory.
+// Processes: how many, in which state, mailboxes (total and the longest ones), estimated memory;
+// the scheduler: reductions used and the run queue.
 
 import type { ProcessInfo } from '@fdn/actors';
 import type { MetricGroup } from './group.ts';
-import { gaugeOnScrape, perScrape } from './group.ts';
+import { counterOnScrape, gaugeOnScrape, perScrape } from './group.ts';
 
 /** How many of the longest mailboxes `fdn_mailbox_top_messages` lists. */
 export const TOP_MAILBOXES = 10;
@@ -46,6 +47,12 @@ export const runtimeMetrics: MetricGroup = {
     });
     gaugeOnScrape(registry, 'fdn_process_memory_bytes', 'Estimated bytes held by all processes (a measured base cost plus mailboxes, links and monitors; not a heap walk).', [], (set) => {
       set({}, current().memory);
+    });
+    counterOnScrape(registry, 'fdn_reductions_total', 'Reductions used by all processes since the node started: messages handled, starts and resumptions (Erlang\'s statistics(reductions), coarser).', [], (set) => {
+      set({}, runtime.reductions);
+    });
+    gaugeOnScrape(registry, 'fdn_run_queue_length', 'Processes with work waiting for their turn in the scheduler (Erlang\'s statistics(run_queue)).', [], (set) => {
+      set({}, runtime.runQueueLength);
     });
   },
 };

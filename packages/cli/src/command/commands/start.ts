@@ -21,6 +21,7 @@ interface StartOptions {
   app?: string;
   operationsPort?: number;
   operationsHost: string;
+  observer: boolean;
 }
 
 /** Imports the application's module and calls its `start(node)` (or default export) with the node. */
@@ -43,6 +44,7 @@ export const startCommand: CommandDefinition = {
       .option('--app <module>', 'an ES module whose start(node) (or default export) runs once the node is up')
       .option('--operations-port <port>', 'serve /metrics, /health and /ready on this port', wholeNumber(0, 65_535))
       .option('--operations-host <host>', 'where the operations endpoint listens (another address than loopback needs FDN_OPERATIONS_TOKEN)', '127.0.0.1')
+      .option('--observer', 'serve the observer page at /observer on the operations endpoint (it can kill processes: off by default)', false)
       .action(async (opts: StartOptions) => {
         const io = context.io;
         const options = loadNodeConfig(opts.config ?? {}, { env: io.env, ...(opts.profile === undefined ? {} : { profile: opts.profile }), overrides: opts.name === undefined ? {} : { name: opts.name } });
@@ -52,8 +54,8 @@ export const startCommand: CommandDefinition = {
           let operations = '';
           if (opts.operationsPort !== undefined) {
             const token = io.env.FDN_OPERATIONS_TOKEN;
-            const served = await serveOperations(node, { port: opts.operationsPort, host: opts.operationsHost, ...(token === undefined || token === '' ? {} : { token }) });
-            operations = `, operations on ${served.url}`;
+            const served = await serveOperations(node, { port: opts.operationsPort, host: opts.operationsHost, observer: opts.observer, ...(token === undefined || token === '' ? {} : { token }) });
+            operations = `, operations on ${served.url}${opts.observer ? ` (observer: ${served.url}/observer)` : ''}`;
           }
           if (opts.app !== undefined) await startApp(opts.app, node);
           io.out(`fdn: node ${node.name} listening on ${node.addresses.join(' ') || '(no listener)'}${operations}; SIGTERM or Ctrl-C stops it in order`);
