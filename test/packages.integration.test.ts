@@ -54,5 +54,5 @@ describe('the published packages', () => {
     // The `fdn` command comes with @fdn/cli, on the project's PATH as npm links it.
     const help = run(join(project, 'node_modules/.bin/fdn'), ['--help'], project, 30_000);
     for (const command of ['start', 'nodes', 'ps', 'tree', 'kill', 'topology', 'channels', 'ecosystems']) expect(help).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
-  });
+  }, 240_000); // packing six packages, an npm install and a strict compile: ~20 s alone, more under the full suite's load
 });

@@ -3,3 +3,4 @@
 // (the receiver recognises it by `instanceof`). Not for applications: no semver promise.
 
 export * as Wire from './wire.ts';
+export * as Tracing from './trace/trace.ts';

@@ -2,5 +2,5 @@
 // DOWN or EXIT that crosses nodes must arrive as the same class, or the receiver would not
 // recognise it. Not for applications.
 
-export { CallReply, CallRequest, CastRequest, FromImpl, SystemRequest } from './gen-server/messages.ts';
+export { CallReply, CallRequest, CastRequest, FromImpl, SystemRequest, TracedCallRequest, TracedCastRequest } from './gen-server/messages.ts';
 export { DownMessageImpl, ExitMessageImpl } from './exit/reason.ts';

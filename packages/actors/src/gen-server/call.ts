@@ -10,7 +10,9 @@ import { isGlobalName, TIMEOUT } from '../process/types.ts';
 import type { Dest, ProcessContext } from '../process/types.ts';
 import type { RemoteName } from '../pid/pid.ts';
 import { Runtime } from '../runtime/runtime.ts';
-import { CallReply, CallRequest, CastRequest, FromImpl, SystemRequest } from './messages.ts';
+import { carrierOf, fail, SpanKind, startOutgoing } from '../trace/trace.ts';
+import type { Span } from '../trace/trace.ts';
+import { CallReply, CallRequest, CastRequest, FromImpl, SystemRequest, TracedCallRequest, TracedCastRequest } from './messages.ts';
 import type { From } from './messages.ts';
 
 /** Who makes a request: a process, or the runtime itself for code outside any process. */
@@ -25,8 +27,24 @@ export const DEFAULT_CALL_TIMEOUT = 5_000;
  * unregistered server), `FDN_ERR_NOCONNECTION` (its node was lost) or `FDN_ERR_CALL_EXIT`
  * (it exited before replying; `reason` holds why). A reply arriving after the timeout is dropped.
  */
-export async function call<Reply = unknown>(caller: Caller, server: Dest, request: unknown, timeoutMs: number = DEFAULT_CALL_TIMEOUT): Promise<Reply> {
-  if (caller instanceof Runtime) return caller.run((ctx) => call<Reply>(ctx, server, request, timeoutMs));
+export function call<Reply = unknown>(caller: Caller, server: Dest, request: unknown, timeoutMs: number = DEFAULT_CALL_TIMEOUT): Promise<Reply> {
+  // Taken where the call is made (a call from outside any process runs in a process of its own).
+  const span = startOutgoing('GenServer.call', SpanKind.CLIENT, { 'rpc.system': 'fdn', 'fdn.server': serverLabel(server) });
+  if (span === null) return callFrom<Reply>(caller, server, request, timeoutMs, null);
+  return callFrom<Reply>(caller, server, request, timeoutMs, span).then(
+    (reply) => {
+      span.end();
+      return reply;
+    },
+    (err: unknown) => {
+      fail(span, err);
+      throw err;
+    },
+  );
+}
+
+async function callFrom<Reply>(caller: Caller, server: Dest, request: unknown, timeoutMs: number, span: Span | null): Promise<Reply> {
+  if (caller instanceof Runtime) return caller.run((ctx) => callFrom<Reply>(ctx, server, request, timeoutMs, span));
   const ctx = toProcess(caller);
   const pid = resolveServer(ctx, server, 'call');
   if (pid instanceof Pid && pid.equals(ctx.self)) {
@@ -36,7 +54,8 @@ export async function call<Reply = unknown>(caller: Caller, server: Dest, reques
   const mark = ctx.queueLength;
   const ref = ctx.monitor(pid);
   ctx.activeAlias = ref;
-  ctx.send(pid, new CallRequest(new FromImpl(ctx.self, ref), request));
+  const from = new FromImpl(ctx.self, ref);
+  ctx.send(pid, span === null ? new CallRequest(from, request) : new TracedCallRequest(from, request, carrierOf(span)));
   let msg: unknown;
   try {
     msg = await ctx.receiveFrom(mark, (m) => (m instanceof CallReply || m instanceof DownMessageImpl) && ref.equals(m.ref), timeoutMs);
@@ -56,9 +75,12 @@ export async function call<Reply = unknown>(caller: Caller, server: Dest, reques
 
 /** Sends `request` to `server` without waiting. Never throws: a cast to a dead or unknown server is lost. */
 export function cast(caller: Caller, server: Dest, request: unknown): void {
+  const span = startOutgoing('GenServer.cast', SpanKind.PRODUCER, { 'rpc.system': 'fdn', 'fdn.server': serverLabel(server) });
+  const message = span === null ? new CastRequest(request) : new TracedCastRequest(request, carrierOf(span));
+  span?.end();
   try {
-    if (caller instanceof Runtime) caller.send(server, new CastRequest(request));
-    else caller.send(server, new CastRequest(request));
+    if (caller instanceof Runtime) caller.send(server, message);
+    else caller.send(server, message);
   } catch {
     // OTP's gen_server:cast never fails, even to an unregistered name.
   }
@@ -127,6 +149,13 @@ function downToError(rt: ProcessHost, reason: ExitReason, server: Dest, pid: Pid
     return new CallError(ErrorCode.NOCONNECTION, `${op} to ${describe(server, pid)}: ${rt.explainNoconnection(pid.node)}`, { reason });
   }
   return new CallError(ErrorCode.CALL_EXIT, `${op} to ${describe(server, pid)}: it exited before replying (${formatReason(reason)})`, { reason });
+}
+
+/** A server as a span attribute: its name, or its pid. */
+function serverLabel(server: Dest): string {
+  if (typeof server === 'string') return server;
+  if (server instanceof Pid) return server.toString();
+  return isGlobalName(server) ? `{global:${server.global}}` : `${server.name}@${server.node}`;
 }
 
 function describe(server: Dest, pid: Pid | RemoteName): string {

@@ -4,6 +4,8 @@
 import type { Pid, Ref } from '../pid/pid.ts';
 import { AliasMessage } from '../process/alias.ts';
 import type { ProcessHost } from '../process/process.ts';
+import { nowMs } from '../trace/trace.ts';
+import type { TraceCarrier } from '../trace/trace.ts';
 
 /** Who is waiting for a call's reply; pass it to `GenServer.reply` to answer later. */
 export interface From {
@@ -34,9 +36,38 @@ export class CallRequest {
   ) {}
 }
 
+/**
+ * A call made while a span was active: it carries the trace context, and when it arrived (set
+ * where it is made locally, or where it is decoded on the server's node), so the server's span
+ * shows the mailbox wait.
+ */
+export class TracedCallRequest extends CallRequest {
+  /** @internal Wall-clock ms when this request reached the server's node. */
+  readonly arrivedAt = nowMs();
+  constructor(
+    from: FromImpl,
+    request: unknown,
+    readonly trace: TraceCarrier,
+  ) {
+    super(from, request);
+  }
+}
+
 /** A `cast`: no reply (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */
 export class CastRequest {
   constructor(readonly request: unknown) {}
+}
+
+/** A cast made while a span was active (see {@link TracedCallRequest}). */
+export class TracedCastRequest extends CastRequest {
+  /** @internal Wall-clock ms when this request reached the server's node. */
+  readonly arrivedAt = nowMs();
+  constructor(
+    request: unknown,
+    readonly trace: TraceCarrier,
+  ) {
+    super(request);
+  }
 }
 
 /** The answer to a {@link CallRequest} (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */

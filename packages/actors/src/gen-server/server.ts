@@ -10,7 +10,8 @@ import type { MessageHandler, Process } from '../process/process.ts';
 import { isThenable } from '../util/thenable.ts';
 import { summarize } from '../util/inspect.ts';
 import { reply } from './call.ts';
-import { CallRequest, CastRequest, SystemRequest } from './messages.ts';
+import { fail, SpanKind, withIncoming } from '../trace/trace.ts';
+import { CallRequest, CastRequest, SystemRequest, TracedCallRequest, TracedCastRequest } from './messages.ts';
 import type { FromImpl } from './messages.ts';
 import type { Boot } from './start.ts';
 import type { CallResult, GenServerBehaviour, InitResult, NoReplyResult } from './types.ts';
@@ -85,8 +86,12 @@ class GenServerLoop<S> implements MessageHandler {
       this.idleTimer = null;
     }
     this.last = msg;
-    if (msg instanceof CallRequest) return this.#onCall(msg);
-    if (msg instanceof CastRequest) return this.#invoke('handleCast', msg.request);
+    if (msg instanceof CallRequest) {
+      return msg instanceof TracedCallRequest ? this.#traced('GenServer.handleCall', SpanKind.SERVER, msg, () => this.#onCall(msg)) : this.#onCall(msg);
+    }
+    if (msg instanceof CastRequest) {
+      return msg instanceof TracedCastRequest ? this.#traced('GenServer.handleCast', SpanKind.CONSUMER, msg, () => this.#invoke('handleCast', msg.request)) : this.#invoke('handleCast', msg.request);
+    }
     if (msg instanceof SystemRequest) return this.#exit(msg.reason);
     if (msg instanceof ExitMessageImpl && this.parent !== null && msg.from.equals(this.parent)) return this.#exit(msg.reason);
     if (msg instanceof IdleTimeout) {
@@ -97,6 +102,33 @@ class GenServerLoop<S> implements MessageHandler {
   }
 
   // ==== Callbacks ====
+
+  /** Handles a request that carried a trace context inside a span of its own, ended when the callback is done. */
+  #traced(name: string, kind: SpanKind, msg: TracedCallRequest | TracedCastRequest, run: () => Outcome): Outcome {
+    const attributes = { 'rpc.system': 'fdn', 'fdn.pid': this.ctx.self.toString(), 'fdn.node': this.ctx.self.node, 'fdn.name': this.#name() };
+    return withIncoming(name, kind, msg.trace, msg.arrivedAt, attributes, (span) => {
+      let outcome: Outcome;
+      try {
+        outcome = run();
+      } catch (err) {
+        fail(span, err);
+        throw err;
+      }
+      if (!isThenable(outcome)) {
+        span.end();
+        return outcome;
+      }
+      return outcome.then(
+        () => {
+          span.end();
+        },
+        (err: unknown) => {
+          fail(span, err);
+          throw err;
+        },
+      );
+    });
+  }
 
   #onCall(msg: CallRequest): Outcome {
     const from = msg.from;

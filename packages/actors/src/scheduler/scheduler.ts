@@ -2,6 +2,7 @@
 // budget. When a slice's budget is spent, work waits for a `setImmediate`, so sockets and timers
 // always get a turn between slices. See README "Scheduling model".
 
+import { detached } from '../trace/trace.ts';
 import { Ring } from '../util/ring.ts';
 
 /** Something the scheduler can run: a process with a pending start, resume or messages. */
@@ -120,7 +121,12 @@ export class Scheduler {
     }
   };
 
+  /** Processes run with no active span (see `detached`): none inherits the trace of whoever woke the scheduler. */
   readonly #drain = (): void => {
+    detached(this.#drainQueue);
+  };
+
+  readonly #drainQueue = (): void => {
     this.#drainQueued = false;
     const queue = this.#queue;
     if (!this.#resetArmed) this.#armReset();

@@ -32,6 +32,8 @@ export const ExtType = {
   SystemRequest: 0x1f,
   Down: 0x20,
   Exit: 0x21,
+  TracedCallRequest: 0x22,
+  TracedCastRequest: 0x23,
 } as const;
 
 /** How the codec turns a decoded (node, id, incarnation) into a pid (the receiving runtime's own object for a live local process). */
@@ -305,7 +307,26 @@ function fields<T>(type: number, cls: abstract new (...args: any[]) => T, write:
   };
 }
 
+/** A trace context from a peer: a few short string entries (`traceparent`, `tracestate`, baggage), nothing else. */
+function traceCarrier(x: unknown): Record<string, string> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new ReadError('a trace context is not a map');
+  const entries = Object.entries(x as Record<string, unknown>);
+  if (entries.length > 8) throw new ReadError('a trace context with more than 8 entries');
+  const out: Record<string, string> = {};
+  for (const [k, v] of entries) {
+    if (typeof v !== 'string' || k.length > 64 || v.length > 1024) throw new ReadError('a trace context entry is not a short string');
+    out[k] = v;
+  }
+  return out;
+}
+
 const RUNTIME_MESSAGES: Extension<unknown>[] = [
+  // The traced requests are subclasses: they come before their parents (the first class that matches wins).
+  fields(ExtType.TracedCallRequest, Wire.TracedCallRequest, (c) => [c.from, c.request, c.trace], ([from, request, trace]) => {
+    if (!(from instanceof Wire.FromImpl)) throw new ReadError('a call without its caller');
+    return new Wire.TracedCallRequest(from, request, traceCarrier(trace));
+  }, 3),
+  fields(ExtType.TracedCastRequest, Wire.TracedCastRequest, (c) => [c.request, c.trace], ([request, trace]) => new Wire.TracedCastRequest(request, traceCarrier(trace)), 2),
   fields(ExtType.From, Wire.FromImpl, (f) => [f.pid, f.ref], ([p, r]) => new Wire.FromImpl(pid(p, 'a caller'), ref(r, 'a call tag')), 2),
   fields(ExtType.CallRequest, Wire.CallRequest, (c) => [c.from, c.request], ([from, request]) => {
     if (!(from instanceof Wire.FromImpl)) throw new ReadError('a call without its caller');

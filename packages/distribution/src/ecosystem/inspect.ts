@@ -3,7 +3,7 @@
 
 import { GenServer } from '@fdn/actors';
 import type { Pid } from '@fdn/actors';
-import type { InspectOp } from '../inspect/inspection.ts';
+import type { InspectOp } from '../inspect/op.ts';
 import type { EcosystemInfo } from './spec.ts';
 
 /** Answers `{ keepers: EcosystemInfo[], hostedSlots }`; a keeper that does not answer within 2 s is listed with its error. */

@@ -12,6 +12,7 @@ import { newestVersion, place } from './placement.ts';
 import type { Placement } from './placement.ts';
 import { backlogPolicy, keeperName, SLOT_BEHAVIOUR, slotName } from './spec.ts';
 import type { EcosystemInfo, EcosystemMetrics, FailoverData, FailoverInit, ScalingSpec, SlotSpec, WorkerRef, WorkersChanged } from './spec.ts';
+import { inSpan } from '../trace/spans.ts';
 
 interface Slot {
   slot: number;
@@ -284,20 +285,27 @@ class Keeper implements GenServerBehaviour<KeeperState, undefined, KeeperCall, K
       return;
     }
     try {
-      const slotSpec: SlotSpec = { ecosystem: k.name, behaviour: k.workers.behaviour, args: k.workers.args, slot: slot.slot, keeper: k.failover === null ? ctx.self : null, candidates: k.failover?.candidates ?? [], intensity: k.intensity, periodMs: k.periodMs };
-      const { pid, ref } = await node.spawnSystem(ctx, target, SLOT_BEHAVIOUR, [slotSpec], { monitor: true });
-      slot.node = target;
-      slot.supervisor = pid;
-      slot.ref = ref;
-      state.history.push({ at: node.runtime.clock.now(), slot: slot.slot, node: target, kind, ...(reason === undefined ? {} : { reason }) });
-      this.#telemetry.emit(`fdn.ecosystem.${kind === 'placed' ? 'placement' : 'respawn'}`, { slot: slot.slot }, { ecosystem: k.name, node: target, reason: reason ?? null });
-      await this.#save(ctx, state);
+      await inSpan('fdn.ecosystem.place', { 'fdn.ecosystem': k.name, 'fdn.ecosystem.slot': slot.slot, 'fdn.ecosystem.placement': kind, 'fdn.node': target }, () => this.#startSlot(ctx, state, slot, kind, target, reason));
     } catch (err) {
       node.runtime.logger.warn(`ecosystem ${k.name}: slot ${String(slot.slot)} could not start on ${target}; trying again`, { reason: err });
       if ((err as { code?: string }).code === DistributionErrorCode.NOCONNECTION) state.lost.add(target);
       ctx.sendAfter(ctx.self, { type: 'fdn.ecosystem.retry', slot: slot.slot }, 200);
     }
   }
+
+  /** Starts `slot`'s supervisor on `target` and records it. */
+  async #startSlot(ctx: ProcessContext, state: KeeperState, slot: Slot, kind: 'placed' | 'respawned', target: string, reason: string | undefined): Promise<void> {
+    const { node, k } = this;
+    const slotSpec: SlotSpec = { ecosystem: k.name, behaviour: k.workers.behaviour, args: k.workers.args, slot: slot.slot, keeper: k.failover === null ? ctx.self : null, candidates: k.failover?.candidates ?? [], intensity: k.intensity, periodMs: k.periodMs };
+    const { pid, ref } = await node.spawnSystem(ctx, target, SLOT_BEHAVIOUR, [slotSpec], { monitor: true });
+    slot.node = target;
+    slot.supervisor = pid;
+    slot.ref = ref;
+    state.history.push({ at: node.runtime.clock.now(), slot: slot.slot, node: target, kind, ...(reason === undefined ? {} : { reason }) });
+    this.#telemetry.emit(`fdn.ecosystem.${kind === 'placed' ? 'placement' : 'respawn'}`, { slot: slot.slot }, { ecosystem: k.name, node: target, reason: reason ?? null });
+    await this.#save(ctx, state);
+  }
+
 
   /**
    * OTP's oneForAll / restForOne across nodes: the siblings' workers are terminated and restarted

@@ -10,7 +10,10 @@ import { GenServer } from '@fdn/actors';
 import type { GenServerBehaviour, ProcessContext } from '@fdn/actors';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import type { Node, NodeFeature } from '../node/node.ts';
+import type { InspectOp } from './op.ts';
 import { BUILT_IN_OPS } from './ops.ts';
+
+export type { InspectOp };
 
 /** The name the inspector is registered under on every node. */
 export const INSPECTOR = 'fdn_inspector';
@@ -25,8 +28,6 @@ export interface InspectRequest {
 /** An inspector's answer: the op's value, or an error with a stable code. */
 export type InspectReply = { ok: true; value: unknown } | { ok: false; code: string; message: string };
 
-/** Answers one op on `node`, in a process of its own (`ctx`); throw a DistributionError for a bad request. */
-export type InspectOp = (node: Node, args: Record<string, unknown>, ctx: ProcessContext) => unknown;
 
 /** What the inspection feature keeps per node. */
 export interface Inspection {

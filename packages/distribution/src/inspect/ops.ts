@@ -6,7 +6,7 @@ import type { ChildInfo, ProcessInfo } from '@fdn/actors';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import type { Node } from '../node/node.ts';
 import type { TopologyName } from '../switching/topologies.ts';
-import type { InspectOp } from './inspection.ts';
+import type { InspectOp } from './op.ts';
 
 /** One row of `ps`. */
 export interface ProcessRow {

@@ -3,7 +3,7 @@
 // target sets the link or monitor up before the process runs and before it answers). Nothing
 // received over the wire runs as code: a request names a behaviour and carries data.
 //
-//   [SpawnRequest, id, behaviour, args, requester | null, link, monitorRef | null, system]
+//   [SpawnRequest, id, behaviour, args, requester | null, link, monitorRef | null, system, traceContext?]
 //   [SpawnReply, id, pid | null, errorCode | null, message | null]
 //
 // `system` names one of the node's own behaviours (ecosystem slots and candidates), kept in a
@@ -11,6 +11,7 @@
 
 import { Pid, Ref } from '@fdn/actors';
 import type { ProcessContext, Runtime } from '@fdn/actors';
+import { Tracing } from '@fdn/actors/internal';
 import type { Clock, TimerHandle } from '@fdn/core';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 import { ProcessFactory } from '../factory/factory.ts';
@@ -41,6 +42,13 @@ interface PendingSpawn {
 }
 
 /** Spawning on other nodes and serving their spawns here (see the file comment). */
+/** A trace context from a peer: an object of at most 8 short strings. */
+function isCarrier(x: unknown): x is Record<string, string> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const entries = Object.entries(x as Record<string, unknown>);
+  return entries.length <= 8 && entries.every(([k, v]) => typeof v === 'string' && k.length <= 64 && v.length <= 1024);
+}
+
 export class RemoteSpawn {
   /** The behaviours other nodes may spawn here (the user's: `node.factory.register`). */
   readonly factory: ProcessFactory;
@@ -75,8 +83,23 @@ export class RemoteSpawn {
     });
   }
 
-  /** Spawns `behaviour` on `node` (this one included): see `Node.spawn`. */
-  async spawn(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[], options: RemoteSpawnOptions, system: boolean): Promise<{ pid: Pid; ref: Ref | null }> {
+  /** Spawns `behaviour` on `node` (this one included): see `Node.spawn`. Traced as `fdn.spawn` when a span is active. */
+  spawn(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[], options: RemoteSpawnOptions, system: boolean): Promise<{ pid: Pid; ref: Ref | null }> {
+    const span = Tracing.startOutgoing('fdn.spawn', Tracing.SpanKind.CLIENT, { 'fdn.behaviour': behaviour, 'fdn.node': node });
+    if (span === null) return this.#spawn(ctx, node, behaviour, args, options, system, null);
+    return this.#spawn(ctx, node, behaviour, args, options, system, span).then(
+      (spawned) => {
+        span.end();
+        return spawned;
+      },
+      (err: unknown) => {
+        Tracing.fail(span, err);
+        throw err;
+      },
+    );
+  }
+
+  async #spawn(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[], options: RemoteSpawnOptions, system: boolean, span: Tracing.Span | null): Promise<{ pid: Pid; ref: Ref | null }> {
     const { host } = this;
     if ((options.link === true || options.monitor === true) && ctx === null) throw new DistributionError(DistributionErrorCode.BAD_ARGUMENT, 'spawn with link or monitor needs the calling process: pass its ctx (or spawn from runtime.run)');
     if (node === host.name) {
@@ -95,7 +118,8 @@ export class RemoteSpawn {
         reject(new DistributionError(DistributionErrorCode.SPAWN_TIMEOUT, `spawn of '${behaviour}' on ${node}: no answer within ${String(timeoutMs)} ms`));
       });
       this.#pending.set(id, { node, resolve, reject, timer });
-      host.send(node, [Kind.SpawnRequest, id, behaviour, args, requester, options.link === true, ref, system]);
+      const request = [Kind.SpawnRequest, id, behaviour, args, requester, options.link === true, ref, system] as const;
+      host.send(node, span === null ? request : [...request, Tracing.carrierOf(span)]);
     });
     // The target linked/monitored on its side before the process ran; record ours to match.
     if (ctx !== null && options.link === true && host.signals.endpoint.adoptLink(ctx.self, pid)) host.signals.trackLink(ctx.self, pid);
@@ -131,12 +155,25 @@ export class RemoteSpawn {
   }
 
   async #serve(from: string, m: Message): Promise<void> {
-    const [, id, behaviour, args, requester, link, ref, system] = m;
+    const [, id, behaviour, args, requester, link, ref, system, carrier] = m;
     if (typeof id !== 'number' || typeof behaviour !== 'string' || !Array.isArray(args)) return;
     const { host } = this;
     let pid: Pid;
     try {
-      pid = await this.#start(from, behaviour, args, system === true);
+      pid = isCarrier(carrier)
+        ? await Tracing.withIncoming('fdn.spawn.start', Tracing.SpanKind.SERVER, carrier, Tracing.nowMs(), { 'fdn.behaviour': behaviour, 'fdn.node': host.name }, (span) =>
+            this.#start(from, behaviour, args, system === true).then(
+              (started) => {
+                span.end();
+                return started;
+              },
+              (err: unknown) => {
+                Tracing.fail(span, err);
+                throw err;
+              },
+            ),
+          )
+        : await this.#start(from, behaviour, args, system === true);
     } catch (err) {
       const e = err as DistributionError;
       host.send(from, [Kind.SpawnReply, id, null, e.code, e.message]);

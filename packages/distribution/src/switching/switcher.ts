@@ -21,6 +21,7 @@ import { createActor, createMachine } from 'xstate';
 import type { PeerSpec } from '@fdn/topology';
 import { TOPOLOGIES } from './topologies.ts';
 import type { TopologyName } from './topologies.ts';
+import { inSpan } from '../trace/spans.ts';
 
 /** Which overlay a node runs and how new that is: what nodes compare to converge. */
 export interface TopologyEpoch {
@@ -252,8 +253,13 @@ export class TopologySwitcher {
     return this.#lastSwitchAt;
   }
 
-  /** Switches every connected node to `to`; `auto` switches respect the cooldown. */
-  async switchTo(to: TopologyName, reason = 'manual', auto = false): Promise<SwitchResult> {
+  /** Switches every connected node to `to`; `auto` switches respect the cooldown. Traced as `fdn.topology.switch`. */
+  switchTo(to: TopologyName, reason = 'manual', auto = false): Promise<SwitchResult> {
+    const attributes = { 'fdn.node': this.host.name, 'fdn.topology.from': this.host.current().topology, 'fdn.topology.to': to, 'fdn.topology.reason': reason };
+    return inSpan('fdn.topology.switch', attributes, () => this.#switchTo(to, reason, auto), (r) => (r.ok ? null : `${r.error}: ${r.why}`));
+  }
+
+  async #switchTo(to: TopologyName, reason: string, auto: boolean): Promise<SwitchResult> {
     const from = this.host.current().topology;
     if (!TOPOLOGIES.includes(to)) return { ok: false, error: 'unknown_topology', why: `unknown topology '${to}' (one of ${TOPOLOGIES.join(', ')})` };
     if (to === from) return { ok: false, error: 'already_current', why: `the cluster already runs ${to}` };

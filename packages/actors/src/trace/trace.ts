@@ -1,0 +1,68 @@
+// OpenTelemetry for processes, through `@opentelemetry/api` only: with no SDK registered every
+// call here is a no-op that allocates nothing. A call or cast made while a span is active carries
+// the trace context (W3C `traceparent`, or whatever propagator the application registered) in its
+// request; the server handles it inside a span parented on it, which starts when the request
+// arrived, marks when handling started (the mailbox wait) and ends with the reply.
+
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
+
+/** The instrumentation scope of @fdn's spans. */
+export const TRACER_NAME = '@fdn/actors';
+
+/** The carrier of a trace context inside a request (`traceparent`, `tracestate`, baggage…). */
+export type TraceCarrier = Record<string, string>;
+
+/** Wall-clock milliseconds with sub-millisecond precision (what span times are in). */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * A span for something this process starts (a call, a cast, a spawn), child of the active span;
+ * null when no span is active (then nothing is traced and nothing travels).
+ */
+export function startOutgoing(name: string, kind: SpanKind, attributes: Attributes): Span | null {
+  const active = context.active();
+  if (trace.getSpan(active) === undefined) return null;
+  return trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes }, active);
+}
+
+/** The trace context to send with a request, as `span`'s child. */
+export function carrierOf(span: Span): TraceCarrier {
+  const carrier: TraceCarrier = {};
+  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  return carrier;
+}
+
+/** Ends `span` as failed with `err`. */
+export function fail(span: Span, err: unknown): void {
+  span.recordException(err instanceof Error ? err : String(err));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  span.end();
+}
+
+/**
+ * Runs `fn` inside a span for a request that arrived with `carrier` at `arrivedAt`: the span starts
+ * then, records `fdn.handling_started` and `fdn.mailbox_wait_ms` now, and is active while `fn`
+ * runs (so what `fn` calls is its child). Ending it is the caller's (`fn` may finish later).
+ */
+export function withIncoming<T>(name: string, kind: SpanKind, carrier: TraceCarrier, arrivedAt: number, attributes: Attributes, fn: (span: Span) => T): T {
+  const parent = propagation.extract(ROOT_CONTEXT, carrier);
+  const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes, startTime: arrivedAt }, parent);
+  const now = nowMs();
+  span.setAttribute('fdn.mailbox_wait_ms', now - arrivedAt);
+  span.addEvent('fdn.handling_started', now);
+  return context.with(trace.setSpan(parent, span), fn, undefined, span);
+}
+
+/**
+ * Runs `fn` with no active span: the scheduler runs processes this way, so a process handling an
+ * untraced message never inherits the span of whoever happened to wake the scheduler.
+ */
+export function detached<T>(fn: () => T): T {
+  return context.with(ROOT_CONTEXT, fn);
+}
+
+export { SpanKind };
+export type { Span };
