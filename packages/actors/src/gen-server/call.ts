@@ -10,7 +10,7 @@ import { isGlobalName, TIMEOUT } from '../process/types.ts';
 import type { Dest, ProcessContext } from '../process/types.ts';
 import type { RemoteName } from '../pid/pid.ts';
 import { Runtime } from '../runtime/runtime.ts';
-import { carrierOf, fail, SpanKind, startOutgoing } from '../trace/trace.ts';
+import { carrierOf, fail, SpanKind, startOutgoing, tracing } from '../trace/trace.ts';
 import type { Span } from '../trace/trace.ts';
 import { CallReply, CallRequest, CastRequest, FromImpl, SystemRequest, TracedCallRequest, TracedCastRequest } from './messages.ts';
 import type { From } from './messages.ts';
@@ -29,7 +29,7 @@ export const DEFAULT_CALL_TIMEOUT = 5_000;
  */
 export function call<Reply = unknown>(caller: Caller, server: Dest, request: unknown, timeoutMs: number = DEFAULT_CALL_TIMEOUT): Promise<Reply> {
   // Taken where the call is made (a call from outside any process runs in a process of its own).
-  const span = startOutgoing('GenServer.call', SpanKind.CLIENT, { 'rpc.system': 'fdn', 'fdn.server': serverLabel(server) });
+  const span = tracing() ? startOutgoing('GenServer.call', SpanKind.CLIENT, { 'rpc.system': 'fdn', 'fdn.server': serverLabel(server) }) : null;
   if (span === null) return callFrom<Reply>(caller, server, request, timeoutMs, null);
   return callFrom<Reply>(caller, server, request, timeoutMs, span).then(
     (reply) => {
@@ -75,7 +75,7 @@ async function callFrom<Reply>(caller: Caller, server: Dest, request: unknown, t
 
 /** Sends `request` to `server` without waiting. Never throws: a cast to a dead or unknown server is lost. */
 export function cast(caller: Caller, server: Dest, request: unknown): void {
-  const span = startOutgoing('GenServer.cast', SpanKind.PRODUCER, { 'rpc.system': 'fdn', 'fdn.server': serverLabel(server) });
+  const span = tracing() ? startOutgoing('GenServer.cast', SpanKind.PRODUCER, { 'rpc.system': 'fdn', 'fdn.server': serverLabel(server) }) : null;
   const message = span === null ? new CastRequest(request) : new TracedCastRequest(request, carrierOf(span));
   span?.end();
   try {

@@ -583,26 +583,24 @@ export class Process implements ProcessContext, Runnable {
 
   /** @internal Called by the scheduler. */
   runTurn(): number {
-    const cost = this.#turn();
-    this.reductions += cost;
-    return cost;
-  }
-
-  #turn(): number {
     if (this.status === DEAD) return 1;
     const resume = this.resume;
     if (resume !== null) {
       const value = this.resumeValue;
       this.resume = null;
       this.resumeValue = undefined;
+      this.reductions++;
       resume(value);
       return 1;
     }
     if (this.entry !== null) {
+      this.reductions++;
       this.#start();
       return 1;
     }
-    return this.#handleBatch();
+    const handled = this.#handleBatch();
+    this.reductions += handled;
+    return handled;
   }
 
   #start(): void {

@@ -2,7 +2,7 @@
 // budget. When a slice's budget is spent, work waits for a `setImmediate`, so sockets and timers
 // always get a turn between slices. See README "Scheduling model".
 
-import { detached } from '../trace/trace.ts';
+import { detached, refreshTracing } from '../trace/trace.ts';
 import { Ring } from '../util/ring.ts';
 
 /** Something the scheduler can run: a process with a pending start, resume or messages. */
@@ -109,6 +109,7 @@ export class Scheduler {
 
   readonly #reset = (): void => {
     this.#resetArmed = false;
+    refreshTracing();
     this.#budget = this.sliceBudget;
     if (this.#nextSlice.length > 0) {
       const callbacks = this.#nextSlice;

@@ -4,7 +4,7 @@
 // request; the server handles it inside a span parented on it, which starts when the request
 // arrived, marks when handling started (the mailbox wait) and ends with the reply.
 
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, createContextKey, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Span } from '@opentelemetry/api';
 
 /** The instrumentation scope of @fdn's spans. */
@@ -16,6 +16,31 @@ export type TraceCarrier = Record<string, string>;
 /** Wall-clock milliseconds with sub-millisecond precision (what span times are in). */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
+}
+
+const PROBE = ROOT_CONTEXT.setValue(createContextKey('fdn.context-manager-probe'), true);
+/** Whether the application registered a context manager (without one no span is ever active). */
+let contextManager = probeContextManager();
+
+/** A context manager keeps what `with` sets; the no-op one (no SDK) does not. */
+function probeContextManager(): boolean {
+  return context.with(PROBE, () => context.active()) === PROBE;
+}
+
+/**
+ * Looks again for a context manager. The scheduler calls it at the start of every slice, so an SDK
+ * registered after @fdn was loaded is seen from the next turn of the event loop on, and a runtime
+ * with no SDK pays one boolean test per call or cast.
+ */
+export function refreshTracing(): void {
+  contextManager = probeContextManager();
+}
+
+/** True while a span is active here: check it before building a span's attributes, so the untraced path allocates nothing. */
+export function tracing(): boolean {
+  if (!contextManager) return false;
+  const active = context.active();
+  return active !== ROOT_CONTEXT && trace.getSpan(active) !== undefined;
 }
 
 /**
@@ -61,7 +86,8 @@ export function withIncoming<T>(name: string, kind: SpanKind, carrier: TraceCarr
  * untraced message never inherits the span of whoever happened to wake the scheduler.
  */
 export function detached<T>(fn: () => T): T {
-  return context.with(ROOT_CONTEXT, fn);
+  // No context active (always so without an SDK): nothing to leave, and no wrapping on the hot path.
+  return !contextManager || context.active() === ROOT_CONTEXT ? fn() : context.with(ROOT_CONTEXT, fn);
 }
 
 export { SpanKind };

@@ -85,7 +85,7 @@ export class RemoteSpawn {
 
   /** Spawns `behaviour` on `node` (this one included): see `Node.spawn`. Traced as `fdn.spawn` when a span is active. */
   spawn(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[], options: RemoteSpawnOptions, system: boolean): Promise<{ pid: Pid; ref: Ref | null }> {
-    const span = Tracing.startOutgoing('fdn.spawn', Tracing.SpanKind.CLIENT, { 'fdn.behaviour': behaviour, 'fdn.node': node });
+    const span = Tracing.tracing() ? Tracing.startOutgoing('fdn.spawn', Tracing.SpanKind.CLIENT, { 'fdn.behaviour': behaviour, 'fdn.node': node }) : null;
     if (span === null) return this.#spawn(ctx, node, behaviour, args, options, system, null);
     return this.#spawn(ctx, node, behaviour, args, options, system, span).then(
       (spawned) => {
