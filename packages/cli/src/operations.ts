@@ -11,6 +11,7 @@ import { startHttp } from './http/server.ts';
 import type { HttpOptions } from './http/server.ts';
 import { channelMetrics } from './metrics/channels.ts';
 import { clusterMetrics } from './metrics/cluster.ts';
+import { ecosystemMetrics } from './metrics/ecosystems.ts';
 import type { MetricGroup } from './metrics/group.ts';
 import { runtimeMetrics } from './metrics/runtime.ts';
 import { localClient } from './observer/client.ts';
@@ -18,7 +19,7 @@ import { observerRoutes } from './observer/routes.ts';
 import type { ObserverOptions } from './observer/routes.ts';
 
 /** The metric groups a node exposes unless told otherwise. */
-export const DEFAULT_METRIC_GROUPS: readonly MetricGroup[] = [runtimeMetrics, channelMetrics, clusterMetrics];
+export const DEFAULT_METRIC_GROUPS: readonly MetricGroup[] = [runtimeMetrics, channelMetrics, clusterMetrics, ecosystemMetrics];
 
 /** Options of {@link serveOperations}. */
 export interface OperationsOptions extends HttpOptions {

@@ -4,7 +4,9 @@
 
 import { request } from 'node:http';
 import { memoryLogger } from '@fdn/core';
-import { startNode } from '@fdn/distribution';
+import { GenServer } from '@fdn/actors';
+import type { GenServerBehaviour, Pid } from '@fdn/actors';
+import { ecosystemInfo, spawnEcosystem, startNode } from '@fdn/distribution';
 import type { Node } from '@fdn/distribution';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,6 +135,47 @@ describe('/metrics', () => {
     expect(rtt).toBeLessThan(1);
     expect(value(text, 'fdn_reliable_unacknowledged_messages', { channel: 'reliable' })).toBe(0);
     expect(text).not.toContain('nodejs_eventloop_lag_seconds');
+  });
+
+  it('φ per peer, the send-wait histogram, the passive view, Plumtree and ecosystem figures', async () => {
+    const a = await startNode({ name: 'a', secret: SECRET, overlay: 'hyparview', heartbeatMs: 100, logger: memoryLogger() });
+    nodes.push(a);
+    const b = await startNode({ name: 'b', secret: SECRET, overlay: 'hyparview', heartbeatMs: 100, seeds: [a.addresses[0] as string], logger: memoryLogger() });
+    nodes.push(b);
+    await until('a and b are connected', () => a.nodes().includes('b'));
+    const worker: GenServerBehaviour<null, undefined, never, never, 'crash'> = {
+      init: () => ({ type: 'ok', state: null }),
+      handleCast: () => {
+        throw new Error('asked to crash');
+      },
+    };
+    for (const n of [a, b]) n.factory.register('worker', worker);
+    const ops = await serve(a, { processMetrics: false });
+    for (let i = 0; i < 50; i++) a.send({ name: 'nobody', node: 'b' }, i);
+    a.broadcast('nobody', 'hello');
+    const eco = await spawnEcosystem(a, { name: 'shop', coordinator: { init: () => ({ type: 'ok', state: null }) }, workers: { behaviour: 'worker', count: 2 } });
+    const info = await ecosystemInfo(a, eco);
+    GenServer.cast(a.runtime, info.slots[0]?.worker as Pid, 'crash');
+    await until('the restart is known', async () => (await ecosystemInfo(a, eco)).restarts === 1);
+    let text = '';
+    await until('φ is known for b', async () => {
+      text = await (await fetch(`${ops.url}/metrics`)).text();
+      return value(text, 'fdn_connection_phi', { peer: 'b' }) !== undefined;
+    });
+    expect(value(text, 'fdn_connection_phi', { peer: 'b' })).toBeLessThan(8);
+    const buckets = samples(text, 'fdn_channel_send_wait_seconds_bucket').filter((s) => s.labels.channel === 'default' && s.labels.peer === 'b');
+    expect(buckets.map((s) => s.labels.le)).toEqual(['0.0001', '0.00025', '0.0005', '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '1', '+Inf']);
+    const counts = buckets.map((s) => s.value);
+    expect(counts).toEqual([...counts].sort((x, y) => x - y));
+    expect(counts.at(-1)).toBeGreaterThan(0);
+    expect(value(text, 'fdn_channel_send_wait_seconds_count', { channel: 'default', peer: 'b' })).toBe(counts.at(-1));
+    expect(value(text, 'fdn_overlay_passive_view', { overlay: 'hyparview' })).toBeGreaterThanOrEqual(0);
+    expect(value(text, 'fdn_plumtree_broadcasts_total')).toBe(1);
+    expect(value(text, 'fdn_plumtree_eager_peers')).toBe(1);
+    expect(value(text, 'fdn_ecosystem_workers', { ecosystem: 'shop', worker_node: 'a' }) ?? 0).toBe(info.workersPerNode.a ?? 0);
+    expect(samples(text, 'fdn_ecosystem_workers').reduce((n, s) => n + s.value, 0)).toBe(2);
+    expect(value(text, 'fdn_ecosystem_restarts_total', { ecosystem: 'shop' })).toBe(1);
+    expect(value(text, 'fdn_ecosystem_slots_hosted')).toBe(info.workersPerNode.a ?? 0);
   });
 
   it("serves the user's own metrics from the registry they pass", async () => {

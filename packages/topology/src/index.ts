@@ -1,6 +1,7 @@
 // @fdn/topology: connections and channels between nodes, over WebSockets or a simulated network.
 
 export { BULK, CONTROL, DEFAULT_CHANNEL, resolveChannels } from './channels/config.ts';
+export { SEND_LATENCY_BUCKETS_MS } from './channels/outbox.ts';
 export type { ChannelConfig, ChannelOptions, Priority, WhenFull } from './channels/config.ts';
 export { CloseCode, closeCodeName, TopologyError, TopologyErrorCode } from './errors.ts';
 export type { CloseCodeValue, TopologyErrorCodeValue } from './errors.ts';

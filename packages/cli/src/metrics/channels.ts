@@ -1,10 +1,12 @@
 // Connections: per channel and peer, messages and bytes each way, what waits in the send queues,
-// drops, send latency; per peer, the round-trip time; per channel, at-least-once figures.
+// drops, send latency (smoothed, and as a histogram); per peer, the round-trip time and φ; per
+// channel, at-least-once figures.
 
 import type { NodeChannelMetrics } from '@fdn/distribution';
+import { SEND_LATENCY_BUCKETS_MS } from '@fdn/topology';
 import type { ChannelMetrics } from '@fdn/topology';
 import type { MetricGroup } from './group.ts';
-import { gaugeOnScrape, onScrape, perScrape } from './group.ts';
+import { gaugeOnScrape, histogramOnScrape, onScrape, perScrape } from './group.ts';
 
 export const channelMetrics: MetricGroup = {
   name: 'channels',
@@ -26,6 +28,12 @@ export const channelMetrics: MetricGroup = {
     perChannel('fdn_channel_queued_bytes', 'Bytes waiting in a channel\'s send queues to a peer.', 'gauge', (m) => m.queuedBytes);
     perChannel('fdn_channel_send_latency_seconds', 'Smoothed time from send until the bytes reached the socket, per channel and peer.', 'gauge', (m) => m.sendLatencyMs / 1000);
     perChannel('fdn_channel_sockets', 'Sockets open for a channel to a peer.', 'gauge', (m) => m.sockets);
+    histogramOnScrape(registry, 'fdn_channel_send_wait_seconds', 'For each write of queued messages to a socket, how long its oldest message had waited since send, per channel and peer.', SEND_LATENCY_BUCKETS_MS.map((ms) => ms / 1000), (set) => {
+      for (const { labels, m } of counters()) if (m.sendLatency !== undefined) set(labels, m.sendLatency.counts, m.sendLatency.sumMs / 1000);
+    });
+    gaugeOnScrape(registry, 'fdn_connection_phi', "The failure detector's suspicion of a peer now (φ accrual; the connection is dropped above its threshold, 8 by default).", ['peer'], (set) => {
+      for (const connection of transport.connections()) if (connection.phi !== undefined) set({ peer: connection.peer.name }, connection.phi);
+    });
     gaugeOnScrape(registry, 'fdn_connection_rtt_seconds', 'Smoothed round-trip time of the control channel\'s pings to a peer.', ['peer'], (set) => {
       for (const connection of transport.connections()) if (connection.rttMs !== undefined) set({ peer: connection.peer.name }, connection.rttMs / 1000);
     });

@@ -73,3 +73,35 @@ export function counterOnScrape<L extends string>(registry: Registry, name: stri
     },
   });
 }
+
+/** What a histogram's reader gives per series: counts per bucket (not cumulative; the last above every bound) and their sum. */
+export type ReadHistogram<L extends string> = (set: (labels: Partial<Record<L, string>>, counts: readonly number[], sum: number) => void) => void;
+
+/**
+ * A histogram whose buckets the node already keeps, read at scrape time (prom-client's own
+ * Histogram is fed one observation at a time, on the hot path: this one costs nothing between
+ * scrapes). `bounds` are the buckets' upper bounds, in the histogram's unit.
+ */
+export function histogramOnScrape<L extends string>(registry: Registry, name: string, help: string, bounds: readonly number[], read: ReadHistogram<L>): void {
+  registry.registerMetric({
+    name,
+    help,
+    type: 'histogram',
+    get: () => {
+      const values: { metricName: string; labels: Record<string, string | number | undefined>; value: number }[] = [];
+      read((labels, counts, sum) => {
+        let cumulative = 0;
+        bounds.forEach((bound, i) => {
+          cumulative += counts[i] ?? 0;
+          values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: bound }, value: cumulative });
+        });
+        cumulative += counts[bounds.length] ?? 0;
+        values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: cumulative });
+        values.push({ metricName: `${name}_sum`, labels, value: sum });
+        values.push({ metricName: `${name}_count`, labels, value: cumulative });
+      });
+      return { name, help, type: 'histogram', values, aggregator: 'sum' };
+    },
+    reset: () => undefined,
+  } as unknown as Parameters<Registry['registerMetric']>[0]);
+}

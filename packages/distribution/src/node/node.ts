@@ -17,7 +17,7 @@ import { createHmac } from 'node:crypto';
 import type { Dest, Pid, ProcessContext, Ref, Runtime } from '@fdn/actors';
 import type { Clock, Logger, Random } from '@fdn/core';
 import { DEFAULT_CHANNEL } from '@fdn/topology';
-import type { PeerService, PeerSpec, Transport } from '@fdn/topology';
+import type { PeerService, PeerSpec, PlumtreeStats, Transport } from '@fdn/topology';
 import { requireIdentity } from '../config/load.ts';
 import { checkNodeOptions } from '../config/validate.ts';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
@@ -207,6 +207,11 @@ export class Node {
   /** Calls `listener` on every nodeup/nodedown; returns the unsubscribe function. */
   onNodeEvent(listener: (event: NodeEvent) => void): () => void {
     return this.#parts.membership.onNodeEvent(listener);
+  }
+
+  /** Plumtree's counters (broadcasts, duplicates, IHAVEs, grafts, prunes, exchanges; since the current overlay started) and this node's eager and lazy peers in its own broadcast tree. */
+  broadcastStats(): PlumtreeStats & { eager: number; lazy: number } {
+    return this.#parts.overlays.broadcastStats();
   }
 
   /** This node's load now (what it reports to the others). */

@@ -6,7 +6,7 @@
 
 import type { Clock, Logger, Random } from '@fdn/core';
 import { DEFAULT_CHANNEL, MessageLog, Plumtree } from '@fdn/topology';
-import type { PeerService, PeerSpec, PlumtreeOptions, Transport } from '@fdn/topology';
+import type { PeerService, PeerSpec, PlumtreeOptions, PlumtreeStats, Transport } from '@fdn/topology';
 import { newerEpoch } from '../switching/switcher.ts';
 import type { SwitchRecord, TopologyEpoch } from '../switching/switcher.ts';
 import type { TopologyName } from '../switching/topologies.ts';
@@ -276,6 +276,12 @@ export class Overlays {
 
   #serversOf(participants: string[]): string[] {
     return this.config.servers ?? participants.slice(0, Math.max(1, Math.ceil(Math.sqrt(participants.length))));
+  }
+
+  /** The broadcast layer's counters (since the current overlay's Plumtree started) and this node's eager and lazy peers in its own tree. */
+  broadcastStats(): PlumtreeStats & { eager: number; lazy: number } {
+    const peers = this.#plumtree.peers(this.host.name);
+    return { ...this.#plumtree.stats, eager: peers.eager.length, lazy: peers.lazy.length };
   }
 
   /** Makes the prepared overlay the node's; participants lost during the switch are suspected in it. */

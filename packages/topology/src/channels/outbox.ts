@@ -38,6 +38,9 @@ const LATENCY_WEIGHT = 0.1;
 /** What a flush did: nothing left, more to write on the next turn, or waiting for the socket. */
 export type FlushResult = 'idle' | 'more' | 'blocked';
 
+/** Upper bounds (ms) of the send-latency histogram's buckets (see `ChannelMetrics.sendLatency`). */
+export const SEND_LATENCY_BUCKETS_MS: readonly number[] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000];
+
 export class Outbox {
   #items: Item[] = [];
   #head = 0;
@@ -58,6 +61,9 @@ export class Outbox {
   bytesOut = 0;
   dropped = 0;
   sendLatencyMs = 0;
+  /** Writes per latency bucket (see {@link SEND_LATENCY_BUCKETS_MS}; the last counts those above every bound), and their total ms. */
+  readonly latencyCounts: number[] = new Array<number>(SEND_LATENCY_BUCKETS_MS.length + 1).fill(0);
+  latencySumMs = 0;
 
   constructor(
     readonly config: ChannelConfig,
@@ -227,6 +233,10 @@ export class Outbox {
   #recordLatency(): void {
     const waited = this.clock.now() - this.#oldestAt;
     this.sendLatencyMs = this.sendLatencyMs === 0 ? waited : this.sendLatencyMs + LATENCY_WEIGHT * (waited - this.sendLatencyMs);
+    let bucket = 0;
+    while (bucket < SEND_LATENCY_BUCKETS_MS.length && waited > (SEND_LATENCY_BUCKETS_MS[bucket] as number)) bucket++;
+    (this.latencyCounts[bucket] as number)++;
+    this.latencySumMs += waited;
     this.#oldestAt = this.clock.now();
   }
 

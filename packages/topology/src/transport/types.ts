@@ -56,6 +56,12 @@ export interface ChannelMetrics {
   dropped: number;
   /** Smoothed time from `send` until the bytes were handed to the socket, in ms. */
   sendLatencyMs: number;
+  /**
+   * The same time as a histogram: for each write of queued messages to the socket, how long its
+   * oldest message had waited. `counts[i]` are the writes within `SEND_LATENCY_BUCKETS_MS[i]` and
+   * above the bucket before (the last: above every bound); `sumMs` their total.
+   */
+  sendLatency?: { counts: number[]; sumMs: number };
   /** Sockets currently open. */
   sockets: number;
 }
@@ -77,6 +83,12 @@ export interface Connection {
   metrics(channel: string): ChannelMetrics;
   /** Smoothed round-trip time of control-channel pings, in ms (undefined before the first pong). */
   readonly rttMs: number | undefined;
+  /**
+   * The failure detector's suspicion of the peer now (φ accrual: the silence since it was last
+   * heard, against the rhythm of its heartbeats; the connection is dropped above the threshold, 8 by
+   * default); undefined with no detector or before enough heartbeats.
+   */
+  readonly phi: number | undefined;
   /** Closes the connection (code CLOSED_BY_PEER to the peer, or `code`, e.g. PROTOCOL_ERROR); `connectionDown` fires with kind `closed`. */
   close(message?: string, code?: number): void;
 }

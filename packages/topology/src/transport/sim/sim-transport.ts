@@ -102,6 +102,11 @@ export class SimConnection implements Connection {
     return this.up ? 2 * this.owner.network.delay(this.owner.self.name, this.peer.name) : undefined;
   }
 
+  /** The simulator has no failure detector on a connection (a cut is a down at once). */
+  get phi(): number | undefined {
+    return undefined;
+  }
+
   send(channel: string, payload: Uint8Array, _options?: SendOptions): SendStatus {
     // The payload belongs to the sender: the receiver gets its own copy, as over a socket.
     const bytes = Buffer.from(payload);

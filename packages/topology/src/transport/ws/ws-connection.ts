@@ -13,7 +13,7 @@ import type { PhiAccrualOptions } from '../../failure/phi-accrual.ts';
 import type { Clock, Logger, TimerHandle } from '@fdn/core';
 import type { ChannelConfig } from '../../channels/config.ts';
 import { CONTROL } from '../../channels/config.ts';
-import { Outbox } from '../../channels/outbox.ts';
+import { Outbox, SEND_LATENCY_BUCKETS_MS } from '../../channels/outbox.ts';
 import type { WriteScheduler } from '../../channels/outbox.ts';
 import { CloseCode, closeCodeName, TopologyError, TopologyErrorCode } from '../../errors.ts';
 import type { NodeIdentity } from '../../node/identity.ts';
@@ -90,6 +90,12 @@ export class WsConnection implements Connection {
 
   get rttMs(): number | undefined {
     return this.#rtt;
+  }
+
+  get phi(): number | undefined {
+    if (this.#detector === null || this.state === 'down') return undefined;
+    const phi = this.#detector.phiAfter(this.host.clock.now() - this.#lastHeard);
+    return Number.isFinite(phi) ? phi : undefined;
   }
 
   /** The smaller of the two node names: sockets it dialled win crossings. */
@@ -438,7 +444,9 @@ export class WsConnection implements Connection {
       dropped: 0,
       sendLatencyMs: 0,
       sockets: 0,
+      sendLatency: { counts: new Array<number>(SEND_LATENCY_BUCKETS_MS.length + 1).fill(0), sumMs: 0 },
     };
+    const latency = m.sendLatency as { counts: number[]; sumMs: number };
     const slots = this.#slotsOf(channel);
     for (const s of slots) {
       const o = s.outbox;
@@ -450,6 +458,8 @@ export class WsConnection implements Connection {
       m.queuedBytes += o.queuedBytes;
       m.dropped += o.dropped;
       m.sendLatencyMs = Math.max(m.sendLatencyMs, o.sendLatencyMs);
+      for (let i = 0; i < latency.counts.length; i++) (latency.counts[i] as number) += o.latencyCounts[i] as number;
+      latency.sumMs += o.latencySumMs;
       if (s.sock?.open === true) m.sockets++;
     }
     return m;
