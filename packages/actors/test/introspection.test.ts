@@ -40,6 +40,10 @@ describe('introspection', () => {
     const { rt } = testRuntime();
     const pid = await GenServer.start(rt, { init: () => ({ type: 'ok', state: { count: 3 } }), formatStatus: (s: { count: number }) => `count=${s.count}` }, undefined);
     expect(rt.processInfo(pid)).toMatchObject({ behaviour: 'GenServer', status: 'waiting', details: { state: "'count=3'" } });
+    expect(rt.processInfo(pid)?.details?.lastMessage).toBeUndefined();
+    rt.send(pid, { hello: 'there' });
+    await settle(rt);
+    expect(String(rt.processInfo(pid)?.details?.lastMessage)).toContain("hello: 'there'");
   });
 
   it('counts reductions per process and in the runtime: one per message handled, start and resumption; the run queue is visible', async () => {

@@ -202,7 +202,8 @@ async function showDetail(pid) {
     el('dt', {}, 'monitors'), el('dd', {}, list(i.monitors.map((m) => m.pid))),
     el('dt', {}, 'monitored by'), el('dd', {}, list(i.monitoredBy)),
     el('dt', {}, 'trap exit · groups'), el('dd', {}, `${i.trapExit} · ${list(i.groups)}`),
-    el('dt', {}, 'state'), el('dd', {}, el('pre', { 'data-testid': 'detail-state' }, i.state ?? '-'))), kill);
+    el('dt', {}, 'state'), el('dd', {}, el('pre', { 'data-testid': 'detail-state' }, i.state ?? '-')),
+    el('dt', {}, 'last message'), el('dd', {}, el('pre', { 'data-testid': 'detail-last' }, i.details?.lastMessage ?? '-'))), kill);
 }
 
 // ==== Supervision trees ====

@@ -63,6 +63,8 @@ describe('fdn, attached to a three-node cluster', () => {
     expect(run.stdout).toMatch(/^pid\s+<n3\./m);
     expect(run.stdout).toMatch(/^state\s+\{"jobs":0\}$/m);
     expect(run.stdout).toMatch(/^links\s+<n3\.\d+\.\d+>$/m);
+    // Its last message: the state request of the `info` before (a call from n3's inspector carrying a system request).
+    expect(run.stdout).toMatch(/^last message CallRequest \{ from: From\(<n3\.\d+\.\d+>/m);
   });
 
   it('tree and kill: the supervision tree drawn; a killed child comes back under its id with a new pid', async () => {

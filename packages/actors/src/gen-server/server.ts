@@ -77,7 +77,8 @@ class GenServerLoop<S> implements MessageHandler {
   }
 
   describe(): Record<string, unknown> {
-    return { state: this.#status() };
+    // The last message it took (what OTP's crash report calls the last message), for the observer and `fdn info`.
+    return this.last === undefined ? { state: this.#status() } : { state: this.#status(), lastMessage: summarize(this.last) };
   }
 
   handle(msg: unknown): Outcome {

@@ -1,5 +1,5 @@
-// Ecosystems whose keeper runs on this node: workers per node, restarts, respawns; and the worker
-// slots this node hosts. Asked of the node's inspector once per scrape (a call to each keeper).
+// Ecosystems whose keeper runs on this node: workers per node, restarts, respawns, the failover
+// lease's epoch; and the worker slots this node hosts. Asked of the node's inspector once per scrape (a call to each keeper).
 
 import { inspect } from '@fdn/distribution';
 import type { EcosystemInfo } from '@fdn/distribution';
@@ -55,6 +55,16 @@ export const ecosystemMetrics: MetricGroup = {
       async collect() {
         this.reset();
         for (const e of await keepers()) if (e.respawns > 0) this.inc({ ecosystem: e.name }, e.respawns);
+      },
+    });
+    new Gauge({
+      name: 'fdn_ecosystem_lease_epoch',
+      help: "A failover ecosystem's lease epoch on the node that holds it: one more with each election, so changes() over it counts the failovers.",
+      labelNames: ['ecosystem'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const e of await keepers()) if (e.leaseEpoch !== null) this.set({ ecosystem: e.name }, e.leaseEpoch);
       },
     });
     new Gauge({

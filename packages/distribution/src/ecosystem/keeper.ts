@@ -470,6 +470,7 @@ class Keeper implements GenServerBehaviour<KeeperState, undefined, KeeperCall, K
       respawns: state.slots.reduce((n, s) => n + s.respawns, 0),
       history: state.history.slice(),
       scaling: state.scaling.slice(),
+      leaseEpoch: this.k.failover?.epoch ?? null,
     };
   }
 }

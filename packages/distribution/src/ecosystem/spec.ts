@@ -148,6 +148,8 @@ export interface EcosystemInfo {
   history: { at: number; slot: number; node: string; kind: 'placed' | 'respawned'; reason?: string }[];
   /** Scaling steps: from how many workers to how many, and why. */
   scaling: { at: number; from: number; to: number; reason: string }[];
+  /** With a failover coordinator, the lease epoch of the keeper that answered: one more with each election, so its changes count the failovers. Null otherwise. */
+  leaseEpoch: number | null;
 }
 
 /** A running ecosystem. With failover, `keeper` and `coordinator` are those at start (see `ecosystemInfo` for the current ones). */

@@ -46,6 +46,8 @@ describe('coordinator failover', () => {
     let info: EcosystemInfo | null = null;
     await until(async () => (info = await infoOf(f0, eco)) !== null && Object.values(info.workersPerNode).reduce((a, b) => a + b, 0) === 3, 'the ecosystem runs', 5_000);
     const first = (info as unknown as EcosystemInfo).coordinator;
+    const firstEpoch = (info as unknown as EcosystemInfo).leaseEpoch as number;
+    expect(firstEpoch).toBeGreaterThan(0);
     for (let i = 0; i < 5; i++) GenServer.cast(f0.runtime, first.pid, 'tick');
     await until(async () => (await GenServer.call<number>(f0.runtime, first.pid, 'get')) === 5, 'five ticks counted');
     await new Promise((r) => setTimeout(r, 100)); // the last checkpoint is saved
@@ -68,6 +70,9 @@ describe('coordinator failover', () => {
     const reported = failovers.flat();
     expect(reported.map(([e, , md]) => [e, md.node, md.restored])).toEqual([['fdn.ecosystem.failover', now.coordinator.node, true]]);
     expect(reported[0]?.[1].epoch).toBeGreaterThan(0);
+    // The lease epoch grew with the election: what fdn_ecosystem_lease_epoch shows, and its changes count failovers.
+    expect(now.leaseEpoch).toBe(reported[0]?.[1].epoch);
+    expect(now.leaseEpoch).toBeGreaterThan(firstEpoch);
   });
 
   it('a coordinator cut off with a minority steps down; the majority side runs the only one, from the checkpoint', async () => {
@@ -88,7 +93,8 @@ describe('coordinator failover', () => {
     // ...and the majority runs one, restored.
     const majority = nodes.find((n) => n !== cutOff) as Node;
     let next: EcosystemInfo | null = null;
-    await until(async () => (next = await infoOf(majority, eco)) !== null && next.coordinator.node !== cutOff.name, 'a coordinator on the majority side', 5_000);
+    // 8 s, as for a lost node above: once (CI, 2026-12-08, the whole suite running) 5 s was not enough.
+    await until(async () => (next = await infoOf(majority, eco)) !== null && next.coordinator.node !== cutOff.name, 'a coordinator on the majority side', 8_000);
     expect(await GenServer.call<number>(majority.runtime, (next as unknown as EcosystemInfo).coordinator.pid, 'get')).toBe(3);
     for (const n of nodes) n.unblockNodes();
   });

@@ -31,6 +31,7 @@ function render(d: Detail): string {
     `trap exit    ${String(d.trapExit)}`,
     `groups       ${list(d.groups)}`,
     `state        ${d.state ?? '-'}`,
+    `last message ${typeof d.details?.lastMessage === 'string' ? d.details.lastMessage : '-'}`,
   ].join('\n');
 }
 
