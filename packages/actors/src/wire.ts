@@ -4,3 +4,4 @@
 
 export { CallReply, CallRequest, CastRequest, FromImpl, SystemRequest, TracedCallRequest, TracedCastRequest } from './gen-server/messages.ts';
 export { DownMessageImpl, ExitMessageImpl } from './exit/reason.ts';
+export { TracedMessage } from './process/traced-message.ts';

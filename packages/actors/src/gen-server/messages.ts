@@ -4,6 +4,7 @@
 import type { Pid, Ref } from '../pid/pid.ts';
 import { AliasMessage } from '../process/alias.ts';
 import type { ProcessHost } from '../process/process.ts';
+import { CARRIES_TRACE } from '../process/traced-message.ts';
 import { nowMs } from '../trace/trace.ts';
 import type { TraceCarrier } from '../trace/trace.ts';
 
@@ -53,6 +54,8 @@ export class TracedCallRequest extends CallRequest {
   }
 }
 
+(TracedCallRequest.prototype as unknown as Record<symbol, boolean>)[CARRIES_TRACE] = true;
+
 /** A `cast`: no reply (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */
 export class CastRequest {
   constructor(readonly request: unknown) {}
@@ -69,6 +72,8 @@ export class TracedCastRequest extends CastRequest {
     super(request);
   }
 }
+
+(TracedCastRequest.prototype as unknown as Record<symbol, boolean>)[CARRIES_TRACE] = true;
 
 /** The answer to a {@link CallRequest} (a wire class: exported by `@fdn/actors/internal` for the distribution layer's codec, not for applications). */
 export class CallReply extends AliasMessage {

@@ -10,6 +10,8 @@ import { ActorError, ErrorCode } from '../errors.ts';
 import { DownMessageImpl, ExitMessageImpl } from '../exit/reason.ts';
 import { AliasMessage } from './alias.ts';
 import { SystemRequest } from './system.ts';
+import { handling, TracedMessage } from './traced-message.ts';
+import { fail, withSpan } from '../trace/trace.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import type { Pid, Ref, RemoteName } from '../pid/pid.ts';
 import type { Runnable, Scheduler } from '../scheduler/scheduler.ts';
@@ -314,20 +316,27 @@ export class Process implements ProcessContext, Runnable {
 
   /** Finds, removes and returns the first message from `mark` on that matches, or NO_MATCH. */
   #take(mb: Ring<unknown>, mark: number, match: Matcher | null): unknown {
-    if (match === null) return mark === 0 ? mb.shift() : mb.removeAt(mark);
+    if (match === null) return this.#taken(mark === 0 ? mb.shift() : mb.removeAt(mark));
     const n = mb.length;
     for (let i = mark; i < n; i++) {
       const msg = mb.at(i);
       let ok: boolean;
       try {
-        ok = match(msg);
+        ok = match(msg instanceof TracedMessage ? msg.message : msg);
       } catch (err) {
         this.rt.crash(this, err);
         return NO_MATCH;
       }
-      if (ok) return mb.removeAt(i);
+      if (ok) return this.#taken(mb.removeAt(i));
     }
     return NO_MATCH;
+  }
+
+  /** A message taken from the mailbox, out of its trace envelope (whose span ends here: handling starts). */
+  #taken(msg: unknown): unknown {
+    if (!(msg instanceof TracedMessage)) return msg;
+    handling(msg, this.self.toString()).end();
+    return msg.message;
   }
 
   /** @internal Puts `msg` in this process's mailbox or hands it to its pending receive. */
@@ -337,10 +346,11 @@ export class Process implements ProcessContext, Runnable {
     const resolve = this.waitResolve;
     if (resolve !== null) {
       const match = this.waitMatch;
+      const plain = msg instanceof TracedMessage ? msg.message : msg;
       let ok = true;
       if (match !== null) {
         try {
-          ok = match(msg);
+          ok = match(plain);
         } catch (err) {
           this.rt.crash(this, err);
           return;
@@ -353,12 +363,13 @@ export class Process implements ProcessContext, Runnable {
           this.rt.clock.clearTimer(this.waitTimer);
           this.waitTimer = null;
         }
+        if (msg instanceof TracedMessage) handling(msg, this.self.toString()).end();
         if (this.rt.scheduler.charge()) {
           this.reductions++;
-          resolve(msg);
+          resolve(plain);
         } else {
           this.resume = resolve;
-          this.resumeValue = msg;
+          this.resumeValue = plain;
           this.rt.scheduler.enqueue(this);
         }
         return;
@@ -411,7 +422,8 @@ export class Process implements ProcessContext, Runnable {
     if (mb === null) return 0;
     let removed = 0;
     for (let i = 0; i < mb.length; ) {
-      if (match(mb.at(i))) {
+      const msg = mb.at(i);
+      if (match(msg instanceof TracedMessage ? msg.message : msg)) {
         mb.removeAt(i);
         removed++;
       } else {
@@ -695,7 +707,7 @@ export class Process implements ProcessContext, Runnable {
       n++;
       let result: void | PromiseLike<void>;
       try {
-        result = handler.handle(msg);
+        result = msg instanceof TracedMessage ? this.#handleTraced(handler, msg) : handler.handle(msg);
       } catch (err) {
         this.bodyFailed(err);
         return n;
@@ -709,6 +721,31 @@ export class Process implements ProcessContext, Runnable {
     }
     if (mb.length > 0) this.rt.scheduler.enqueue(this);
     return n;
+  }
+
+  /** Hands a traced message to the handler inside its `fdn.receive` span, active while the handler runs. */
+  #handleTraced(handler: MessageHandler, msg: TracedMessage): void | PromiseLike<void> {
+    const span = handling(msg, this.self.toString());
+    let result: void | PromiseLike<void>;
+    try {
+      result = withSpan(span, () => handler.handle(msg.message));
+    } catch (err) {
+      fail(span, err);
+      throw err;
+    }
+    if (result === undefined || !isThenable(result)) {
+      span.end();
+      return result;
+    }
+    return result.then(
+      () => {
+        span.end();
+      },
+      (err: unknown) => {
+        fail(span, err);
+        throw err;
+      },
+    );
   }
 
   /** An async handler runs: the process is busy, its messages wait, until it settles. */
@@ -782,7 +819,7 @@ export class Process implements ProcessContext, Runnable {
 }
 
 /** Messages a mailbox bound never drops: exit signals and DOWNs as messages, replies (aliases), system requests. */
-function isSystemMessage(msg: unknown): boolean {
+export function isSystemMessage(msg: unknown): boolean {
   return msg instanceof ExitMessageImpl || msg instanceof DownMessageImpl || msg instanceof AliasMessage || msg instanceof SystemRequest;
 }
 

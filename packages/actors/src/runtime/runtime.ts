@@ -13,7 +13,9 @@ import { SystemRequest } from '../process/system.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import { Pid, Ref } from '../pid/pid.ts';
 import type { RemoteName } from '../pid/pid.ts';
-import { Process, TimerRecord } from '../process/process.ts';
+import { isSystemMessage, Process, TimerRecord } from '../process/process.ts';
+import { carriesTrace, traced } from '../process/traced-message.ts';
+import { tracing } from '../trace/trace.ts';
 import type { LoopInit } from '../process/process.ts';
 import { isGlobalName } from '../process/types.ts';
 import type { Dest, GroupName, ProcessBody, ProcessContext, SpawnOptions, TimeoutMessage, TimerRef } from '../process/types.ts';
@@ -232,6 +234,8 @@ export class Runtime {
 
   /** @internal */
   sendFrom(from: Pid | null, dest: Dest, msg: unknown): void {
+    // Sent while a span is active (never without an SDK): the message travels in a trace envelope.
+    if (tracing() && !isSystemMessage(msg) && !carriesTrace(msg)) msg = traced(msg, destLabel(dest)) ?? msg;
     if (dest instanceof Pid) {
       const p = dest._proc;
       if (p !== null) {
@@ -880,4 +884,11 @@ export class Runtime {
   #isLocalNode(pid: Pid): boolean {
     return pid.node === this.node;
   }
+}
+
+/** A destination as a span attribute. */
+function destLabel(dest: Dest): string {
+  if (dest instanceof Pid) return dest.toString();
+  if (typeof dest === 'string') return dest;
+  return isGlobalName(dest) ? `{global:${dest.global}}` : `${dest.name}@${dest.node}`;
 }

@@ -67,18 +67,29 @@ export function fail(span: Span, err: unknown): void {
   span.end();
 }
 
+/** A span for what arrived with `carrier` at `arrivedAt` and is taken now: it starts at the arrival and records the mailbox wait. Not made active. */
+export function startIncoming(name: string, kind: SpanKind, carrier: TraceCarrier, arrivedAt: number, attributes: Attributes): Span {
+  const parent = propagation.extract(ROOT_CONTEXT, carrier);
+  const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes, startTime: arrivedAt }, parent);
+  const now = nowMs();
+  span.setAttribute('fdn.mailbox_wait_ms', now - arrivedAt);
+  span.addEvent('fdn.handling_started', now);
+  return span;
+}
+
+/** Runs `fn` with `span` active (what it calls is the span's child). */
+export function withSpan<T>(span: Span, fn: () => T): T {
+  return context.with(trace.setSpan(context.active(), span), fn);
+}
+
 /**
  * Runs `fn` inside a span for a request that arrived with `carrier` at `arrivedAt`: the span starts
  * then, records `fdn.handling_started` and `fdn.mailbox_wait_ms` now, and is active while `fn`
  * runs (so what `fn` calls is its child). Ending it is the caller's (`fn` may finish later).
  */
 export function withIncoming<T>(name: string, kind: SpanKind, carrier: TraceCarrier, arrivedAt: number, attributes: Attributes, fn: (span: Span) => T): T {
-  const parent = propagation.extract(ROOT_CONTEXT, carrier);
-  const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes, startTime: arrivedAt }, parent);
-  const now = nowMs();
-  span.setAttribute('fdn.mailbox_wait_ms', now - arrivedAt);
-  span.addEvent('fdn.handling_started', now);
-  return context.with(trace.setSpan(parent, span), fn, undefined, span);
+  const span = startIncoming(name, kind, carrier, arrivedAt, attributes);
+  return context.with(trace.setSpan(propagation.extract(ROOT_CONTEXT, carrier), span), fn, undefined, span);
 }
 
 /**

@@ -34,6 +34,7 @@ export const ExtType = {
   Exit: 0x21,
   TracedCallRequest: 0x22,
   TracedCastRequest: 0x23,
+  TracedMessage: 0x24,
 } as const;
 
 /** How the codec turns a decoded (node, id, incarnation) into a pid (the receiving runtime's own object for a live local process). */
@@ -327,6 +328,7 @@ const RUNTIME_MESSAGES: Extension<unknown>[] = [
     return new Wire.TracedCallRequest(from, request, traceCarrier(trace));
   }, 3),
   fields(ExtType.TracedCastRequest, Wire.TracedCastRequest, (c) => [c.request, c.trace], ([request, trace]) => new Wire.TracedCastRequest(request, traceCarrier(trace)), 2),
+  fields(ExtType.TracedMessage, Wire.TracedMessage, (m) => [m.message, m.trace, m.to], ([message, trace, to]) => new Wire.TracedMessage(message, traceCarrier(trace), str(to, 'a traced message\'s receiver').slice(0, 300)), 3),
   fields(ExtType.From, Wire.FromImpl, (f) => [f.pid, f.ref], ([p, r]) => new Wire.FromImpl(pid(p, 'a caller'), ref(r, 'a call tag')), 2),
   fields(ExtType.CallRequest, Wire.CallRequest, (c) => [c.from, c.request], ([from, request]) => {
     if (!(from instanceof Wire.FromImpl)) throw new ReadError('a call without its caller');

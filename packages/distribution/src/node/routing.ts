@@ -2,6 +2,7 @@
 // (a user can load them from configuration) tried in order; the first that matches wins; no match
 // is the default channel. With no rules, the check costs nothing.
 
+import { Wire } from '@fdn/actors/internal';
 import { DistributionError, DistributionErrorCode } from '../errors/errors.ts';
 
 /**
@@ -45,7 +46,9 @@ export class Router {
   /** The channel for `msg`, or undefined for the default. */
   route(msg: unknown): string | undefined {
     if (this.#rules.length === 0) return undefined;
-    for (const rule of this.#rules) if (matches(rule, msg)) return rule.channel;
+    // A message sent under a span travels in a trace envelope: the rules look at the message.
+    const plain = msg instanceof Wire.TracedMessage ? msg.message : msg;
+    for (const rule of this.#rules) if (matches(rule, plain)) return rule.channel;
     return undefined;
   }
 }

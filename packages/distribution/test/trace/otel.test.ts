@@ -153,12 +153,61 @@ describe('traces across nodes', () => {
     expect(consumer?.parentSpanContext?.spanId).toBe(producer?.spanContext().spanId);
   });
 
+  it('a plain send under a span: fdn.send, then fdn.receive where it is taken (mailbox wait); the receiver sees the message itself', async () => {
+    const [a, b, c] = await cluster();
+    await services(b, c);
+    // A function process on b takes only `{ kind: 'job' }` (selective receive), after a while.
+    const got: unknown[] = [];
+    const picky = b.runtime.spawn(async (ctx) => {
+      await new Promise((r) => setTimeout(r, 30));
+      got.push(await ctx.receive((m) => (m as { kind?: string }).kind === 'job'));
+      got.push(await ctx.receive());
+    });
+    // A GenServer on b whose handleInfo calls c: the call is a child of the message's receive span.
+    const relay: GenServerBehaviour<null> = {
+      init: () => ({ type: 'ok', state: null }),
+      handleInfo: async (msg, state, ctx) => {
+        got.push(await GenServer.call(ctx, { name: 'back', node: 'c' }, String((msg as { n: number }).n)));
+        return { type: 'noreply', state };
+      },
+    };
+    await GenServer.start(b.runtime, relay, undefined, { name: 'relay' });
+    await tracer().startActiveSpan('sending', async (root) => {
+      a.runtime.send(picky, 'noise');
+      a.runtime.send(picky, { kind: 'job', id: 7 });
+      a.runtime.send({ name: 'relay', node: 'b' }, { n: 1 });
+      root.end();
+    });
+    await until(() => got.length === 3, 'b got all three');
+    expect(got).toEqual(expect.arrayContaining([{ kind: 'job', id: 7 }, 'noise', 'back:1']));
+    expect(got).toHaveLength(3);
+    await until(() => exporter.getFinishedSpans().filter((s) => s.name === 'fdn.receive').length === 3, 'three receive spans');
+    const spans = exporter.getFinishedSpans();
+    expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
+    const sends = spans.filter((s) => s.name === 'fdn.send');
+    const receives = spans.filter((s) => s.name === 'fdn.receive');
+    expect(sends.map((s) => s.kind)).toEqual([SpanKind.PRODUCER, SpanKind.PRODUCER, SpanKind.PRODUCER]);
+    for (const r of receives) {
+      expect(r.kind).toBe(SpanKind.CONSUMER);
+      expect(sends.map((s) => s.spanContext().spanId)).toContain(r.parentSpanContext?.spanId);
+      expect(r.events.map((e) => e.name)).toEqual(['fdn.handling_started']);
+    }
+    // The picky process waited 30 ms before taking its messages: the wait shows.
+    const waits = receives.filter((r) => String(r.attributes['fdn.pid']) === String(picky)).map((r) => r.attributes['fdn.mailbox_wait_ms'] as number);
+    expect(waits).toHaveLength(2);
+    for (const w of waits) expect(w).toBeGreaterThanOrEqual(20);
+    // The relay's call to c is a child of its receive span.
+    const relayReceive = receives.find((r) => r.attributes['fdn.to'] === 'relay@b') as ReadableSpan;
+    const call = spans.find((s) => s.name === 'GenServer.call' && s.attributes['fdn.server'] === 'back@c');
+    expect(call?.parentSpanContext?.spanId).toBe(relayReceive.spanContext().spanId);
+  });
+
   it('nothing is traced without an active span, and a process never inherits the span of whoever woke it', async () => {
     const [a, b, c] = await cluster();
     await services(b, c);
     expect(await GenServer.call(a.runtime, { name: 'front', node: 'b' }, 'untraced')).toBe('back:untraced');
-    // A traced call, then an untraced message to a server that calls on: only the first is traced
-    // (the scheduler was woken from inside the traced code, and must not hand its span on).
+    // A traced send wakes the scheduler from inside a span; an untraced message sent right after,
+    // outside it, is handled in the same drain: its handler's call must not join the trace.
     let wake: (() => void) | null = null;
     const woken = new Promise<void>((resolve) => (wake = resolve));
     const relay: GenServerBehaviour<null> = {
@@ -169,17 +218,18 @@ describe('traces across nodes', () => {
         return { type: 'noreply', state };
       },
     };
+    const sink: GenServerBehaviour<null> = { init: () => ({ type: 'ok', state: null }), handleInfo: (_m, state) => ({ type: 'noreply', state }) };
     const later = await GenServer.start(a.runtime, relay, undefined);
-    await tracer().startActiveSpan('traced', async (root) => {
-      await GenServer.call(a.runtime, { name: 'front', node: 'b' }, 'traced');
-      a.runtime.send(later, 'go');
+    const quiet = await GenServer.start(a.runtime, sink, undefined);
+    tracer().startActiveSpan('traced', (root) => {
+      a.runtime.send(quiet, 'traced');
       root.end();
     });
+    a.runtime.send(later, 'go');
     await woken;
     await new Promise((r) => setTimeout(r, 100));
     const spans = exporter.getFinishedSpans();
-    expect(spans.filter((s) => s.name === 'GenServer.call')).toHaveLength(2);
-    expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
+    expect(spans.map((s) => s.name).sort()).toEqual(['fdn.receive', 'fdn.send', 'traced']);
   });
 
   it("the SDK's sampler decides on every node: an unsampled request records nothing downstream", async () => {
