@@ -103,6 +103,9 @@ describe('/metrics', () => {
     expect(reductions).toBeGreaterThan(0);
     expect(reductions).toBeLessThanOrEqual(a.runtime.reductions);
     expect(value(text, 'fdn_run_queue_length')).toBeGreaterThanOrEqual(0);
+    const elu = value(text, 'fdn_event_loop_utilization') ?? -1;
+    expect(elu).toBeGreaterThan(0);
+    expect(elu).toBeLessThanOrEqual(1);
     // prom-client's Node.js figures: event-loop delay, GC, heap.
     expect(text).toContain('nodejs_eventloop_lag_seconds');
     expect(text).toContain('nodejs_heap_size_used_bytes');

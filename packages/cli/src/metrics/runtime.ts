@@ -1,5 +1,5 @@
 // Processes: how many, in which state, mailboxes (total and the longest ones), estimated memory;
-// the scheduler: reductions used and the run queue.
+// the scheduler: reductions used and the run queue; the event loop's utilisation.
 
 import type { ProcessInfo } from '@fdn/actors';
 import type { MetricGroup } from './group.ts';
@@ -50,6 +50,13 @@ export const runtimeMetrics: MetricGroup = {
     });
     counterOnScrape(registry, 'fdn_reductions_total', 'Reductions used by all processes since the node started: messages handled, starts and resumptions (Erlang\'s statistics(reductions), coarser).', [], (set) => {
       set({}, runtime.reductions);
+    });
+    // Utilisation since the previous scrape (prom-client measures the event loop's lag, not how busy it is).
+    let lastElu = performance.eventLoopUtilization();
+    gaugeOnScrape(registry, 'fdn_event_loop_utilization', 'Share of the time since the previous scrape the event loop spent running code (0–1), not waiting for I/O.', [], (set) => {
+      const now = performance.eventLoopUtilization();
+      set({}, performance.eventLoopUtilization(now, lastElu).utilization);
+      lastElu = now;
     });
     gaugeOnScrape(registry, 'fdn_run_queue_length', 'Processes with work waiting for their turn in the scheduler (Erlang\'s statistics(run_queue)).', [], (set) => {
       set({}, runtime.runQueueLength);

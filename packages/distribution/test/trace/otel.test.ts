@@ -172,7 +172,7 @@ describe('traces across nodes', () => {
       },
     };
     await GenServer.start(b.runtime, relay, undefined, { name: 'relay' });
-    await tracer().startActiveSpan('sending', async (root) => {
+    tracer().startActiveSpan('sending', (root) => {
       a.runtime.send(picky, 'noise');
       a.runtime.send(picky, { kind: 'job', id: 7 });
       a.runtime.send({ name: 'relay', node: 'b' }, { n: 1 });
