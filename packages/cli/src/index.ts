@@ -8,6 +8,7 @@ export type { Reply, Route, RouteRequest, SendEvent } from './http/route.ts';
 export type { MetricGroup, ReadHistogram, ReadSeries } from './metrics/group.ts';
 export { counterOnScrape, gaugeOnScrape, histogramOnScrape, onScrape, perScrape } from './metrics/group.ts';
 export { runtimeMetrics, TOP_MAILBOXES } from './metrics/runtime.ts';
+export { nodeProcessMetrics } from './metrics/process.ts';
 export { channelMetrics } from './metrics/channels.ts';
 export { clusterMetrics } from './metrics/cluster.ts';
 export { ecosystemMetrics } from './metrics/ecosystems.ts';

@@ -13,6 +13,7 @@ import { channelMetrics } from './metrics/channels.ts';
 import { clusterMetrics } from './metrics/cluster.ts';
 import { ecosystemMetrics } from './metrics/ecosystems.ts';
 import type { MetricGroup } from './metrics/group.ts';
+import { nodeProcessMetrics } from './metrics/process.ts';
 import { runtimeMetrics } from './metrics/runtime.ts';
 import { localClient } from './observer/client.ts';
 import { observerRoutes } from './observer/routes.ts';
@@ -25,8 +26,13 @@ export const DEFAULT_METRIC_GROUPS: readonly MetricGroup[] = [runtimeMetrics, ch
 export interface OperationsOptions extends HttpOptions {
   /** The registry to fill and serve (default a new one): pass yours to serve your own metrics beside the node's. */
   registry?: Registry;
-  /** Node.js process metrics (event-loop delay and utilisation, GC, heap, CPU; prom-client's defaults). Default true. */
-  processMetrics?: boolean;
+  /**
+   * Node.js process metrics: `true` (default) CPU, memory, heap, event-loop delay, version under
+   * prom-client's names, without timing each garbage collection; `'full'` prom-client's whole
+   * default set (adds `nodejs_gc_duration_seconds` and more, through a GC observer that costs a
+   * few % of a GC-heavy workload); `false` none.
+   */
+  processMetrics?: boolean | 'full';
   /** The node's metric groups (default {@link DEFAULT_METRIC_GROUPS}). */
   metrics?: readonly MetricGroup[];
   /** Extra readiness checks (`/ready` is 503 while any returns a reason). */
@@ -58,13 +64,26 @@ export interface Operations {
 export async function serveOperations(node: Node, options: OperationsOptions = {}): Promise<Operations> {
   const registry = options.registry ?? new Registry();
   registry.setDefaultLabels({ node: node.name });
-  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
-  for (const group of options.metrics ?? DEFAULT_METRIC_GROUPS) group.register(registry, node);
+  const release: (() => void)[] = [];
+  const add = (group: MetricGroup): void => {
+    const done = group.register(registry, node);
+    if (typeof done === 'function') release.push(done);
+  };
+  if (options.processMetrics === 'full') collectDefaultMetrics({ register: registry });
+  else if (options.processMetrics !== false) add(nodeProcessMetrics);
+  for (const group of options.metrics ?? DEFAULT_METRIC_GROUPS) add(group);
   const metrics: Route = {
     path: '/metrics',
     get: async () => ({ status: 200, type: registry.contentType, body: await registry.metrics() }),
   };
   const observer = options.observer === undefined || options.observer === false ? [] : observerRoutes(localClient(node), options.observer === true ? {} : options.observer);
   const http = await startHttp(options, [metrics, ...healthRoutes(node, options.readiness), ...observer, ...(options.routes ?? [])], node.logger);
-  return { url: http.url, registry, close: () => http.close() };
+  return {
+    url: http.url,
+    registry,
+    close: async () => {
+      await http.close();
+      for (const done of release.splice(0)) done();
+    },
+  };
 }

@@ -107,8 +107,10 @@ describe('/metrics', () => {
     expect(elu).toBeGreaterThan(0);
     expect(elu).toBeLessThanOrEqual(1);
     // prom-client's Node.js figures: event-loop delay, GC, heap.
-    expect(text).toContain('nodejs_eventloop_lag_seconds');
+    expect(text).toContain('nodejs_eventloop_lag_p99_seconds');
     expect(text).toContain('nodejs_heap_size_used_bytes');
+    // The default set times no garbage collection (that is `processMetrics: 'full'`).
+    expect(text).not.toContain('nodejs_gc_duration_seconds');
     // Read when scraped: more traffic shows at the next scrape.
     for (let i = 0; i < 10; i++) a.send(echo, { i });
     await until('b got ten more', () => b.getChannelMetrics('default').messagesIn >= 50);
@@ -137,7 +139,7 @@ describe('/metrics', () => {
     expect(rtt).toBeGreaterThan(0);
     expect(rtt).toBeLessThan(1);
     expect(value(text, 'fdn_reliable_unacknowledged_messages', { channel: 'reliable' })).toBe(0);
-    expect(text).not.toContain('nodejs_eventloop_lag_seconds');
+    expect(text).not.toContain('nodejs_eventloop_lag_p99_seconds');
   });
 
   it('φ per peer, the send-wait histogram, the passive view, Plumtree and ecosystem figures', async () => {
@@ -325,7 +327,11 @@ describe('the README', () => {
     const text = await (await fetch(`${ops.url}/metrics`)).text();
     const served = new Set([...text.matchAll(/^# HELP (\S+) /gm)].map((m) => m[1]));
     expect(listed.filter((name) => !served.has(name))).toEqual([]);
-    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds', 'nodejs_heap_size_used_bytes', 'process_cpu_seconds_total']) expect(served.has(name), name).toBe(true);
+    for (const name of ['nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes', 'process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_version_info']) expect(served.has(name), name).toBe(true);
+    // prom-client's whole set, GC durations included, on request.
+    const full = await serve(a, { processMetrics: 'full', registry: new Registry() });
+    const fullText = await (await fetch(`${full.url}/metrics`)).text();
+    for (const name of ['nodejs_gc_duration_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_active_handles']) expect(fullText, name).toContain(`# HELP ${name} `);
   });
 });
 

@@ -9,7 +9,8 @@ import type { Registry } from 'prom-client';
 /** Metrics about one concept of a node. */
 export interface MetricGroup {
   readonly name: string;
-  register(registry: Registry, node: Node): void;
+  /** Adds the group's collectors; may return what to release when the endpoint closes (a monitor, a timer). */
+  register(registry: Registry, node: Node): (() => void) | undefined;
 }
 
 /** What a collector reads: it calls `set(labels, value)` for each series. */
