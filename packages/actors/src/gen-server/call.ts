@@ -10,7 +10,7 @@ import { isGlobalName, TIMEOUT } from '../process/types.ts';
 import type { Dest, ProcessContext } from '../process/types.ts';
 import type { RemoteName } from '../pid/pid.ts';
 import { Runtime } from '../runtime/runtime.ts';
-import { carrierOf, fail, SpanKind, startOutgoing, tracing } from '../trace/trace.ts';
+import { carrierOf, endWith, SpanKind, startOutgoing, tracing } from '../trace/trace.ts';
 import type { Span } from '../trace/trace.ts';
 import { CallReply, CallRequest, CastRequest, FromImpl, SystemRequest, TracedCallRequest, TracedCastRequest } from './messages.ts';
 import type { From } from './messages.ts';
@@ -31,16 +31,7 @@ export function call<Reply = unknown>(caller: Caller, server: Dest, request: unk
   // Taken where the call is made (a call from outside any process runs in a process of its own).
   const span = tracing() ? startOutgoing('GenServer.call', SpanKind.CLIENT, { 'rpc.system': 'fdn', 'fdn.server': serverLabel(server) }) : null;
   if (span === null) return callFrom<Reply>(caller, server, request, timeoutMs, null);
-  return callFrom<Reply>(caller, server, request, timeoutMs, span).then(
-    (reply) => {
-      span.end();
-      return reply;
-    },
-    (err: unknown) => {
-      fail(span, err);
-      throw err;
-    },
-  );
+  return endWith(span, callFrom<Reply>(caller, server, request, timeoutMs, span));
 }
 
 async function callFrom<Reply>(caller: Caller, server: Dest, request: unknown, timeoutMs: number, span: Span | null): Promise<Reply> {

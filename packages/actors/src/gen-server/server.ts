@@ -10,7 +10,7 @@ import type { MessageHandler, Process } from '../process/process.ts';
 import { isThenable } from '../util/thenable.ts';
 import { summarize } from '../util/inspect.ts';
 import { reply } from './call.ts';
-import { fail, SpanKind, withIncoming } from '../trace/trace.ts';
+import { endWith, fail, SpanKind, withIncoming } from '../trace/trace.ts';
 import { CallRequest, CastRequest, SystemRequest, TracedCallRequest, TracedCastRequest } from './messages.ts';
 import type { FromImpl } from './messages.ts';
 import type { Boot } from './start.ts';
@@ -119,15 +119,7 @@ class GenServerLoop<S> implements MessageHandler {
         span.end();
         return outcome;
       }
-      return outcome.then(
-        () => {
-          span.end();
-        },
-        (err: unknown) => {
-          fail(span, err);
-          throw err;
-        },
-      );
+      return endWith(span, outcome);
     });
   }
 

@@ -11,7 +11,7 @@ import { DownMessageImpl, ExitMessageImpl } from '../exit/reason.ts';
 import { AliasMessage } from './alias.ts';
 import { SystemRequest } from './system.ts';
 import { handling, TracedMessage } from './traced-message.ts';
-import { fail, withSpan } from '../trace/trace.ts';
+import { endWith, fail, withSpan } from '../trace/trace.ts';
 import type { ExitReason } from '../exit/reason.ts';
 import type { Pid, Ref, RemoteName } from '../pid/pid.ts';
 import type { Runnable, Scheduler } from '../scheduler/scheduler.ts';
@@ -737,15 +737,7 @@ export class Process implements ProcessContext, Runnable {
       span.end();
       return result;
     }
-    return result.then(
-      () => {
-        span.end();
-      },
-      (err: unknown) => {
-        fail(span, err);
-        throw err;
-      },
-    );
+    return endWith(span, result);
   }
 
   /** An async handler runs: the process is busy, its messages wait, until it settles. */

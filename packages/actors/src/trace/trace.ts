@@ -67,6 +67,22 @@ export function fail(span: Span, err: unknown): void {
   span.end();
 }
 
+/** Ends `span` when `outcome` settles (failed, with the error, if it rejects); settles as `outcome` does. */
+export function endWith<T>(span: Span, outcome: PromiseLike<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    outcome.then(
+      (value) => {
+        span.end();
+        resolve(value);
+      },
+      (err: unknown) => {
+        fail(span, err);
+        reject(err);
+      },
+    );
+  });
+}
+
 /** A span for what arrived with `carrier` at `arrivedAt` and is taken now: it starts at the arrival and records the mailbox wait. Not made active. */
 export function startIncoming(name: string, kind: SpanKind, carrier: TraceCarrier, arrivedAt: number, attributes: Attributes): Span {
   const parent = propagation.extract(ROOT_CONTEXT, carrier);

@@ -87,16 +87,7 @@ export class RemoteSpawn {
   spawn(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[], options: RemoteSpawnOptions, system: boolean): Promise<{ pid: Pid; ref: Ref | null }> {
     const span = Tracing.tracing() ? Tracing.startOutgoing('fdn.spawn', Tracing.SpanKind.CLIENT, { 'fdn.behaviour': behaviour, 'fdn.node': node }) : null;
     if (span === null) return this.#spawn(ctx, node, behaviour, args, options, system, null);
-    return this.#spawn(ctx, node, behaviour, args, options, system, span).then(
-      (spawned) => {
-        span.end();
-        return spawned;
-      },
-      (err: unknown) => {
-        Tracing.fail(span, err);
-        throw err;
-      },
-    );
+    return Tracing.endWith(span, this.#spawn(ctx, node, behaviour, args, options, system, span));
   }
 
   async #spawn(ctx: ProcessContext | null, node: string, behaviour: string, args: unknown[], options: RemoteSpawnOptions, system: boolean, span: Tracing.Span | null): Promise<{ pid: Pid; ref: Ref | null }> {
@@ -161,18 +152,7 @@ export class RemoteSpawn {
     let pid: Pid;
     try {
       pid = isCarrier(carrier)
-        ? await Tracing.withIncoming('fdn.spawn.start', Tracing.SpanKind.SERVER, carrier, Tracing.nowMs(), { 'fdn.behaviour': behaviour, 'fdn.node': host.name }, (span) =>
-            this.#start(from, behaviour, args, system === true).then(
-              (started) => {
-                span.end();
-                return started;
-              },
-              (err: unknown) => {
-                Tracing.fail(span, err);
-                throw err;
-              },
-            ),
-          )
+        ? await Tracing.withIncoming('fdn.spawn.start', Tracing.SpanKind.SERVER, carrier, Tracing.nowMs(), { 'fdn.behaviour': behaviour, 'fdn.node': host.name }, (span) => Tracing.endWith(span, this.#start(from, behaviour, args, system === true)))
         : await this.#start(from, behaviour, args, system === true);
     } catch (err) {
       const e = err as DistributionError;
