@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { inspect, startNode } from '@fdn/distribution';
 import type { Node, NodeSummary } from '@fdn/distribution';
-import { CliError, CliErrorCode } from '../errors.ts';
+import { CliError, CliErrorCode, ExitCode } from '../errors.ts';
 import type { CommandIo } from './io.ts';
 
 /** How to reach the cluster: from the options, else the environment. */
@@ -82,8 +82,25 @@ export async function attach(io: CommandIo, options: AttachOptions = {}): Promis
   };
 }
 
+/** One node's answer to a question asked of several: its value, or why it gave none. */
+export interface NodeAnswer<T> {
+  node: string;
+  value?: T;
+  error?: string;
+}
+
 /** Runs `fn` for each node, all at once; the answers in node order, failures beside them. */
-export async function eachNode<T>(nodes: readonly string[], fn: (node: string) => Promise<T>): Promise<{ node: string; value?: T; error?: string }[]> {
+export async function eachNode<T>(nodes: readonly string[], fn: (node: string) => Promise<T>): Promise<NodeAnswer<T>[]> {
   const settled = await Promise.allSettled(nodes.map(fn));
   return settled.map((s, i) => (s.status === 'fulfilled' ? { node: nodes[i] as string, value: s.value } : { node: nodes[i] as string, error: s.reason instanceof Error ? s.reason.message : String(s.reason) }));
+}
+
+/** A line per node that did not answer, saying why. */
+export function noAnswers(answers: readonly NodeAnswer<unknown>[]): string[] {
+  return answers.filter((a) => a.error !== undefined).map((a) => `${a.node}: no answer (${a.error ?? ''})`);
+}
+
+/** The exit code of a listing across nodes: failed when any node did not answer. */
+export function exitCodeOf(answers: readonly NodeAnswer<unknown>[]): number {
+  return answers.some((a) => a.error !== undefined) ? ExitCode.FAILED : ExitCode.OK;
 }

@@ -2,8 +2,7 @@
 
 import type { Command } from 'commander';
 import type { ChannelMetrics } from '@fdn/topology';
-import { ExitCode } from '../../errors.ts';
-import { eachNode } from '../attach.ts';
+import { eachNode, exitCodeOf, noAnswers } from '../attach.ts';
 import { bytes, print, table } from '../output.ts';
 import type { CommandDefinition } from '../context.ts';
 
@@ -52,10 +51,10 @@ export const channelsCommand: CommandDefinition = {
                 { title: 'LATENCY', cell: (r) => `${r.m.sendLatencyMs.toFixed(2)} ms`, right: true },
                 { title: 'RTT', cell: (r) => (r.rttMs === null ? '-' : `${r.rttMs.toFixed(2)} ms`), right: true },
               ]),
-              ...answers.filter((a) => a.error !== undefined).map((a) => `${a.node}: no answer (${a.error ?? ''})`),
+              ...noAnswers(answers),
             ].join('\n'),
           );
-          return answers.some((a) => a.error !== undefined) ? ExitCode.FAILED : ExitCode.OK;
+          return exitCodeOf(answers);
         });
       });
   },

@@ -2,8 +2,7 @@
 
 import type { Command } from 'commander';
 import type { EcosystemInfo } from '@fdn/distribution';
-import { ExitCode } from '../../errors.ts';
-import { eachNode } from '../attach.ts';
+import { eachNode, exitCodeOf } from '../attach.ts';
 import { print, table } from '../output.ts';
 import type { CommandDefinition } from '../context.ts';
 
@@ -34,7 +33,7 @@ export const ecosystemsCommand: CommandDefinition = {
                   { title: 'LAST SCALING', cell: (e) => { const s = e.scaling.at(-1); return s === undefined ? '-' : `${String(s.from)}→${String(s.to)} (${s.reason})`; } },
                 ]),
           );
-          return answers.some((a) => a.error !== undefined) ? ExitCode.FAILED : ExitCode.OK;
+          return exitCodeOf(answers);
         });
       });
   },

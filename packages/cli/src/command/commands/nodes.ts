@@ -2,8 +2,7 @@
 
 import type { Command } from 'commander';
 import type { NodeSummary } from '@fdn/distribution';
-import { ExitCode } from '../../errors.ts';
-import { eachNode } from '../attach.ts';
+import { eachNode, exitCodeOf, noAnswers } from '../attach.ts';
 import { bytes, print, table } from '../output.ts';
 import type { CommandDefinition } from '../context.ts';
 
@@ -30,10 +29,10 @@ export const nodesCommand: CommandDefinition = {
                 { title: 'VERSION', cell: (s) => s.appVersion },
                 { title: 'ADDRESS', cell: (s) => s.addresses[0] },
               ]),
-              ...answers.filter((a) => a.error !== undefined).map((a) => `${a.node}: no answer (${a.error ?? ''})`),
+              ...noAnswers(answers),
             ].join('\n'),
           );
-          return answers.some((a) => a.error !== undefined) ? ExitCode.FAILED : ExitCode.OK;
+          return exitCodeOf(answers);
         });
       });
   },

@@ -4,8 +4,7 @@ import { SORT_KEYS } from '@fdn/distribution';
 import type { ProcessRow } from '@fdn/distribution';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { ExitCode } from '../../errors.ts';
-import { eachNode } from '../attach.ts';
+import { eachNode, exitCodeOf, noAnswers } from '../attach.ts';
 import { bytes, print, table } from '../output.ts';
 import { wholeNumber } from '../context.ts';
 import type { CommandDefinition } from '../context.ts';
@@ -39,10 +38,10 @@ export const psCommand: CommandDefinition = {
                 { title: 'LINKS', cell: (p) => p.links, right: true },
               ]),
               `${String(top.length)} of ${String(total)} processes on ${String(answers.length - answers.filter((a) => a.error !== undefined).length)} node(s)`,
-              ...answers.filter((a) => a.error !== undefined).map((a) => `${a.node}: no answer (${a.error ?? ''})`),
+              ...noAnswers(answers),
             ].join('\n'),
           );
-          return answers.some((a) => a.error !== undefined) ? ExitCode.FAILED : ExitCode.OK;
+          return exitCodeOf(answers);
         });
       });
   },

@@ -2,8 +2,7 @@
 
 import type { Command } from 'commander';
 import type { TreeNode } from '@fdn/distribution';
-import { ExitCode } from '../../errors.ts';
-import { eachNode } from '../attach.ts';
+import { eachNode, exitCodeOf } from '../attach.ts';
 import { print } from '../output.ts';
 import type { CommandDefinition } from '../context.ts';
 
@@ -48,7 +47,7 @@ export const treeCommand: CommandDefinition = {
               })
               .join('\n\n'),
           );
-          return answers.some((a) => a.error !== undefined) ? ExitCode.FAILED : ExitCode.OK;
+          return exitCodeOf(answers);
         });
       });
   },
